@@ -1,0 +1,7 @@
+/** Every verb the CLI knows. Each verb lives in its own file and registers itself on the program. */
+import type { Command } from 'commander';
+
+/** Adds every verb to `program`. */
+export function registerVerbs(program: Command): void {
+  void program;
+}

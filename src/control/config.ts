@@ -1,0 +1,156 @@
+/** `sluice.yaml`: the declarative configuration, validated by a declared schema. */
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const guardAction = z.enum(['off', 'log', 'redact', 'block']);
+
+const upstreamSchema = z
+  .object({
+    provider: z.enum(['anthropic']),
+    baseUrl: z.string().url(),
+    apiKey: z.string().min(1, 'must not be empty'),
+    /** Milliseconds to wait for the upstream's response headers. */
+    timeoutMs: z.number().int().positive().default(600_000),
+  })
+  .strict();
+
+const orgSchema = z
+  .object({
+    upstream: z.string().min(1),
+    zdr: z.boolean().default(false),
+    contentLogging: z.enum(['none', 'redacted', 'full']).default('none'),
+    retentionDays: z.number().int().positive().default(30),
+    guard: z
+      .object({
+        secrets: guardAction.default('redact'),
+        pii: guardAction.default('log'),
+        /** Per-kind PII switches (email, phone, ...); all on unless listed false. */
+        piiKinds: z.record(z.string(), z.boolean()).default({}),
+        /** Refuse (false, default) or forward unscanned (true) when the guard fails. */
+        failOpen: z.boolean().default(false),
+        /** Scan time budget for one request, milliseconds. */
+        timeoutMs: z.number().int().positive().default(2_000),
+      })
+      .strict()
+      .default({ secrets: 'redact', pii: 'log', piiKinds: {}, failOpen: false, timeoutMs: 2_000 }),
+    restore: z.boolean().default(false),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    server: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8787),
+        /** Largest request body accepted, bytes. */
+        maxBodyBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(32 * 1024 * 1024),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 8787, maxBodyBytes: 32 * 1024 * 1024 }),
+    storage: z
+      .string()
+      .regex(/^(sqlite:|postgres:\/\/|postgresql:\/\/)/, 'expected sqlite:PATH or postgres://...')
+      .default('sqlite:./.sluice/sluice.db'),
+    upstreams: z.record(z.string(), upstreamSchema),
+    orgs: z.record(z.string(), orgSchema),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    for (const [name, org] of Object.entries(cfg.orgs)) {
+      if (!cfg.upstreams[org.upstream]) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['orgs', name, 'upstream'],
+          message: `names upstream "${org.upstream}", which is not defined under upstreams (have: ${Object.keys(cfg.upstreams).join(', ') || 'none'})`,
+        });
+      }
+    }
+  });
+
+export type SluiceConfig = z.infer<typeof configSchema>;
+export type OrgConfig = SluiceConfig['orgs'][string];
+export type UpstreamConfig = SluiceConfig['upstreams'][string];
+
+/** A configuration problem, with the key path and what was expected. */
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly file: string,
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Replaces `${VAR}` in every string with the environment's value; an unset variable is an error. */
+export function interpolateEnv(
+  value: unknown,
+  env: Record<string, string | undefined>,
+  path: string[] = [],
+): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
+      const v = env[name];
+      if (v === undefined || v === '') {
+        throw new Error(`${path.join('.') || '(root)'}: environment variable ${name} is not set`);
+      }
+      return v;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolateEnv(v, env, [...path, String(i)]));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, interpolateEnv(v, env, [...path, k])]),
+    );
+  }
+  return value;
+}
+
+/** Parses and validates configuration text. Throws ConfigError naming the key path and what was expected. */
+export function parseConfig(
+  text: string,
+  file: string,
+  env: Record<string, string | undefined> = process.env,
+): SluiceConfig {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`${file}: not valid YAML: ${(err as Error).message}`, file);
+  }
+  let expanded: unknown;
+  try {
+    expanded = interpolateEnv(raw ?? {}, env);
+  } catch (err) {
+    throw new ConfigError(`${file}: ${(err as Error).message}`, file);
+  }
+  const parsed = configSchema.safeParse(expanded);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`${file}: invalid configuration\n${lines.join('\n')}`, file);
+  }
+  return parsed.data;
+}
+
+/** Reads and validates a configuration file. */
+export async function loadConfig(
+  file: string,
+  env: Record<string, string | undefined> = process.env,
+): Promise<SluiceConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(
+      `${file}: cannot read configuration: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      file,
+    );
+  }
+  return parseConfig(text, file, env);
+}

@@ -1,0 +1,91 @@
+/** The storage interface every part of Sluice uses. Implementations: SQLite (embedded) and PostgreSQL. */
+
+export type Role = 'admin' | 'auditor' | 'member';
+
+export interface OrgRecord {
+  id: string;
+  /** JSON of the org's effective policy as last applied (for admin views). */
+  policy?: Record<string, unknown>;
+  createdAt: string;
+}
+
+export interface KeyRecord {
+  id: string;
+  org: string;
+  user: string;
+  role: Role;
+  /** Hex SHA-256 of the full key; the key itself is never stored. */
+  hash: string;
+  /** First characters of the key, for people to recognise it (`sk-sluice-ab12…`). */
+  prefix: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+export type GuardDecision = 'none' | 'log' | 'redact' | 'block' | 'error';
+
+export interface AuditRecord {
+  id: string;
+  /** ISO time the request arrived. */
+  time: string;
+  org: string | null;
+  user: string | null;
+  keyId: string | null;
+  sessionId: string | null;
+  method: string;
+  path: string;
+  model: string | null;
+  stream: boolean;
+  status: number;
+  errorType: string | null;
+  upstream: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationInputTokens: number;
+  cacheReadInputTokens: number;
+  costUsd: number | null;
+  latencyMs: number;
+  overheadMs: number;
+  guard: { decision: GuardDecision; rules: Record<string, number> };
+  /** Request content as the org's contentLogging allows (null under zdr or `none`). */
+  requestContent: string | null;
+  responseContent: string | null;
+}
+
+export interface AuditQuery {
+  org?: string;
+  user?: string;
+  since?: string;
+  until?: string;
+  limit?: number;
+}
+
+export interface SweepResult {
+  recordsDeleted: number;
+  contentCleared: number;
+}
+
+/** One async interface; both implementations pass the same suite (`store.suite.ts`). */
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Creates or upgrades the schema. Safe to run on every start. */
+  migrate(): Promise<void>;
+  /** Resolves when the store answers a trivial query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  upsertOrg(org: OrgRecord): Promise<void>;
+  getOrg(id: string): Promise<OrgRecord | undefined>;
+  listOrgs(): Promise<OrgRecord[]>;
+
+  insertKey(key: KeyRecord): Promise<void>;
+  findKeyByHash(hash: string): Promise<KeyRecord | undefined>;
+  listKeys(filter?: { org?: string; user?: string }): Promise<KeyRecord[]>;
+  /** Marks a key revoked; resolves false when no such live key exists. */
+  revokeKey(id: string, at: string): Promise<boolean>;
+
+  insertAudit(record: AuditRecord): Promise<void>;
+  queryAudit(query: AuditQuery): Promise<AuditRecord[]>;
+  /** Deletes an org's records older than `before`; clears content older than `contentBefore`. */
+  sweep(org: string, before: string, contentBefore: string): Promise<SweepResult>;
+}

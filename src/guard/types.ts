@@ -2,15 +2,31 @@
 
 export type DetectionKind = 'secret' | 'pii';
 
+/**
+ * A cheap non-literal trigger for rules that have no keyword. `digit-run`: the rule runs only around
+ * runs of at least four ASCII digits (payment cards, phone numbers, IBANs, SSNs all contain one).
+ */
+export type DetectionTrigger = 'digit-run';
+
 /** One detector, written as data in `src/guard/rules/<provider-or-topic>.ts`. */
 export interface DetectionRule {
   /** Stable id, kebab-case, for example `aws-access-key`. Used in placeholders and audit records. */
   id: string;
   kind: DetectionKind;
   description: string;
-  /** Lower-case literals; the rule runs only when the text contains one of them (the pre-filter). */
+  /**
+   * Lower-case literals; the rule runs only when the text contains one of them (the pre-filter).
+   * Every match of `pattern` must contain at least one of them (case-insensitively).
+   */
   keywords: string[];
-  /** The pattern. Must be linear-time safe (no nested quantifiers over overlapping classes). */
+  /**
+   * Every match has a keyword starting at most this many characters after the match start (0 for a
+   * prefix token such as `ghp_`). Lets the engine scan less text before each keyword hit.
+   */
+  keywordWithin?: number;
+  /** For rules without a literal keyword: run around this trigger instead. */
+  trigger?: DetectionTrigger;
+  /** The pattern. Must be linear-time safe: bounded quantifiers only, nothing unbounded. */
   pattern: RegExp;
   /** Which capture group holds the secret value (0 = whole match). */
   secretGroup?: number;
@@ -18,6 +34,8 @@ export interface DetectionRule {
   minEntropy?: number;
   /** Extra check on the captured value (Luhn, mod 97, ...). */
   validate?: (value: string) => boolean;
+  /** A catch-all rule (`password = ...`): loses to a provider-specific rule on the same span. */
+  generic?: boolean;
   /** Samples the generic rule test checks: every `tp` must match, no `fp` may. */
   samples: { tp: string[]; fp: string[] };
 }

@@ -1,0 +1,85 @@
+/**
+ * Values that look like secrets but are not findings: documented examples, template variables,
+ * environment lookups, obvious placeholders and Sluice's own redaction placeholders. The engine
+ * applies this to every candidate value of every rule.
+ */
+
+/** Example values published in vendor documentation and test card numbers from payment providers. */
+const KNOWN_EXAMPLES = new Set([
+  'AKIAIOSFODNN7EXAMPLE',
+  'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  '4111111111111111',
+  '4242424242424242',
+  '4012888888881881',
+  '4000056655665556',
+  '5555555555554444',
+  '5105105105105100',
+  '2223003122003222',
+  '378282246310005',
+  '371449635398431',
+  '6011111111111117',
+  '6011000990139424',
+  '3056930009020004',
+  '3566002020360505',
+  '6200000000000005',
+  '078051120',
+  '123456789',
+  '219099999',
+]);
+
+/** Whole-value shapes that are references or templates, not values. */
+const PLACEHOLDER_SHAPES: RegExp[] = [
+  /^\$\{[^}]{0,200}\}$/, // ${VAR}
+  /^\$[A-Za-z_][A-Za-z0-9_]{0,100}$/, // $VAR
+  /^\$\{\{.{0,200}\}\}$/, // ${{ secrets.X }}
+  /^\{\{.{0,200}\}\}$/, // {{ var }}
+  /^%[A-Za-z_][A-Za-z0-9_]{0,100}%$/, // %VAR%
+  /^@[A-Za-z_][A-Za-z0-9_]{0,100}@$/, // @VAR@
+  /^<[^<>]{1,200}>$/, // <your-key>
+  /^\[REDACTED:[a-z0-9-]{1,64}:\d{1,9}\]$/, // our own placeholders
+  /^(?:process\.env|import\.meta\.env|os\.environ|os\.getenv|env\[|ENV\[|System\.getenv|Deno\.env)/,
+  /^(?:true|false|null|nil|none|undefined)$/i,
+];
+
+/** Words that mark a value as a stand-in when they appear anywhere in it (case-insensitive). */
+const PLACEHOLDER_WORDS =
+  /example|placeholder|changeme|change_me|change-me|dummy|redacted|your[-_ ]?(?:key|token|secret|password|api|own)|insert[-_ ]?your|replace[-_ ]?me|xxxx|\*\*\*\*|<redacted>|sample[-_]?(?:key|token|secret)/i;
+
+/** Passwords in URLs and configs that only name the slot. */
+const PLACEHOLDER_VALUES = new Set([
+  'password',
+  'passwd',
+  'pass',
+  'pwd',
+  'secret',
+  'token',
+  'apikey',
+  'api_key',
+  'mypassword',
+  'test',
+]);
+
+/** True when `value` must not be reported (see the module comment for what counts). */
+export function isAllowlisted(value: string): boolean {
+  if (KNOWN_EXAMPLES.has(value) || KNOWN_EXAMPLES.has(value.replace(/[ -]/g, ''))) return true;
+  if (isRepeatedCharacter(value)) return true;
+  if (PLACEHOLDER_VALUES.has(value.toLowerCase())) return true;
+  if (PLACEHOLDER_WORDS.test(value)) return true;
+  return PLACEHOLDER_SHAPES.some((re) => re.test(value));
+}
+
+/**
+ * Mostly one character, ignoring separators: `xxxxxxxx`, `0000-0000-0000-0000`, and a real prefix
+ * with a filler body such as `ghp_aaaa...`. A random value never has a run that long.
+ */
+function isRepeatedCharacter(value: string): boolean {
+  const compact = value.replace(/[\s._:/-]/g, '').toLowerCase();
+  if (compact.length === 0) return true;
+  let longest = 1;
+  let run = 1;
+  for (let i = 1; i < compact.length; i++) {
+    run = compact[i] === compact[i - 1] ? run + 1 : 1;
+    if (run > longest) longest = run;
+  }
+  return longest >= compact.length * 0.8;
+}

@@ -1,0 +1,8 @@
+/** The guard's public surface: scan, mask, redact, and the rule catalog. */
+export { isAllowlisted } from './allowlist.js';
+export { mask } from './mask.js';
+export { PlaceholderVault, redact } from './redact.js';
+export { detectionRules } from './rules/index.js';
+export { GuardTimeoutError, scan, scanWithBudget } from './scan.js';
+export type { ScanOptions } from './scan.js';
+export type { Detection, DetectionKind, DetectionRule, DetectionTrigger } from './types.js';

@@ -1,0 +1,81 @@
+/** Small constructors for the common rule shapes, so each provider file reads as a table of facts. */
+import { maxMatchLength } from '../regex-bounds.js';
+import type { DetectionKind, DetectionRule } from '../types.js';
+import { inContexts } from './fake.js';
+
+/** Characters that continue a token: a match must not be preceded or followed by one. */
+const TOKEN_CHAR = 'A-Za-z0-9_';
+
+export interface TokenSpec {
+  id: string;
+  description: string;
+  /** Lower-case literals every token contains (usually its prefix). */
+  keywords: string[];
+  /** Regex source of the whole token, prefix included. */
+  token: string;
+  /** Characters that may not touch the token on either side (default letters, digits, `_`). */
+  boundary?: string;
+  /** Sample tokens; each is also checked inside several surrounding contexts. */
+  tp: string[];
+  fp: string[];
+  minEntropy?: number;
+  kind?: DetectionKind;
+  /** Set when the keyword sits inside the token rather than at its start (`…-us21`, `…:AA…`). */
+  keywordInside?: boolean;
+}
+
+/** A token recognisable on its own by a distinctive prefix or shape (`ghp_…`, `AKIA…`). */
+export function token(spec: TokenSpec): DetectionRule {
+  // `_-` is a literal dash wherever a boundary adds more characters after it.
+  const b = (spec.boundary ?? TOKEN_CHAR).replace('_-', '_\\-');
+  return {
+    id: spec.id,
+    kind: spec.kind ?? 'secret',
+    description: spec.description,
+    keywords: spec.keywords,
+    ...(spec.keywordInside ? {} : { keywordWithin: 0 }),
+    // Padding (`=`) may end a token but an assignment `=` may precede one.
+    pattern: new RegExp(`(?<![${b.replace('=', '')}])(?:${spec.token})(?![${b}])`),
+    ...(spec.minEntropy !== undefined ? { minEntropy: spec.minEntropy } : {}),
+    samples: { tp: spec.tp.flatMap((v) => [v, ...inContexts(v)]), fp: spec.fp },
+  };
+}
+
+export interface AssignmentSpec {
+  id: string;
+  description: string;
+  /** Regex source for the variable or key name (matched case-insensitively). */
+  name: string;
+  /** Lower-case literals every name contains. */
+  keywords: string[];
+  /** Regex source for the value (bounded quantifiers only). */
+  value: string;
+  minEntropy?: number;
+  validate?: (value: string) => boolean;
+  generic?: boolean;
+  tp: string[];
+  fp: string[];
+}
+
+/**
+ * A value only recognisable by the name it is assigned to: `NAME = value`, `"name": "value"`,
+ * `name: value`, `name => 'value'`, `--name=value`. The value is capture group 1.
+ */
+export function assignment(spec: AssignmentSpec): DetectionRule {
+  return {
+    id: spec.id,
+    kind: 'secret',
+    description: spec.description,
+    keywords: spec.keywords,
+    keywordWithin: maxMatchLength(new RegExp(spec.name)),
+    pattern: new RegExp(
+      `(?:${spec.name})[\\w.-]{0,24}?["'\`]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}["'\`]?(${spec.value})(?=["'\`\\s,;)\\]}<]|\\\\[nrt]|$)`,
+      'i',
+    ),
+    secretGroup: 1,
+    ...(spec.minEntropy !== undefined ? { minEntropy: spec.minEntropy } : {}),
+    ...(spec.validate ? { validate: spec.validate } : {}),
+    ...(spec.generic ? { generic: true } : {}),
+    samples: { tp: spec.tp, fp: spec.fp },
+  };
+}

@@ -1,0 +1,202 @@
+/**
+ * Personal data. Each rule's id is its kind (`email`, `phone`, `credit-card`, `iban`, `us-ssn`) so an
+ * org can switch kinds on or off. Patterns are conservative and backed by checksums where one exists.
+ */
+import { ibanChecksumValid, luhnCheckDigit, luhnValid, withIbanCheckDigits } from '../checksums.js';
+import type { DetectionRule } from '../types.js';
+import { DIGITS, fake } from './fake.js';
+
+/** Digit-triggered rules only see runs of 4+ digits; a value without one is left alone, by design. */
+const hasDigitRun = (v: string) => /\d{4}/.test(v);
+
+const FILE_EXTENSIONS = new Set(
+  'png jpg jpeg gif svg webp ico js mjs cjs ts tsx jsx css scss less map json html htm txt lock yml yaml rb java kt swift cpp exe dll zip gz tar wasm'.split(
+    ' ',
+  ),
+);
+
+function plausibleEmail(v: string): boolean {
+  const at = v.lastIndexOf('@');
+  const local = v.slice(0, at);
+  const labels = v.slice(at + 1).split('.');
+  if (local === 'git' || FILE_EXTENSIONS.has((labels.at(-1) ?? '').toLowerCase())) return false;
+  return labels.every((l) => !l.startsWith('-') && !l.endsWith('-'));
+}
+
+function plausiblePhone(v: string): boolean {
+  const digits = v.replace(/\D/g, '');
+  if (!hasDigitRun(v)) return false;
+  return v.startsWith('+') ? digits.length >= 10 && digits.length <= 15 : digits.length === 10;
+}
+
+const CARD_GROUPINGS = new Set(['4,4,4,4', '4,4,4,4,3', '4,6,5', '4,6,4', '4,4,4,1', '4,4,4,4,2']);
+
+/** Issuer prefix and length: Visa, Mastercard, Amex, Discover, Diners, JCB, UnionPay, Maestro. */
+function knownIssuer(d: string): boolean {
+  const n = d.length;
+  if (d.startsWith('4')) return n === 13 || n === 16 || n === 19;
+  if (/^(?:5[1-5]|2(?:22[1-9]|2[3-9]\d|[3-6]\d\d|7[01]\d|720))/.test(d)) return n === 16;
+  if (/^3[47]/.test(d)) return n === 15;
+  if (/^(?:6011|65|64[4-9]|62|35(?:2[89]|[3-8]\d))/.test(d)) return n >= 16 && n <= 19;
+  if (/^(?:36|38|39|30[0-5])/.test(d)) return n >= 14 && n <= 19;
+  if (/^(?:5018|5020|5038|5893|6304|6759|676[1-3])/.test(d)) return n >= 12 && n <= 19;
+  return false;
+}
+
+function plausibleCard(v: string): boolean {
+  const groups = v.split(/[ -]/);
+  if (groups.length > 1) {
+    const separators = new Set(v.replace(/\d/g, ''));
+    if (separators.size !== 1 || !CARD_GROUPINGS.has(groups.map((g) => g.length).join(','))) return false;
+  }
+  const digits = groups.join('');
+  return digits.length >= 13 && digits.length <= 19 && knownIssuer(digits) && luhnValid(digits);
+}
+
+const IBAN_LENGTHS: Record<string, number> = Object.fromEntries(
+  (
+    'AD24 AE23 AL28 AT20 AZ28 BA20 BE16 BG22 BH22 BR29 BY28 CH21 CR22 CY28 CZ24 DE22 DK18 DO28 EE20 EG29 ES24 ' +
+    'FI18 FO18 FR27 GB22 GE22 GI23 GL18 GR27 GT28 HR21 HU28 IE22 IL23 IQ23 IS26 IT27 JO30 KW30 KZ20 LB28 LC32 ' +
+    'LI21 LT20 LU20 LV21 MC27 MD24 ME22 MK19 MR27 MT31 MU30 NL18 NO15 PK24 PL28 PS29 PT25 QA29 RO24 RS22 SA24 ' +
+    'SC31 SE24 SI19 SK24 SM27 ST25 SV28 TL23 TN24 TR26 UA29 VA22 VG24 XK20'
+  )
+    .split(' ')
+    .map((e) => [e.slice(0, 2), Number(e.slice(2))]),
+);
+
+function plausibleIban(v: string): boolean {
+  const compact = v.replace(/ /g, '');
+  return (
+    IBAN_LENGTHS[compact.slice(0, 2)] === compact.length && hasDigitRun(compact) && ibanChecksumValid(compact)
+  );
+}
+
+const card = (prefix: string, length: number, seed: string) => {
+  const body = prefix + fake(DIGITS, length - prefix.length - 1, seed);
+  return body + luhnCheckDigit(body);
+};
+const spaced = (d: string, sep = ' ') => d.match(/.{1,4}/g)?.join(sep) ?? d;
+const visa = card('4', 16, 'visa');
+const mastercard = card('5', 16, 'mc').replace(/^5\d/, '54');
+const amex = card('37', 15, 'amex');
+const iban = (country: string, bban: string) => withIbanCheckDigits(country + '00' + bban);
+const de = iban('DE', '3704' + fake(DIGITS, 14, 'iban-de'));
+const gb = iban('GB', 'NWBK' + fake(DIGITS, 14, 'iban-gb'));
+
+export const piiRules: DetectionRule[] = [
+  {
+    id: 'email',
+    kind: 'pii',
+    description: 'E-mail address',
+    keywords: ['@'],
+    keywordWithin: 64,
+    pattern:
+      /(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9-]{1,40}\.){1,4}[A-Za-z]{2,18}(?![A-Za-z0-9-])/,
+    validate: plausibleEmail,
+    samples: {
+      tp: [
+        'contact: jane.doe@acme-corp.io',
+        'From: "Jane" <j.doe+billing@mail.acme.co.uk>',
+        'owner=ops.team@fabrikam.de',
+      ],
+      fp: [
+        '@types/node',
+        'import x from "lodash@4.17.21"',
+        'logo@2x.png',
+        'git@github.com:acme/app.git',
+        'user@example.com',
+        '@param name',
+      ],
+    },
+  },
+  {
+    id: 'phone',
+    kind: 'pii',
+    description: 'Phone number (E.164 with +country code, or NANP with separators)',
+    keywords: [],
+    trigger: 'digit-run',
+    pattern:
+      /(?<![\w+.-])(?:\+[1-9]\d{0,2}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}|\(?[2-9]\d{2}\)?[ .-]?[2-9]\d{2}[ .-]\d{4})(?![\w.-])/,
+    validate: plausiblePhone,
+    samples: {
+      tp: [
+        'call +14155552671 today',
+        'Tel: +44 20 7946 0958',
+        'phone: (415) 555-2671',
+        'cell 212-555-0198',
+        '+49 30 12345678',
+      ],
+      fp: [
+        'version 2024-01-15',
+        'ip 192.168.100.1',
+        'ts=1700000000',
+        'order 555-1234',
+        'id: 123456789012',
+        '+1 2024',
+      ],
+    },
+  },
+  {
+    id: 'credit-card',
+    kind: 'pii',
+    description: 'Payment card number (known issuer prefix, Luhn-valid, 13-19 digits)',
+    keywords: [],
+    trigger: 'digit-run',
+    pattern: /(?<![\w.+-])[2-6]\d{3}(?:[ -]?\d){9,15}(?![\w.-]|[ -]\d)/,
+    validate: plausibleCard,
+    samples: {
+      tp: [
+        `card: ${visa}`,
+        `pan=${spaced(visa)}`,
+        `MC ${spaced(mastercard, '-')}`,
+        `amex ${amex.slice(0, 4)} ${amex.slice(4, 10)} ${amex.slice(10)}`,
+      ],
+      fp: [
+        '4111 1111 1111 1111',
+        '4242424242424242',
+        `${visa.slice(0, 15)}${(Number(visa.at(-1)) + 1) % 10}`,
+        '1234 5678 9012 3456',
+        'ts 1700000000000',
+        `${spaced(visa).slice(0, 9)}-${spaced(visa).slice(10)}`,
+      ],
+    },
+  },
+  {
+    id: 'iban',
+    kind: 'pii',
+    description: 'International Bank Account Number (country length and mod-97 checksum)',
+    keywords: [],
+    trigger: 'digit-run',
+    pattern: /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![A-Za-z0-9])/,
+    validate: plausibleIban,
+    samples: {
+      tp: [`IBAN: ${de}`, `iban ${spaced(gb)}`],
+      fp: [
+        `IBAN: ${de.slice(0, 2)}${(Number(de.slice(2, 4)) + 1) % 100}${de.slice(4)}`,
+        'DE00 0000 0000 0000 0000 00',
+        'AB12 3456 7890',
+      ],
+    },
+  },
+  {
+    id: 'us-ssn',
+    kind: 'pii',
+    description: 'US Social Security number (AAA-GG-SSSS, valid area/group/serial)',
+    keywords: [],
+    trigger: 'digit-run',
+    pattern: /(?<![\w-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-])/,
+    samples: {
+      tp: ['SSN: 536-22-8175', 'ssn=401-84-3310'],
+      fp: [
+        '000-12-3456',
+        '666-12-3456',
+        '912-34-5678',
+        '536-00-8175',
+        '536-22-0000',
+        '123-45-6789',
+        '078-05-1120',
+        'v2-536-22-8175',
+      ],
+    },
+  },
+];

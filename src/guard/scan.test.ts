@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { ALNUM, fake } from './rules/fake.js';
+import { detectionRules } from './rules/index.js';
+import { GuardTimeoutError, scan, scanWithBudget } from './scan.js';
+import type { DetectionRule } from './types.js';
+
+const ghp = 'ghp_' + fake(ALNUM, 36, 'scan-test');
+const awsId = 'AKIA' + 'QZ7RT2XWE5NMK3LP';
+
+describe('scan', () => {
+  it('finds secrets with offsets into the text, sorted by start', () => {
+    const text = `a = "${ghp}"\nkey: ${awsId}\n`;
+    const found = scan(text);
+    assert.deepEqual(
+      found.map((d) => [d.rule, d.kind, text.slice(d.start, d.end) === d.value]),
+      [
+        ['github-pat', 'secret', true],
+        ['aws-access-key-id', 'secret', true],
+      ],
+    );
+    assert.ok((found[0]?.start ?? 0) < (found[1]?.start ?? 0));
+  });
+
+  it('filters by kind and by disabled rule id', () => {
+    const text = `${ghp} mail jane.doe@acme-corp.io`;
+    assert.deepEqual(
+      scan(text, { kinds: ['pii'] }).map((d) => d.rule),
+      ['email'],
+    );
+    assert.deepEqual(
+      scan(text, { disabledRules: ['email'] }).map((d) => d.rule),
+      ['github-pat'],
+    );
+  });
+
+  it('prefers a specific rule over a generic one on the same value', () => {
+    const found = scan(`GITHUB_TOKEN="${ghp}"`);
+    assert.deepEqual(
+      found.map((d) => d.rule),
+      ['github-pat'],
+    );
+  });
+
+  it('drops documented examples and placeholders', () => {
+    const text = [
+      'AKIA' + 'IOSFODNN7EXAMPLE',
+      'aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/' + 'bPxRfiCYEXAMPLEKEY',
+      'ghp_' + 'x'.repeat(36),
+      'API_KEY=${API_KEY}',
+      'TOKEN=$TOKEN',
+      'token = process.env.GITHUB_TOKEN',
+      'password = os.environ["DB_PASSWORD"]',
+      'password: changeme',
+      'secret: <your-key>',
+      'api_key: "[REDACTED:generic-api-key:1]"',
+      'postgres://app:****@db/app',
+    ].join('\n');
+    assert.deepEqual(scan(text), []);
+  });
+
+  it('does not run a rule whose keyword is absent', () => {
+    let calls = 0;
+    const probe: DetectionRule = {
+      id: 'probe',
+      kind: 'secret',
+      description: 'counts validate calls',
+      keywords: ['zqx_'],
+      pattern: /zqx_[a-z]{4}/,
+      validate: () => {
+        calls++;
+        return true;
+      },
+      samples: { tp: [], fp: [] },
+    };
+    assert.deepEqual(scan('abcd efgh ijkl', { rules: [probe] }), []);
+    assert.equal(calls, 0);
+    assert.equal(scan('abcd zqx_ijkl', { rules: [probe] }).length, 1);
+    assert.ok(calls > 0);
+  });
+
+  it('throws GuardTimeoutError when the budget is spent', () => {
+    let now = 0;
+    const clock = () => (now += 10);
+    assert.throws(() => scanWithBudget('x'.repeat(3 << 20), 5, { clock }), GuardTimeoutError);
+    assert.doesNotThrow(() => scanWithBudget(`${ghp}`, 10_000));
+  });
+
+  it('returns the same findings as running every rule over the whole text (property)', () => {
+    const samples = detectionRules.flatMap((r) => [...r.samples.tp, ...r.samples.fp]);
+    const noise = fc.constantFrom(
+      ' ',
+      '\n',
+      '=',
+      '"',
+      ':',
+      '@',
+      '-',
+      '_',
+      '.',
+      '/',
+      '0',
+      '7',
+      'a',
+      'Z',
+      'token',
+      'pass',
+      '://',
+      '4111',
+    );
+    const piece = fc.oneof(fc.constantFrom(...samples), noise, fc.string({ maxLength: 12 }));
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 25 }), (pieces) => {
+        const text = pieces.join('');
+        assert.deepEqual(scan(text), scan(text, { prefilter: false }));
+      }),
+      { numRuns: 300, seed: 4 },
+    );
+  });
+});

@@ -13,6 +13,8 @@ export interface Profile {
   trainingOptIn?: boolean;
   /** When the training setting was last changed (ISO date). */
   trainingSettingChangedAt?: string;
+  /** The training setting before `trainingSettingChangedAt`; defaults to the opposite of `trainingOptIn`. */
+  trainingOptInBefore?: boolean;
   session?: { startedAt?: string; resumedAt?: string };
   developmentPartnerProgram?: boolean;
   /** Effective environment variables (name -> value), as the client sees them. */
@@ -60,7 +62,7 @@ export interface Flow {
   enabled: boolean;
   destination: Destination;
   trainingUse: 'yes' | 'no';
-  /** Days kept by the receiving party; 0 for none; null where another party's policy governs. */
+  /** Days kept by the receiving party; 0 for none; null where another party's policy governs or no source gives a period. */
   retentionDays: number | null;
   /** What the flow carries (empty when disabled). */
   data: string[];

@@ -1,0 +1,193 @@
+/** `sluice explain`: where a Claude Code setup sends data, who may train on it, how long it is kept. */
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { Option, type Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { catalog } from '../policy/catalog/index.js';
+import { evaluate } from '../policy/engine.js';
+import { parseDate } from '../policy/facts.js';
+import { PLANS, PROVIDERS, ProfileError, parseProfile } from '../policy/profile.js';
+import {
+  renderMarkdown,
+  renderMermaid,
+  renderRoutesMarkdown,
+  renderRoutesTable,
+  renderTable,
+} from '../policy/render.js';
+import { compareRoutes } from '../policy/routes.js';
+import type { Plan, Profile, Provider } from '../policy/types.js';
+import { CliError } from './exit.js';
+import { formatOption } from './format.js';
+
+interface ExplainOptions {
+  profile?: string;
+  plan?: Plan;
+  provider?: Provider;
+  zdr?: boolean;
+  trainingOptIn?: boolean;
+  partnerProgram?: boolean;
+  env: string[];
+  mcp: string[];
+  at?: string;
+  format: 'table' | 'json' | 'markdown' | 'mermaid';
+  routes?: boolean;
+  plans?: string;
+  providers?: string;
+}
+
+const EXAMPLES = `
+Examples:
+  $ sluice explain --plan pro --training-opt-in
+  $ sluice explain --plan enterprise --zdr --env DISABLE_TELEMETRY=1 --format json
+  $ sluice explain --profile team.yaml --provider bedrock --format mermaid
+  $ sluice explain --routes --plans pro,team,api --providers anthropic,bedrock
+
+A profile file (JSON or YAML) holds the same fields as the flags, for example:
+  plan: enterprise
+  provider: anthropic
+  zdr: true
+  env: { CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1" }
+  mcpServers: [github]
+`;
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+async function readProfileFile(file: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`${file}: cannot read profile: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  let raw: unknown;
+  const json = extname(file).toLowerCase() === '.json';
+  try {
+    raw = json ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new CliError(
+      `${file}: not valid ${json ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`,
+    );
+  }
+  // An empty file is an empty profile: the flags may supply everything.
+  if (raw === null || raw === undefined) return {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new CliError(`${file}: invalid profile\n  (root): expected an object with plan and provider`);
+  }
+  return raw as Record<string, unknown>;
+}
+
+function parseEnv(pairs: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(pair);
+    if (!m) throw new CliError(`--env: expected NAME=VALUE, got "${pair}"`);
+    env[m[1] as string] = m[2] as string;
+  }
+  return env;
+}
+
+function checkDate(value: string, flag: string): string {
+  try {
+    parseDate(value, flag);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  return value;
+}
+
+/** The file's fields, overridden by any flag given on the command line. */
+async function buildProfile(o: ExplainOptions): Promise<Profile> {
+  const raw: Record<string, unknown> = o.profile ? await readProfileFile(o.profile) : {};
+  if (!o.profile && !o.plan) throw new CliError('missing --plan (or --profile FILE naming a plan)');
+  const env = parseEnv(o.env);
+  const merged: Record<string, unknown> = { provider: 'anthropic', ...raw };
+  if (o.plan) merged.plan = o.plan;
+  if (o.provider) merged.provider = o.provider;
+  if (o.zdr !== undefined) merged.zdr = o.zdr;
+  if (o.trainingOptIn !== undefined) merged.trainingOptIn = o.trainingOptIn;
+  if (o.partnerProgram !== undefined) merged.developmentPartnerProgram = o.partnerProgram;
+  if (o.env.length) merged.env = { ...(raw.env as Record<string, string> | undefined), ...env };
+  if (o.mcp.length) merged.mcpServers = o.mcp;
+  try {
+    return parseProfile(merged);
+  } catch (err) {
+    if (err instanceof ProfileError) throw new CliError(`${o.profile ?? 'options'}: ${err.message}`);
+    throw err;
+  }
+}
+
+function listOf<T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T[] {
+  if (value === undefined) return [...allowed];
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const item of items) {
+    if (!allowed.includes(item as T)) {
+      throw new CliError(`${flag}: unknown value "${item}" (expected one or more of ${allowed.join(', ')})`);
+    }
+  }
+  if (items.length === 0)
+    throw new CliError(`${flag}: expected a comma-separated list of ${allowed.join(', ')}`);
+  return items as T[];
+}
+
+const today = (): string => new Date().toISOString().slice(0, 10);
+
+async function run(o: ExplainOptions): Promise<void> {
+  if (o.routes) {
+    if (o.format === 'mermaid') throw new CliError('--routes prints table, json or markdown, not mermaid');
+    const at = checkDate(o.at ?? today(), '--at');
+    const rows = compareRoutes(
+      listOf(o.plans, PLANS, '--plans'),
+      listOf(o.providers, PROVIDERS, '--providers'),
+      catalog,
+      at,
+    );
+    const text =
+      o.format === 'json'
+        ? `${JSON.stringify({ at, routes: rows }, null, 2)}\n`
+        : o.format === 'markdown'
+          ? renderRoutesMarkdown(rows, at)
+          : renderRoutesTable(rows, at);
+    process.stdout.write(text);
+    return;
+  }
+  if (o.plans || o.providers) throw new CliError('--plans and --providers go with --routes');
+  const profile = await buildProfile(o);
+  const at = o.at ? checkDate(o.at, '--at') : (profile.at ?? today());
+  const result = evaluate(profile, catalog, at);
+  const { flows, disabledFeatures, warnings } = result;
+  const render = {
+    json: () => `${JSON.stringify({ at, profile, flows, disabledFeatures, warnings }, null, 2)}\n`,
+    markdown: () => renderMarkdown(result),
+    mermaid: () => renderMermaid(result),
+    table: () => renderTable(result),
+  }[o.format];
+  process.stdout.write(render());
+}
+
+/** Adds `explain` to `program`. */
+export function registerExplain(program: Command): void {
+  program
+    .command('explain')
+    .description('Show where a Claude Code setup sends data, who may train on it, and how long it is kept')
+    .option('--profile <file>', 'profile to evaluate (JSON or YAML); flags override its fields')
+    .addOption(new Option('--plan <plan>', 'plan').choices([...PLANS]))
+    .addOption(new Option('--provider <provider>', 'route (default anthropic)').choices([...PROVIDERS]))
+    .option('--zdr', 'zero data retention is enabled for the organization')
+    .option('--no-zdr', 'zero data retention is not enabled')
+    .option('--training-opt-in', 'consumer "help improve Claude" setting is on')
+    .option('--no-training-opt-in', 'consumer "help improve Claude" setting is off')
+    .option('--partner-program', 'the organization joined the Development Partner Program')
+    .option('--no-partner-program', 'the organization is not in the Development Partner Program')
+    .option('--env <NAME=VALUE>', 'environment variable as the client sees it (repeatable)', collect, [])
+    .option('--mcp <name>', 'a configured MCP server (repeatable)', collect, [])
+    .option('--at <date>', 'evaluate as of this ISO date (default today)')
+    .addOption(formatOption(['table', 'json', 'markdown', 'mermaid']))
+    .option('--routes', 'compare plans × routes side by side instead of explaining one setup')
+    .option('--plans <list>', 'with --routes: comma-separated plans (default all)')
+    .option('--providers <list>', 'with --routes: comma-separated routes (default all)')
+    .addHelpText('after', EXAMPLES)
+    .action((o: ExplainOptions) => run(o));
+}

@@ -1,0 +1,132 @@
+/** Audits one machine: settings layers, environment, MCP servers, local data, the policy engine's flows. */
+import type { ExplainResult, Profile } from '../policy/types.js';
+import { checkConfiguration } from './checks.js';
+import { sortFindings } from './finding.js';
+import { locate } from './files.js';
+import { inspectLocalData, type LocalDataSummary, type Progress } from './local-data.js';
+import { loadMcpServers } from './mcp.js';
+import { checkPolicy, type OrgPolicy } from './policy-file.js';
+import { buildProfile } from './profile.js';
+import { effectiveEnv, loadSettingsLayers, mergeSettings } from './settings.js';
+import type {
+  AuditDeps,
+  EffectiveEnvVar,
+  EffectiveSettings,
+  Finding,
+  Machine,
+  MachinePaths,
+  McpServer,
+  ProfileFlags,
+  SettingsLayer,
+} from './types.js';
+
+export const DEFAULT_RETENTION_DAYS = 30;
+
+export interface AuditOptions {
+  flags?: ProfileFlags;
+  policy?: { rules: OrgPolicy; file: string };
+  progress?: Progress;
+}
+
+export interface AuditReport {
+  paths: MachinePaths;
+  layers: Pick<SettingsLayer, 'scope' | 'file'>[];
+  settings: EffectiveSettings;
+  env: Record<string, EffectiveEnvVar>;
+  mcpServers: McpServer[];
+  profile: Profile;
+  assumptions: string[];
+  explain: ExplainResult;
+  retentionDays: number;
+  local: LocalDataSummary;
+  findings: Finding[];
+}
+
+/** The effective `cleanupPeriodDays` (an integer of at least 1), else the client's default of 30. */
+export function retentionOf(settings: EffectiveSettings): number {
+  const v = settings.values.cleanupPeriodDays;
+  return typeof v === 'number' && Number.isInteger(v) && v >= 1 ? v : DEFAULT_RETENTION_DAYS;
+}
+
+/** Reads the settings side of a machine: paths, layers, merged settings, env and MCP servers. */
+export async function readConfiguration(machine: Machine) {
+  const paths = await locate(machine);
+  const { layers, findings } = await loadSettingsLayers(paths);
+  const settings = mergeSettings(layers);
+  const env = effectiveEnv(machine.env, settings);
+  const mcp = await loadMcpServers(paths, machine.project, settings);
+  return { paths, layers, settings, env, servers: mcp.servers, findings: [...findings, ...mcp.findings] };
+}
+
+export async function runAudit(
+  machine: Machine,
+  deps: AuditDeps,
+  options: AuditOptions = {},
+): Promise<AuditReport> {
+  const flags = options.flags ?? {};
+  const config = await readConfiguration(machine);
+  const { paths, layers, settings, env, servers } = config;
+  const at = machine.now.toISOString().slice(0, 10);
+  const { profile, assumptions } = buildProfile({
+    settings,
+    env,
+    servers,
+    flags,
+    at,
+    inspector: deps.inspector,
+  });
+  const explain = deps.evaluate(profile, at);
+  const retentionDays = retentionOf(settings);
+
+  const findings: Finding[] = [...config.findings];
+  findings.push(
+    ...checkConfiguration({
+      paths,
+      layers,
+      settings,
+      env,
+      servers,
+      profile,
+      explain,
+      inspector: deps.inspector,
+      ...(options.policy?.rules.mcpAllowlist ? { mcpAllowlist: options.policy.rules.mcpAllowlist } : {}),
+    }),
+  );
+  if (options.policy) {
+    findings.push(
+      ...checkPolicy({
+        policy: options.policy.rules,
+        policyFile: options.policy.file,
+        profile,
+        planAssumed: flags.plan === undefined,
+        settings,
+        env,
+        servers,
+        retentionDays,
+        paths,
+      }),
+    );
+  }
+  const local = await inspectLocalData({
+    paths,
+    retentionDays,
+    now: machine.now,
+    inspector: deps.inspector,
+    ...(options.progress ? { progress: options.progress } : {}),
+  });
+  findings.push(...local.findings);
+
+  return {
+    paths,
+    layers: layers.map(({ scope, file }) => ({ scope, file })),
+    settings,
+    env,
+    mcpServers: servers,
+    profile,
+    assumptions,
+    explain,
+    retentionDays,
+    local: local.summary,
+    findings: sortFindings(findings),
+  };
+}

@@ -1,84 +1,47 @@
 /**
- * Throughput of the guard's scan() on ~20 MB of generated source-code-like text with a few planted
- * secrets, on one core: with the keyword pre-filter, without it (every rule over the whole text),
- * and the two pre-filter designs on their own (Aho–Corasick table walk vs one combined regex).
- *
- * A second line scans real code: the .js/.ts files of the installed node_modules, up to the same size.
+ * Throughput of the guard's scan() on one core, on two texts of ~20 MB each: generated source code
+ * (TypeScript, Python, Go, YAML, JSON, Markdown with a realistic density of keywords and a few
+ * planted secrets) and real code (the .js/.ts files of the installed node_modules). For each:
+ * scan() as the gateway runs it, every rule forced over the whole text (the reference the
+ * pre-filter must agree with), the keyword walk alone, and secretlint (recommended preset) on a
+ * smaller sample of the same text, cut into file-sized pieces as its CLI would see them.
  *
  * Run: node --import tsx bench/guard-throughput.ts [megabytes]
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { lintSource } from '@secretlint/core';
+import { creator as recommended } from '@secretlint/secretlint-rule-preset-recommend';
 import { KeywordAutomaton } from '../src/guard/keyword-automaton.js';
+import { ALNUM, fake } from '../src/guard/rules/fake.js';
 import { detectionRules } from '../src/guard/rules/index.js';
 import { scan } from '../src/guard/scan.js';
+import { prng, sourceText } from './guard/source-text.js';
 
+const MB = 1024 * 1024;
 const targetMb = Number(process.argv[2] ?? 20);
+const SECRETLINT_SAMPLE = 2 * MB;
 
-let seed = 42;
-const rand = (n: number): number => {
-  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-  return (seed >>> 8) % n;
-};
-const pick = <T>(xs: readonly T[]): T => xs[rand(xs.length)] as T;
-const WORDS =
-  'user order item request response config client server handler value result cache session account payment invoice token key path file stream buffer index count total status error message event queue worker job task retry timeout limit offset page'.split(
-    ' ',
-  );
-const ident = (): string => pick(WORDS) + pick(WORDS).replace(/^./, (c) => c.toUpperCase());
-const alnum = (n: number): string =>
-  Array.from(
-    { length: n },
-    () => 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'[rand(62)],
-  ).join('');
-
-const LINES: (() => string)[] = [
-  () => `  const ${ident()} = await this.${ident()}.get(${ident()}, { timeout: ${rand(5000)} });`,
-  () => `  if (${ident()}.length > ${rand(100)} && !${ident()}) return ${ident()};`,
-  () =>
-    `  // ${pick(WORDS)} the ${pick(WORDS)} before the ${pick(WORDS)} is ${pick(WORDS)}ed (see #${rand(9000)})`,
-  () => `export function ${ident()}(${ident()}: string, ${ident()}?: number): Promise<${ident()}> {`,
-  () => `  ${ident()}: ${pick(['string', 'number', 'boolean', 'Date', 'string[]'])};`,
-  () => `import { ${ident()}, ${ident()} } from './${pick(WORDS)}/${pick(WORDS)}.js';`,
-  () =>
-    `    "${pick(WORDS)}_${pick(WORDS)}": ${pick(['true', 'false', 'null', String(rand(100000)), `"${pick(WORDS)}"`])},`,
-  () => `def ${pick(WORDS)}_${pick(WORDS)}(self, ${pick(WORDS)}, ${pick(WORDS)}=None):`,
-  () => `        return self._${pick(WORDS)}.${pick(WORDS)}(${pick(WORDS)}, retries=${rand(10)})`,
-  () => `  ${pick(WORDS)}_${pick(WORDS)}: ${pick(WORDS)}-${rand(100)}`,
-  () => ` * @param ${ident()} the ${pick(WORDS)} to ${pick(WORDS)}`,
-  () => `  const url = \`https://api.${pick(WORDS)}.io/v${rand(3)}/${pick(WORDS)}s/\${${ident()}}\`;`,
-  () => `  throw new Error(\`${pick(WORDS)} ${pick(WORDS)} failed: \${err.message}\`);`,
-  () => `  const token = req.headers.authorization?.slice(7) ?? '';`,
-  () => `  password: string;`,
-  () => `}`,
-  () => ``,
-];
-
-const parts: string[] = [];
-let size = 0;
-const target = targetMb * 1024 * 1024;
-while (size < target) {
-  const line = pick(LINES)();
-  parts.push(line);
-  size += line.length + 1;
+function generated(): { text: string; planted: number } {
+  const lines = sourceText(targetMb * MB, 42).split('\n');
+  const planted = [
+    'GITHUB_TOKEN=ghp_' + fake(ALNUM, 36, 'bench-gh'),
+    '  accessKeyId: "AKIA' + 'QZ7RT2XWE5NMK3LP",',
+    'ANTHROPIC_API_KEY=sk-ant-api03-' + fake(ALNUM, 93, 'bench-ant') + 'AA',
+    'DATABASE_URL=postgres://app:' + fake(ALNUM, 20, 'bench-pg') + '@db.internal:5432/app',
+    '# maintainer: jane.doe@acme-corp.io',
+  ];
+  const r = prng(7);
+  for (const s of planted) lines.splice(Math.floor(r() * lines.length), 0, s);
+  return { text: lines.join('\n'), planted: planted.length };
 }
-const planted = [
-  'GITHUB_TOKEN=ghp_' + alnum(36),
-  'const key = "AKIA' + 'QWERTYUIOPASDFGH";'.replace(/[^A-Z2-7";]/g, 'Q'),
-  'ANTHROPIC_API_KEY=sk-ant-api03-' + alnum(93) + 'AA',
-  'DATABASE_URL=postgres://app:' + alnum(20) + '@db.internal:5432/app',
-  'contact: jane.doe@acme-corp.io',
-];
-for (const s of planted) parts.splice(rand(parts.length), 0, s);
-const text = parts.join('\n');
-const mb = text.length / (1024 * 1024);
 
-const realCode = (): string => {
+function realCode(): string {
   const out: string[] = [];
   let total = 0;
   const walk = (dir: string): void => {
     for (const name of readdirSync(dir).sort()) {
-      if (total >= target) return;
+      if (total >= targetMb * MB) return;
       const path = join(dir, name);
       const st = statSync(path);
       if (st.isDirectory()) walk(path);
@@ -91,63 +54,94 @@ const realCode = (): string => {
   };
   walk('node_modules');
   return out.join('\n');
-};
+}
 
-const time = (label: string, fn: () => number, runs = 3): void => {
-  fn(); // warm up
+/** Best of `runs` after a warm-up, in MB/s of `text.length` (UTF-16 code units). */
+function rate(text: string, fn: () => number, runs = 5): { mbs: number; ms: number; result: number } {
+  let result = fn();
   let best = Infinity;
-  let result = 0;
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
     result = fn();
     best = Math.min(best, performance.now() - t0);
   }
-  console.log(
-    `${label.padEnd(46)} ${(mb / (best / 1000)).toFixed(0).padStart(6)} MB/s  (${best.toFixed(0)} ms, ${result})`,
-  );
-};
-
-console.log(
-  `${mb.toFixed(1)} MB of generated source, ${detectionRules.length} rules, planted ${planted.length} secrets\n`,
-);
-time('scan() with keyword pre-filter', () => scan(text).length);
-time('scan() every rule over the whole text', () => scan(text, { prefilter: false }).length, 1);
-const real = realCode();
-const realMb = real.length / (1024 * 1024);
-{
-  scan(real);
-  const t0 = performance.now();
-  const found = scan(real).length;
-  const ms = performance.now() - t0;
-  console.log(
-    `${'scan() on real code (node_modules .js/.ts)'.padEnd(46)} ${(realMb / (ms / 1000)).toFixed(0).padStart(6)} MB/s  (${ms.toFixed(0)} ms for ${realMb.toFixed(1)} MB, ${found})`,
-  );
+  return { mbs: text.length / MB / (best / 1000), ms: best, result };
 }
 
-const keywords = [...new Set(detectionRules.flatMap((r) => r.keywords))];
+const secretlintConfig = {
+  rules: [{ id: '@secretlint/secretlint-rule-preset-recommend', rule: recommended }],
+};
+
+/** secretlint over `text` cut into ~64 KB files at line ends; returns MB/s and the findings. */
+async function secretlintRate(text: string): Promise<{ mbs: number; ms: number; result: number }> {
+  const files: string[] = [];
+  for (let at = 0; at < text.length;) {
+    let end = text.indexOf('\n', at + 65536);
+    if (end < 0) end = text.length;
+    files.push(text.slice(at, end));
+    at = end + 1;
+  }
+  const lintAll = async (): Promise<number> => {
+    let found = 0;
+    for (const [i, content] of files.entries()) {
+      const result = await lintSource({
+        source: { content, filePath: `file${i}.ts`, ext: '.ts', contentType: 'text' },
+        options: { config: secretlintConfig, maskSecrets: true },
+      });
+      found += result.messages.length;
+    }
+    return found;
+  };
+  await lintAll();
+  const t0 = performance.now();
+  const result = await lintAll();
+  const ms = performance.now() - t0;
+  return { mbs: text.length / MB / (ms / 1000), ms, result };
+}
+
+const keywords = [...new Set(detectionRules.flatMap((r) => r.keywords)), '0000'];
 const automaton = new KeywordAutomaton(keywords.map((keyword, i) => ({ keyword, values: [i] })));
-time('pre-filter only: Aho–Corasick table walk', () => {
-  const { delta } = automaton;
-  let row = 0;
+function keywordWalk(text: string): number {
+  const { table, start, reportFrom } = automaton;
+  let state = start;
   let hits = 0;
   for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    const entry = c < 128 ? (delta[row + c] as number) : 0;
-    row = entry & -128;
-    hits += entry & 1;
+    state = table[state + (table[text.charCodeAt(i)] as number)] as number;
+    if (state >= reportFrom) hits++;
   }
   return hits;
-});
-const combined = new RegExp(keywords.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'gi');
-time('pre-filter only: one combined keyword regex', () => {
-  let hits = 0;
-  combined.lastIndex = 0;
-  while (combined.exec(text) !== null) hits++;
-  return hits;
-});
-time('pre-filter only: toLowerCase copy + indexOf each', () => {
-  const lower = text.toLowerCase();
-  let hits = 0;
-  for (const k of keywords) for (let at = lower.indexOf(k); at >= 0; at = lower.indexOf(k, at + 1)) hits++;
-  return hits;
-});
+}
+
+const line = (label: string, r: { mbs: number; ms: number; result: number }, what: string): void =>
+  console.log(
+    `  ${label.padEnd(40)} ${r.mbs.toFixed(1).padStart(7)} MB/s  (${r.ms.toFixed(0)} ms, ${r.result} ${what})`,
+  );
+
+async function measure(name: string, text: string): Promise<void> {
+  console.log(`${name}: ${(text.length / MB).toFixed(1)} MB`);
+  const fast = rate(text, () => scan(text).length);
+  line('scan() (keyword pre-filter)', fast, 'findings');
+  line(
+    'scan() every rule over the whole text',
+    rate(text, () => scan(text, { prefilter: false }).length, 1),
+    'findings',
+  );
+  line(
+    'keyword walk alone',
+    rate(text, () => keywordWalk(text)),
+    'keyword hits',
+  );
+  const sample = text.slice(0, SECRETLINT_SAMPLE);
+  const slow = await secretlintRate(sample);
+  line(`secretlint on the first ${(sample.length / MB).toFixed(0)} MB`, slow, 'findings');
+  const mine = rate(sample, () => scan(sample).length);
+  line(`scan() on the same ${(sample.length / MB).toFixed(0)} MB`, mine, 'findings');
+  console.log(`  scan() / secretlint: ${(mine.mbs / slow.mbs).toFixed(0)}x\n`);
+}
+
+const gen = generated();
+console.log(
+  `${detectionRules.length} rules; one core; MB = 2^20 UTF-16 code units; best of 5 after a warm-up\n`,
+);
+await measure(`generated source code (${gen.planted} planted secrets)`, gen.text);
+await measure('real code (node_modules .js/.ts)', realCode());

@@ -1,13 +1,15 @@
 /**
- * An Aho–Corasick automaton over the rules' keywords, compiled to a dense ASCII transition table
- * with ASCII case folded in, so one pass over the original text (no lower-cased copy) reports every
- * keyword occurrence. Each state carries the payload values (rule indexes) of the keywords ending there.
+ * An Aho–Corasick automaton over the rules' keywords, compiled to a dense transition table over
+ * character classes, so one pass over the original text (no lower-cased copy) reports every keyword
+ * occurrence. Each reporting state carries the payload values of the keywords ending there.
  *
- * Digits are folded too: every digit moves like `0`, so `r8_` is looked for as `r0_` (a superset,
- * never a miss) and the keyword `0000` fires on every digit of a run of four or more.
+ * Case and digits are folded: an upper-case letter moves like its lower-case twin and every digit
+ * moves like `0`, so `r8_` is looked for as `r0_` (a superset, never a miss) and the keyword `0000`
+ * fires on every digit of a run of four or more. Characters that occur in no keyword (and every
+ * non-ASCII character) share class 0, which always leads back to the root.
  */
 
-const ALPHABET = 128;
+const CODE_UNITS = 1 << 16;
 
 /** One keyword and the values reported when it occurs. */
 export interface KeywordEntry {
@@ -15,81 +17,122 @@ export interface KeywordEntry {
   values: number[];
 }
 
-/** A compiled automaton; the engine walks `delta` inline for speed. */
+/** A compiled automaton; the engine walks `table` inline for speed (see `walk` in scan.ts). */
 export class KeywordAutomaton {
   /**
-   * `delta[row + charCode]` is the next row (state × 128) with bit 0 set when that state reports
-   * values (`row = entry & -128`). Non-ASCII characters go back to row 0.
+   * One array, so the walk touches a single typed array: `table[c]` (c < 65536) is the class of
+   * code unit `c`; a state is an offset `s` into the rest, and `table[s + class]` is the next
+   * state. The walk starts at `start`; exactly the states at or above `reportFrom` report values.
    */
-  readonly delta: Int32Array;
-  /** Values reported in `state` (= row / 128) are `values[outStart[state]] .. values[outStart[state + 1] - 1]`. */
+  readonly table: Int32Array;
+  readonly start: number;
+  /** Classes per state. */
+  readonly width: number;
+  readonly reportFrom: number;
+  /** A reporting state `s` reports `values[outStart[k]] .. values[outStart[k + 1] - 1]`, `k = (s - reportFrom) / width`. */
   readonly outStart: Int32Array;
   readonly values: Int32Array;
 
   constructor(entries: KeywordEntry[]) {
-    const children: Map<number, number>[] = [new Map()];
-    const outputs: Set<number>[] = [new Set()];
-    for (const { keyword, values } of entries) {
+    const fold = (c: number): number => (c >= 65 && c <= 90 ? c + 32 : c >= 48 && c <= 57 ? 48 : c);
+    const classOf = new Uint8Array(CODE_UNITS);
+    const classOfFolded = new Map<number, number>();
+    for (const { keyword } of entries) {
       if (keyword.length === 0 || /[^\x20-\x7e]|[A-Z]/.test(keyword)) {
         throw new Error(`keyword must be printable lower-case ASCII: ${JSON.stringify(keyword)}`);
       }
+      for (let i = 0; i < keyword.length; i++) {
+        const f = fold(keyword.charCodeAt(i));
+        if (!classOfFolded.has(f)) classOfFolded.set(f, classOfFolded.size + 1);
+      }
+    }
+    for (let c = 0; c < 128; c++) classOf[c] = classOfFolded.get(fold(c)) ?? 0;
+    const width = classOfFolded.size + 1;
+
+    // The trie, over classes.
+    const children: Map<number, number>[] = [new Map()];
+    const outputs: Set<number>[] = [new Set()];
+    for (const { keyword, values } of entries) {
       let s = 0;
       for (let i = 0; i < keyword.length; i++) {
-        const raw = keyword.charCodeAt(i);
-        const c = raw >= 48 && raw <= 57 ? 48 : raw;
-        let next = children[s]?.get(c);
-        if (next === undefined) {
-          next = children.length;
+        const c = classOf[keyword.charCodeAt(i)] as number;
+        let child = children[s]?.get(c);
+        if (child === undefined) {
+          child = children.length;
           children.push(new Map());
           outputs.push(new Set());
-          children[s]?.set(c, next);
+          children[s]?.set(c, child);
         }
-        s = next;
+        s = child;
       }
       for (const v of values) outputs[s]?.add(v);
     }
+    // Failure links, breadth first, folded into a complete transition function.
     const count = children.length;
-    const delta = new Int32Array(count * ALPHABET);
+    const delta = new Int32Array(count * width);
     const fail = new Int32Array(count);
     const queue: number[] = [];
-    for (let c = 0; c < ALPHABET; c++) {
-      const next = children[0]?.get(c);
-      if (next !== undefined) {
-        delta[c] = next;
-        queue.push(next);
-      }
+    for (const [c, child] of children[0] ?? []) {
+      delta[c] = child;
+      queue.push(child);
     }
     for (let qi = 0; qi < queue.length; qi++) {
       const s = queue[qi] as number;
       for (const v of outputs[fail[s] as number] ?? []) outputs[s]?.add(v);
-      for (let c = 0; c < ALPHABET; c++) {
-        const next = children[s]?.get(c);
-        if (next !== undefined) {
-          fail[next] = delta[(fail[s] as number) * ALPHABET + c] as number;
-          delta[s * ALPHABET + c] = next;
-          queue.push(next);
-        } else {
-          delta[s * ALPHABET + c] = delta[(fail[s] as number) * ALPHABET + c] as number;
+      for (let c = 0; c < width; c++) {
+        const child = children[s]?.get(c);
+        const viaFail = delta[(fail[s] as number) * width + c] as number;
+        if (child === undefined) delta[s * width + c] = viaFail;
+        else {
+          fail[child] = viaFail;
+          delta[s * width + c] = child;
+          queue.push(child);
         }
       }
     }
-    // Fold case (an upper-case letter moves like its lower-case twin) and digits (all move like 0).
+    // Renumber: silent states first (the root stays 0), reporting states last.
+    const reports = (s: number): boolean => (outputs[s]?.size ?? 0) > 0;
+    const order = [...Array(count).keys()].sort((a, b) => Number(reports(a)) - Number(reports(b)) || a - b);
+    const rank = new Int32Array(count);
+    order.forEach((s, i) => (rank[s] = i));
+    const table = new Int32Array(CODE_UNITS + count * width);
+    table.set(classOf);
     for (let s = 0; s < count; s++) {
-      for (let c = 65; c <= 90; c++) delta[s * ALPHABET + c] = delta[s * ALPHABET + c + 32] as number;
-      for (let c = 49; c <= 57; c++) delta[s * ALPHABET + c] = delta[s * ALPHABET + 48] as number;
+      for (let c = 0; c < width; c++) {
+        table[CODE_UNITS + (rank[s] as number) * width + c] =
+          CODE_UNITS + (rank[delta[s * width + c] as number] as number) * width;
+      }
     }
-    for (let i = 0; i < delta.length; i++) {
-      const next = delta[i] as number;
-      delta[i] = next * ALPHABET + ((outputs[next]?.size ?? 0) > 0 ? 1 : 0);
-    }
-    this.delta = delta;
-    this.outStart = new Int32Array(count + 1);
+    const firstReporting = order.findIndex(reports);
+    const reporting = firstReporting < 0 ? [] : order.slice(firstReporting);
+    const outStart = new Int32Array(reporting.length + 1);
     const flat: number[] = [];
-    for (let s = 0; s < count; s++) {
-      this.outStart[s] = flat.length;
+    reporting.forEach((s, k) => {
+      outStart[k] = flat.length;
       flat.push(...[...(outputs[s] ?? [])].sort((a, b) => a - b));
-    }
-    this.outStart[count] = flat.length;
+    });
+    outStart[reporting.length] = flat.length;
+
+    this.table = table;
+    this.start = CODE_UNITS;
+    this.width = width;
+    this.reportFrom = CODE_UNITS + (firstReporting < 0 ? count : firstReporting) * width;
+    this.outStart = outStart;
     this.values = Int32Array.from(flat);
+  }
+
+  /** Every `[end, value]` reported over `text` (`end` is the index of a keyword's last character); for tests. */
+  occurrences(text: string): [number, number][] {
+    const found: [number, number][] = [];
+    const { table, reportFrom, outStart, values, width } = this;
+    let s = this.start;
+    for (let i = 0; i < text.length; i++) {
+      s = table[s + (table[text.charCodeAt(i)] as number)] as number;
+      if (s < reportFrom) continue;
+      const k = (s - reportFrom) / width;
+      for (let o = outStart[k] as number; o < (outStart[k + 1] as number); o++)
+        found.push([i, values[o] as number]);
+    }
+    return found;
   }
 }

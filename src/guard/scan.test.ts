@@ -108,6 +108,17 @@ describe('scan', () => {
       'pass',
       '://',
       '4111',
+      '-',
+      '+',
+      'AC',
+      'sk',
+      'pat',
+      'key-',
+      'https://',
+      'a@b.io',
+      '536-22-',
+      '123456',
+      'é',
     );
     const piece = fc.oneof(fc.constantFrom(...samples), noise, fc.string({ maxLength: 12 }));
     fc.assert(

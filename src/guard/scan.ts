@@ -1,8 +1,10 @@
 /**
- * The scanning engine. One pass of a keyword automaton finds where each rule could match; each rule
- * then runs its regex only in windows around its keyword hits (sized from the regex's longest
- * match), so cost grows with the text and the hits, not with the number of rules. Candidates pass
- * the rule's entropy floor and validator and the shared allowlist; overlaps keep the most specific.
+ * The scanning engine. One pass of a keyword automaton finds where each rule could match: a keyword
+ * hit whose neighbours fit the rule's `keywordContext` makes the positions just before it candidate
+ * match starts. Each rule then tries its sticky regex only at those candidates, on the original text
+ * (no copies), finding exactly what its regex would find over the whole text; cost grows with the
+ * text and the hits, not with the number of rules. Candidates pass the rule's entropy floor and
+ * validator and the shared allowlist; overlaps keep the most specific.
  */
 import { isAllowlisted } from './allowlist.js';
 import { shannonEntropy } from './entropy.js';
@@ -35,8 +37,6 @@ export class GuardTimeoutError extends Error {
   }
 }
 
-/** Context a window keeps beyond a rule's longest match, for lookarounds and word boundaries. */
-const MARGIN = 16;
 /** The pseudo-keyword for `digit-run` rules (the automaton folds every digit to `0`). */
 const DIGIT_RUN = '0000';
 /** Characters the keyword pass handles between deadline checks. */
@@ -44,39 +44,93 @@ const CHUNK = 1 << 20;
 
 interface CompiledRule {
   rule: DetectionRule;
-  re: RegExp;
-  /** A window spans [hit - before, hit + after], hit being the last character of a keyword. */
-  before: number;
-  after: number;
-  group: number;
+  /** The pattern with `g`, run over the whole text when the pre-filter is off (the reference). */
+  global: RegExp;
+  /**
+   * Sticky, tried at a candidate start `s` on the original text: `[^]{0,within}?(pattern)` finds the
+   * leftmost match starting in `[s, s + within]`, or the bare pattern when `within` is 0.
+   */
+  sticky: RegExp;
+  /** Group of `sticky` holding the whole match and the one holding the value. */
+  matchGroup: number;
+  valueGroup: number;
+  /** Every match starts at most this many characters before one of its keyword occurrences. */
+  within: number;
 }
 
 interface Catalog {
   rules: CompiledRule[];
   automaton: KeywordAutomaton;
+  /** The automaton reports (rule, keyword) pairs: the rule and the keyword's length. */
+  pairRule: Int32Array;
+  pairLength: Int32Array;
+  within: Int32Array;
+  /** 128 entries per rule: 0 where that ASCII character may not sit just before / after a keyword. */
+  beforeOk: Uint8Array;
+  afterOk: Uint8Array;
+  allEnabled: Uint8Array;
+  rank: Map<string, { i: number; generic: number }>;
 }
 
 const catalogs = new WeakMap<DetectionRule[], Catalog>();
+
+/** 128 flags: which ASCII characters the regex character class `cls` admits (all when absent). */
+function classTable(cls: string | undefined): Uint8Array {
+  const table = new Uint8Array(128).fill(1);
+  if (cls === undefined) return table;
+  const re = new RegExp(`^${cls}$`);
+  for (let c = 0; c < 128; c++) table[c] = re.test(String.fromCharCode(c)) ? 1 : 0;
+  return table;
+}
 
 function compile(rules: DetectionRule[]): Catalog {
   const cached = catalogs.get(rules);
   if (cached) return cached;
   const byKeyword = new Map<string, number[]>();
+  const pairRule: number[] = [];
+  const pairLength: number[] = [];
+  const beforeOk = new Uint8Array(rules.length * 128);
+  const afterOk = new Uint8Array(rules.length * 128);
   const compiled = rules.map((rule, index): CompiledRule => {
     const keywords = rule.trigger === 'digit-run' ? [...rule.keywords, DIGIT_RUN] : rule.keywords;
-    for (const kw of keywords) byKeyword.set(kw, [...(byKeyword.get(kw) ?? []), index]);
-    const maxKeyword = Math.max(1, ...keywords.map((k) => k.length));
+    for (const kw of keywords) {
+      byKeyword.set(kw, [...(byKeyword.get(kw) ?? []), pairRule.length]);
+      pairRule.push(index);
+      pairLength.push(kw.length);
+    }
+    beforeOk.set(classTable(rule.keywordContext?.before), index * 128);
+    afterOk.set(classTable(rule.keywordContext?.after), index * 128);
     const longest = maxMatchLength(rule.pattern);
     if (!Number.isFinite(longest)) throw new Error(`rule ${rule.id}: pattern has an unbounded quantifier`);
+    const { source } = rule.pattern;
+    if (/\\[1-9]|\\k</.test(source)) throw new Error(`rule ${rule.id}: back-references are not supported`);
     const group = rule.secretGroup ?? 0;
-    const flags = [...new Set(rule.pattern.flags.replace('y', '') + 'g' + (group > 0 ? 'd' : ''))].join('');
-    // A match whose keyword starts within k characters of its start begins at most k + keyword before the hit.
+    const flags = rule.pattern.flags.replace(/[gyd]/g, '');
     const within = rule.keywordWithin !== undefined && !rule.trigger ? rule.keywordWithin : longest;
-    const before = within + maxKeyword + MARGIN;
-    return { rule, re: new RegExp(rule.pattern.source, flags), before, after: longest + MARGIN, group };
+    const wrap = within > 0;
+    return {
+      rule,
+      global: new RegExp(source, flags + 'g' + (group > 0 ? 'd' : '')),
+      sticky: wrap
+        ? new RegExp(`[^]{0,${within}}?(${source})`, flags + 'yd')
+        : new RegExp(source, flags + 'y' + (group > 0 ? 'd' : '')),
+      matchGroup: wrap ? 1 : 0,
+      valueGroup: group + (wrap ? 1 : 0),
+      within,
+    };
   });
   const automaton = new KeywordAutomaton([...byKeyword].map(([keyword, values]) => ({ keyword, values })));
-  const catalog = { rules: compiled, automaton };
+  const catalog: Catalog = {
+    rules: compiled,
+    automaton,
+    pairRule: Int32Array.from(pairRule),
+    pairLength: Int32Array.from(pairLength),
+    within: Int32Array.from(compiled, (c) => c.within),
+    beforeOk,
+    afterOk,
+    allEnabled: new Uint8Array(rules.length).fill(1),
+    rank: new Map(rules.map((r, i) => [r.id, { i, generic: r.generic ? 1 : 0 }])),
+  };
   catalogs.set(rules, catalog);
   return catalog;
 }
@@ -86,20 +140,23 @@ export function scan(text: string, options: ScanOptions = {}): Detection[] {
   const catalog = compile(options.rules ?? detectionRules);
   const clock = options.clock ?? Date.now;
   const deadline = options.deadline ?? Infinity;
-  const disabled = new Set(options.disabledRules ?? []);
-  const enabled = catalog.rules.map(
-    (c) => !disabled.has(c.rule.id) && (!options.kinds || options.kinds.includes(c.rule.kind)),
-  );
-  const windows =
-    options.prefilter === false
-      ? enabled.map((on) => (on && text.length > 0 ? [0, text.length] : []))
-      : findWindows(catalog, text, enabled, deadline, clock);
+  const enabled = enabledRules(catalog, options);
   const found: Detection[] = [];
-  for (let r = 0; r < catalog.rules.length; r++) {
-    const w = windows[r];
-    if (!w || w.length === 0) continue;
-    if (clock() > deadline) throw new GuardTimeoutError(text.length);
-    runRule(catalog.rules[r] as CompiledRule, text, w, found);
+  if (text.length === 0) return found;
+  if (options.prefilter === false) {
+    for (let r = 0; r < catalog.rules.length; r++) {
+      if (enabled[r] === 0) continue;
+      if (clock() > deadline) throw new GuardTimeoutError(text.length);
+      runEverywhere(catalog.rules[r] as CompiledRule, text, found);
+    }
+  } else {
+    const candidates = findCandidates(catalog, text, enabled, deadline, clock);
+    for (let r = 0; r < candidates.length; r++) {
+      const ranges = candidates[r];
+      if (ranges === undefined) continue;
+      if (clock() > deadline) throw new GuardTimeoutError(text.length);
+      runAtCandidates(catalog.rules[r] as CompiledRule, text, ranges, found);
+    }
   }
   return resolveOverlaps(found, catalog);
 }
@@ -110,95 +167,202 @@ export function scanWithBudget(text: string, budgetMs: number, options: ScanOpti
   return scan(text, { ...options, clock, deadline: clock() + budgetMs });
 }
 
-/** One keyword pass: per rule, the merged [start, end) windows its regex must search. */
-function findWindows(
+function enabledRules(catalog: Catalog, options: ScanOptions): Uint8Array {
+  const { kinds, disabledRules } = options;
+  if (!kinds && (!disabledRules || disabledRules.length === 0)) return catalog.allEnabled;
+  const disabled = new Set(disabledRules ?? []);
+  return Uint8Array.from(catalog.rules, (c) =>
+    !disabled.has(c.rule.id) && (!kinds || kinds.includes(c.rule.kind)) ? 1 : 0,
+  );
+}
+
+/** Characters per call of `walk`; the hit buffer has room for a hit at every one of them. */
+const STRIDE = 1 << 14;
+const hitBuffer = new Int32Array(2 * STRIDE + 1);
+
+/**
+ * The automaton over `text[from, to)`: writes each reporting `(index, state)` pair to `hits` and
+ * returns how many entries it wrote; the state carries over in `hits[2 * STRIDE]`. Kept tiny, with
+ * its tables as parameters, so V8 compiles the same tight loop every time.
+ */
+function walk(
+  text: string,
+  from: number,
+  to: number,
+  table: Int32Array,
+  reportFrom: number,
+  hits: Int32Array,
+): number {
+  let state = hits[2 * STRIDE] as number;
+  let h = 0;
+  for (let i = from; i < to; i++) {
+    state = table[state + (table[text.charCodeAt(i)] as number)] as number;
+    if (state >= reportFrom) {
+      hits[h] = i;
+      hits[h + 1] = state;
+      h += 2;
+    }
+  }
+  hits[2 * STRIDE] = state;
+  return h;
+}
+
+/** Per rule, the candidate ranges being collected in one scan. */
+interface Candidates {
+  ranges: (number[] | undefined)[];
+  /** The open range of each rule (`openLast` -1 when none), flushed into `ranges` when a candidate lands past it. */
+  openFirst: Int32Array;
+  openLast: Int32Array;
+  touched: number[];
+}
+
+/**
+ * One keyword pass: per rule, the sorted, merged `[first, last]` ranges of positions where one of
+ * its matches could start (`undefined` for a rule with none).
+ */
+function findCandidates(
   catalog: Catalog,
   text: string,
-  enabled: boolean[],
+  enabled: Uint8Array,
   deadline: number,
   clock: () => number,
-): number[][] {
-  const { delta, outStart, values } = catalog.automaton;
-  const n = text.length;
+): (number[] | undefined)[] {
+  const { table, start, reportFrom } = catalog.automaton;
   const count = catalog.rules.length;
-  const windows: number[][] = catalog.rules.map(() => []);
-  const before = Int32Array.from(catalog.rules, (c, r) => (enabled[r] ? c.before : -1));
-  const after = Int32Array.from(catalog.rules, (c) => c.after);
-  // The open window of each rule, flushed into `windows` when a hit lands past its end.
-  const openStart = new Float64Array(count).fill(-1);
-  const openEnd = new Float64Array(count).fill(-1);
-  let row = 0;
-  for (let from = 0; from < n; from += CHUNK) {
-    if (from > 0 && clock() > deadline) throw new GuardTimeoutError(from);
-    const to = Math.min(n, from + CHUNK);
-    for (let i = from; i < to; i++) {
-      const c = text.charCodeAt(i);
-      const entry = c < 128 ? (delta[row + c] as number) : 0;
-      row = entry & -128;
-      if ((entry & 1) === 0) continue;
-      const state = row >> 7;
-      const last = outStart[state + 1] as number;
-      for (let k = outStart[state] as number; k < last; k++) {
-        const r = values[k] as number;
-        const b = before[r] as number;
-        if (b < 0) continue;
-        const ws = i > b ? i - b : 0;
-        const we = Math.min(n, i + (after[r] as number));
-        if ((openEnd[r] as number) >= ws) openEnd[r] = we;
-        else {
-          if ((openEnd[r] as number) >= 0)
-            (windows[r] as number[]).push(openStart[r] as number, openEnd[r] as number);
-          openStart[r] = ws;
-          openEnd[r] = we;
-        }
-      }
-    }
-  }
-  for (let r = 0; r < count; r++) {
-    if ((openEnd[r] as number) >= 0)
-      (windows[r] as number[]).push(openStart[r] as number, openEnd[r] as number);
-  }
-  return windows;
-}
-
-/** Runs one rule's regex over its windows, growing a window when a match reaches its edge. */
-function runRule(c: CompiledRule, text: string, windows: number[], out: Detection[]): void {
   const n = text.length;
-  const re = c.re;
-  let i = 0;
-  while (i < windows.length) {
-    const ws = windows[i] as number;
-    let we = windows[i + 1] as number;
-    i += 2;
-    let subject = we >= n ? text : text.slice(0, we);
-    re.lastIndex = ws;
-    for (;;) {
-      const m = re.exec(subject);
-      if (m === null) break;
-      const end = m.index + m[0].length;
-      if (we < n && end > we - MARGIN) {
-        // The window may have cut this match short: grow it, absorb the windows it now reaches, retry.
-        we = Math.min(n, end + c.after);
-        while (i < windows.length && (windows[i] as number) <= we) {
-          we = Math.max(we, windows[i + 1] as number);
-          i += 2;
-        }
-        subject = we >= n ? text : text.slice(0, we);
-        re.lastIndex = m.index;
-        continue;
+  const found: Candidates = {
+    ranges: new Array<number[] | undefined>(count).fill(undefined),
+    openFirst: new Int32Array(count),
+    openLast: new Int32Array(count).fill(-1),
+    touched: [],
+  };
+  const hits = hitBuffer;
+  hits[2 * STRIDE] = start;
+  for (let from = 0; from < n; from += STRIDE) {
+    if (from % CHUNK === 0 && from > 0 && clock() > deadline) throw new GuardTimeoutError(from);
+    const h = walk(text, from, Math.min(n, from + STRIDE), table, reportFrom, hits);
+    if (h > 0) addCandidates(catalog, text, hits, h, enabled, found);
+  }
+  const { ranges, openFirst, openLast } = found;
+  for (const r of found.touched) {
+    const list = (ranges[r] ??= []);
+    list.push(openFirst[r] as number, openLast[r] as number);
+    if (!isSorted(list)) sortRanges(list);
+  }
+  return ranges;
+}
+
+/**
+ * Turns keyword hits into candidate match starts: a hit of a rule's keyword starting at `s` makes
+ * `[s - within, s]` candidates, unless the rule's `keywordContext` excludes the keyword's neighbours.
+ */
+function addCandidates(
+  catalog: Catalog,
+  text: string,
+  hits: Int32Array,
+  count: number,
+  enabled: Uint8Array,
+  found: Candidates,
+): void {
+  const { outStart, values, width } = catalog.automaton;
+  const { reportFrom } = catalog.automaton;
+  const { pairRule, pairLength, within, beforeOk, afterOk } = catalog;
+  const { ranges, openFirst, openLast, touched } = found;
+  const n = text.length;
+  for (let h = 0; h < count; h += 2) {
+    const i = hits[h] as number;
+    const k = ((hits[h + 1] as number) - reportFrom) / width;
+    const end = outStart[k + 1] as number;
+    for (let o = outStart[k] as number; o < end; o++) {
+      const p = values[o] as number;
+      const r = pairRule[p] as number;
+      if (enabled[r] === 0) continue;
+      const start = i - (pairLength[p] as number) + 1;
+      if (start > 0) {
+        const c = text.charCodeAt(start - 1);
+        if (c < 128 && beforeOk[(r << 7) + c] === 0) continue;
       }
-      if (m[0].length === 0) {
-        re.lastIndex++;
-        continue;
+      if (i + 1 < n) {
+        const c = text.charCodeAt(i + 1);
+        if (c < 128 && afterOk[(r << 7) + c] === 0) continue;
       }
-      const d = toDetection(c, m);
-      if (d) out.push(d);
+      const w = within[r] as number;
+      const first = start > w ? start - w : 0;
+      const last = openLast[r] as number;
+      if (last < 0) {
+        touched.push(r);
+        openFirst[r] = first;
+        openLast[r] = start;
+      } else if (first <= last + 1 && start + 1 >= (openFirst[r] as number)) {
+        if (first < (openFirst[r] as number)) openFirst[r] = first;
+        if (start > last) openLast[r] = start;
+      } else {
+        (ranges[r] ??= []).push(openFirst[r] as number, last);
+        openFirst[r] = first;
+        openLast[r] = start;
+      }
     }
   }
 }
 
-function toDetection(c: CompiledRule, m: RegExpExecArray): Detection | undefined {
-  const { rule, group } = c;
+function isSorted(ranges: number[]): boolean {
+  for (let j = 2; j < ranges.length; j += 2)
+    if ((ranges[j] as number) < (ranges[j - 2] as number)) return false;
+  return true;
+}
+
+/** Keywords of different lengths can report starts out of order: sort the pairs by first position. */
+function sortRanges(ranges: number[]): void {
+  const pairs: [number, number][] = [];
+  for (let j = 0; j < ranges.length; j += 2) pairs.push([ranges[j] as number, ranges[j + 1] as number]);
+  pairs.sort((a, b) => a[0] - b[0]);
+  ranges.length = 0;
+  for (const [a, b] of pairs) ranges.push(a, b);
+}
+
+/**
+ * Finds what the rule's global regex would find over the whole text, trying only candidate starts:
+ * every match starts in a candidate range, so the leftmost match at or after the last match's end is
+ * the leftmost candidate where the sticky regex matches.
+ */
+function runAtCandidates(c: CompiledRule, text: string, ranges: number[], out: Detection[]): void {
+  const re = c.sticky;
+  const step = c.within + 1;
+  let resume = 0;
+  for (let j = 0; j < ranges.length; j += 2) {
+    const last = ranges[j + 1] as number;
+    let s = Math.max(ranges[j] as number, resume);
+    while (s <= last) {
+      re.lastIndex = s;
+      const m = re.exec(text);
+      if (m === null) {
+        s += step;
+        continue;
+      }
+      const [start, end] =
+        c.matchGroup === 0 ? [m.index, m.index + m[0].length] : (m.indices?.[c.matchGroup] ?? [s, s]);
+      const d = toDetection(c.rule, m, c.valueGroup);
+      if (d) out.push(d);
+      resume = end > start ? end : start + 1;
+      s = resume;
+    }
+  }
+}
+
+/** The reference: the rule's regex over the whole text. */
+function runEverywhere(c: CompiledRule, text: string, out: Detection[]): void {
+  const re = c.global;
+  re.lastIndex = 0;
+  for (;;) {
+    const m = re.exec(text);
+    if (m === null) return;
+    if (m[0].length === 0) re.lastIndex++;
+    const d = toDetection(c.rule, m, c.rule.secretGroup ?? 0);
+    if (d) out.push(d);
+  }
+}
+
+function toDetection(rule: DetectionRule, m: RegExpExecArray, group: number): Detection | undefined {
   const value = m[group];
   if (value === undefined || value.length === 0) return undefined;
   const start = group === 0 ? m.index : (m.indices?.[group]?.[0] ?? m.index);
@@ -211,8 +375,7 @@ function toDetection(c: CompiledRule, m: RegExpExecArray): Detection | undefined
 /** Keeps, within each cluster of overlapping detections, the specific over the generic, then the longest. */
 function resolveOverlaps(found: Detection[], catalog: Catalog): Detection[] {
   if (found.length < 2) return found;
-  const order = new Map(catalog.rules.map((c, i) => [c.rule.id, { i, generic: c.rule.generic ? 1 : 0 }]));
-  const rank = (d: Detection) => order.get(d.rule) ?? { i: 0, generic: 0 };
+  const rank = (d: Detection) => catalog.rank.get(d.rule) ?? { i: 0, generic: 0 };
   found.sort((a, b) => a.start - b.start || b.end - a.end);
   const kept: Detection[] = [];
   let cluster: Detection[] = [];

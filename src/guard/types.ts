@@ -24,6 +24,13 @@ export interface DetectionRule {
    * prefix token such as `ghp_`). Lets the engine scan less text before each keyword hit.
    */
   keywordWithin?: number;
+  /**
+   * Characters that must surround the keyword occurrence a match is found through (regex character
+   * classes such as `[^A-Za-z0-9_]`): the one just before the keyword and the one just after it.
+   * Checked at every keyword hit before any regex runs, so a dense keyword (`ac`, `@`) costs little;
+   * the edges of the text and non-ASCII characters always pass.
+   */
+  keywordContext?: { before?: string; after?: string };
   /** For rules without a literal keyword: run around this trigger instead. */
   trigger?: DetectionTrigger;
   /** The pattern. Must be linear-time safe: bounded quantifiers only, nothing unbounded. */

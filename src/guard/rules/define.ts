@@ -24,16 +24,50 @@ export interface TokenSpec {
   keywordInside?: boolean;
 }
 
+/**
+ * The class of the character after a token's literal prefix, when the token's only keyword is that
+ * prefix: `AC[0-9a-f]{32}` with keyword `ac` gives `[0-9a-f]`.
+ */
+function classAfterPrefix(token: string, keywords: string[]): string | undefined {
+  const m = /^((?:[A-Za-z0-9_-]|\\[./-])+)(\[(?:[^\]\\]|\\.)+\])(?![?*]|\{0)/.exec(token);
+  // Only when that class is the one way on: no top-level alternative, no optional class.
+  if (!m || keywords.length !== 1 || topLevelAlternation(token)) return undefined;
+  const literal = (m[1] ?? '').replace(/\\(.)/g, '$1');
+  return literal.toLowerCase() === keywords[0] ? m[2] : undefined;
+}
+
+function topLevelAlternation(source: string): boolean {
+  let depth = 0;
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') i++;
+    else if (inClass) inClass = c !== ']';
+    else if (c === '[') inClass = true;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === '|' && depth === 0) return true;
+  }
+  return false;
+}
+
 /** A token recognisable on its own by a distinctive prefix or shape (`ghp_…`, `AKIA…`). */
 export function token(spec: TokenSpec): DetectionRule {
   // `_-` is a literal dash wherever a boundary adds more characters after it.
   const b = (spec.boundary ?? TOKEN_CHAR).replace('_-', '_\\-');
+  const after = classAfterPrefix(spec.token, spec.keywords);
   return {
     id: spec.id,
     kind: spec.kind ?? 'secret',
     description: spec.description,
     keywords: spec.keywords,
-    ...(spec.keywordInside ? {} : { keywordWithin: 0 }),
+    // A prefix keyword starts the match, so the lookbehind below also holds just before the keyword.
+    ...(spec.keywordInside
+      ? {}
+      : {
+          keywordWithin: 0,
+          keywordContext: { before: `[^${b.replace('=', '')}]`, ...(after ? { after } : {}) },
+        }),
     // Padding (`=`) may end a token but an assignment `=` may precede one.
     pattern: new RegExp(`(?<![${b.replace('=', '')}])(?:${spec.token})(?![${b}])`),
     ...(spec.minEntropy !== undefined ? { minEntropy: spec.minEntropy } : {}),

@@ -10,6 +10,8 @@ import { ALNUM, BASE64, BASE64URL, fake } from './fake.js';
 /** A bare or dotted identifier without digits (`getPassword`, `config.db.password`) is code, not a value. */
 const notCode = (value: string): boolean =>
   !/^[A-Za-z_$][\w$]{0,127}(?:\.[A-Za-z_$][\w$]{0,127}){0,16}$/.test(value) || /\d/.test(value);
+/** An absolute or home-relative file path (`password_file = /etc/app/db.pass`) names where a value is. */
+const notPath = (value: string): boolean => !/^(?:~|\.{1,2})?\/[\w.-]+(?:\/[\w.-]+)+$/.test(value);
 /** Random tokens almost always contain a digit; words, paths and identifiers often do not. */
 const randomToken = (value: string): boolean => notCode(value) && /\d/.test(value);
 /** The user:password text inside a Basic header, when the password is not a placeholder. */
@@ -29,7 +31,7 @@ export const genericRules: DetectionRule[] = [
     keywords: ['pass', 'pwd'],
     value: String.raw`[A-Za-z0-9!#%&*+\-./:<>?@^_|~]{6,128}`,
     minEntropy: 3,
-    validate: notCode,
+    validate: (v) => notCode(v) && notPath(v),
     generic: true,
     tp: [
       `DB_PASSWORD=${fake(ALNUM, 14, 'pw1')}!`,
@@ -47,6 +49,7 @@ export const genericRules: DetectionRule[] = [
       'password: "********"',
       'password=<your-password>',
       'bypass = true',
+      'password_file = /etc/reports/smtp.pass',
     ],
   }),
   assignment({
@@ -113,6 +116,31 @@ export const genericRules: DetectionRule[] = [
     ],
   }),
   {
+    id: 'cli-user-password',
+    kind: 'secret',
+    description: 'A password given on a command line as user:password (curl -u, --user)',
+    keywords: ['-u', '--user'],
+    keywordWithin: 0,
+    keywordContext: { before: '[^\\w-]', after: '[\\s=]' },
+    pattern: /(?:-u|--user)(?:\s{1,4}|=)["']?[^\s:"'@]{1,64}:([^\s"']{6,128})(?=["'\s]|$)/,
+    secretGroup: 1,
+    minEntropy: 3,
+    validate: (v) => notCode(v) && !isAllowlisted(v),
+    generic: true,
+    samples: {
+      tp: [
+        `curl -u admin:${fake(ALNUM, 14, 'curl-u')}+1 https://ci.acme.io/job/build`,
+        `curl --user "deploy:${fake(ALNUM, 16, 'curl-user')}" https://nexus.acme.io/`,
+      ],
+      fp: [
+        'curl -u admin:$PASSWORD https://ci.acme.io',
+        'ps -u root',
+        'curl -u user:password https://x.io',
+        'sudo -u postgres psql',
+      ],
+    },
+  },
+  {
     id: 'http-bearer-token',
     kind: 'secret',
     description: 'A bearer token in an Authorization header',
@@ -157,8 +185,10 @@ export const genericRules: DetectionRule[] = [
     id: 'url-credentials',
     kind: 'secret',
     description: 'A password in the user-info part of a URL (scheme://user:password@host)',
-    keywords: ['://'],
-    keywordWithin: 21,
+    // '@' is rarer than '://' in code, and what surrounds it here (a password, a host) is rarer still.
+    keywords: ['@'],
+    keywordWithin: 281,
+    keywordContext: { before: '[^\\s/?#@"\'`]', after: '[A-Za-z0-9[_-]' },
     pattern:
       /(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{1,20}:\/\/[^\s:/?#@"'`]{1,128}:([^\s/?#@"'`]{3,128})@(?=[A-Za-z0-9[_-])/,
     secretGroup: 1,

@@ -7,6 +7,11 @@ import type { DetectionRule } from '../types.js';
 import { DIGITS, fake } from './fake.js';
 
 /** Digit-triggered rules only see runs of 4+ digits; a value without one is left alone, by design. */
+/**
+ * No match can start right after a digit (each pattern's lookbehind), so a run of digits inside a
+ * match begins inside it: only the first four digits of a run need to open candidates.
+ */
+const RUN_START = { before: '[^0-9]' };
 const hasDigitRun = (v: string) => /\d{4}/.test(v);
 
 const FILE_EXTENSIONS = new Set(
@@ -90,8 +95,11 @@ export const piiRules: DetectionRule[] = [
     description: 'E-mail address',
     keywords: ['@'],
     keywordWithin: 64,
+    // `@param`, `@types/x`, `@Component` and `"@"` end here, before any regex runs.
+    keywordContext: { before: '[A-Za-z0-9._%+-]', after: '[A-Za-z0-9-]' },
     pattern:
-      /(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9-]{1,40}\.){1,4}[A-Za-z]{2,18}(?![A-Za-z0-9-])/,
+      // Not the user-info of a URL (`scheme://key@host`, `scheme://user:pa&ss@host`): other rules own those.
+      /(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}(?<!\/\/[^\s/?#@"'`]{0,256})@(?:[A-Za-z0-9-]{1,40}\.){1,4}[A-Za-z]{2,18}(?![A-Za-z0-9-])/,
     validate: plausibleEmail,
     samples: {
       tp: [
@@ -104,6 +112,9 @@ export const piiRules: DetectionRule[] = [
         'import x from "lodash@4.17.21"',
         'logo@2x.png',
         'git@github.com:acme/app.git',
+        'postgres://app:s3cretPassw0rd@db.internal:5432/app',
+        'mysql://billing:kFGuY7op&22@mysql.internal:3306/billing',
+        'https://0123456789abcdef0123456789abcdef@o12345.ingest.sentry.io/42',
         'user@example.com',
         '@param name',
       ],
@@ -112,6 +123,7 @@ export const piiRules: DetectionRule[] = [
   {
     id: 'phone',
     kind: 'pii',
+    keywordContext: RUN_START,
     description: 'Phone number (E.164 with +country code, or NANP with separators)',
     keywords: [],
     trigger: 'digit-run',
@@ -139,6 +151,7 @@ export const piiRules: DetectionRule[] = [
   {
     id: 'credit-card',
     kind: 'pii',
+    keywordContext: RUN_START,
     description: 'Payment card number (known issuer prefix, Luhn-valid, 13-19 digits)',
     keywords: [],
     trigger: 'digit-run',
@@ -164,6 +177,7 @@ export const piiRules: DetectionRule[] = [
   {
     id: 'iban',
     kind: 'pii',
+    keywordContext: RUN_START,
     description: 'International Bank Account Number (country length and mod-97 checksum)',
     keywords: [],
     trigger: 'digit-run',
@@ -181,6 +195,8 @@ export const piiRules: DetectionRule[] = [
   {
     id: 'us-ssn',
     kind: 'pii',
+    // The serial (the only run of four digits) follows a dash and ends the match.
+    keywordContext: { before: '-', after: '[^\\w-]' },
     description: 'US Social Security number (AAA-GG-SSSS, valid area/group/serial)',
     keywords: [],
     trigger: 'digit-run',

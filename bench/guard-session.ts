@@ -1,0 +1,59 @@
+/**
+ * The guard's cost per request over a long Claude Code session. Each turn resends the whole
+ * history (system prompt, every earlier message and tool result) plus one new 5–20 KB tool result;
+ * with the content cache only the new blocks are scanned, so the cost stays flat, while scanning
+ * everything grows with the history.
+ *
+ * Run: node --import tsx bench/guard-session.ts [turns]
+ */
+import { ScanCache, scanSegments } from '../src/guard/cache.js';
+import { prng, sourceText } from './guard/source-text.js';
+
+const turns = Number(process.argv[2] ?? 200);
+const REPORT = new Set([2, 50, 100, 200, turns]);
+const rand = prng(11);
+
+const system = 'You are Claude Code, an interactive CLI tool. '.repeat(60);
+const history: string[] = [system];
+const requests: string[][] = [];
+for (let turn = 1; turn <= turns; turn++) {
+  const size = 5_000 + Math.floor(rand() * 15_000);
+  history.push(`Please look at the next file (turn ${turn}).`);
+  history.push(`[tool_use Read {"file_path":"src/module${turn}.ts"}]`);
+  history.push(sourceText(size, 1000 + turn));
+  history.push(`I read module ${turn}; it exports ${Math.floor(rand() * 9) + 1} functions.`);
+  requests.push([...history]);
+}
+
+/** One pass over the whole session with a fresh cache: per reported turn, the ms that request took. */
+function session(withCache: boolean): Map<number, number> {
+  const cache = new ScanCache();
+  const times = new Map<number, number>();
+  for (let turn = 1; turn <= turns; turn++) {
+    const segments = requests[turn - 1] as string[];
+    const t0 = performance.now();
+    scanSegments(segments, {}, withCache ? cache : undefined);
+    if (REPORT.has(turn)) times.set(turn, performance.now() - t0);
+  }
+  return times;
+}
+
+const RUNS = 5;
+const median = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+const runs = (withCache: boolean): Map<number, number>[] =>
+  Array.from({ length: RUNS }, () => session(withCache));
+session(true); // warm up the JIT
+const cached = runs(true);
+const uncached = runs(false);
+
+console.log(`${turns}-turn session; each request resends the history plus a new 5-20 KB tool result`);
+console.log(`median of ${RUNS} sessions, each with a fresh cache\n`);
+console.log('turn  request KB   no cache ms   with cache ms');
+for (const turn of [...REPORT].filter((t) => t <= turns).sort((a, b) => a - b)) {
+  const kb = (requests[turn - 1] as string[]).reduce((n, s) => n + s.length, 0) / 1024;
+  const cold = median(uncached.map((m) => m.get(turn) as number));
+  const warm = median(cached.map((m) => m.get(turn) as number));
+  console.log(
+    `${String(turn).padStart(4)}  ${kb.toFixed(0).padStart(10)}  ${cold.toFixed(2).padStart(12)}  ${warm.toFixed(2).padStart(14)}`,
+  );
+}

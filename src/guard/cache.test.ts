@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ScanCache, scanSegments } from './cache.js';
+import { ALNUM, fake } from './rules/fake.js';
+import { scan, type ScanOptions } from './scan.js';
+import type { Detection } from './types.js';
+
+const ghp = 'ghp_' + fake(ALNUM, 36, 'cache-test');
+
+/** `scan`, counting the characters it is handed. */
+function countingScanner(): { scanned: () => number; scanText: (t: string, o: ScanOptions) => Detection[] } {
+  let chars = 0;
+  return {
+    scanned: () => chars,
+    scanText: (text, options) => {
+      chars += text.length;
+      return scan(text, options);
+    },
+  };
+}
+
+describe('scanSegments', () => {
+  const segments = [
+    'You are a coding assistant.',
+    `TOKEN=${ghp}\nmail ops.team@fabrikam.de`,
+    'Read .env please',
+  ];
+
+  it('returns what scan finds, per segment', () => {
+    assert.deepEqual(
+      scanSegments(segments, {}, new ScanCache()),
+      segments.map((s) => scan(s)),
+    );
+  });
+
+  it('scans nothing new when the same segments come again, and only the new one after', () => {
+    const cache = new ScanCache();
+    const counter = countingScanner();
+    const first = scanSegments(segments, {}, cache, counter.scanText);
+    const total = segments.join('').length;
+    assert.equal(counter.scanned(), total);
+    assert.deepEqual(scanSegments(segments, {}, cache, counter.scanText), first);
+    assert.equal(counter.scanned(), total);
+    const next = [...segments, 'a new tool_result'];
+    scanSegments(next, {}, cache, counter.scanText);
+    assert.equal(counter.scanned(), total + 'a new tool_result'.length);
+  });
+
+  it('keys by the options that change findings', () => {
+    const cache = new ScanCache();
+    const counter = countingScanner();
+    scanSegments(segments, {}, cache, counter.scanText);
+    const before = counter.scanned();
+    const piiOnly = scanSegments(segments, { kinds: ['pii'] }, cache, counter.scanText);
+    assert.ok(counter.scanned() > before);
+    assert.deepEqual(
+      piiOnly.flat().map((d) => d.rule),
+      ['email'],
+    );
+  });
+
+  it('hands out copies, so a caller sorting its list cannot change the cache', () => {
+    const cache = new ScanCache();
+    const [a] = scanSegments([segments[1] as string], {}, cache);
+    a?.reverse();
+    const [b] = scanSegments([segments[1] as string], {}, cache);
+    assert.deepEqual(
+      b?.map((d) => d.rule),
+      ['github-pat', 'email'],
+    );
+  });
+});
+
+describe('ScanCache', () => {
+  it('answers only for the exact text stored under a key', () => {
+    const cache = new ScanCache();
+    cache.set('k', 'the text', []);
+    assert.deepEqual(cache.get('k', 'the text'), []);
+    assert.equal(cache.get('k', 'the texT'), undefined);
+  });
+
+  it('rescans, and answers right, when two segments share a fingerprint', () => {
+    // Same length, same sampled characters (every 35th of 2,240, and the last 16): one character
+    // that no sample reads breaks the token in the second text.
+    const a = ' '.repeat(200) + ghp + ' '.repeat(2000);
+    const b = a.slice(0, 206) + '!' + a.slice(207);
+    const cache = new ScanCache();
+    const [fa] = scanSegments([a], {}, cache);
+    const [fb] = scanSegments([b], {}, cache);
+    assert.equal(fa?.length, 1);
+    assert.deepEqual(fb, []);
+  });
+
+  it('evicts the least recently used entries once over its size', () => {
+    const cache = new ScanCache(1000);
+    for (let i = 0; i < 20; i++) cache.set(`key-${i}`, `text ${i}`.padEnd(40, '.'), []);
+    assert.ok(cache.bytes <= 1000);
+    assert.ok(cache.size < 20 && cache.size > 0);
+    assert.equal(cache.get('key-0', 'text 0'.padEnd(40, '.')), undefined);
+    assert.deepEqual(cache.get('key-19', 'text 19'.padEnd(40, '.')), []);
+  });
+
+  it('keeps an entry that was just read', () => {
+    const cache = new ScanCache(600);
+    const text = (i: number) => `t${i}`.padEnd(36, '.');
+    cache.set('k0', text(0), []);
+    cache.set('k1', text(1), []);
+    cache.get('k0', text(0));
+    for (let i = 2; i < 4; i++) cache.set(`k${i}`, text(i), []);
+    assert.ok(cache.get('k0', text(0)));
+    assert.equal(cache.get('k1', text(1)), undefined);
+  });
+
+  it('counts the values it holds and refuses an entry larger than the whole cache', () => {
+    const cache = new ScanCache(300);
+    const big: Detection = {
+      rule: 'generic-secret',
+      kind: 'secret',
+      start: 0,
+      end: 400,
+      value: 'x'.repeat(400),
+    };
+    cache.set('big', 'short text', [big]);
+    assert.equal(cache.size, 0);
+    assert.equal(cache.bytes, 0);
+  });
+});

@@ -1,0 +1,118 @@
+/**
+ * Findings by content, so the guard never scans the same conversation bytes twice: Claude Code
+ * resends the whole history every turn, and each block of it is looked up by its text.
+ *
+ * The key is a fingerprint (length and ~80 sampled characters, O(1)) and a hit is confirmed by
+ * comparing the stored text with `===` (a memcmp, ~10 GB/s), so a colliding fingerprint only costs
+ * a rescan, never a wrong answer. Hashing every segment instead (SHA-256 via node:crypto, measured
+ * ~900 MB/s) made turn 200 of a session cost several times turn 2. Texts and detected values are
+ * held in memory only, bounded by `maxBytes`.
+ */
+import { scan, type ScanOptions } from './scan.js';
+import type { Detection, DetectionRule } from './types.js';
+
+/** What an entry is assumed to cost beyond its key and values (Map slot, arrays, objects). */
+const ENTRY_OVERHEAD = 96;
+const DETECTION_OVERHEAD = 64;
+
+interface Entry {
+  text: string;
+  detections: Detection[];
+  bytes: number;
+}
+
+/** A least-recently-used map from segment fingerprint to its text and detections, bounded by bytes held. */
+export class ScanCache {
+  private readonly entries = new Map<string, Entry>();
+  private held = 0;
+
+  constructor(readonly maxBytes = 32 * 1024 * 1024) {}
+
+  /** Estimated bytes the entries hold. */
+  get bytes(): number {
+    return this.held;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The detections stored for exactly `text` under `key`. */
+  get(key: string, text: string): Detection[] | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined || entry.text !== text) return undefined;
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    return entry.detections;
+  }
+
+  set(key: string, text: string, detections: Detection[]): void {
+    const bytes =
+      ENTRY_OVERHEAD +
+      2 * (key.length + text.length) +
+      detections.reduce((sum, d) => sum + DETECTION_OVERHEAD + 2 * (d.value.length + d.rule.length), 0);
+    const old = this.entries.get(key);
+    if (old) {
+      this.entries.delete(key);
+      this.held -= old.bytes;
+    }
+    if (bytes > this.maxBytes) return;
+    this.entries.set(key, { text, detections, bytes });
+    this.held += bytes;
+    for (const [oldest, entry] of this.entries) {
+      if (this.held <= this.maxBytes) break;
+      this.entries.delete(oldest);
+      this.held -= entry.bytes;
+    }
+  }
+}
+
+const catalogIds = new WeakMap<DetectionRule[], number>();
+let nextCatalogId = 1;
+
+function catalogId(rules: DetectionRule[] | undefined): number {
+  if (!rules) return 0;
+  let id = catalogIds.get(rules);
+  if (id === undefined) catalogIds.set(rules, (id = nextCatalogId++));
+  return id;
+}
+
+/** The options that change what a scan finds, as a key prefix (the deadline and clock do not). */
+function optionsKey(options: ScanOptions): string {
+  const catalog = catalogId(options.rules);
+  const kinds = options.kinds ? [...options.kinds].sort().join(',') : '*';
+  const disabled = [...(options.disabledRules ?? [])].sort().join(',');
+  return `${catalog}|${kinds}|${disabled}|${options.prefilter === false ? 0 : 1}|`;
+}
+
+/** Length and a sample of characters spread over the text, plus its last 16: O(1) in the length. */
+function fingerprint(text: string): string {
+  const n = text.length;
+  let h = 0x811c9dc5 ^ n;
+  const step = Math.max(1, Math.floor(n / 64));
+  for (let i = 0; i < n; i += step) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  for (let i = Math.max(0, n - 16); i < n; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return `${n}:${(h >>> 0).toString(36)}`;
+}
+
+/**
+ * Detections in each of `segments` (offsets relative to the segment), scanning only the segments
+ * the cache has not seen with the same options. `scanText` is the scanner (injectable for tests).
+ */
+export function scanSegments(
+  segments: readonly string[],
+  options: ScanOptions = {},
+  cache?: ScanCache,
+  scanText: (text: string, options: ScanOptions) => Detection[] = scan,
+): Detection[][] {
+  if (!cache) return segments.map((s) => scanText(s, options));
+  const prefix = optionsKey(options);
+  return segments.map((segment) => {
+    const key = prefix + fingerprint(segment);
+    const known = cache.get(key, segment);
+    if (known) return known.slice();
+    const found = scanText(segment, options);
+    cache.set(key, segment, found.slice());
+    return found;
+  });
+}

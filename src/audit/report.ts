@@ -237,7 +237,6 @@ export function toSarif(report: AuditReport, inspector: Inspector, project: stri
           driver: {
             name: 'sluice',
             version,
-            informationUri: 'https://github.com/sluice/sluice',
             rules: rules.map((k) => ({
               id: k.id,
               name: k.id.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase()),

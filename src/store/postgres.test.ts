@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { PostgresStore, quoteIdent } from './postgres.js';
+import { defineStoreSuite } from './store.suite.js';
+
+const url = process.env.SLUICE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const schema = `sluice_test_${randomBytes(6).toString('hex')}`;
+
+async function reachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const up = await reachable();
+if (!up) {
+  const line = `PostgreSQL not reachable at ${new URL(url).host}: PostgreSQL store suite SKIPPED`;
+  if (process.env.SLUICE_REQUIRE_POSTGRES === '1') {
+    it('PostgreSQL is required here (SLUICE_REQUIRE_POSTGRES=1)', () => assert.fail(line));
+  } else {
+    process.stderr.write(`\n!!! ${line} !!!\n\n`);
+  }
+}
+
+after(async () => {
+  if (!up) return;
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  for (const name of [schema, ...created]) {
+    await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(name)} CASCADE`);
+  }
+  await client.end();
+});
+
+let n = 0;
+const created: string[] = [];
+defineStoreSuite(
+  'PostgreSQL',
+  async () => {
+    // Each suite run gets its own schema inside the run's schema namespace.
+    const own = `${schema}_${n++}`;
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query(`CREATE SCHEMA ${quoteIdent(own)}`);
+    await client.end();
+    created.push(own);
+    const store = new PostgresStore({ connectionString: url, schema: own });
+    await store.migrate();
+    return store;
+  },
+  up ? false : 'PostgreSQL not reachable',
+);
+
+describe('PostgreSQL migrations', { skip: up ? false : 'PostgreSQL not reachable' }, () => {
+  let a: PostgresStore;
+  let b: PostgresStore;
+  before(() => {
+    a = new PostgresStore({ connectionString: url, schema });
+    b = new PostgresStore({ connectionString: url, schema });
+  });
+  after(async () => {
+    await a.close();
+    await b.close();
+  });
+  it('two processes migrating at once end with one schema (advisory lock)', async () => {
+    await Promise.all([a.migrate(), b.migrate()]);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const { rows } = await client.query(`SELECT version FROM ${quoteIdent(schema)}.sluice_migrations`);
+    await client.end();
+    assert.deepEqual(
+      rows.map((r) => Number(r.version)),
+      [1],
+    );
+  });
+});

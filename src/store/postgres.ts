@@ -1,0 +1,158 @@
+/** The shared store: PostgreSQL through a pg pool, for several gateways on one database. */
+import pg from 'pg';
+import { migrations } from './schema.js';
+import { AUDIT_COLUMNS, auditFromRow, auditValues, auditWhere, keyFromRow } from './rows.js';
+import { orgFromRow } from './sqlite.js';
+import type { AuditQuery, AuditRecord, KeyRecord, OrgRecord, Store, SweepResult } from './types.js';
+
+/** An arbitrary constant that all Sluice processes use to serialise migrations. */
+const MIGRATION_LOCK = 0x51c3;
+
+export interface PostgresStoreOptions {
+  connectionString: string;
+  /** Schema to use (search_path); default the server's. */
+  schema?: string;
+  maxConnections?: number;
+}
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+  private readonly pool: pg.Pool;
+  private readonly insertSql = `INSERT INTO audit_records (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map((_c, i) => `$${i + 1}`).join(', ')})`;
+
+  constructor(options: PostgresStoreOptions) {
+    this.pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.maxConnections ?? 10,
+      ...(options.schema ? { options: `-c search_path=${quoteIdent(options.schema)}` } : {}),
+    });
+    // An idle client's error (server restart) must not crash the process; the next query reconnects.
+    this.pool.on('error', () => undefined);
+  }
+
+  async migrate(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS sluice_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)',
+      );
+      const done = new Set(
+        (await client.query('SELECT version FROM sluice_migrations')).rows.map((r) => Number(r.version)),
+      );
+      for (const m of migrations) {
+        if (done.has(m.version)) continue;
+        await client.query('BEGIN');
+        try {
+          for (const sql of m.postgres) await client.query(sql);
+          await client.query('INSERT INTO sluice_migrations (version, applied_at) VALUES ($1, $2)', [
+            m.version,
+            new Date().toISOString(),
+          ]);
+          await client.query('COMMIT');
+        } catch (err) {
+          await client.query('ROLLBACK');
+          throw err;
+        }
+      }
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+      client.release();
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  async upsertOrg(org: OrgRecord): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO orgs (id, policy, created_at) VALUES ($1, $2, $3)
+       ON CONFLICT (id) DO UPDATE SET policy = excluded.policy`,
+      [org.id, org.policy ? JSON.stringify(org.policy) : null, org.createdAt],
+    );
+  }
+
+  async getOrg(id: string): Promise<OrgRecord | undefined> {
+    const { rows } = await this.pool.query('SELECT * FROM orgs WHERE id = $1', [id]);
+    return rows[0] ? orgFromRow(rows[0]) : undefined;
+  }
+
+  async listOrgs(): Promise<OrgRecord[]> {
+    const { rows } = await this.pool.query('SELECT * FROM orgs ORDER BY id');
+    return rows.map(orgFromRow);
+  }
+
+  async insertKey(key: KeyRecord): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO api_keys (id, org, user_email, role, hash, prefix, created_at, revoked_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [key.id, key.org, key.user, key.role, key.hash, key.prefix, key.createdAt, key.revokedAt],
+    );
+  }
+
+  async findKeyByHash(hash: string): Promise<KeyRecord | undefined> {
+    const { rows } = await this.pool.query({
+      name: 'sluice-key-by-hash',
+      text: 'SELECT * FROM api_keys WHERE hash = $1',
+      values: [hash],
+    });
+    return rows[0] ? keyFromRow(rows[0]) : undefined;
+  }
+
+  async listKeys(filter: { org?: string; user?: string } = {}): Promise<KeyRecord[]> {
+    const { rows } = await this.pool.query(
+      `SELECT * FROM api_keys WHERE ($1::text IS NULL OR org = $1) AND ($2::text IS NULL OR user_email = $2)
+       ORDER BY created_at, id`,
+      [filter.org ?? null, filter.user ?? null],
+    );
+    return rows.map(keyFromRow);
+  }
+
+  async revokeKey(id: string, at: string): Promise<boolean> {
+    const r = await this.pool.query(
+      'UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL',
+      [at, id],
+    );
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async insertAudit(record: AuditRecord): Promise<void> {
+    await this.pool.query({
+      name: 'sluice-insert-audit',
+      text: this.insertSql,
+      values: auditValues(record, (b) => b),
+    });
+  }
+
+  async queryAudit(query: AuditQuery): Promise<AuditRecord[]> {
+    const { sql, params } = auditWhere(query, (n) => `$${n}`);
+    const { rows } = await this.pool.query(
+      `SELECT * FROM audit_records ${sql} ORDER BY time DESC, id DESC LIMIT $${params.length + 1}`,
+      [...params, query.limit ?? 1000],
+    );
+    return rows.map(auditFromRow);
+  }
+
+  async sweep(org: string, before: string, contentBefore: string): Promise<SweepResult> {
+    const deleted = await this.pool.query('DELETE FROM audit_records WHERE org = $1 AND time < $2', [
+      org,
+      before,
+    ]);
+    const cleared = await this.pool.query(
+      `UPDATE audit_records SET request_content = NULL, response_content = NULL
+       WHERE org = $1 AND time < $2 AND (request_content IS NOT NULL OR response_content IS NOT NULL)`,
+      [org, contentBefore],
+    );
+    return { recordsDeleted: deleted.rowCount ?? 0, contentCleared: cleared.rowCount ?? 0 };
+  }
+}
+
+/** Quotes an SQL identifier. */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}

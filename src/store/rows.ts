@@ -1,0 +1,121 @@
+/** Mapping between store records and table rows, shared by both dialects. */
+import type { AuditRecord, KeyRecord } from './types.js';
+
+export const AUDIT_COLUMNS = [
+  'id',
+  'time',
+  'org',
+  'user_email',
+  'key_id',
+  'session_id',
+  'method',
+  'path',
+  'model',
+  'stream',
+  'status',
+  'error_type',
+  'upstream',
+  'input_tokens',
+  'output_tokens',
+  'cache_creation_input_tokens',
+  'cache_read_input_tokens',
+  'cost_usd',
+  'latency_ms',
+  'overhead_ms',
+  'guard',
+  'request_content',
+  'response_content',
+] as const;
+
+/** The row values of `record`, in `AUDIT_COLUMNS` order; `stream` as the dialect wants booleans. */
+export function auditValues(r: AuditRecord, bool: (b: boolean) => unknown): unknown[] {
+  return [
+    r.id,
+    r.time,
+    r.org,
+    r.user,
+    r.keyId,
+    r.sessionId,
+    r.method,
+    r.path,
+    r.model,
+    bool(r.stream),
+    r.status,
+    r.errorType,
+    r.upstream,
+    r.inputTokens,
+    r.outputTokens,
+    r.cacheCreationInputTokens,
+    r.cacheReadInputTokens,
+    r.costUsd,
+    r.latencyMs,
+    r.overheadMs,
+    JSON.stringify(r.guard),
+    r.requestContent,
+    r.responseContent,
+  ];
+}
+
+type Row = Record<string, unknown>;
+
+const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
+const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+export function auditFromRow(row: Row): AuditRecord {
+  return {
+    id: String(row.id),
+    time: String(row.time),
+    org: str(row.org),
+    user: str(row.user_email),
+    keyId: str(row.key_id),
+    sessionId: str(row.session_id),
+    method: String(row.method),
+    path: String(row.path),
+    model: str(row.model),
+    stream: row.stream === true || row.stream === 1,
+    status: num(row.status),
+    errorType: str(row.error_type),
+    upstream: str(row.upstream),
+    inputTokens: num(row.input_tokens),
+    outputTokens: num(row.output_tokens),
+    cacheCreationInputTokens: num(row.cache_creation_input_tokens),
+    cacheReadInputTokens: num(row.cache_read_input_tokens),
+    costUsd: row.cost_usd === null || row.cost_usd === undefined ? null : Number(row.cost_usd),
+    latencyMs: num(row.latency_ms),
+    overheadMs: num(row.overhead_ms),
+    guard: JSON.parse(String(row.guard)) as AuditRecord['guard'],
+    requestContent: str(row.request_content),
+    responseContent: str(row.response_content),
+  };
+}
+
+export function keyFromRow(row: Row): KeyRecord {
+  return {
+    id: String(row.id),
+    org: String(row.org),
+    user: String(row.user_email),
+    role: String(row.role) as KeyRecord['role'],
+    hash: String(row.hash),
+    prefix: String(row.prefix),
+    createdAt: String(row.created_at),
+    revokedAt: str(row.revoked_at),
+  };
+}
+
+/** WHERE clause and parameters for an audit query; `ph(n)` renders the dialect's n-th placeholder. */
+export function auditWhere(
+  q: { org?: string; user?: string; since?: string; until?: string },
+  ph: (n: number) => string,
+): { sql: string; params: unknown[] } {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  const add = (clause: (p: string) => string, value: unknown) => {
+    params.push(value);
+    parts.push(clause(ph(params.length)));
+  };
+  if (q.org !== undefined) add((p) => `org = ${p}`, q.org);
+  if (q.user !== undefined) add((p) => `user_email = ${p}`, q.user);
+  if (q.since !== undefined) add((p) => `time >= ${p}`, q.since);
+  if (q.until !== undefined) add((p) => `time < ${p}`, q.until);
+  return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
+}

@@ -1,0 +1,66 @@
+/** Versioned schema migrations, one statement list per dialect. Append only: never edit a shipped step. */
+
+export interface Migration {
+  version: number;
+  description: string;
+  sqlite: string[];
+  postgres: string[];
+}
+
+const auditColumns = (real: string, bool: string) => `
+  id TEXT PRIMARY KEY,
+  time TEXT NOT NULL,
+  org TEXT,
+  user_email TEXT,
+  key_id TEXT,
+  session_id TEXT,
+  method TEXT NOT NULL,
+  path TEXT NOT NULL,
+  model TEXT,
+  stream ${bool} NOT NULL,
+  status INTEGER NOT NULL,
+  error_type TEXT,
+  upstream TEXT,
+  input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  cache_creation_input_tokens INTEGER NOT NULL,
+  cache_read_input_tokens INTEGER NOT NULL,
+  cost_usd ${real},
+  latency_ms ${real} NOT NULL,
+  overhead_ms ${real} NOT NULL,
+  guard TEXT NOT NULL,
+  request_content TEXT,
+  response_content TEXT`;
+
+const common = [
+  `CREATE TABLE orgs (id TEXT PRIMARY KEY, policy TEXT, created_at TEXT NOT NULL)`,
+  `CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    org TEXT NOT NULL,
+    user_email TEXT NOT NULL,
+    role TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    prefix TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT)`,
+  `CREATE INDEX api_keys_org ON api_keys (org)`,
+];
+
+const auditIndexes = [
+  `CREATE INDEX audit_org_time ON audit_records (org, time)`,
+  `CREATE INDEX audit_time ON audit_records (time)`,
+];
+
+/** Times are ISO-8601 UTC text in both dialects, so they compare the same way everywhere. */
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    description: 'orgs, api keys, audit records',
+    sqlite: [...common, `CREATE TABLE audit_records (${auditColumns('REAL', 'INTEGER')})`, ...auditIndexes],
+    postgres: [
+      ...common,
+      `CREATE TABLE audit_records (${auditColumns('DOUBLE PRECISION', 'BOOLEAN')})`,
+      ...auditIndexes,
+    ],
+  },
+];

@@ -1,0 +1,153 @@
+/** The embedded store: one SQLite file in WAL mode through better-sqlite3. */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { migrations } from './schema.js';
+import { AUDIT_COLUMNS, auditFromRow, auditValues, auditWhere, keyFromRow } from './rows.js';
+import type { AuditQuery, AuditRecord, KeyRecord, OrgRecord, Store, SweepResult } from './types.js';
+
+type Row = Record<string, unknown>;
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly insertAuditStmt: () => Database.Statement;
+  private readonly keyByHashStmt: () => Database.Statement;
+
+  /** Opens (creating folders as needed) the database at `file`; `:memory:` works too. */
+  constructor(readonly file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('foreign_keys = ON');
+    // Statements are prepared lazily: the tables exist only after migrate().
+    this.insertAuditStmt = lazy(() =>
+      this.db.prepare(
+        `INSERT INTO audit_records (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map(() => '?').join(', ')})`,
+      ),
+    );
+    this.keyByHashStmt = lazy(() => this.db.prepare('SELECT * FROM api_keys WHERE hash = ?'));
+  }
+
+  async migrate(): Promise<void> {
+    this.db.exec(
+      'CREATE TABLE IF NOT EXISTS sluice_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)',
+    );
+    const apply = this.db.transaction(() => {
+      const done = new Set(
+        (this.db.prepare('SELECT version FROM sluice_migrations').all() as Row[]).map((r) =>
+          Number(r.version),
+        ),
+      );
+      for (const m of migrations) {
+        if (done.has(m.version)) continue;
+        for (const sql of m.sqlite) this.db.exec(sql);
+        this.db
+          .prepare('INSERT INTO sluice_migrations (version, applied_at) VALUES (?, ?)')
+          .run(m.version, new Date().toISOString());
+      }
+    });
+    apply.immediate();
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  async upsertOrg(org: OrgRecord): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO orgs (id, policy, created_at) VALUES (?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET policy = excluded.policy`,
+      )
+      .run(org.id, org.policy ? JSON.stringify(org.policy) : null, org.createdAt);
+  }
+
+  async getOrg(id: string): Promise<OrgRecord | undefined> {
+    const row = this.db.prepare('SELECT * FROM orgs WHERE id = ?').get(id) as Row | undefined;
+    return row ? orgFromRow(row) : undefined;
+  }
+
+  async listOrgs(): Promise<OrgRecord[]> {
+    return (this.db.prepare('SELECT * FROM orgs ORDER BY id').all() as Row[]).map(orgFromRow);
+  }
+
+  async insertKey(key: KeyRecord): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO api_keys (id, org, user_email, role, hash, prefix, created_at, revoked_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(key.id, key.org, key.user, key.role, key.hash, key.prefix, key.createdAt, key.revokedAt);
+  }
+
+  async findKeyByHash(hash: string): Promise<KeyRecord | undefined> {
+    const row = this.keyByHashStmt().get(hash) as Row | undefined;
+    return row ? keyFromRow(row) : undefined;
+  }
+
+  async listKeys(filter: { org?: string; user?: string } = {}): Promise<KeyRecord[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM api_keys WHERE (@org IS NULL OR org = @org) AND (@user IS NULL OR user_email = @user)
+         ORDER BY created_at, id`,
+      )
+      .all({ org: filter.org ?? null, user: filter.user ?? null }) as Row[];
+    return rows.map(keyFromRow);
+  }
+
+  async revokeKey(id: string, at: string): Promise<boolean> {
+    const r = this.db
+      .prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
+      .run(at, id);
+    return r.changes > 0;
+  }
+
+  async insertAudit(record: AuditRecord): Promise<void> {
+    this.insertAuditStmt().run(...auditValues(record, (b) => (b ? 1 : 0)));
+  }
+
+  async queryAudit(query: AuditQuery): Promise<AuditRecord[]> {
+    const { sql, params } = auditWhere(query, () => '?');
+    const limit = query.limit ?? 1000;
+    const rows = this.db
+      .prepare(`SELECT * FROM audit_records ${sql} ORDER BY time DESC, id DESC LIMIT ?`)
+      .all(...params, limit) as Row[];
+    return rows.map(auditFromRow);
+  }
+
+  async sweep(org: string, before: string, contentBefore: string): Promise<SweepResult> {
+    const run = this.db.transaction(() => {
+      const deleted = this.db
+        .prepare('DELETE FROM audit_records WHERE org = ? AND time < ?')
+        .run(org, before);
+      const cleared = this.db
+        .prepare(
+          `UPDATE audit_records SET request_content = NULL, response_content = NULL
+           WHERE org = ? AND time < ? AND (request_content IS NOT NULL OR response_content IS NOT NULL)`,
+        )
+        .run(org, contentBefore);
+      return { recordsDeleted: deleted.changes, contentCleared: cleared.changes };
+    });
+    return run.immediate();
+  }
+}
+
+function lazy<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= make());
+}
+
+export function orgFromRow(row: Row): OrgRecord {
+  return {
+    id: String(row.id),
+    policy: row.policy ? (JSON.parse(String(row.policy)) as Record<string, unknown>) : undefined,
+    createdAt: String(row.created_at),
+  };
+}

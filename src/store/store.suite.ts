@@ -1,0 +1,188 @@
+/** One behavioural suite that every Store implementation must pass. */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { AuditRecord, KeyRecord, Store } from './types.js';
+
+export function auditRecord(overrides: Partial<AuditRecord> = {}): AuditRecord {
+  return {
+    id: `req_${Math.random().toString(36).slice(2)}`,
+    time: '2026-11-01T10:00:00.000Z',
+    org: 'acme',
+    user: 'dev@acme.test',
+    keyId: 'key_1',
+    sessionId: 'sess-1',
+    method: 'POST',
+    path: '/v1/messages',
+    model: 'claude-test',
+    stream: true,
+    status: 200,
+    errorType: null,
+    upstream: 'anthropic',
+    inputTokens: 10,
+    outputTokens: 20,
+    cacheCreationInputTokens: 3,
+    cacheReadInputTokens: 4,
+    costUsd: 0.0125,
+    latencyMs: 12.5,
+    overheadMs: 0.4,
+    guard: { decision: 'redact', rules: { 'aws-access-key': 2 } },
+    requestContent: 'hello',
+    responseContent: 'world',
+    ...overrides,
+  };
+}
+
+function key(overrides: Partial<KeyRecord> = {}): KeyRecord {
+  return {
+    id: 'key_1',
+    org: 'acme',
+    user: 'dev@acme.test',
+    role: 'member',
+    hash: 'a'.repeat(64),
+    prefix: 'sk-sluice-ab',
+    createdAt: '2026-11-01T00:00:00.000Z',
+    revokedAt: null,
+    ...overrides,
+  };
+}
+
+/** Registers the suite for the stores `open` makes (each test gets a fresh, migrated store). */
+export function defineStoreSuite(
+  name: string,
+  open: () => Promise<Store>,
+  skip: string | false = false,
+): void {
+  describe(`${name} store`, { skip }, () => {
+    let store: Store;
+    before(async () => {
+      store = await open();
+    });
+    after(async () => {
+      await store?.close();
+    });
+
+    it('migrates twice without harm and answers ping', async () => {
+      await store.migrate();
+      await store.migrate();
+      await store.ping();
+    });
+
+    it('upserts orgs: the last policy wins, the creation time stays', async () => {
+      await store.upsertOrg({ id: 'acme', policy: { zdr: false }, createdAt: '2026-01-01T00:00:00.000Z' });
+      await store.upsertOrg({ id: 'acme', policy: { zdr: true }, createdAt: '2026-02-01T00:00:00.000Z' });
+      await store.upsertOrg({ id: 'beta', createdAt: '2026-01-01T00:00:00.000Z' });
+      assert.deepEqual(await store.getOrg('acme'), {
+        id: 'acme',
+        policy: { zdr: true },
+        createdAt: '2026-01-01T00:00:00.000Z',
+      });
+      assert.deepEqual(
+        (await store.listOrgs()).map((o) => o.id),
+        ['acme', 'beta'],
+      );
+      assert.equal(await store.getOrg('nope'), undefined);
+    });
+
+    it('stores keys by hash, lists with filters, and revokes once', async () => {
+      await store.insertKey(key());
+      await store.insertKey(key({ id: 'key_2', user: 'ops@acme.test', hash: 'b'.repeat(64), role: 'admin' }));
+      await store.insertKey(key({ id: 'key_3', org: 'beta', hash: 'c'.repeat(64) }));
+      assert.deepEqual(await store.findKeyByHash('a'.repeat(64)), key());
+      assert.equal(await store.findKeyByHash('d'.repeat(64)), undefined);
+      await assert.rejects(store.insertKey(key({ id: 'key_4' })), 'a duplicate hash is refused');
+      assert.deepEqual(
+        (await store.listKeys({ org: 'acme' })).map((k) => k.id),
+        ['key_1', 'key_2'],
+      );
+      assert.deepEqual(
+        (await store.listKeys({ user: 'ops@acme.test' })).map((k) => k.id),
+        ['key_2'],
+      );
+      assert.equal((await store.listKeys()).length, 3);
+      assert.equal(await store.revokeKey('key_2', '2026-11-02T00:00:00.000Z'), true);
+      assert.equal(await store.revokeKey('key_2', '2026-11-03T00:00:00.000Z'), false);
+      assert.equal(await store.revokeKey('missing', '2026-11-03T00:00:00.000Z'), false);
+      const revoked = (await store.listKeys({ user: 'ops@acme.test' }))[0];
+      assert.equal(revoked?.revokedAt, '2026-11-02T00:00:00.000Z');
+    });
+
+    it('keeps audit records whole and queries them newest first with filters', async () => {
+      const first = auditRecord({ id: 'r1', time: '2026-11-01T10:00:00.000Z' });
+      const second = auditRecord({
+        id: 'r2',
+        time: '2026-11-01T11:00:00.000Z',
+        user: 'ops@acme.test',
+        stream: false,
+        costUsd: null,
+        requestContent: null,
+        responseContent: null,
+        guard: { decision: 'none', rules: {} },
+      });
+      const other = auditRecord({ id: 'r3', org: 'beta', time: '2026-11-01T12:00:00.000Z' });
+      const failed = auditRecord({
+        id: 'r4',
+        org: null,
+        user: null,
+        keyId: null,
+        status: 401,
+        errorType: 'authentication_error',
+        time: '2026-11-01T09:00:00.000Z',
+      });
+      for (const r of [first, second, other, failed]) await store.insertAudit(r);
+      assert.deepEqual(await store.queryAudit({ org: 'acme' }), [second, first]);
+      assert.deepEqual(await store.queryAudit({ user: 'ops@acme.test' }), [second]);
+      assert.deepEqual(
+        (
+          await store.queryAudit({ since: '2026-11-01T10:00:00.000Z', until: '2026-11-01T12:00:00.000Z' })
+        ).map((r) => r.id),
+        ['r2', 'r1'],
+      );
+      assert.deepEqual(
+        (await store.queryAudit({ limit: 2 })).map((r) => r.id),
+        ['r3', 'r2'],
+      );
+      assert.deepEqual((await store.queryAudit({ org: 'acme', limit: 10 })).length, 2);
+      assert.ok((await store.queryAudit({})).some((r) => r.id === 'r4' && r.org === null));
+    });
+
+    it('sweeps one org: old records go, older-than-content records lose their content', async () => {
+      const rec = (id: string, time: string, org = 'sweep') =>
+        auditRecord({ id, org, time, requestContent: `c-${id}`, responseContent: `r-${id}` });
+      for (const r of [
+        rec('s1', '2026-01-01T00:00:00.000Z'),
+        rec('s2', '2026-06-01T00:00:00.000Z'),
+        rec('s3', '2026-11-01T00:00:00.000Z'),
+        rec('s4', '2026-01-01T00:00:00.000Z', 'keep'),
+      ]) {
+        await store.insertAudit(r);
+      }
+      const result = await store.sweep('sweep', '2026-03-01T00:00:00.000Z', '2026-10-01T00:00:00.000Z');
+      assert.deepEqual(result, { recordsDeleted: 1, contentCleared: 1 });
+      const left = await store.queryAudit({ org: 'sweep' });
+      assert.deepEqual(
+        left.map((r) => [r.id, r.requestContent, r.responseContent]),
+        [
+          ['s3', 'c-s3', 'r-s3'],
+          ['s2', null, null],
+        ],
+      );
+      assert.equal((await store.queryAudit({ org: 'keep' })).length, 1, 'other orgs untouched');
+      assert.deepEqual(await store.sweep('sweep', '2026-03-01T00:00:00.000Z', '2026-10-01T00:00:00.000Z'), {
+        recordsDeleted: 0,
+        contentCleared: 0,
+      });
+    });
+
+    it('takes 200 concurrent audit inserts without losing one', async () => {
+      const records = Array.from({ length: 200 }, (_v, i) =>
+        auditRecord({
+          id: `c${i}`,
+          org: 'load',
+          time: `2026-11-02T00:00:${String(i % 60).padStart(2, '0')}.000Z`,
+        }),
+      );
+      await Promise.all(records.map((r) => store.insertAudit(r)));
+      assert.equal((await store.queryAudit({ org: 'load', limit: 1000 })).length, 200);
+    });
+  });
+}

@@ -93,23 +93,33 @@ export function interpolateEnv(
   value: unknown,
   env: Record<string, string | undefined>,
   path: string[] = [],
+  options: LoadOptions = {},
 ): unknown {
   if (typeof value === 'string') {
-    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => {
       const v = env[name];
       if (v === undefined || v === '') {
+        if (options.allowUnsetEnv) return whole;
         throw new Error(`${path.join('.') || '(root)'}: environment variable ${name} is not set`);
       }
       return v;
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolateEnv(v, env, [...path, String(i)]));
+  if (Array.isArray(value)) return value.map((v, i) => interpolateEnv(v, env, [...path, String(i)], options));
   if (value && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, interpolateEnv(v, env, [...path, k])]),
+      Object.entries(value).map(([k, v]) => [k, interpolateEnv(v, env, [...path, k], options)]),
     );
   }
   return value;
+}
+
+export interface LoadOptions {
+  /**
+   * Leave an unset \${VAR} as written instead of failing. Only for admin verbs (keys, logs) that never
+   * contact an upstream; \`serve\` keeps the strict default.
+   */
+  allowUnsetEnv?: boolean;
 }
 
 /** Parses and validates configuration text. Throws ConfigError naming the key path and what was expected. */
@@ -117,6 +127,7 @@ export function parseConfig(
   text: string,
   file: string,
   env: Record<string, string | undefined> = process.env,
+  options: LoadOptions = {},
 ): SluiceConfig {
   let raw: unknown;
   try {
@@ -126,7 +137,7 @@ export function parseConfig(
   }
   let expanded: unknown;
   try {
-    expanded = interpolateEnv(raw ?? {}, env);
+    expanded = interpolateEnv(raw ?? {}, env, [], options);
   } catch (err) {
     throw new ConfigError(`${file}: ${(err as Error).message}`, file);
   }
@@ -142,6 +153,7 @@ export function parseConfig(
 export async function loadConfig(
   file: string,
   env: Record<string, string | undefined> = process.env,
+  options: LoadOptions = {},
 ): Promise<SluiceConfig> {
   let text: string;
   try {
@@ -152,5 +164,5 @@ export async function loadConfig(
       file,
     );
   }
-  return parseConfig(text, file, env);
+  return parseConfig(text, file, env, options);
 }

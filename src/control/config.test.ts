@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, parseConfig } from './config.js';
+import { starterConfigText } from './starter.js';
+
+const env = { ANTHROPIC_API_KEY: 'sk-ant-test' };
+
+describe('config', () => {
+  it('the starter config parses, with the upstream key read from the environment', () => {
+    const cfg = parseConfig(starterConfigText(), 'sluice.yaml', env);
+    assert.equal(cfg.server.port, 8787);
+    assert.equal(cfg.storage, 'sqlite:./.sluice/sluice.db');
+    assert.equal(cfg.upstreams.anthropic?.apiKey, 'sk-ant-test');
+    assert.deepEqual(
+      { ...cfg.orgs.default, guard: undefined },
+      {
+        upstream: 'anthropic',
+        zdr: false,
+        contentLogging: 'none',
+        retentionDays: 30,
+        restore: false,
+        guard: undefined,
+      },
+    );
+    assert.equal(cfg.orgs.default?.guard.secrets, 'redact');
+  });
+
+  it('an unset ${VAR} is an error naming the key path and the variable', () => {
+    assert.throws(() => parseConfig(starterConfigText(), 'sluice.yaml', {}), {
+      name: 'ConfigError',
+      message: 'sluice.yaml: upstreams.anthropic.apiKey: environment variable ANTHROPIC_API_KEY is not set',
+    });
+  });
+
+  it('admin verbs may leave an unset ${VAR} as written', () => {
+    const cfg = parseConfig(starterConfigText(), 'sluice.yaml', {}, { allowUnsetEnv: true });
+    assert.equal(cfg.upstreams.anthropic?.apiKey, '${ANTHROPIC_API_KEY}');
+  });
+
+  it('a bad value fails with the key path and what was expected', () => {
+    const text = starterConfigText().replace('contentLogging: none', 'contentLogging: everything');
+    assert.throws(
+      () => parseConfig(text, 'sluice.yaml', env),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.message.startsWith('sluice.yaml: invalid configuration\n  orgs.default.contentLogging: ') &&
+        /none.*redacted.*full/.test(err.message),
+    );
+  });
+
+  it('an org naming a missing upstream fails with the names that exist', () => {
+    const text = starterConfigText().replace('upstream: anthropic', 'upstream: bedrock');
+    assert.throws(() => parseConfig(text, 'sluice.yaml', env), {
+      message:
+        'sluice.yaml: invalid configuration\n  orgs.default.upstream: names upstream "bedrock", which is not defined under upstreams (have: anthropic)',
+    });
+  });
+
+  it('unknown keys and broken YAML are refused', () => {
+    assert.throws(
+      () => parseConfig(starterConfigText() + 'extra: 1\n', 'sluice.yaml', env),
+      /\(root\): Unrecognized key/,
+    );
+    assert.throws(
+      () => parseConfig('server: [', 'sluice.yaml', env),
+      /^ConfigError: sluice.yaml: not valid YAML/,
+    );
+  });
+});

@@ -1,0 +1,57 @@
+/** Gateway keys: generated once, shown once, stored only as a SHA-256 hash. */
+import { createHash, randomBytes } from 'node:crypto';
+import type { KeyRecord, Role, Store } from '../store/types.js';
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+export const KEY_PREFIX = 'sk-sluice-';
+
+/** A new key: `sk-sluice-` and 40 base62 characters (about 238 bits) from `random`. */
+export function generateKey(random: (n: number) => Buffer = randomBytes): string {
+  let out = '';
+  while (out.length < 40) {
+    for (const byte of random(48)) {
+      // Rejection sampling keeps every character equally likely (248 = 4 * 62).
+      if (byte < 248 && out.length < 40) out += ALPHABET[byte % 62];
+    }
+  }
+  return KEY_PREFIX + out;
+}
+
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+export interface NewKey {
+  org: string;
+  user: string;
+  role: Role;
+}
+
+/** Creates and stores a key; the returned `key` is the only time the full value exists. */
+export async function createKey(
+  store: Store,
+  who: NewKey,
+  now: Date,
+  random: (n: number) => Buffer = randomBytes,
+): Promise<{ key: string; record: KeyRecord }> {
+  const key = generateKey(random);
+  const record: KeyRecord = {
+    id: `key_${random(8).toString('hex')}`,
+    org: who.org,
+    user: who.user,
+    role: who.role,
+    hash: hashKey(key),
+    prefix: key.slice(0, KEY_PREFIX.length + 4),
+    createdAt: now.toISOString(),
+    revokedAt: null,
+  };
+  await store.insertKey(record);
+  return { key, record };
+}
+
+/** The live key record for a presented key, or undefined (unknown or revoked). */
+export async function authenticate(store: Store, presented: string): Promise<KeyRecord | undefined> {
+  if (!presented.startsWith(KEY_PREFIX)) return undefined;
+  const record = await store.findKeyByHash(hashKey(presented));
+  return record && record.revokedAt === null ? record : undefined;
+}

@@ -1,0 +1,30 @@
+/** The commented starter `sluice.yaml` that `sluice init` and a first `sluice serve` write. */
+export function starterConfigText(): string {
+  return `# Sluice gateway configuration. Point Claude Code at it with ANTHROPIC_BASE_URL.
+# \${VAR} reads the environment when the gateway starts; an unset variable is an error.
+
+server:
+  host: 127.0.0.1          # listen address; use 0.0.0.0 only behind a firewall or TLS proxy
+  port: 8787
+  # maxBodyBytes: 33554432 # largest request accepted (32 MB, as the Messages API)
+
+# Where keys and the audit log live: sqlite:PATH (one machine) or postgres://user@host:5432/db
+storage: sqlite:./.sluice/sluice.db
+
+upstreams:
+  anthropic:
+    provider: anthropic
+    baseUrl: https://api.anthropic.com
+    apiKey: \${ANTHROPIC_API_KEY}  # the real key stays here; clients only get Sluice keys
+
+orgs:
+  default:
+    upstream: anthropic
+    zdr: false                 # true: no prompt or response content at rest, ever
+    contentLogging: none       # none | redacted | full (treated as none under zdr)
+    retentionDays: 30          # audit records older than this are deleted
+    guard:
+      secrets: redact          # off | log | redact | block
+      pii: log
+`;
+}

@@ -2,6 +2,9 @@
 import type { Command } from 'commander';
 import { registerAudit } from './audit.js';
 import { registerExplain } from './explain.js';
+import { registerInit } from './init.js';
+import { registerKeys } from './keys.js';
+import { registerLogs } from './logs.js';
 import { registerManagedSettings } from './managed-settings.js';
 import { registerScrub } from './scrub.js';
 import { registerScan } from './scan.js';
@@ -10,6 +13,9 @@ import { registerScan } from './scan.js';
 export function registerVerbs(program: Command): void {
   registerAudit(program);
   registerExplain(program);
+  registerInit(program);
+  registerKeys(program);
+  registerLogs(program);
   registerScrub(program);
   registerScan(program);
   registerManagedSettings(program);

@@ -1,0 +1,24 @@
+/** Opening the configured store for an admin verb (config errors become exit-2 CLI errors). */
+import { dirname, resolve } from 'node:path';
+import { ConfigError, loadConfig, type SluiceConfig } from '../control/config.js';
+import { openStore } from '../store/index.js';
+import type { Store } from '../store/types.js';
+import { CliError } from './exit.js';
+
+export const DEFAULT_CONFIG = './sluice.yaml';
+
+/** Loads `file` (unset ${VAR}s allowed: admin verbs never contact an upstream) and opens its store. */
+export async function openConfiguredStore(file: string): Promise<{ config: SluiceConfig; store: Store }> {
+  let config: SluiceConfig;
+  try {
+    config = await loadConfig(file, process.env, { allowUnsetEnv: true });
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message);
+    throw err;
+  }
+  // A relative sqlite path is relative to the config file, wherever the verb runs from.
+  const store = await openStore(config.storage, dirname(resolve(file))).catch((err: Error) => {
+    throw new CliError(`cannot open the store: ${err.message}`);
+  });
+  return { config, store };
+}

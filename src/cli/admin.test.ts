@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { openStore } from '../store/index.js';
+import { auditRecord } from '../store/store.suite.js';
+
+const main = resolve('src/cli/main.ts');
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sluice-admin-'));
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+/** Runs the real CLI in the temp dir, with no upstream key in the environment. */
+function sluice(...args: string[]) {
+  const env = { ...process.env };
+  delete env.ANTHROPIC_API_KEY;
+  const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), main, ...args], {
+    cwd: dir,
+    env,
+    encoding: 'utf8',
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('sluice init, keys, logs', () => {
+  it('init writes the starter once and refuses to overwrite', () => {
+    assert.deepEqual(sluice('init'), { code: 0, out: 'wrote ./sluice.yaml\n', err: '' });
+    const again = sluice('init');
+    assert.equal(again.code, 2);
+    assert.equal(again.err, 'sluice: ./sluice.yaml already exists; pass --force to overwrite it\n');
+  });
+
+  it('keys create prints the key last, list never shows it, revoke works once', () => {
+    const created = sluice('keys', 'create', '--org', 'default', '--user', 'dev@acme.test');
+    assert.equal(created.code, 0, created.err);
+    const key = created.out.trimEnd().split('\n').pop() ?? '';
+    assert.match(key, /^sk-sluice-[A-Za-z0-9]{40}$/);
+
+    const listed = sluice('keys', 'list', '--format', 'json');
+    assert.equal(listed.code, 0);
+    assert.ok(!listed.out.includes(key), 'list prints no key');
+    const [rec] = JSON.parse(listed.out) as { id: string; user: string; hash?: string; revokedAt: null }[];
+    assert.equal(rec?.user, 'dev@acme.test');
+    assert.equal(rec?.hash, undefined, 'list prints no hash');
+
+    assert.deepEqual(sluice('keys', 'revoke', rec?.id ?? ''), {
+      code: 0,
+      out: `revoked ${rec?.id}\n`,
+      err: '',
+    });
+    const twice = sluice('keys', 'revoke', rec?.id ?? '');
+    assert.equal(twice.code, 2);
+    assert.equal(twice.err, `sluice: no live key with id ${rec?.id} (see sluice keys list)\n`);
+  });
+
+  it('keys create for an unknown org names the orgs that exist', () => {
+    const r = sluice('keys', 'create', '--org', 'nope', '--user', 'x@y.z');
+    assert.equal(r.code, 2);
+    assert.equal(r.err, 'sluice: no org "nope" in ./sluice.yaml (orgs: default)\n');
+  });
+
+  it('logs --format json prints one record per line, without content', async () => {
+    const store = await openStore('sqlite:./.sluice/sluice.db', dir);
+    await store.insertAudit(auditRecord({ id: 'r1', org: 'default', time: new Date().toISOString() }));
+    await store.insertAudit(auditRecord({ id: 'r2', org: 'other', time: new Date().toISOString() }));
+    await store.close();
+    const r = sluice('logs', '--org', 'default', '--since', '1h', '--format', 'json');
+    assert.equal(r.code, 0, r.err);
+    const lines = r.out
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(lines.length, 1);
+    const rec = lines[0] ?? {};
+    for (const field of [
+      'org',
+      'user',
+      'model',
+      'status',
+      'inputTokens',
+      'outputTokens',
+      'cacheCreationInputTokens',
+      'cacheReadInputTokens',
+      'latencyMs',
+      'guard',
+      'sessionId',
+    ]) {
+      assert.ok(field in rec, field);
+    }
+    assert.equal(rec.requestContent, undefined);
+    assert.ok(!r.out.includes('hello'), 'no content printed');
+    const bad = sluice('logs', '--since', 'yesterday');
+    assert.equal(bad.code, 2);
+    assert.equal(
+      bad.err,
+      'sluice: --since: expected a date (2026-11-01) or a duration (30m, 1h, 7d), got "yesterday"\n',
+    );
+  });
+
+  it('a broken config fails with the key path', async () => {
+    const r = sluice('keys', 'list', '--config', 'missing.yaml');
+    assert.equal(r.code, 2);
+    assert.equal(r.err, 'sluice: missing.yaml: cannot read configuration: ENOENT\n');
+  });
+});

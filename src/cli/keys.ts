@@ -1,0 +1,102 @@
+/** `sluice keys create|list|revoke`: gateway keys, shown once and stored hashed. */
+import { Option, type Command } from 'commander';
+import { createKey } from '../control/keys.js';
+import type { Role } from '../store/types.js';
+import { DEFAULT_CONFIG, openConfiguredStore } from './admin-config.js';
+import { CliError } from './exit.js';
+import { formatOption } from './format.js';
+
+export function registerKeys(program: Command): void {
+  const keys = program.command('keys').description('Create, list and revoke gateway keys');
+
+  keys
+    .command('create')
+    .description('Create a key for a user of an org; prints the key once, as the last line')
+    .option('--config <file>', 'configuration file', DEFAULT_CONFIG)
+    .requiredOption('--org <org>', 'organization (declared under orgs: in the config)')
+    .requiredOption('--user <email>', 'the person the key belongs to')
+    .addOption(new Option('--role <role>', 'role').choices(['member', 'admin', 'auditor']).default('member'))
+    .addHelpText('after', '\nExample:\n  sluice keys create --org acme --user dev@acme.example\n')
+    .action(async (o: { config: string; org: string; user: string; role: Role }) => {
+      const { config, store } = await openConfiguredStore(o.config);
+      try {
+        if (!config.orgs[o.org]) {
+          throw new CliError(
+            `no org "${o.org}" in ${o.config} (orgs: ${Object.keys(config.orgs).join(', ') || 'none'})`,
+          );
+        }
+        const { key, record } = await createKey(
+          store,
+          { org: o.org, user: o.user, role: o.role },
+          new Date(),
+        );
+        process.stdout.write(
+          `created ${record.id} for ${record.user} in ${record.org} (${record.role}).\n` +
+            'The key is shown once and stored only as a hash; give it to the user now:\n' +
+            `${key}\n`,
+        );
+      } finally {
+        await store.close();
+      }
+    });
+
+  keys
+    .command('list')
+    .description('List keys (never the keys themselves)')
+    .option('--config <file>', 'configuration file', DEFAULT_CONFIG)
+    .option('--org <org>', 'only this org')
+    .addOption(formatOption(['table', 'json']))
+    .addHelpText('after', '\nExample:\n  sluice keys list --org acme --format json\n')
+    .action(async (o: { config: string; org?: string; format: string }) => {
+      const { store } = await openConfiguredStore(o.config);
+      try {
+        const list = (await store.listKeys(o.org ? { org: o.org } : {})).map(
+          ({ hash: _hash, ...rest }) => rest,
+        );
+        if (o.format === 'json') {
+          process.stdout.write(JSON.stringify(list, null, 2) + '\n');
+          return;
+        }
+        const rows = [
+          ['ID', 'ORG', 'USER', 'ROLE', 'PREFIX', 'CREATED', 'REVOKED'],
+          ...list.map((k) => [k.id, k.org, k.user, k.role, `${k.prefix}…`, k.createdAt, k.revokedAt ?? '-']),
+        ];
+        process.stdout.write(table(rows));
+      } finally {
+        await store.close();
+      }
+    });
+
+  keys
+    .command('revoke')
+    .description('Revoke a key by its id')
+    .argument('<id>', 'the key id (see keys list)')
+    .option('--config <file>', 'configuration file', DEFAULT_CONFIG)
+    .addHelpText('after', '\nExample:\n  sluice keys revoke key_0123abcd\n')
+    .action(async (id: string, o: { config: string }) => {
+      const { store } = await openConfiguredStore(o.config);
+      try {
+        if (!(await store.revokeKey(id, new Date().toISOString()))) {
+          throw new CliError(`no live key with id ${id} (see sluice keys list)`);
+        }
+        process.stdout.write(`revoked ${id}\n`);
+      } finally {
+        await store.close();
+      }
+    });
+}
+
+/** Left-aligned columns separated by two spaces. */
+export function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_c, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((c, i) => c.padEnd(widths[i] ?? 0))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
+}

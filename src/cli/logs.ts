@@ -1,0 +1,81 @@
+/** `sluice logs`: the gateway's audit records. */
+import type { Command } from 'commander';
+import { DEFAULT_CONFIG, openConfiguredStore } from './admin-config.js';
+import { CliError } from './exit.js';
+import { formatOption } from './format.js';
+import { table } from './keys.js';
+
+/** An ISO date, or a duration back from `now` such as 30m, 1h, 7d. */
+export function parseSince(value: string, now: Date): string {
+  const m = /^(\d+)([smhd])$/.exec(value);
+  if (m) {
+    const unit = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[m[2] as 's' | 'm' | 'h' | 'd'];
+    return new Date(now.getTime() - Number(m[1]) * unit).toISOString();
+  }
+  const t = Date.parse(value);
+  if (Number.isNaN(t))
+    throw new CliError(`--since: expected a date (2026-11-01) or a duration (30m, 1h, 7d), got "${value}"`);
+  return new Date(t).toISOString();
+}
+
+export function registerLogs(program: Command): void {
+  program
+    .command('logs')
+    .description('Print audit records, newest first (with --format json: one JSON object per line)')
+    .option('--config <file>', 'configuration file', DEFAULT_CONFIG)
+    .option('--org <org>', 'only this org')
+    .option('--user <email>', 'only this user')
+    .option('--since <when>', 'a date or a duration such as 1h or 7d')
+    .option('--limit <n>', 'at most this many records', '100')
+    .addOption(formatOption(['table', 'json']))
+    .addHelpText('after', '\nExample:\n  sluice logs --org acme --since 1d --format json | jq .model\n')
+    .action(
+      async (o: {
+        config: string;
+        org?: string;
+        user?: string;
+        since?: string;
+        limit: string;
+        format: string;
+      }) => {
+        const limit = Number(o.limit);
+        if (!Number.isInteger(limit) || limit < 1)
+          throw new CliError(`--limit: expected a positive whole number, got "${o.limit}"`);
+        const since = o.since ? parseSince(o.since, new Date()) : undefined;
+        const { store } = await openConfiguredStore(o.config);
+        try {
+          const records = await store.queryAudit({
+            ...(o.org ? { org: o.org } : {}),
+            ...(o.user ? { user: o.user } : {}),
+            ...(since ? { since } : {}),
+            limit,
+          });
+          if (o.format === 'json') {
+            // Content is never printed here: it stays in the store, as the org's logging mode allows.
+            for (const { requestContent: _q, responseContent: _r, ...rec } of records) {
+              process.stdout.write(JSON.stringify(rec) + '\n');
+            }
+            return;
+          }
+          const rows = [
+            ['TIME', 'ORG', 'USER', 'MODEL', 'STATUS', 'IN', 'OUT', 'CACHE W/R', 'MS', 'GUARD'],
+            ...records.map((r) => [
+              r.time,
+              r.org ?? '-',
+              r.user ?? '-',
+              r.model ?? '-',
+              String(r.status),
+              String(r.inputTokens),
+              String(r.outputTokens),
+              `${r.cacheCreationInputTokens}/${r.cacheReadInputTokens}`,
+              r.latencyMs.toFixed(0),
+              r.guard.decision,
+            ]),
+          ];
+          process.stdout.write(table(rows));
+        } finally {
+          await store.close();
+        }
+      },
+    );
+}

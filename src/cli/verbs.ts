@@ -7,6 +7,7 @@ import { registerKeys } from './keys.js';
 import { registerLogs } from './logs.js';
 import { registerManagedSettings } from './managed-settings.js';
 import { registerScrub } from './scrub.js';
+import { registerServe } from './serve.js';
 import { registerScan } from './scan.js';
 
 /** Adds every verb to `program`. */
@@ -17,6 +18,7 @@ export function registerVerbs(program: Command): void {
   registerKeys(program);
   registerLogs(program);
   registerScrub(program);
+  registerServe(program);
   registerScan(program);
   registerManagedSettings(program);
 }

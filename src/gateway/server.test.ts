@@ -1,0 +1,277 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import Anthropic from '@anthropic-ai/sdk';
+import { parseConfig } from '../control/config.js';
+import { createKey } from '../control/keys.js';
+import { applyConfig } from '../control/orgs.js';
+import { openStore } from '../store/index.js';
+import type { Store } from '../store/types.js';
+import { startGateway, type RunningGateway } from './server.js';
+import { startStandin, type Standin } from './testing/standin.js';
+import { SseUsageReader } from './usage.js';
+
+const UPSTREAM_KEY = 'sk-ant-upstream-' + randomBytes(8).toString('hex');
+const cleanups: (() => Promise<unknown>)[] = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+interface Setup {
+  gateway: RunningGateway;
+  standin: Standin;
+  store: Store;
+  key: string;
+  dir: string;
+  logs: string[];
+}
+
+async function setup(org: string, upstreamUrl?: string): Promise<Setup> {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-gw-'));
+  const standin = await startStandin(UPSTREAM_KEY);
+  const config = parseConfig(
+    `server: { host: 127.0.0.1, port: 0 }
+storage: sqlite:./gw.db
+upstreams:
+  anthropic: { provider: anthropic, baseUrl: ${upstreamUrl ?? standin.url}, apiKey: "\${UP}", timeoutMs: 2000 }
+orgs:
+  acme: ${org}
+`,
+    'test.yaml',
+    { UP: UPSTREAM_KEY },
+  );
+  const store = await openStore(config.storage, dir);
+  await applyConfig(store, config, new Date());
+  const { key } = await createKey(store, { org: 'acme', user: 'dev@acme.test', role: 'member' }, new Date());
+  const logs: string[] = [];
+  const logger = {
+    info: (f: Record<string, unknown>, m: string) => void logs.push(JSON.stringify({ ...f, m })),
+    error: (f: Record<string, unknown>, m: string) => void logs.push(JSON.stringify({ ...f, m })),
+  };
+  const gateway = await startGateway({ config, store, logger });
+  cleanups.push(
+    () => gateway.close(),
+    () => standin.close(),
+    () => store.close(),
+    () => rm(dir, { recursive: true, force: true }),
+  );
+  return { gateway, standin, store, key, dir, logs };
+}
+
+const client = (s: Setup) => new Anthropic({ baseURL: s.gateway.url, apiKey: s.key, maxRetries: 0 });
+const plainOrg = '{ upstream: anthropic, contentLogging: none }';
+
+describe('gateway with the official SDK', () => {
+  it('create, stream + finalMessage, countTokens: forwarded with the upstream key, usage recorded', async () => {
+    const s = await setup(plainOrg);
+    const sdk = client(s);
+    const msg = await sdk.messages.create({
+      model: 'claude-test',
+      max_tokens: 64,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    assert.equal(msg.content[0]?.type === 'text' && msg.content[0].text, 'Hello from the stand-in.');
+
+    const stream = sdk.messages.stream(
+      { model: 'claude-test', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] },
+      {
+        headers: {
+          'anthropic-beta': 'claude-code-20250219,interleaved-thinking-2025-05-14',
+          'x-claude-code-session-id': 'sess-42',
+        },
+      },
+    );
+    const final = await stream.finalMessage();
+    assert.equal(final.content[0]?.type === 'text' && final.content[0].text, 'Hello from the stand-in.');
+    assert.equal(final.usage.output_tokens, 6);
+
+    const count = await sdk.messages.countTokens({
+      model: 'claude-test',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    const counted = s.standin.seen.at(-1);
+    assert.equal(
+      count.input_tokens,
+      Math.ceil((counted?.body.length ?? 0) / 4),
+      'the upstream counted, not the gateway',
+    );
+
+    const streamed = s.standin.seen[1];
+    assert.equal(streamed?.headers['x-api-key'], UPSTREAM_KEY);
+    assert.equal(streamed?.headers.authorization, undefined);
+    assert.equal(streamed?.headers['anthropic-beta'], 'claude-code-20250219,interleaved-thinking-2025-05-14');
+    assert.match(String(streamed?.headers['anthropic-version']), /^\d{4}-\d{2}-\d{2}$/);
+
+    const records = await s.store.queryAudit({ org: 'acme' });
+    assert.equal(records.length, 3);
+    const rec = records.find((r) => r.sessionId === 'sess-42');
+    assert.deepEqual(
+      [
+        rec?.stream,
+        rec?.status,
+        rec?.inputTokens,
+        rec?.outputTokens,
+        rec?.cacheCreationInputTokens,
+        rec?.cacheReadInputTokens,
+      ],
+      [true, 200, 25, 6, 7, 100],
+      'usage from message_start and the last (cumulative) message_delta',
+    );
+    assert.equal(rec?.user, 'dev@acme.test');
+    assert.equal(rec?.requestContent, null, 'contentLogging none keeps no content');
+    for (const line of s.logs)
+      assert.ok(!line.includes(UPSTREAM_KEY) && !line.includes(s.key), 'no key in logs');
+  });
+
+  it('forwards the request body byte for byte', async () => {
+    const s = await setup(plainOrg);
+    const body =
+      '{"model":"claude-test",  "max_tokens":5,"messages":[{"role":"user","content":"spaced  \\u00e9"}],"extra_field":{"x":1}}';
+    const res = await fetch(`${s.gateway.url}/v1/messages?beta=true`, {
+      method: 'POST',
+      headers: { 'x-api-key': s.key, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body,
+    });
+    assert.equal(res.status, 200);
+    assert.ok(res.headers.get('x-sluice-overhead-ms'));
+    assert.equal(s.standin.seen[0]?.body.toString('utf8'), body);
+    assert.equal(s.standin.seen[0]?.url, '/v1/messages?beta=true');
+    assert.equal(s.standin.seen[0]?.headers['anthropic-version'], '2023-06-01');
+  });
+
+  it('errors: Anthropic-shaped, with the right status, and one audit record each', async () => {
+    const s = await setup(plainOrg);
+    const post = (headers: Record<string, string>, body: string) =>
+      fetch(`${s.gateway.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body,
+      });
+    const cases: [Response, number, string, RegExp][] = [
+      [await post({}, '{}'), 401, 'authentication_error', /set ANTHROPIC_API_KEY/],
+      [
+        await post({ authorization: 'Bearer sk-sluice-nope' }, '{}'),
+        401,
+        'authentication_error',
+        /unknown or revoked/,
+      ],
+      [await post({ 'x-api-key': s.key }, '{not json'), 400, 'invalid_request_error', /not valid JSON/],
+      [
+        await post({ 'x-api-key': s.key }, '{"model":"m"}'),
+        400,
+        'invalid_request_error',
+        /"messages" must be an array/,
+      ],
+      [
+        await post(
+          { 'x-api-key': s.key },
+          JSON.stringify({ model: 'm', messages: [], pad: 'x'.repeat(33 * 1024 * 1024) }),
+        ),
+        413,
+        'request_too_large',
+        /larger than this gateway accepts/,
+      ],
+    ];
+    for (const [res, status, type, message] of cases) {
+      assert.equal(res.status, status);
+      const body = (await res.json()) as { type: string; error: { type: string; message: string } };
+      assert.equal(body.type, 'error');
+      assert.equal(body.error.type, type);
+      assert.match(body.error.message, message);
+    }
+    s.standin.failNext.push({ status: 429, type: 'rate_limit_error' });
+    const limited = await post({ 'x-api-key': s.key }, '{"model":"m","max_tokens":1,"messages":[]}');
+    assert.equal(limited.status, 429);
+    assert.deepEqual(await limited.json(), {
+      type: 'error',
+      error: { type: 'rate_limit_error', message: 'scripted failure' },
+    });
+    const records = await s.store.queryAudit({ limit: 100 });
+    assert.equal(records.length, 6, 'one record per request, failures included');
+    assert.equal(records.filter((r) => r.status === 401 && r.org === null).length, 2);
+  });
+
+  it('an upstream that is down is a 502 naming it; a reset mid-stream becomes an SSE error event', async () => {
+    const down = await setup(plainOrg, 'http://127.0.0.1:1');
+    const res = await fetch(`${down.gateway.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': down.key },
+      body: '{"model":"m","max_tokens":1,"messages":[]}',
+    });
+    assert.equal(res.status, 502);
+    assert.match(
+      ((await res.json()) as { error: { message: string } }).error.message,
+      /upstream "anthropic" \(127\.0\.0\.1:1\)/,
+    );
+
+    const s = await setup(plainOrg);
+    s.standin.failNext.push({ resetMidStream: true });
+    const streamed = await fetch(`${s.gateway.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': s.key },
+      body: '{"model":"m","max_tokens":1,"stream":true,"messages":[]}',
+    });
+    const text = await streamed.text();
+    assert.match(text, /event: content_block_delta/);
+    assert.match(text, /event: error\ndata: \{"type":"error","error":\{"type":"api_error"/);
+  });
+
+  it('ZDR: a canary prompt is found nowhere the gateway wrote; with full logging it is (the search is not blind)', async () => {
+    for (const [org, expectFound] of [
+      ['{ upstream: anthropic, zdr: true, contentLogging: full }', false],
+      ['{ upstream: anthropic, zdr: false, contentLogging: full }', true],
+    ] as const) {
+      const s = await setup(org);
+      const canary = `canary-${randomBytes(12).toString('hex')}`;
+      await client(s).messages.create({
+        model: 'claude-test',
+        max_tokens: 8,
+        messages: [{ role: 'user', content: canary }],
+      });
+      await s.store.close();
+      let found = s.logs.some((l) => l.includes(canary));
+      for (const name of await readdir(s.dir)) {
+        if ((await readFile(join(s.dir, name))).includes(canary)) found = true;
+      }
+      assert.equal(found, expectFound, `zdr=${!expectFound}`);
+    }
+  });
+
+  it('ZDR refuses routes that keep content server-side with a 403 that names the policy', async () => {
+    const s = await setup('{ upstream: anthropic, zdr: true }');
+    const res = await fetch(`${s.gateway.url}/v1/messages/batches`, {
+      method: 'POST',
+      headers: { 'x-api-key': s.key },
+      body: '{}',
+    });
+    assert.equal(res.status, 403);
+    const body = (await res.json()) as { error: { type: string; message: string } };
+    assert.equal(body.error.type, 'permission_error');
+    assert.match(body.error.message, /zero data retention for org "acme"/);
+  });
+});
+
+describe('SseUsageReader', () => {
+  it('reads usage the same whatever the chunk boundaries', () => {
+    const text =
+      'event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":5,"output_tokens":1,"cache_read_input_tokens":9}}}\n\n' +
+      ': comment\n\nevent: ping\ndata: {"type":"ping"}\n\n' +
+      'event: message_delta\ndata: {"type":"message_delta","usage":{"output_tokens":4}}\n\n' +
+      'event: message_delta\ndata: {"type":"message_delta","usage":{"output_tokens":11}}\n\n';
+    const bytes = Buffer.from(text);
+    for (let cut = 1; cut < bytes.length; cut += 7) {
+      const r = new SseUsageReader();
+      r.push(bytes.subarray(0, cut));
+      r.push(bytes.subarray(cut));
+      assert.deepEqual(r.usage, {
+        inputTokens: 5,
+        outputTokens: 11,
+        cacheCreationInputTokens: 0,
+        cacheReadInputTokens: 9,
+      });
+    }
+  });
+});

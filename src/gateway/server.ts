@@ -1,0 +1,403 @@
+/**
+ * The gateway: the Anthropic Messages API surface, as named stages run once per request
+ * (authenticate, authorize, inspect, forward, relay, account, record).
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Pool, errors as undiciErrors } from 'undici';
+import type { OrgConfig, SluiceConfig, UpstreamConfig } from '../control/config.js';
+import { authenticate as findKey } from '../control/keys.js';
+import type { AuditRecord, KeyRecord, Store } from '../store/types.js';
+import { errors, GatewayError } from './errors.js';
+import { applyUsage, emptyUsage, SseUsageReader, type Usage } from './usage.js';
+
+export interface GatewayLogger {
+  info(fields: Record<string, unknown>, msg: string): void;
+  error(fields: Record<string, unknown>, msg: string): void;
+}
+
+export interface GatewayOptions {
+  config: SluiceConfig;
+  store: Store;
+  logger?: GatewayLogger;
+  now?: () => number;
+}
+
+export interface RunningGateway {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Request headers never forwarded: hop-by-hop, framing, and the client's own credentials. */
+const DROP = new Set([
+  'host',
+  'connection',
+  'keep-alive',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'content-length',
+  'x-api-key',
+  'authorization',
+  'accept-encoding',
+]);
+/** Response headers not relayed (framing is the gateway's own). */
+const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length']);
+/** Routes that keep content on the upstream's servers, refused under zero data retention. */
+const STORES_CONTENT = [/^\/v1\/files/, /^\/v1\/messages\/batches/];
+
+interface RequestState {
+  id: string;
+  started: number;
+  upstreamSentAt: number | null;
+  key: KeyRecord | null;
+  org: OrgConfig | null;
+  record: AuditRecord;
+}
+
+const silent: GatewayLogger = { info: () => undefined, error: () => undefined };
+
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const { config, store } = options;
+  const logger = options.logger ?? silent;
+  const now = options.now ?? (() => performance.now());
+  const pools = new Map<string, Pool>();
+  const poolFor = (up: UpstreamConfig) => {
+    let pool = pools.get(up.baseUrl);
+    if (!pool) {
+      pool = new Pool(new URL(up.baseUrl).origin, {
+        connections: 128,
+        headersTimeout: up.timeoutMs,
+        bodyTimeout: up.timeoutMs,
+      });
+      pools.set(up.baseUrl, pool);
+    }
+    return pool;
+  };
+  const keyCache = new Map<string, { key: KeyRecord | undefined; until: number }>();
+
+  /** Stage: authenticate. The key comes as x-api-key or a bearer token. */
+  async function authenticate(req: IncomingMessage): Promise<KeyRecord> {
+    const header = req.headers['x-api-key'];
+    const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const presented = (Array.isArray(header) ? header[0] : header) ?? bearer;
+    if (!presented) throw errors.missingKey();
+    const cached = keyCache.get(presented);
+    const t = Date.now();
+    let key = cached && cached.until > t ? cached.key : undefined;
+    if (!cached || cached.until <= t) {
+      key = await findKey(store, presented);
+      // A short TTL bounds how long a revoked key keeps working on this process.
+      keyCache.set(presented, { key, until: t + 5_000 });
+      if (keyCache.size > 10_000) keyCache.clear();
+    }
+    if (!key) throw errors.badKey();
+    return key;
+  }
+
+  /** Stage: authorize. Route policy for the key's org. */
+  function authorize(path: string, key: KeyRecord): OrgConfig {
+    const org = config.orgs[key.org];
+    if (!org) throw errors.badKey();
+    if (org.zdr && STORES_CONTENT.some((re) => re.test(path))) throw errors.zdrForbidden(key.org, `${path}`);
+    return org;
+  }
+
+  async function readBody(req: IncomingMessage): Promise<Buffer> {
+    const limit = config.server.maxBodyBytes;
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) throw errors.tooLarge(limit);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) throw errors.tooLarge(limit);
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks, size);
+  }
+
+  /** Parses the body once for what the gateway needs; the bytes themselves are forwarded unchanged. */
+  function parseMessages(body: Buffer, needsGeneration: boolean): { model: string; stream: boolean } {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch (err) {
+      throw errors.malformedJson((err as Error).message);
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw errors.notMessages('expected a JSON object');
+    const o = parsed as Record<string, unknown>;
+    if (typeof o.model !== 'string' || !o.model)
+      throw errors.notMessages('"model" must be a non-empty string');
+    if (!Array.isArray(o.messages)) throw errors.notMessages('"messages" must be an array');
+    if (needsGeneration && o.max_tokens !== undefined && typeof o.max_tokens !== 'number')
+      throw errors.notMessages('"max_tokens" must be a number');
+    return { model: o.model, stream: o.stream === true };
+  }
+
+  function upstreamHeaders(req: IncomingMessage, up: UpstreamConfig): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value === undefined || DROP.has(name)) continue;
+      out[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    out['x-api-key'] = up.apiKey;
+    // Identity encoding lets the relay read usage from the bytes it passes on.
+    out['accept-encoding'] = 'identity';
+    return out;
+  }
+
+  /** Stages forward + relay + account: send upstream, stream the answer back, read usage. */
+  async function forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    state: RequestState,
+    upstreamName: string,
+    body: Buffer | undefined,
+    stream: boolean,
+  ): Promise<Usage> {
+    const up = config.upstreams[upstreamName] as UpstreamConfig;
+    const base = new URL(up.baseUrl);
+    const abort = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) abort.abort();
+    };
+    res.on('close', onClose);
+    state.record.upstream = upstreamName;
+    state.upstreamSentAt = now();
+    let upstream;
+    try {
+      upstream = await poolFor(up).request({
+        method: req.method as 'POST' | 'GET',
+        path: base.pathname.replace(/\/$/, '') + (req.url ?? '/'),
+        headers: upstreamHeaders(req, up),
+        body: body ?? null,
+        signal: abort.signal,
+      });
+    } catch (err) {
+      if (err instanceof undiciErrors.HeadersTimeoutError)
+        throw errors.upstreamTimeout(upstreamName, base.host);
+      throw errors.upstreamUnreachable(upstreamName, base.host);
+    }
+    const headers: Record<string, string | string[]> = {};
+    for (const [name, value] of Object.entries(upstream.headers)) {
+      if (value !== undefined && !DROP_RESPONSE.has(name)) headers[name] = value;
+    }
+    headers['x-sluice-overhead-ms'] = overhead(state).toFixed(2);
+    res.writeHead(upstream.statusCode, headers);
+    state.record.status = upstream.statusCode;
+    const isSse = String(upstream.headers['content-type'] ?? '').includes('text/event-stream');
+    const reader = isSse ? new SseUsageReader() : null;
+    const kept: Buffer[] = [];
+    let keptBytes = 0;
+    const keep = state.org?.contentLogging === 'full' && !state.org.zdr;
+    try {
+      for await (const chunk of upstream.body as AsyncIterable<Buffer>) {
+        reader?.push(chunk);
+        if (!reader || keep) {
+          if (keptBytes < 8 * 1024 * 1024) kept.push(chunk);
+          keptBytes += chunk.length;
+        }
+        if (!res.write(chunk)) await waitDrain(res);
+      }
+    } catch (err) {
+      if (abort.signal.aborted) {
+        state.record.errorType = 'client_closed';
+        return reader?.usage ?? emptyUsage();
+      }
+      // The upstream failed after the status line: tell the client in the stream's own terms.
+      state.record.errorType = 'upstream_stream_error';
+      logger.error({ id: state.id, err: (err as Error).name }, 'upstream failed mid-response');
+      if (isSse || stream) {
+        const payload = {
+          type: 'error',
+          error: {
+            type: 'api_error',
+            message: `The upstream "${upstreamName}" (${base.host}) failed mid-stream. Try again.`,
+          },
+        };
+        res.write(`event: error\ndata: ${JSON.stringify(payload)}\n\n`);
+      }
+    } finally {
+      res.off('close', onClose);
+      res.end();
+    }
+    if (reader?.errorType) state.record.errorType = reader.errorType;
+    const text = Buffer.concat(kept).toString('utf8');
+    if (keep) state.record.responseContent = text;
+    if (reader) return reader.usage;
+    const usage = emptyUsage();
+    if (upstream.statusCode >= 400) {
+      try {
+        state.record.errorType = (JSON.parse(text) as { error?: { type?: string } }).error?.type ?? null;
+      } catch {
+        state.record.errorType = 'upstream_error';
+      }
+      return usage;
+    }
+    try {
+      applyUsage(usage, (JSON.parse(text) as { usage?: Record<string, number> }).usage);
+    } catch {
+      // Not JSON (or cut at the kept-bytes cap): no usage to read.
+    }
+    return usage;
+  }
+
+  function overhead(state: RequestState): number {
+    return (state.upstreamSentAt ?? now()) - state.started;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = now();
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const state: RequestState = {
+      id: `req_${randomUUID().replace(/-/g, '')}`,
+      started,
+      upstreamSentAt: null,
+      key: null,
+      org: null,
+      record: blankRecord(req, path),
+    };
+    state.record.id = state.id;
+    if (path === '/healthz' && req.method === 'GET') {
+      try {
+        await store.ping();
+        return reply(res, 200, '{"status":"ok"}', started);
+      } catch {
+        return reply(res, 503, '{"status":"store unreachable"}', started);
+      }
+    }
+    if (path === '/api/hello' && (req.method === 'HEAD' || req.method === 'GET'))
+      return reply(res, 200, '', started);
+    try {
+      const key = await authenticate(req);
+      state.key = key;
+      Object.assign(state.record, { org: key.org, user: key.user, keyId: key.id });
+      const org = authorize(path, key);
+      state.org = org;
+      const route = `${req.method} ${path}`;
+      let body: Buffer | undefined;
+      let stream = false;
+      if (route === 'POST /v1/messages' || route === 'POST /v1/messages/count_tokens') {
+        body = await readBody(req);
+        const parsed = parseMessages(body, route === 'POST /v1/messages');
+        state.record.model = parsed.model;
+        stream = parsed.stream;
+        state.record.stream = stream;
+        // Stage: inspect (the guard) runs here; it passes content through until issue 4 lands.
+        if (org.contentLogging !== 'none' && !org.zdr) state.record.requestContent = body.toString('utf8');
+      } else if (!(route === 'GET /v1/models')) {
+        throw errors.notFound(req.method ?? 'GET', path);
+      }
+      const usage = await forward(req, res, state, org.upstream, body, stream);
+      Object.assign(state.record, usage);
+    } catch (err) {
+      const e = err instanceof GatewayError ? err : null;
+      if (!e) logger.error({ id: state.id, err: (err as Error).name }, 'request failed');
+      if (!res.headersSent) {
+        const ge = e ?? errors.upstreamUnreachable(state.org?.upstream ?? '?', '?');
+        state.record.status = ge.status;
+        state.record.errorType = ge.type;
+        reply(res, ge.status, ge.body(), started);
+      } else if (!res.writableEnded) res.end();
+    } finally {
+      state.record.latencyMs = now() - started;
+      state.record.overheadMs = overhead(state);
+      await record(state);
+    }
+  }
+
+  /** Stage: record. Exactly one audit record per request, whatever happened. */
+  async function record(state: RequestState): Promise<void> {
+    if (state.org?.zdr) {
+      state.record.requestContent = null;
+      state.record.responseContent = null;
+    }
+    try {
+      await store.insertAudit(state.record);
+    } catch (err) {
+      logger.error({ id: state.id, err: (err as Error).message }, 'audit record not written');
+    }
+    logger.info(
+      {
+        id: state.id,
+        org: state.record.org,
+        user: state.record.user,
+        status: state.record.status,
+        ms: Math.round(state.record.latencyMs),
+      },
+      'request',
+    );
+  }
+
+  function reply(res: ServerResponse, status: number, body: string, started: number): void {
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+      'x-sluice-overhead-ms': (now() - started).toFixed(2),
+    });
+    res.end(body);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: Error) => logger.error({ err: err.name }, 'unhandled'));
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve) => server.listen(config.server.port, config.server.host, resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${config.server.host}:${port}`,
+    port,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await Promise.all([...pools.values()].map((p) => p.close()));
+    },
+  };
+}
+
+function blankRecord(req: IncomingMessage, path: string): AuditRecord {
+  const session = req.headers['x-claude-code-session-id'];
+  return {
+    id: `req_${randomUUID().replace(/-/g, '')}`,
+    time: new Date().toISOString(),
+    org: null,
+    user: null,
+    keyId: null,
+    sessionId: typeof session === 'string' ? session.slice(0, 200) : null,
+    method: req.method ?? 'GET',
+    path,
+    model: null,
+    stream: false,
+    status: 0,
+    errorType: null,
+    upstream: null,
+    ...emptyUsage(),
+    costUsd: null,
+    latencyMs: 0,
+    overheadMs: 0,
+    guard: { decision: 'none', rules: {} },
+    requestContent: null,
+    responseContent: null,
+  };
+}
+
+function waitDrain(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}

@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, describe, it } from 'node:test';
+import Anthropic from '@anthropic-ai/sdk';
+import { startStandin } from '../../src/gateway/testing/standin.js';
+
+const main = resolve('src/cli/main.ts');
+const tsx = import.meta.resolve('tsx');
+const cleanups: (() => Promise<unknown>)[] = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+function cleanEnv(extra: Record<string, string> = {}) {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !k.startsWith('ANTHROPIC_')) env[k] = v;
+  return { ...env, ...extra };
+}
+
+/** Starts `sluice serve` and resolves with its stdout lines once it says it is listening. */
+function serve(cwd: string, args: string[], env: Record<string, string>) {
+  const child: ChildProcess = spawn(process.execPath, ['--import', tsx, main, 'serve', ...args], {
+    cwd,
+    env,
+  });
+  cleanups.push(async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  });
+  const lines: string[] = [];
+  const rl = createInterface({ input: child.stdout! });
+  /** Resolves with the first stdout line matching `re`, already printed or still to come. */
+  const line = (re: RegExp) =>
+    new Promise<string>((resolveLine) => {
+      const seen = lines.find((l) => re.test(l));
+      if (seen !== undefined) return resolveLine(seen);
+      const onLine = (l: string) => {
+        if (!re.test(l)) return;
+        rl.off('line', onLine);
+        resolveLine(l);
+      };
+      rl.on('line', onLine);
+    });
+  rl.on('line', (l) => lines.push(l));
+  return new Promise<{ child: ChildProcess; lines: string[]; url: string; line: typeof line }>(
+    (resolveUp, reject) => {
+      rl.on('line', (l) => {
+        const m = /listening on (http:\/\/\S+)/.exec(l);
+        if (m) resolveUp({ child, lines, url: m[1] as string, line });
+      });
+      child.once('exit', (code) =>
+        reject(new Error(`serve exited ${code} before listening: ${lines.join('\n')}`)),
+      );
+    },
+  );
+}
+
+describe('sluice serve (a real process)', () => {
+  it('on a fresh machine without ANTHROPIC_API_KEY: says which variable to set, exits 2', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-serve-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const r = spawnSync(process.execPath, ['--import', tsx, main, 'serve'], {
+      cwd: dir,
+      env: cleanEnv(),
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 2);
+    assert.match(
+      r.stderr,
+      /ANTHROPIC_API_KEY is not set\. Set the upstream key the gateway will hold \(export ANTHROPIC_API_KEY=sk-ant-\.\.\.\)/,
+    );
+  });
+
+  it('on a fresh machine: writes the starter config and a first key, prints the two lines, answers /healthz', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-serve-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const upstreamKey = `sk-ant-${randomBytes(10).toString('hex')}`;
+    const { lines, url } = await serve(dir, ['--port', '0'], cleanEnv({ ANTHROPIC_API_KEY: upstreamKey }));
+    await new Promise<void>((r) =>
+      lines.some((l) => l.startsWith('export ANTHROPIC_API_KEY=')) ? r() : setImmediate(r),
+    );
+    assert.ok(lines.includes('wrote ./sluice.yaml (starter configuration)'));
+    assert.equal((await fetch(`${url}/healthz`)).status, 200);
+    const config = await readFile(join(dir, 'sluice.yaml'), 'utf8');
+    assert.ok(
+      config.includes('apiKey: ${ANTHROPIC_API_KEY}') && !config.includes(upstreamKey),
+      'the key stays in the env',
+    );
+  });
+
+  it('relays the SDK through the process with a key from `sluice keys create`', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-serve-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const upstreamKey = `sk-ant-${randomBytes(10).toString('hex')}`;
+    const standin = await startStandin(upstreamKey);
+    cleanups.push(() => standin.close());
+    await writeFile(
+      join(dir, 'sluice.yaml'),
+      `server: { host: 127.0.0.1, port: 0 }\nstorage: sqlite:./.sluice/sluice.db\nupstreams:\n  anthropic:\n    provider: anthropic\n    baseUrl: ${standin.url}\n    apiKey: \${ANTHROPIC_API_KEY}\norgs:\n  acme:\n    upstream: anthropic\n`,
+    );
+    const created = spawnSync(
+      process.execPath,
+      ['--import', tsx, main, 'keys', 'create', '--org', 'acme', '--user', 'dev@acme.test'],
+      {
+        cwd: dir,
+        env: cleanEnv(),
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(created.status, 0, created.stderr);
+    const key = created.stdout.trimEnd().split('\n').pop() as string;
+    const { url } = await serve(dir, [], cleanEnv({ ANTHROPIC_API_KEY: upstreamKey }));
+    const sdk = new Anthropic({ baseURL: url, apiKey: key, maxRetries: 0 });
+    const final = await sdk.messages
+      .stream({ model: 'claude-test', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] })
+      .finalMessage();
+    assert.equal(final.content[0]?.type === 'text' && final.content[0].text, 'Hello from the stand-in.');
+    assert.equal(standin.seen[0]?.headers['x-api-key'], upstreamKey);
+    const logs = spawnSync(process.execPath, ['--import', tsx, main, 'logs', '--format', 'json'], {
+      cwd: dir,
+      env: cleanEnv(),
+      encoding: 'utf8',
+    });
+    const rec = JSON.parse(logs.stdout.trim().split('\n')[0] as string) as Record<string, unknown>;
+    assert.deepEqual(
+      [rec.org, rec.user, rec.model, rec.status, rec.outputTokens],
+      ['acme', 'dev@acme.test', 'claude-test', 200, 6],
+    );
+  });
+});

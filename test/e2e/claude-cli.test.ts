@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { parseConfig } from '../../src/control/config.js';
+import { createKey } from '../../src/control/keys.js';
+import { applyConfig } from '../../src/control/orgs.js';
+import { startGateway } from '../../src/gateway/server.js';
+import { startStandin } from '../../src/gateway/testing/standin.js';
+import { openStore } from '../../src/store/index.js';
+
+const claude = resolve('node_modules/.bin/claude');
+const cleanups: (() => Promise<unknown>)[] = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+describe('the real Claude Code CLI through the gateway', () => {
+  it('claude -p completes; the upstream sees its request with the upstream key; the audit log has the session', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-cc-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    await mkdir(join(dir, 'home'));
+    await mkdir(join(dir, 'project'));
+    const standin = await startStandin('sk-ant-upstream-for-cli');
+    cleanups.push(() => standin.close());
+    const config = parseConfig(
+      `server: { port: 0 }\nstorage: sqlite:./gw.db\nupstreams:\n  anthropic: { provider: anthropic, baseUrl: "${standin.url}", apiKey: sk-ant-upstream-for-cli }\norgs:\n  acme: { upstream: anthropic }\n`,
+      'test.yaml',
+      {},
+    );
+    const store = await openStore(config.storage, dir);
+    cleanups.push(() => store.close());
+    await applyConfig(store, config, new Date());
+    const { key } = await createKey(
+      store,
+      { org: 'acme', user: 'dev@acme.test', role: 'member' },
+      new Date(),
+    );
+    const gateway = await startGateway({ config, store });
+    cleanups.push(() => gateway.close());
+
+    const child = spawn(claude, ['-p', 'say hi', '--model', 'claude-test'], {
+      cwd: join(dir, 'project'),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: join(dir, 'home'),
+        ANTHROPIC_BASE_URL: gateway.url,
+        ANTHROPIC_API_KEY: key,
+        DISABLE_TELEMETRY: '1',
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+      },
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (err += d));
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    assert.equal(code, 0, err);
+    assert.equal(out.trim(), 'Hello from the stand-in.');
+
+    const inference = standin.seen.find((r) => r.url.startsWith('/v1/messages'));
+    assert.equal(inference?.url, '/v1/messages?beta=true');
+    assert.equal(
+      inference?.headers['x-api-key'],
+      'sk-ant-upstream-for-cli',
+      'the upstream key, not the Sluice key',
+    );
+    assert.match(String(inference?.headers['anthropic-beta']), /claude-code-20250219/);
+    const records = await store.queryAudit({ org: 'acme' });
+    const sessionId = inference?.headers['x-claude-code-session-id'];
+    assert.ok(sessionId, 'the client sends a session id');
+    assert.ok(
+      records.some(
+        (r) => r.sessionId === sessionId && r.status === 200 && r.user === 'dev@acme.test' && r.stream,
+      ),
+      'one audit record carries the session id',
+    );
+  });
+});

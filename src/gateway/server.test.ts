@@ -240,6 +240,20 @@ describe('gateway with the official SDK', () => {
     }
   });
 
+  it('contentLogging redacted stores the request with detected secrets replaced by placeholders', async () => {
+    const s = await setup('{ upstream: anthropic, contentLogging: redacted }');
+    const token = 'ghp_' + randomBytes(27).toString('base64url').replace(/[-_]/g, 'x').slice(0, 36);
+    await client(s).messages.create({
+      model: 'claude-test',
+      max_tokens: 8,
+      messages: [{ role: 'user', content: `my token is ${token} ok` }],
+    });
+    const [rec] = await s.store.queryAudit({ org: 'acme' });
+    assert.ok(rec?.requestContent?.includes('my token is [REDACTED:'), rec?.requestContent ?? 'no content');
+    assert.ok(!rec?.requestContent?.includes(token), 'the stored copy holds no secret');
+    assert.ok(s.standin.seen[0]?.body.includes(token), 'forwarding is unchanged until the guard stage lands');
+  });
+
   it('ZDR refuses routes that keep content server-side with a 403 that names the policy', async () => {
     const s = await setup('{ upstream: anthropic, zdr: true }');
     const res = await fetch(`${s.gateway.url}/v1/messages/batches`, {

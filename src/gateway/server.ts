@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { Pool, errors as undiciErrors } from 'undici';
 import type { OrgConfig, SluiceConfig, UpstreamConfig } from '../control/config.js';
 import { authenticate as findKey } from '../control/keys.js';
+import { PlaceholderVault, redact } from '../guard/redact.js';
+import { scan } from '../guard/scan.js';
 import type { AuditRecord, KeyRecord, Store } from '../store/types.js';
 import { errors, GatewayError } from './errors.js';
 import { applyUsage, emptyUsage, SseUsageReader, type Usage } from './usage.js';
@@ -291,7 +293,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         stream = parsed.stream;
         state.record.stream = stream;
         // Stage: inspect (the guard) runs here; it passes content through until issue 4 lands.
-        if (org.contentLogging !== 'none' && !org.zdr) state.record.requestContent = body.toString('utf8');
+        if (!org.zdr && org.contentLogging !== 'none') {
+          const text = body.toString('utf8');
+          // The stored copy under `redacted` never holds a detected value, whatever is forwarded.
+          state.record.requestContent =
+            org.contentLogging === 'full' ? text : redact(text, scan(text), new PlaceholderVault());
+        }
       } else if (!(route === 'GET /v1/models')) {
         throw errors.notFound(req.method ?? 'GET', path);
       }

@@ -4,7 +4,7 @@ import { createKey } from '../control/keys.js';
 import type { Role } from '../store/types.js';
 import { DEFAULT_CONFIG, openConfiguredStore } from './admin-config.js';
 import { CliError } from './exit.js';
-import { formatOption } from './format.js';
+import { formatOption, table } from './format.js';
 
 export function registerKeys(program: Command): void {
   const keys = program.command('keys').description('Create, list and revoke gateway keys');
@@ -84,19 +84,4 @@ export function registerKeys(program: Command): void {
         await store.close();
       }
     });
-}
-
-/** Left-aligned columns separated by two spaces. */
-export function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_c, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return (
-    rows
-      .map((r) =>
-        r
-          .map((c, i) => c.padEnd(widths[i] ?? 0))
-          .join('  ')
-          .trimEnd(),
-      )
-      .join('\n') + '\n'
-  );
 }

@@ -2,8 +2,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG, openConfiguredStore } from './admin-config.js';
 import { CliError } from './exit.js';
-import { formatOption } from './format.js';
-import { table } from './keys.js';
+import { formatOption, table } from './format.js';
 
 /** An ISO date, or a duration back from `now` such as 30m, 1h, 7d. */
 export function parseSince(value: string, now: Date): string {

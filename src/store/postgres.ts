@@ -1,8 +1,7 @@
 /** The shared store: PostgreSQL through a pg pool, for several gateways on one database. */
 import pg from 'pg';
 import { migrations } from './schema.js';
-import { AUDIT_COLUMNS, auditFromRow, auditValues, auditWhere, keyFromRow } from './rows.js';
-import { orgFromRow } from './sqlite.js';
+import { AUDIT_COLUMNS, auditFromRow, auditValues, auditWhere, keyFromRow, orgFromRow } from './rows.js';
 import type { AuditQuery, AuditRecord, KeyRecord, OrgRecord, Store, SweepResult } from './types.js';
 
 /** An arbitrary constant that all Sluice processes use to serialise migrations. */

@@ -1,5 +1,5 @@
 /** Mapping between store records and table rows, shared by both dialects. */
-import type { AuditRecord, KeyRecord } from './types.js';
+import type { AuditRecord, KeyRecord, OrgRecord } from './types.js';
 
 export const AUDIT_COLUMNS = [
   'id',
@@ -118,4 +118,12 @@ export function auditWhere(
   if (q.since !== undefined) add((p) => `time >= ${p}`, q.since);
   if (q.until !== undefined) add((p) => `time < ${p}`, q.until);
   return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
+}
+
+export function orgFromRow(row: Row): OrgRecord {
+  return {
+    id: String(row.id),
+    policy: row.policy ? (JSON.parse(String(row.policy)) as Record<string, unknown>) : undefined,
+    createdAt: String(row.created_at),
+  };
 }

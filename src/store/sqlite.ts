@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { migrations } from './schema.js';
-import { AUDIT_COLUMNS, auditFromRow, auditValues, auditWhere, keyFromRow } from './rows.js';
+import { AUDIT_COLUMNS, auditFromRow, auditValues, auditWhere, keyFromRow, orgFromRow } from './rows.js';
 import type { AuditQuery, AuditRecord, KeyRecord, OrgRecord, Store, SweepResult } from './types.js';
 
 type Row = Record<string, unknown>;
@@ -142,12 +142,4 @@ export class SqliteStore implements Store {
 function lazy<T>(make: () => T): () => T {
   let value: T | undefined;
   return () => (value ??= make());
-}
-
-export function orgFromRow(row: Row): OrgRecord {
-  return {
-    id: String(row.id),
-    policy: row.policy ? (JSON.parse(String(row.policy)) as Record<string, unknown>) : undefined,
-    createdAt: String(row.created_at),
-  };
 }

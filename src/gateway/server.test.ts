@@ -12,6 +12,7 @@ import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { startGateway, type RunningGateway } from './server.js';
 import { startStandin, type Standin } from './testing/standin.js';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { SseUsageReader } from './usage.js';
 
 const UPSTREAM_KEY = 'sk-ant-upstream-' + randomBytes(8).toString('hex');
@@ -29,14 +30,14 @@ interface Setup {
   logs: string[];
 }
 
-async function setup(org: string, upstreamUrl?: string): Promise<Setup> {
+async function setup(org: string, opts: { upstreamUrl?: string; timeoutMs?: number } = {}): Promise<Setup> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-gw-'));
   const standin = await startStandin(UPSTREAM_KEY);
   const config = parseConfig(
     `server: { host: 127.0.0.1, port: 0 }
 storage: sqlite:./gw.db
 upstreams:
-  anthropic: { provider: anthropic, baseUrl: ${upstreamUrl ?? standin.url}, apiKey: "\${UP}", timeoutMs: 2000 }
+  anthropic: { provider: anthropic, baseUrl: ${opts.upstreamUrl ?? standin.url}, apiKey: "\${UP}", timeoutMs: ${opts.timeoutMs ?? 2000} }
 orgs:
   acme: ${org}
 `,
@@ -195,7 +196,7 @@ describe('gateway with the official SDK', () => {
   });
 
   it('an upstream that is down is a 502 naming it; a reset mid-stream becomes an SSE error event', async () => {
-    const down = await setup(plainOrg, 'http://127.0.0.1:1');
+    const down = await setup(plainOrg, { upstreamUrl: 'http://127.0.0.1:1' });
     const res = await fetch(`${down.gateway.url}/v1/messages`, {
       method: 'POST',
       headers: { 'x-api-key': down.key },
@@ -265,6 +266,128 @@ describe('gateway with the official SDK', () => {
     const body = (await res.json()) as { error: { type: string; message: string } };
     assert.equal(body.error.type, 'permission_error');
     assert.match(body.error.message, /zero data retention for org "acme"/);
+  });
+});
+
+/** Waits for a condition the test cannot be told about directly (a record written after the reply). */
+async function until<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function openStream(s: Setup): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${s.gateway.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': s.key, 'content-type': 'application/json' },
+    });
+    req.on('response', resolve).on('error', reject);
+    req.end('{"model":"m","max_tokens":1,"stream":true,"messages":[]}');
+  });
+}
+
+describe('the streaming relay', () => {
+  const toolReply = {
+    content: [
+      { type: 'text' as const, text: 'Reading the file.' },
+      {
+        type: 'tool_use' as const,
+        id: 'toolu_1',
+        name: 'Read',
+        input: { file_path: '/repo/.env', limit: 20, nested: { quote: 'a "b" \\ c', list: [1, 2] } },
+      },
+    ],
+    pings: 2,
+    deltaSize: 5,
+  };
+
+  it('passes tool_use blocks, input_json_delta and pings through byte for byte', async () => {
+    const s = await setup(plainOrg);
+    s.standin.respond = () => toolReply;
+    const body = '{"model":"m","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"x"}]}';
+    const direct = await fetch(`${s.standin.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': UPSTREAM_KEY },
+      body,
+    });
+    const viaGateway = await fetch(`${s.gateway.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': s.key },
+      body,
+    });
+    const expected = await direct.text();
+    assert.match(expected, /input_json_delta/);
+    assert.match(expected, /event: ping/);
+    assert.equal(await viaGateway.text(), expected);
+
+    const final = await client(s)
+      .messages.stream({ model: 'm', max_tokens: 50, messages: [{ role: 'user', content: 'x' }] })
+      .finalMessage();
+    const tool = final.content.find((b) => b.type === 'tool_use');
+    assert.deepEqual(tool?.type === 'tool_use' && tool.input, toolReply.content[1]?.input);
+    assert.equal(final.stop_reason, 'tool_use');
+  });
+
+  it('aborts the upstream when the client goes away, and records it', { timeout: 20_000 }, async () => {
+    const s = await setup(plainOrg);
+    const upstreamClosed = new Promise<boolean>((resolve) => {
+      s.standin.respond = () => ({ bulk: { bytes: Number.MAX_SAFE_INTEGER }, onClose: resolve });
+    });
+    const res = await openStream(s);
+    await new Promise((r) => res.once('data', r));
+    res.destroy();
+    assert.equal(await upstreamClosed, false, 'the upstream stream was cut before it finished');
+    const rec = await until(async () => (await s.store.queryAudit({ org: 'acme' }))[0], 'the record');
+    assert.equal(rec.errorType, 'client_closed');
+    assert.equal(rec.status, 200);
+  });
+
+  it(
+    'honours backpressure: a client that stops reading stops the upstream',
+    { timeout: 20_000 },
+    async () => {
+      const s = await setup(plainOrg);
+      const total = 256 * 1024 * 1024;
+      const outcome = new Promise<string>((resolve) => {
+        s.standin.respond = () => ({
+          bulk: { bytes: total, onStalled: (written) => resolve(`stalled after ${written} bytes`) },
+          onClose: (finished) => resolve(finished ? 'sent the whole stream' : 'closed'),
+        });
+      });
+      const res = await openStream(s);
+      res.pause();
+      // Socket buffers on two loopback hops hold a few MB; a relay that ignored backpressure would
+      // read the whole stream into memory and the upstream would never stall.
+      const seen = await outcome;
+      const written = Number(/stalled after (\d+)/.exec(seen)?.[1]);
+      assert.ok(written > 0 && written < 64 * 1024 * 1024, seen);
+      res.destroy();
+    },
+  );
+
+  it('an upstream that does not answer in time is a 504 naming it', async () => {
+    const s = await setup(plainOrg, { timeoutMs: 200 });
+    s.standin.respond = () => ({ hang: true });
+    const res = await fetch(`${s.gateway.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': s.key },
+      body: '{"model":"m","max_tokens":1,"messages":[]}',
+    });
+    assert.equal(res.status, 504);
+    assert.deepEqual(await res.json(), {
+      type: 'error',
+      error: {
+        type: 'timeout_error',
+        message: `The upstream "anthropic" (${new URL(s.standin.url).host}) did not answer in time. Try again with a shorter request.`,
+      },
+    });
+    const [rec] = await s.store.queryAudit({ org: 'acme' });
+    assert.equal(rec?.status, 504);
   });
 });
 

@@ -399,6 +399,7 @@ function blankRecord(req: IncomingMessage, path: string): AuditRecord {
 
 function waitDrain(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
+    if (res.destroyed) return resolve();
     const done = () => {
       res.off('drain', done);
       res.off('close', done);

@@ -56,6 +56,14 @@ describe('config', () => {
     });
   });
 
+  it('a personal-data kind that does not exist is refused, naming the ones that do', () => {
+    const text = starterConfigText().replace('pii: log', 'pii: log\n      piiKinds: { emails: false }');
+    assert.throws(() => parseConfig(text, 'sluice.yaml', env), {
+      message:
+        'sluice.yaml: invalid configuration\n  orgs.default.guard.piiKinds.emails: unknown personal-data kind; expected one of email, phone, credit-card, iban, us-ssn',
+    });
+  });
+
   it('unknown keys and broken YAML are refused', () => {
     assert.throws(
       () => parseConfig(starterConfigText() + 'extra: 1\n', 'sluice.yaml', env),

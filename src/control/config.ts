@@ -2,8 +2,10 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { detectionRules } from '../guard/rules/index.js';
 
 const guardAction = z.enum(['off', 'log', 'redact', 'block']);
+const PII_KINDS = detectionRules.filter((r) => r.kind === 'pii').map((r) => r.id);
 
 const upstreamSchema = z
   .object({
@@ -26,7 +28,18 @@ const orgSchema = z
         secrets: guardAction.default('redact'),
         pii: guardAction.default('log'),
         /** Per-kind PII switches (email, phone, ...); all on unless listed false. */
-        piiKinds: z.record(z.string(), z.boolean()).default({}),
+        piiKinds: z
+          .record(z.string(), z.boolean())
+          .default({})
+          .superRefine((kinds, ctx) => {
+            for (const id of Object.keys(kinds))
+              if (!PII_KINDS.includes(id))
+                ctx.addIssue({
+                  code: 'custom',
+                  path: [id],
+                  message: `unknown personal-data kind; expected one of ${PII_KINDS.join(', ')}`,
+                });
+          }),
         /** Refuse (false, default) or forward unscanned (true) when the guard fails. */
         failOpen: z.boolean().default(false),
         /** Scan time budget for one request, milliseconds. */

@@ -23,8 +23,12 @@ orgs:
     zdr: false                 # true: no prompt or response content at rest, ever
     contentLogging: none       # none | redacted | full (treated as none under zdr)
     retentionDays: 30          # audit records older than this are deleted
-    guard:
+    guard:                     # what reaches the model is scanned for secrets and personal data
       secrets: redact          # off | log | redact | block
-      pii: log
+      pii: log                 # off | log | redact | block
+      # piiKinds: { email: false }   # switch one kind off: email, phone, credit-card, iban, us-ssn
+      # failOpen: false        # true forwards a request unscanned when the scan fails (logged)
+      # timeoutMs: 2000        # the scan budget for one request
+    # restore: false           # true puts real values back where the model writes a placeholder
 `;
 }

@@ -10,7 +10,9 @@ export type ErrorCode =
   | 'zdr_forbidden'
   | 'upstream_unreachable'
   | 'upstream_timeout'
-  | 'store_unavailable';
+  | 'store_unavailable'
+  | 'guard_blocked'
+  | 'guard_failed';
 
 const CATALOG: Record<ErrorCode, { status: number; type: string }> = {
   missing_key: { status: 401, type: 'authentication_error' },
@@ -23,7 +25,14 @@ const CATALOG: Record<ErrorCode, { status: number; type: string }> = {
   upstream_unreachable: { status: 502, type: 'api_error' },
   upstream_timeout: { status: 504, type: 'timeout_error' },
   store_unavailable: { status: 503, type: 'api_error' },
+  // Claude Code shows a 429 with a long retry-after at once and does not retry it; a 403 would read
+  // "Failed to authenticate" and a 400 is retried six times (see shared/reference/client-observations.md).
+  guard_blocked: { status: 429, type: 'rate_limit_error' },
+  guard_failed: { status: 500, type: 'api_error' },
 };
+
+/** Headers that tell clients (the SDK, Claude Code) not to retry a refusal that a retry cannot fix. */
+const NO_RETRY = { 'retry-after': '86400', 'x-should-retry': 'false' };
 
 export class GatewayError extends Error {
   readonly status: number;
@@ -31,6 +40,7 @@ export class GatewayError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
     this.status = CATALOG[code].status;
@@ -78,5 +88,22 @@ export const errors = {
     new GatewayError(
       'upstream_timeout',
       `The upstream "${name}" (${host}) did not answer in time. Try again with a shorter request.`,
+    ),
+  guardBlocked: (org: string, rules: Record<string, number>, blocked: string[]) =>
+    new GatewayError(
+      'guard_blocked',
+      `Sluice blocked this request: org "${org}" does not allow ${blocked
+        .map((r) => `${r} (${rules[r]}×)`)
+        .join(', ')} to be sent to the model, and nothing was sent. ` +
+        'The blocked content is now part of this conversation, so every later request in it would be refused too: ' +
+        'run /clear (or /rewind to before the content was read) and keep the value out of the prompt ' +
+        '(remove it from the file, or add the file to permissions.deny), or ask your administrator for redact mode.',
+      NO_RETRY,
+    ),
+  guardFailed: (org: string, reason: string) =>
+    new GatewayError(
+      'guard_failed',
+      `Sluice could not inspect this request (${reason}), and org "${org}" never forwards content it has not inspected. ` +
+        'Try again; if it keeps failing, shorten the conversation (/compact) or ask your administrator to raise guard.timeoutMs.',
     ),
 };

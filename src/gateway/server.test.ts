@@ -1,18 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
-import { parseConfig } from '../control/config.js';
-import { createKey } from '../control/keys.js';
-import { applyConfig } from '../control/orgs.js';
-import { openStore } from '../store/index.js';
-import type { Store } from '../store/types.js';
-import { startGateway, type RunningGateway } from './server.js';
-import { startStandin, type Standin } from './testing/standin.js';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { startHarness, type Harness, type HarnessOptions } from './testing/harness.js';
 import { SseUsageReader } from './usage.js';
 
 const UPSTREAM_KEY = 'sk-ant-upstream-' + randomBytes(8).toString('hex');
@@ -21,45 +14,11 @@ after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-interface Setup {
-  gateway: RunningGateway;
-  standin: Standin;
-  store: Store;
-  key: string;
-  dir: string;
-  logs: string[];
-}
-
-async function setup(org: string, opts: { upstreamUrl?: string; timeoutMs?: number } = {}): Promise<Setup> {
-  const dir = await mkdtemp(join(tmpdir(), 'sluice-gw-'));
-  const standin = await startStandin(UPSTREAM_KEY);
-  const config = parseConfig(
-    `server: { host: 127.0.0.1, port: 0 }
-storage: sqlite:./gw.db
-upstreams:
-  anthropic: { provider: anthropic, baseUrl: ${opts.upstreamUrl ?? standin.url}, apiKey: "\${UP}", timeoutMs: ${opts.timeoutMs ?? 2000} }
-orgs:
-  acme: ${org}
-`,
-    'test.yaml',
-    { UP: UPSTREAM_KEY },
-  );
-  const store = await openStore(config.storage, dir);
-  await applyConfig(store, config, new Date());
-  const { key } = await createKey(store, { org: 'acme', user: 'dev@acme.test', role: 'member' }, new Date());
-  const logs: string[] = [];
-  const logger = {
-    info: (f: Record<string, unknown>, m: string) => void logs.push(JSON.stringify({ ...f, m })),
-    error: (f: Record<string, unknown>, m: string) => void logs.push(JSON.stringify({ ...f, m })),
-  };
-  const gateway = await startGateway({ config, store, logger });
-  cleanups.push(
-    () => gateway.close(),
-    () => standin.close(),
-    () => store.close(),
-    () => rm(dir, { recursive: true, force: true }),
-  );
-  return { gateway, standin, store, key, dir, logs };
+type Setup = Harness;
+async function setup(org: string, opts: HarnessOptions = {}): Promise<Setup> {
+  const h = await startHarness(org, { upstreamKey: UPSTREAM_KEY, ...opts });
+  cleanups.push(() => h.close());
+  return h;
 }
 
 const client = (s: Setup) => new Anthropic({ baseURL: s.gateway.url, apiKey: s.key, maxRetries: 0 });
@@ -241,8 +200,8 @@ describe('gateway with the official SDK', () => {
     }
   });
 
-  it('contentLogging redacted stores the request with detected secrets replaced by placeholders', async () => {
-    const s = await setup('{ upstream: anthropic, contentLogging: redacted }');
+  it('contentLogging redacted stores the request with detected secrets replaced, even when the guard only logs', async () => {
+    const s = await setup('{ upstream: anthropic, contentLogging: redacted, guard: { secrets: log } }');
     const token = 'ghp_' + randomBytes(27).toString('base64url').replace(/[-_]/g, 'x').slice(0, 36);
     await client(s).messages.create({
       model: 'claude-test',
@@ -250,9 +209,10 @@ describe('gateway with the official SDK', () => {
       messages: [{ role: 'user', content: `my token is ${token} ok` }],
     });
     const [rec] = await s.store.queryAudit({ org: 'acme' });
+    assert.deepEqual(rec?.guard, { decision: 'log', rules: { 'github-pat': 1 } });
     assert.ok(rec?.requestContent?.includes('my token is [REDACTED:'), rec?.requestContent ?? 'no content');
     assert.ok(!rec?.requestContent?.includes(token), 'the stored copy holds no secret');
-    assert.ok(s.standin.seen[0]?.body.includes(token), 'forwarding is unchanged until the guard stage lands');
+    assert.ok(s.standin.seen[0]?.body.includes(token), 'the guard only logs: forwarded as it came');
   });
 
   it('ZDR refuses routes that keep content server-side with a 403 that names the policy', async () => {

@@ -8,14 +8,17 @@ import type { AddressInfo } from 'node:net';
 import { Pool, errors as undiciErrors } from 'undici';
 import type { OrgConfig, SluiceConfig, UpstreamConfig } from '../control/config.js';
 import { authenticate as findKey } from '../control/keys.js';
-import { PlaceholderVault, redact } from '../guard/redact.js';
-import { scan } from '../guard/scan.js';
+import { ScanCache } from '../guard/cache.js';
+import type { PlaceholderVault } from '../guard/redact.js';
 import type { AuditRecord, KeyRecord, Store } from '../store/types.js';
 import { errors, GatewayError } from './errors.js';
+import { guardScans, inspect as inspectRequest } from './inspect.js';
+import { restoreMessage, SseRestorer } from './restore.js';
 import { applyUsage, emptyUsage, SseUsageReader, type Usage } from './usage.js';
 
 export interface GatewayLogger {
   info(fields: Record<string, unknown>, msg: string): void;
+  warn(fields: Record<string, unknown>, msg: string): void;
   error(fields: Record<string, unknown>, msg: string): void;
 }
 
@@ -60,9 +63,11 @@ interface RequestState {
   key: KeyRecord | null;
   org: OrgConfig | null;
   record: AuditRecord;
+  /** Placeholders to restore in the answer (org `restore: true` and something was redacted). */
+  restore: PlaceholderVault | null;
 }
 
-const silent: GatewayLogger = { info: () => undefined, error: () => undefined };
+const silent: GatewayLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { config, store } = options;
@@ -82,6 +87,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     return pool;
   };
   const keyCache = new Map<string, { key: KeyRecord | undefined; until: number }>();
+  /** Findings by content, shared by every conversation: a resent history is never scanned twice. */
+  const scanCache = new ScanCache(64 * 1024 * 1024);
+  for (const [name, org] of Object.entries(config.orgs))
+    if (org.guard.failOpen)
+      logger.warn(
+        { org: name },
+        'guard fails open for this org: a request the guard cannot inspect in time is forwarded unscanned',
+      );
 
   /** Stage: authenticate. The key comes as x-api-key or a bearer token. */
   async function authenticate(req: IncomingMessage): Promise<KeyRecord> {
@@ -125,7 +138,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   }
 
   /** Parses the body once for what the gateway needs; the bytes themselves are forwarded unchanged. */
-  function parseMessages(body: Buffer, needsGeneration: boolean): { model: string; stream: boolean } {
+  function parseMessages(
+    body: Buffer,
+    needsGeneration: boolean,
+  ): { model: string; stream: boolean; request: Record<string, unknown> } {
     let parsed: unknown;
     try {
       parsed = JSON.parse(body.toString('utf8'));
@@ -140,7 +156,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     if (!Array.isArray(o.messages)) throw errors.notMessages('"messages" must be an array');
     if (needsGeneration && o.max_tokens !== undefined && typeof o.max_tokens !== 'number')
       throw errors.notMessages('"max_tokens" must be a number');
-    return { model: o.model, stream: o.stream === true };
+    return { model: o.model, stream: o.stream === true, request: o };
   }
 
   function upstreamHeaders(req: IncomingMessage, up: UpstreamConfig): Record<string, string> {
@@ -199,15 +215,22 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const kept: Buffer[] = [];
     let keptBytes = 0;
     const keep = state.org?.contentLogging === 'full' && !state.org.zdr;
+    // Restore: placeholders back to values on the way to the client, streamed or whole.
+    const restorer = state.restore && isSse ? new SseRestorer(state.restore) : null;
+    const restoreWhole = state.restore && !isSse && upstream.statusCode < 300 ? state.restore : null;
     try {
       for await (const chunk of upstream.body as AsyncIterable<Buffer>) {
         reader?.push(chunk);
         if (!reader || keep) {
-          if (keptBytes < 8 * 1024 * 1024) kept.push(chunk);
+          if (keptBytes < 8 * 1024 * 1024 || restoreWhole) kept.push(chunk);
           keptBytes += chunk.length;
         }
-        if (!res.write(chunk)) await waitDrain(res);
+        if (restoreWhole) continue;
+        const out = restorer ? restorer.push(chunk) : chunk;
+        if (out.length && !res.write(out)) await waitDrain(res);
       }
+      if (restorer) res.write(restorer.end());
+      if (restoreWhole) res.write(restoreMessage(Buffer.concat(kept).toString('utf8'), restoreWhole).body);
     } catch (err) {
       if (abort.signal.aborted) {
         state.record.errorType = 'client_closed';
@@ -251,6 +274,47 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     return usage;
   }
 
+  /**
+   * Stage: inspect. Scans what reaches the model and applies the org's guard actions; returns the
+   * body to forward (the same bytes unless something was redacted). Fails closed unless the org
+   * chose to fail open.
+   */
+  function inspect(
+    state: RequestState,
+    org: OrgConfig,
+    request: Record<string, unknown>,
+    body: Buffer,
+  ): Buffer {
+    const orgName = state.record.org ?? '?';
+    const keepContent = !org.zdr && org.contentLogging !== 'none';
+    if (!guardScans(org)) return body;
+    let result;
+    try {
+      result = inspectRequest(request, org, scanCache, Date.now() + org.guard.timeoutMs);
+    } catch (err) {
+      const reason =
+        (err as Error).name === 'GuardTimeoutError'
+          ? `the scan ran past its ${org.guard.timeoutMs} ms budget`
+          : 'the scanner failed';
+      if (!org.guard.failOpen) {
+        state.record.guard = { decision: 'error', rules: {} };
+        throw errors.guardFailed(orgName, reason);
+      }
+      state.record.guard = { decision: 'fail-open', rules: {} };
+      logger.warn({ id: state.id, org: orgName }, `guard failed open: ${reason}; forwarded unscanned`);
+      return body;
+    }
+    state.record.guard = { decision: result.decision, rules: result.rules };
+    if (keepContent) {
+      // The stored copy never holds a detected value, whatever the actions.
+      state.record.requestContent = result.found ? JSON.stringify(result.stored()) : body.toString('utf8');
+    }
+    if (result.decision === 'block') throw errors.guardBlocked(orgName, result.rules, result.blockedRules);
+    if (!result.redactedForward) return body;
+    if (org.restore && result.vault.size > 0) state.restore = result.vault;
+    return Buffer.from(JSON.stringify(result.forwarded), 'utf8');
+  }
+
   function overhead(state: RequestState): number {
     return (state.upstreamSentAt ?? now()) - state.started;
   }
@@ -265,6 +329,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       key: null,
       org: null,
       record: blankRecord(req, path),
+      restore: null,
     };
     state.record.id = state.id;
     if (path === '/healthz' && req.method === 'GET') {
@@ -292,13 +357,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         state.record.model = parsed.model;
         stream = parsed.stream;
         state.record.stream = stream;
-        // Stage: inspect (the guard) runs here; it passes content through until issue 4 lands.
-        if (!org.zdr && org.contentLogging !== 'none') {
-          const text = body.toString('utf8');
-          // The stored copy under `redacted` never holds a detected value, whatever is forwarded.
-          state.record.requestContent =
-            org.contentLogging === 'full' ? text : redact(text, scan(text), new PlaceholderVault());
-        }
+        body = inspect(state, org, parsed.request, body);
       } else if (!(route === 'GET /v1/models')) {
         throw errors.notFound(req.method ?? 'GET', path);
       }
@@ -311,7 +370,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         const ge = e ?? errors.upstreamUnreachable(state.org?.upstream ?? '?', '?');
         state.record.status = ge.status;
         state.record.errorType = ge.type;
-        reply(res, ge.status, ge.body(), started);
+        reply(res, ge.status, ge.body(), started, ge.headers);
       } else if (!res.writableEnded) res.end();
     } finally {
       state.record.latencyMs = now() - started;
@@ -343,8 +402,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     );
   }
 
-  function reply(res: ServerResponse, status: number, body: string, started: number): void {
+  function reply(
+    res: ServerResponse,
+    status: number,
+    body: string,
+    started: number,
+    headers: Record<string, string> = {},
+  ): void {
     res.writeHead(status, {
+      ...headers,
       'content-type': 'application/json',
       'content-length': Buffer.byteLength(body),
       'x-sluice-overhead-ms': (now() - started).toFixed(2),

@@ -25,9 +25,15 @@ export class PlaceholderVault {
     return placeholder;
   }
 
-  /** `text` with every placeholder this vault issued replaced by its value; unknown ones stay. */
-  restore(text: string): string {
-    return text.replace(PLACEHOLDER, (p) => this.byPlaceholder.get(p) ?? p);
+  /**
+   * `text` with every placeholder this vault issued replaced by its value (passed through `encode`,
+   * for example to escape it inside a JSON string); unknown ones stay.
+   */
+  restore(text: string, encode: (value: string) => string = (v) => v): string {
+    return text.replace(PLACEHOLDER, (p) => {
+      const value = this.byPlaceholder.get(p);
+      return value === undefined ? p : encode(value);
+    });
   }
 
   /** How many distinct values the vault holds. */

@@ -22,7 +22,8 @@ export interface KeyRecord {
   revokedAt: string | null;
 }
 
-export type GuardDecision = 'none' | 'log' | 'redact' | 'block' | 'error';
+/** What the guard did: nothing found, logged, redacted, blocked, failed (refused), or failed and forwarded (the org fails open). */
+export type GuardDecision = 'none' | 'log' | 'redact' | 'block' | 'error' | 'fail-open';
 
 export interface AuditRecord {
   id: string;

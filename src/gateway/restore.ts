@@ -1,0 +1,143 @@
+/**
+ * Restore: placeholders the model writes back are turned into the real values on the way to the
+ * client, in text and in `tool_use` inputs, so an edit that rewrites a config file keeps its real
+ * key while the model never saw it. Streamed deltas may split a placeholder anywhere, so each
+ * content block holds back the shortest tail that could still become one, and releases it with the
+ * next delta or before the block's `content_block_stop`. Events with nothing to restore pass
+ * through byte for byte.
+ */
+import { StringDecoder } from 'node:string_decoder';
+import type { PlaceholderVault } from '../guard/redact.js';
+
+const MARK = '[REDACTED:';
+/** A tail that may still grow into a placeholder: `[`, `[RED`, `[REDACTED:aws-key:1`, ... */
+const PARTIAL = /^\[REDACTED:[a-z0-9-]{0,64}(?::\d{0,9})?$/;
+
+/** Splits `text` into what can be emitted now and a tail that could be the start of a placeholder. */
+export function holdBack(text: string): [string, string] {
+  const at = text.lastIndexOf('[');
+  if (at < 0 || text.length - at > MARK.length + 76) return [text, ''];
+  const tail = text.slice(at);
+  if (tail.length <= MARK.length ? MARK.startsWith(tail) : PARTIAL.test(tail))
+    return [text.slice(0, at), tail];
+  return [text, ''];
+}
+
+const jsonEscape = (v: string) => JSON.stringify(v).slice(1, -1);
+
+interface Delta {
+  type: string;
+  text?: string;
+  partial_json?: string;
+}
+
+/** Rewrites a server-sent event stream, restoring placeholders in text and input_json deltas. */
+export class SseRestorer {
+  private readonly decoder = new StringDecoder('utf8');
+  private pending = '';
+  /** Held-back tails per content block index, with the delta type they belong to. */
+  private readonly held = new Map<number, { type: string; tail: string }>();
+  /** How many placeholders were restored. */
+  restored = 0;
+
+  constructor(private readonly vault: PlaceholderVault) {}
+
+  push(chunk: Buffer): string {
+    this.pending += this.decoder.write(chunk);
+    let out = '';
+    for (;;) {
+      const end = this.pending.indexOf('\n\n');
+      if (end < 0) break;
+      const event = this.pending.slice(0, end + 2);
+      this.pending = this.pending.slice(end + 2);
+      out += this.event(event);
+    }
+    return out;
+  }
+
+  /** What is left at the end of the stream (an unterminated event, as it came). */
+  end(): string {
+    const rest = this.pending + this.decoder.end();
+    this.pending = '';
+    return rest;
+  }
+
+  private event(raw: string): string {
+    const dataAt = raw.indexOf('data: ');
+    if (dataAt < 0) return raw;
+    const lineEnd = raw.indexOf('\n', dataAt);
+    let data: { type?: string; index?: number; delta?: Delta };
+    try {
+      data = JSON.parse(raw.slice(dataAt + 6, lineEnd)) as typeof data;
+    } catch {
+      return raw;
+    }
+    const index = data.index ?? 0;
+    if (data.type === 'content_block_stop') {
+      const held = this.held.get(index);
+      this.held.delete(index);
+      return held ? this.delta(index, held.type, held.tail) + raw : raw;
+    }
+    if (data.type !== 'content_block_delta' || !data.delta) return raw;
+    const delta = data.delta;
+    const key =
+      delta.type === 'text_delta' ? 'text' : delta.type === 'input_json_delta' ? 'partial_json' : null;
+    if (!key) return raw;
+    const piece = delta[key] ?? '';
+    const before = this.held.get(index)?.tail ?? '';
+    if (!before && !piece.includes('[')) return raw;
+    const [now, tail] = holdBack(before + piece);
+    if (tail) this.held.set(index, { type: delta.type, tail });
+    else this.held.delete(index);
+    const restored = this.restore(now, delta.type);
+    if (restored === piece && !before && !tail) return raw;
+    return restored ? this.delta(index, delta.type, restored, true) : '';
+  }
+
+  private restore(text: string, type: string): string {
+    if (!text.includes(MARK)) return text;
+    return this.vault.restore(text, (v) => {
+      this.restored++;
+      return type === 'input_json_delta' ? jsonEscape(v) : v;
+    });
+  }
+
+  private delta(index: number, type: string, text: string, restored = false): string {
+    const value = restored ? text : this.restore(text, type);
+    const delta = type === 'text_delta' ? { type, text: value } : { type, partial_json: value };
+    return `event: content_block_delta\ndata: ${JSON.stringify({ type: 'content_block_delta', index, delta })}\n\n`;
+  }
+}
+
+/** Restores placeholders in a non-streamed Messages response body; returns the body unchanged otherwise. */
+export function restoreMessage(body: string, vault: PlaceholderVault): { body: string; restored: number } {
+  if (!body.includes(MARK)) return { body, restored: 0 };
+  let message: { content?: unknown };
+  try {
+    message = JSON.parse(body) as typeof message;
+  } catch {
+    return { body, restored: 0 };
+  }
+  let restored = 0;
+  const walk = (value: unknown): unknown => {
+    if (typeof value === 'string') {
+      if (!value.includes(MARK)) return value;
+      return vault.restore(value, (v) => {
+        restored++;
+        return v;
+      });
+    }
+    if (Array.isArray(value)) return value.map(walk);
+    if (value && typeof value === 'object') {
+      const o = value as Record<string, unknown>;
+      for (const k of Object.keys(o)) if (k !== 'thinking' && k !== 'signature') o[k] = walk(o[k]);
+    }
+    return value;
+  };
+  if (Array.isArray(message.content))
+    for (const block of message.content as Record<string, unknown>[]) {
+      if (block?.type === 'text') block.text = walk(block.text);
+      if (block?.type === 'tool_use') block.input = walk(block.input);
+    }
+  return restored ? { body: JSON.stringify(message), restored } : { body, restored: 0 };
+}

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseConfig } from '../../src/control/config.js';
 import { createKey } from '../../src/control/keys.js';
@@ -10,8 +9,8 @@ import { applyConfig } from '../../src/control/orgs.js';
 import { startGateway } from '../../src/gateway/server.js';
 import { startStandin } from '../../src/gateway/testing/standin.js';
 import { openStore } from '../../src/store/index.js';
+import { runClaude } from './processes.js';
 
-const claude = resolve('node_modules/.bin/claude');
 const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c();
@@ -41,23 +40,16 @@ describe('the real Claude Code CLI through the gateway', () => {
     const gateway = await startGateway({ config, store });
     cleanups.push(() => gateway.close());
 
-    const child = spawn(claude, ['-p', 'say hi', '--model', 'claude-test'], {
+    const {
+      code,
+      stdout: out,
+      stderr: err,
+    } = await runClaude('say hi', {
       cwd: join(dir, 'project'),
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: join(dir, 'home'),
-        ANTHROPIC_BASE_URL: gateway.url,
-        ANTHROPIC_API_KEY: key,
-        DISABLE_TELEMETRY: '1',
-        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-      },
+      home: join(dir, 'home'),
+      baseUrl: gateway.url,
+      key,
     });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d));
-    child.stderr.on('data', (d: Buffer) => (err += d));
-    const code = await new Promise<number | null>((r) => child.on('exit', r));
     assert.equal(code, 0, err);
     assert.equal(out.trim(), 'Hello from the stand-in.');
 

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import { startStandin } from '../../src/gateway/testing/standin.js';
+import { cleanEnv, serve as serveProcess } from './processes.js';
 
 const main = resolve('src/cli/main.ts');
 const tsx = import.meta.resolve('tsx');
@@ -16,51 +16,10 @@ after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-function cleanEnv(extra: Record<string, string> = {}) {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env))
-    if (v !== undefined && !k.startsWith('ANTHROPIC_')) env[k] = v;
-  return { ...env, ...extra };
-}
-
-/** Starts `sluice serve` and resolves with its stdout lines once it says it is listening. */
-function serve(cwd: string, args: string[], env: Record<string, string>) {
-  const child: ChildProcess = spawn(process.execPath, ['--import', tsx, main, 'serve', ...args], {
-    cwd,
-    env,
-  });
-  cleanups.push(async () => {
-    if (child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    }
-  });
-  const lines: string[] = [];
-  const rl = createInterface({ input: child.stdout! });
-  /** Resolves with the first stdout line matching `re`, already printed or still to come. */
-  const line = (re: RegExp) =>
-    new Promise<string>((resolveLine) => {
-      const seen = lines.find((l) => re.test(l));
-      if (seen !== undefined) return resolveLine(seen);
-      const onLine = (l: string) => {
-        if (!re.test(l)) return;
-        rl.off('line', onLine);
-        resolveLine(l);
-      };
-      rl.on('line', onLine);
-    });
-  rl.on('line', (l) => lines.push(l));
-  return new Promise<{ child: ChildProcess; lines: string[]; url: string; line: typeof line }>(
-    (resolveUp, reject) => {
-      rl.on('line', (l) => {
-        const m = /listening on (http:\/\/\S+)/.exec(l);
-        if (m) resolveUp({ child, lines, url: m[1] as string, line });
-      });
-      child.once('exit', (code) =>
-        reject(new Error(`serve exited ${code} before listening: ${lines.join('\n')}`)),
-      );
-    },
-  );
+async function serve(cwd: string, args: string[], env: Record<string, string>) {
+  const served = await serveProcess(cwd, args, env);
+  cleanups.push(() => served.stop());
+  return served;
 }
 
 describe('sluice serve (a real process)', () => {

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { plantedEnv } from '../../src/gateway/testing/planted.js';
+import { startStandin, type ParsedRequest, type Reply } from '../../src/gateway/testing/standin.js';
+import { cleanEnv, runClaude, serve, sluice } from './processes.js';
+
+const cleanups: (() => Promise<unknown>)[] = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+/** Text of every tool_result in a request. */
+function toolResults(request: ParsedRequest): string {
+  let out = '';
+  for (const m of request.messages)
+    if (Array.isArray(m.content))
+      for (const b of m.content as { type: string; content?: unknown }[])
+        if (b.type === 'tool_result') out += JSON.stringify(b.content);
+  return out;
+}
+
+/**
+ * A model that, asked to read .env, calls the client's Read tool on it, then "summarises" by
+ * quoting what it received: whatever reached the upstream is what the client prints.
+ */
+function readEnvModel(envPath: string) {
+  return (request: ParsedRequest): Reply => {
+    const results = toolResults(request);
+    if (results) return { content: [{ type: 'text', text: `Summary of what I was shown: ${results}` }] };
+    if (JSON.stringify(request.messages).includes('read .env'))
+      return { content: [{ type: 'tool_use', name: 'Read', input: { file_path: envPath } }] };
+    return { content: [{ type: 'text', text: 'ok' }] };
+  };
+}
+
+async function project(guard: string) {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-ccg-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const gatewayDir = join(dir, 'gateway');
+  await Promise.all([mkdir(join(dir, 'home')), mkdir(join(dir, 'project')), mkdir(gatewayDir)]);
+  const { secrets, env } = plantedEnv();
+  const envPath = join(dir, 'project', '.env');
+  await writeFile(envPath, env);
+  const upstreamKey = `sk-ant-${randomBytes(12).toString('hex')}`;
+  const standin = await startStandin(upstreamKey);
+  cleanups.push(() => standin.close());
+  standin.respond = readEnvModel(envPath);
+  await writeFile(
+    join(gatewayDir, 'sluice.yaml'),
+    `server: { host: 127.0.0.1, port: 0 }
+storage: sqlite:./.sluice/sluice.db
+upstreams:
+  anthropic: { provider: anthropic, baseUrl: "${standin.url}", apiKey: "\${ANTHROPIC_API_KEY}" }
+orgs:
+  acme: { upstream: anthropic, contentLogging: redacted, guard: ${guard} }
+`,
+  );
+  const created = sluice(gatewayDir, ['keys', 'create', '--org', 'acme', '--user', 'dev@acme.test']);
+  assert.equal(created.status, 0, created.stderr);
+  const key = created.stdout.trimEnd().split('\n').pop() as string;
+  const served = await serve(gatewayDir, [], cleanEnv({ ANTHROPIC_API_KEY: upstreamKey }));
+  cleanups.push(() => served.stop());
+  const run = () =>
+    runClaude('read .env and summarise it', {
+      cwd: join(dir, 'project'),
+      home: join(dir, 'home'),
+      baseUrl: served.url,
+      key,
+    });
+  /** The planted values found in anything the gateway process wrote: its folder, stdout, stderr. */
+  const leaked = async () => {
+    await served.stop();
+    const texts = [served.stderr(), served.lines.join('\n')];
+    const walk = async (d: string): Promise<void> => {
+      for (const e of await readdir(d, { withFileTypes: true })) {
+        const p = join(d, e.name);
+        if (e.isDirectory()) await walk(p);
+        else texts.push((await readFile(p)).toString('latin1'));
+      }
+    };
+    await walk(gatewayDir);
+    return secrets.filter((s) => texts.some((t) => t.includes(s.value))).map((s) => s.rule);
+  };
+  const logs = () => {
+    const r = sluice(gatewayDir, ['logs', '--format', 'json']);
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as { status: number; guard: { decision: string; rules: Record<string, number> } },
+      );
+  };
+  return { secrets, standin, run, leaked, logs };
+}
+
+describe('the real Claude Code CLI reading a .env through the guard', () => {
+  it('redact: the session completes and no planted value leaves, or stays in the gateway', async () => {
+    const p = await project('{ secrets: redact, pii: log }');
+    const { code, stdout, stderr } = await p.run();
+    assert.equal(code, 0, stderr);
+    // The model was shown placeholders, and the client printed what it was shown.
+    assert.match(stdout, /Summary of what I was shown: .*GITHUB_TOKEN=\[REDACTED:github-pat:1\]/);
+    const readResult = p.standin.seen.find((r) => r.body.includes('tool_result'));
+    assert.ok(readResult, 'the client sent the file back in a tool_result');
+    for (const seen of p.standin.seen)
+      for (const s of p.secrets) assert.ok(!seen.body.includes(s.value), `${s.rule} reached the upstream`);
+    const redacted = p.logs().filter((r) => r.guard.decision === 'redact');
+    assert.ok(redacted.length >= 1, 'the audit log records the redaction');
+    for (const s of p.secrets) assert.ok((redacted[0]?.guard.rules[s.rule] ?? 0) >= 1, s.rule);
+    assert.deepEqual(await p.leaked(), []);
+  });
+
+  it('block: the client shows the policy error at once, and nothing is sent or kept', async () => {
+    const p = await project('{ secrets: block, pii: log }');
+    const { code, stdout, stderr } = await p.run();
+    assert.notEqual(code, 0);
+    assert.match(stdout + stderr, /Sluice blocked this request: org "acme" does not allow/);
+    assert.match(stdout + stderr, /run \/clear/);
+    for (const seen of p.standin.seen)
+      for (const s of p.secrets) assert.ok(!seen.body.includes(s.value), `${s.rule} reached the upstream`);
+    const blocked = p.logs().filter((r) => r.guard.decision === 'block');
+    assert.equal(blocked.length, 1, 'shown at once, not retried');
+    assert.equal(blocked[0]?.status, 429);
+    assert.deepEqual(await p.leaked(), []);
+  });
+});

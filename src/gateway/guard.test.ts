@@ -130,6 +130,30 @@ describe('the guard in the gateway', () => {
     assert.equal(h.standin.seen[0]?.body.toString('utf8'), body);
   });
 
+  it('redaction changes only the strings that held a value; other bytes stay as the client wrote them', async () => {
+    const h = await setup('{ upstream: anthropic }');
+    const token = 'ghp_' + 'k7Qm2Xv9Lp4Rt8Wz1Yc6Nb3Hd5Fj0Gs2Ae7U'.slice(0, 36);
+    const body = `{"model":"m",  "max_tokens":5,"messages":[{"role":"user","content":"caf\\u00e9 \\/ spaced"},{"role":"user","content":"token ${token} here"}]}`;
+    await fetch(`${h.gateway.url}/v1/messages`, { method: 'POST', headers: { 'x-api-key': h.key }, body });
+    assert.equal(
+      h.standin.seen[0]?.body.toString('utf8'),
+      body.replace(`"token ${token} here"`, '"token [REDACTED:github-pat:1] here"'),
+    );
+    // A literal escaped some other way than JSON.stringify would: found by parsing, re-serialised.
+    const escaped = body.replace(`token ${token}`, `\\u0074oken ${token}`);
+    await fetch(`${h.gateway.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': h.key },
+      body: escaped,
+    });
+    const sent = h.standin.seen[1]?.body.toString('utf8') ?? '';
+    assert.ok(!sent.includes(token));
+    assert.deepEqual(JSON.parse(sent).messages[1], {
+      role: 'user',
+      content: 'token [REDACTED:github-pat:1] here',
+    });
+  });
+
   it('prompt caching keeps working: turn N+1 forwards turn N’s redacted bytes unchanged', async () => {
     const h = await setup('{ upstream: anthropic, guard: { secrets: redact, pii: redact } }');
     const { env } = plantedEnv();

@@ -33,6 +33,8 @@ export interface Inspection {
   /** The request to forward: the same object unless something was redacted. */
   forwarded: unknown;
   redactedForward: boolean;
+  /** Each distinct string that changed, before and after redaction (for splicing the raw body). */
+  changes: { before: string; after: string }[];
   /** The request with every detected value replaced, whatever the actions: the copy that may be stored. */
   stored: () => unknown;
   /** Placeholders issued for the forwarded request, to restore in the answer. */
@@ -148,10 +150,14 @@ export function inspect(
   const vault = new PlaceholderVault();
   const originals = segments.map((s) => s.text);
   const decision = blocked.size ? 'block' : redactAny ? 'redact' : logAny ? 'log' : 'none';
+  const changes = new Map<string, string>();
   if (decision === 'redact')
     segments.forEach((s, i) => {
       const list = toRedact[i] as Detection[];
-      if (list.length) s.set(redact(s.text, list, vault));
+      if (!list.length) return;
+      const after = redact(s.text, list, vault);
+      changes.set(s.text, after);
+      s.set(after);
     });
   return {
     decision,
@@ -160,6 +166,7 @@ export function inspect(
     blockedRules: [...blocked].sort(),
     forwarded: request,
     redactedForward: decision === 'redact',
+    changes: [...changes].map(([before, after]) => ({ before, after })),
     vault,
     stored: () => {
       // Every detected value goes, logged ones too; placeholders agree with the forwarded copy.
@@ -177,3 +184,38 @@ export function inspect(
 }
 
 export { ScanCache };
+
+/**
+ * The raw body with each changed string literal replaced, every other byte as the client sent it;
+ * null when a literal is not found as `JSON.stringify` writes it (the client escaped it some other
+ * way), and the caller re-serialises instead. Finding the literal, quotes included, costs a native
+ * byte search over the body; re-serialising a long conversation costs many times more.
+ */
+export function spliceLiterals(body: Buffer, changes: { before: string; after: string }[]): Buffer | null {
+  const edits: { at: number; length: number; bytes: Buffer }[] = [];
+  for (const { before, after } of changes) {
+    const needle = Buffer.from(JSON.stringify(before), 'utf8');
+    const bytes = Buffer.from(JSON.stringify(after), 'utf8');
+    let from = 0;
+    let found = 0;
+    for (;;) {
+      const at = body.indexOf(needle, from);
+      if (at < 0) break;
+      edits.push({ at, length: needle.length, bytes });
+      found++;
+      from = at + needle.length;
+    }
+    if (!found) return null;
+  }
+  edits.sort((a, b) => a.at - b.at);
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (const e of edits) {
+    // Two literals can only overlap if one search matched across string boundaries: do not guess.
+    if (e.at < at) return null;
+    parts.push(body.subarray(at, e.at), e.bytes);
+    at = e.at + e.length;
+  }
+  parts.push(body.subarray(at));
+  return Buffer.concat(parts);
+}

@@ -12,7 +12,7 @@ import { ScanCache } from '../guard/cache.js';
 import type { PlaceholderVault } from '../guard/redact.js';
 import type { AuditRecord, KeyRecord, Store } from '../store/types.js';
 import { errors, GatewayError } from './errors.js';
-import { guardScans, inspect as inspectRequest } from './inspect.js';
+import { guardScans, inspect as inspectRequest, spliceLiterals } from './inspect.js';
 import { restoreMessage, SseRestorer } from './restore.js';
 import { applyUsage, emptyUsage, SseUsageReader, type Usage } from './usage.js';
 
@@ -312,7 +312,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     if (result.decision === 'block') throw errors.guardBlocked(orgName, result.rules, result.blockedRules);
     if (!result.redactedForward) return body;
     if (org.restore && result.vault.size > 0) state.restore = result.vault;
-    return Buffer.from(JSON.stringify(result.forwarded), 'utf8');
+    return spliceLiterals(body, result.changes) ?? Buffer.from(JSON.stringify(result.forwarded), 'utf8');
   }
 
   function overhead(state: RequestState): number {

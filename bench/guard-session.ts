@@ -4,15 +4,16 @@
  * with the content cache only the new blocks are scanned, so the cost stays flat, while scanning
  * everything grows with the history.
  *
- * The last column is the gateway's inspect stage on the same session as Messages request bodies
- * (after the JSON.parse every request pays anyway): walking the blocks, the cached scan, and (every
- * turn after the third, whose tool result holds a secret) redaction and splicing the changed string
- * into the raw body.
+ * The last column is the gateway's own work on the same session as Messages request bodies: reading
+ * the body (structure check and the spans of the strings the model reads, no JSON.parse), the
+ * cached scan of those strings by their bytes, and (every turn after the third, whose tool result
+ * holds a secret) redaction spliced into the raw body.
  *
  * Run: node --import tsx bench/guard-session.ts [turns]
  */
 import { parseConfig } from '../src/control/config.js';
-import { inspect, spliceLiterals } from '../src/gateway/inspect.js';
+import { readMessagesBody } from '../src/gateway/body.js';
+import { inspect } from '../src/gateway/inspect.js';
 import { ScanCache, scanSegments } from '../src/guard/cache.js';
 import { prng, sourceText } from './guard/source-text.js';
 
@@ -75,11 +76,10 @@ function gatewaySession(): Map<number, number> {
   const times = new Map<number, number>();
   for (let turn = 1; turn <= turns; turn++) {
     const body = bodies[turn - 1] as Buffer;
-    // Every request is parsed once whether or not the guard runs; the stage starts from that.
-    const request = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
     const t0 = performance.now();
-    const result = inspect(request, org, cache, Date.now() + 10_000);
-    if (result.redactedForward && !spliceLiterals(body, result.changes)) throw new Error('splice failed');
+    const parsed = readMessagesBody(body, true);
+    const result = inspect(body, parsed.content, org, cache, Date.now() + 10_000);
+    if (turn > 3 && result.forwarded === body) throw new Error('expected a redaction');
     if (REPORT.has(turn)) times.set(turn, performance.now() - t0);
   }
   return times;

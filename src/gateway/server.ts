@@ -12,7 +12,8 @@ import { ScanCache } from '../guard/cache.js';
 import type { PlaceholderVault } from '../guard/redact.js';
 import type { AuditRecord, KeyRecord, Store } from '../store/types.js';
 import { errors, GatewayError } from './errors.js';
-import { guardScans, inspect as inspectRequest, spliceLiterals } from './inspect.js';
+import { BodyError, readMessagesBody, type MessagesBody } from './body.js';
+import { guardScans, inspect as inspectRequest } from './inspect.js';
 import { restoreMessage, SseRestorer } from './restore.js';
 import { applyUsage, emptyUsage, SseUsageReader, type Usage } from './usage.js';
 
@@ -137,26 +138,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     return Buffer.concat(chunks, size);
   }
 
-  /** Parses the body once for what the gateway needs; the bytes themselves are forwarded unchanged. */
-  function parseMessages(
-    body: Buffer,
-    needsGeneration: boolean,
-  ): { model: string; stream: boolean; request: Record<string, unknown> } {
-    let parsed: unknown;
+  /** Reads the body once for what the gateway needs; the bytes themselves are forwarded unchanged. */
+  function parseMessages(body: Buffer, needsGeneration: boolean): MessagesBody {
     try {
-      parsed = JSON.parse(body.toString('utf8'));
+      return readMessagesBody(body, needsGeneration);
     } catch (err) {
-      throw errors.malformedJson((err as Error).message);
+      if (!(err instanceof BodyError)) throw err;
+      throw err.malformed ? errors.malformedJson(err.message) : errors.notMessages(err.message);
     }
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
-      throw errors.notMessages('expected a JSON object');
-    const o = parsed as Record<string, unknown>;
-    if (typeof o.model !== 'string' || !o.model)
-      throw errors.notMessages('"model" must be a non-empty string');
-    if (!Array.isArray(o.messages)) throw errors.notMessages('"messages" must be an array');
-    if (needsGeneration && o.max_tokens !== undefined && typeof o.max_tokens !== 'number')
-      throw errors.notMessages('"max_tokens" must be a number');
-    return { model: o.model, stream: o.stream === true, request: o };
   }
 
   function upstreamHeaders(req: IncomingMessage, up: UpstreamConfig): Record<string, string> {
@@ -279,19 +268,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
    * body to forward (the same bytes unless something was redacted). Fails closed unless the org
    * chose to fail open.
    */
-  function inspect(
-    state: RequestState,
-    org: OrgConfig,
-    request: Record<string, unknown>,
-    body: Buffer,
-  ): Buffer {
+  function inspect(state: RequestState, org: OrgConfig, parsed: MessagesBody, body: Buffer): Buffer {
     const orgName = state.record.org ?? '?';
     const keepContent = !org.zdr && org.contentLogging !== 'none';
     if (!guardScans(org)) return body;
     let result;
     try {
-      result = inspectRequest(request, org, scanCache, Date.now() + org.guard.timeoutMs);
+      result = inspectRequest(body, parsed.content, org, scanCache, Date.now() + org.guard.timeoutMs);
     } catch (err) {
+      if (err instanceof BodyError) throw errors.malformedJson(err.message);
       const reason =
         (err as Error).name === 'GuardTimeoutError'
           ? `the scan ran past its ${org.guard.timeoutMs} ms budget`
@@ -305,14 +290,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       return body;
     }
     state.record.guard = { decision: result.decision, rules: result.rules };
-    if (keepContent) {
-      // The stored copy never holds a detected value, whatever the actions.
-      state.record.requestContent = result.found ? JSON.stringify(result.stored()) : body.toString('utf8');
-    }
+    // The stored copy never holds a detected value, whatever the actions.
+    if (keepContent) state.record.requestContent = result.stored();
     if (result.decision === 'block') throw errors.guardBlocked(orgName, result.rules, result.blockedRules);
-    if (!result.redactedForward) return body;
     if (org.restore && result.vault.size > 0) state.restore = result.vault;
-    return spliceLiterals(body, result.changes) ?? Buffer.from(JSON.stringify(result.forwarded), 'utf8');
+    return result.forwarded;
   }
 
   function overhead(state: RequestState): number {
@@ -357,7 +339,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         state.record.model = parsed.model;
         stream = parsed.stream;
         state.record.stream = stream;
-        body = inspect(state, org, parsed.request, body);
+        body = inspect(state, org, parsed, body);
       } else if (!(route === 'GET /v1/models')) {
         throw errors.notFound(req.method ?? 'GET', path);
       }

@@ -17,6 +17,8 @@ const DETECTION_OVERHEAD = 64;
 
 interface Entry {
   text: string;
+  /** For entries keyed by encoded bytes (`getEncoded`): those bytes, and `text` is their decoding. */
+  encoded?: Buffer;
   detections: Detection[];
   bytes: number;
 }
@@ -46,10 +48,28 @@ export class ScanCache {
     return entry.detections;
   }
 
-  set(key: string, text: string, detections: Detection[]): void {
+  /**
+   * The decoded text and detections stored for exactly the bytes `encoded` (for example a JSON
+   * string literal) under `key`: a hit costs a byte comparison, no decoding.
+   */
+  getEncoded(key: string, encoded: Buffer): { text: string; detections: Detection[] } | undefined {
+    const entry = this.entries.get(key);
+    if (entry?.encoded === undefined || !entry.encoded.equals(encoded)) return undefined;
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    return entry;
+  }
+
+  /** Stores `encoded` (copied) with its decoded `text` and the detections in that text. */
+  setEncoded(key: string, encoded: Buffer, text: string, detections: Detection[]): void {
+    this.set(key, text, detections, Buffer.from(encoded));
+  }
+
+  set(key: string, text: string, detections: Detection[], encoded?: Buffer): void {
     const bytes =
       ENTRY_OVERHEAD +
       2 * (key.length + text.length) +
+      (encoded?.length ?? 0) +
       detections.reduce((sum, d) => sum + DETECTION_OVERHEAD + 2 * (d.value.length + d.rule.length), 0);
     const old = this.entries.get(key);
     if (old) {
@@ -57,7 +77,7 @@ export class ScanCache {
       this.held -= old.bytes;
     }
     if (bytes > this.maxBytes) return;
-    this.entries.set(key, { text, detections, bytes });
+    this.entries.set(key, encoded ? { text, encoded, detections, bytes } : { text, detections, bytes });
     this.held += bytes;
     for (const [oldest, entry] of this.entries) {
       if (this.held <= this.maxBytes) break;
@@ -83,6 +103,40 @@ function optionsKey(options: ScanOptions): string {
   const kinds = options.kinds ? [...options.kinds].sort().join(',') : '*';
   const disabled = [...(options.disabledRules ?? [])].sort().join(',');
   return `${catalog}|${kinds}|${disabled}|${options.prefilter === false ? 0 : 1}|`;
+}
+
+/** Length and a sample of bytes spread over `b`, plus its last 16: O(1) in the length. */
+function fingerprintBytes(b: Buffer): string {
+  const n = b.length;
+  let h = 0x811c9dc5 ^ n;
+  const step = Math.max(1, Math.floor(n / 64));
+  for (let i = 0; i < n; i += step) h = Math.imul(h ^ (b[i] as number), 0x01000193);
+  for (let i = Math.max(0, n - 16); i < n; i++) h = Math.imul(h ^ (b[i] as number), 0x01000193);
+  return `b${n}:${(h >>> 0).toString(36)}`;
+}
+
+/**
+ * Detections in each encoded segment (for example each JSON string literal of a request), with
+ * its decoded text (which may be '' for a cached segment with no detections): a segment whose bytes
+ * the cache holds costs a byte comparison; only new ones are decoded (`decode` may throw) and scanned.
+ */
+export function scanEncoded(
+  segments: readonly Buffer[],
+  decode: (encoded: Buffer) => string,
+  options: ScanOptions,
+  cache: ScanCache,
+): { text: string; detections: Detection[] }[] {
+  const prefix = optionsKey(options);
+  return segments.map((encoded) => {
+    const key = prefix + fingerprintBytes(encoded);
+    const known = cache.getEncoded(key, encoded);
+    if (known) return { text: known.text, detections: known.detections.slice() };
+    const text = decode(encoded);
+    const detections = scan(text, options);
+    // The text is needed only to redact: kept only where something was found.
+    cache.setEncoded(key, encoded, detections.length ? text : '', detections.slice());
+    return { text, detections };
+  });
 }
 
 /** Length and a sample of characters spread over the text, plus its last 16: O(1) in the length. */

@@ -13,6 +13,7 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly insertAuditStmt: () => Database.Statement;
   private readonly keyByHashStmt: () => Database.Statement;
+  private pendingAudit: { values: unknown[]; resolve: () => void; reject: (err: Error) => void }[] = [];
 
   /** Opens (creating folders as needed) the database at `file`; `:memory:` works too. */
   constructor(readonly file: string) {
@@ -57,6 +58,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.flushAudit();
     if (this.db.open) this.db.close();
   }
 
@@ -109,11 +111,42 @@ export class SqliteStore implements Store {
     return r.changes > 0;
   }
 
-  async insertAudit(record: AuditRecord): Promise<void> {
-    this.insertAuditStmt().run(...auditValues(record, (b) => (b ? 1 : 0)));
+  /**
+   * Records written in the same turn of the event loop are committed in one transaction (a commit
+   * per request cost more than the insert itself under load); each caller's promise settles when
+   * its record is committed, and a record that fails is retried alone so it cannot take others down.
+   */
+  insertAudit(record: AuditRecord): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pendingAudit.push({ values: auditValues(record, (b) => (b ? 1 : 0)), resolve, reject });
+      if (this.pendingAudit.length === 1) setImmediate(() => this.flushAudit());
+    });
+  }
+
+  private flushAudit(): void {
+    const batch = this.pendingAudit;
+    if (!batch.length || !this.db.open) return;
+    this.pendingAudit = [];
+    const stmt = this.insertAuditStmt();
+    try {
+      this.db.transaction(() => {
+        for (const b of batch) stmt.run(...b.values);
+      })();
+      for (const b of batch) b.resolve();
+    } catch {
+      for (const b of batch) {
+        try {
+          stmt.run(...b.values);
+          b.resolve();
+        } catch (err) {
+          b.reject(err as Error);
+        }
+      }
+    }
   }
 
   async queryAudit(query: AuditQuery): Promise<AuditRecord[]> {
+    this.flushAudit();
     const { sql, params } = auditWhere(query, () => '?');
     const limit = query.limit ?? 1000;
     const rows = this.db
@@ -123,6 +156,7 @@ export class SqliteStore implements Store {
   }
 
   async sweep(org: string, before: string, contentBefore: string): Promise<SweepResult> {
+    this.flushAudit();
     const run = this.db.transaction(() => {
       const deleted = this.db
         .prepare('DELETE FROM audit_records WHERE org = ? AND time < ?')

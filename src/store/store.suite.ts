@@ -145,6 +145,15 @@ export function defineStoreSuite(
       assert.ok((await store.queryAudit({})).some((r) => r.id === 'r4' && r.org === null));
     });
 
+    it('keeps every record written at once, and one that fails takes no other down', async () => {
+      const batch = Array.from({ length: 50 }, (_, i) => auditRecord({ id: `b${i}`, org: 'batch' }));
+      const dup = auditRecord({ id: 'b7', org: 'batch' });
+      const results = await Promise.allSettled([...batch, dup].map((r) => store.insertAudit(r)));
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 50);
+      assert.equal(results.at(-1)?.status, 'rejected', 'the duplicate id is refused');
+      assert.equal((await store.queryAudit({ org: 'batch', limit: 100 })).length, 50);
+    });
+
     it('sweeps one org: old records go, older-than-content records lose their content', async () => {
       const rec = (id: string, time: string, org = 'sweep') =>
         auditRecord({ id, org, time, requestContent: `c-${id}`, responseContent: `r-${id}` });

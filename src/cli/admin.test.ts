@@ -26,7 +26,7 @@ function sluice(...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-describe('sluice init, keys, logs', () => {
+describe('sluice init, keys, logs, usage', () => {
   it('init writes the starter once and refuses to overwrite', () => {
     assert.deepEqual(sluice('init'), { code: 0, out: 'wrote ./sluice.yaml\n', err: '' });
     const again = sluice('init');
@@ -99,6 +99,40 @@ describe('sluice init, keys, logs', () => {
       bad.err,
       'sluice: --since: expected a date (2026-11-01) or a duration (30m, 1h, 7d), got "yesterday"\n',
     );
+  });
+
+  it('usage sums requests, tokens and spend by user and model', async () => {
+    const store = await openStore('sqlite:./.sluice/sluice.db', dir);
+    const now = new Date().toISOString();
+    for (const [id, user, model, costUsd] of [
+      ['u1', 'a@acme.test', 'claude-sonnet-4-5', 0.5],
+      ['u2', 'a@acme.test', 'claude-sonnet-4-5', 0.25],
+      ['u3', 'b@acme.test', 'claude-opus-4-1', 2],
+    ] as const)
+      await store.insertAudit(auditRecord({ id, org: 'spend', user, model, costUsd, time: now }));
+    await store.close();
+    const json = sluice('usage', '--org', 'spend', '--since', '1h', '--format', 'json');
+    assert.equal(json.code, 0, json.err);
+    const parsed = JSON.parse(json.out) as {
+      by: string;
+      rows: { key: string; requests: number; costUsd: number }[];
+    };
+    assert.equal(parsed.by, 'user');
+    assert.deepEqual(
+      parsed.rows.map((r) => [r.key, r.requests, r.costUsd]),
+      [
+        ['b@acme.test', 1, 2],
+        ['a@acme.test', 2, 0.75],
+      ],
+    );
+    const byModel = sluice('usage', '--org', 'spend', '--by', 'model');
+    assert.equal(byModel.code, 0, byModel.err);
+    assert.match(byModel.out, /^MODEL +REQUESTS/);
+    assert.match(byModel.out, /claude-sonnet-4-5 +2 +20 +40 +6 +8 +0\.7500/);
+    assert.match(byModel.out, /total \$2\.7500 since /);
+    const bad = sluice('usage', '--by', 'team');
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--by.*team.*user, model, org/);
   });
 
   it('a broken config fails with the key path', async () => {

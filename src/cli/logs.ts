@@ -57,7 +57,7 @@ export function registerLogs(program: Command): void {
             return;
           }
           const rows = [
-            ['TIME', 'ORG', 'USER', 'MODEL', 'STATUS', 'IN', 'OUT', 'CACHE W/R', 'MS', 'GUARD'],
+            ['TIME', 'ORG', 'USER', 'MODEL', 'STATUS', 'IN', 'OUT', 'CACHE W/R', 'USD', 'MS', 'GUARD'],
             ...records.map((r) => [
               r.time,
               r.org ?? '-',
@@ -67,6 +67,7 @@ export function registerLogs(program: Command): void {
               String(r.inputTokens),
               String(r.outputTokens),
               `${r.cacheCreationInputTokens}/${r.cacheReadInputTokens}`,
+              r.costUsd === null ? '-' : r.costUsd.toFixed(4),
               r.latencyMs.toFixed(0),
               r.guard.decision,
             ]),

@@ -9,6 +9,7 @@ import { registerManagedSettings } from './managed-settings.js';
 import { registerScrub } from './scrub.js';
 import { registerServe } from './serve.js';
 import { registerScan } from './scan.js';
+import { registerUsage } from './usage.js';
 
 /** Adds every verb to `program`. */
 export function registerVerbs(program: Command): void {
@@ -21,4 +22,5 @@ export function registerVerbs(program: Command): void {
   registerServe(program);
   registerScan(program);
   registerManagedSettings(program);
+  registerUsage(program);
 }

@@ -20,6 +20,10 @@ describe('config', () => {
         retentionDays: 30,
         restore: false,
         guard: undefined,
+        budgets: {},
+        rateLimits: {},
+        unpricedModel: 'refuse',
+        flaggedRetentionDays: 730,
       },
     );
     assert.equal(cfg.orgs.default?.guard.secrets, 'redact');

@@ -17,6 +17,17 @@ const upstreamSchema = z
   })
   .strict();
 
+const money = z.number().positive();
+const priceSchema = z
+  .object({
+    input: z.number().nonnegative(),
+    output: z.number().nonnegative(),
+    cacheWrite: z.number().nonnegative(),
+    cacheRead: z.number().nonnegative(),
+  })
+  .strict();
+const spendLimits = z.object({ daily: money.optional(), monthly: money.optional() }).strict();
+
 const orgSchema = z
   .object({
     upstream: z.string().min(1),
@@ -48,6 +59,24 @@ const orgSchema = z
       .strict()
       .default({ secrets: 'redact', pii: 'log', piiKinds: {}, failOpen: false, timeoutMs: 2_000 }),
     restore: z.boolean().default(false),
+    /** USD spend limits, per user and for the whole org, by UTC day and month. */
+    budgets: z.object({ perUser: spendLimits.optional(), org: spendLimits.optional() }).strict().default({}),
+    rateLimits: z
+      .object({
+        perUser: z
+          .object({
+            requestsPerMinute: z.number().int().positive().optional(),
+            tokensPerMinute: z.number().int().positive().optional(),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .default({}),
+    /** A model with no price: refused when the org has budgets, or charged at this rate. */
+    unpricedModel: z.union([z.literal('refuse'), priceSchema]).default('refuse'),
+    /** How long records of blocked requests (metadata only) are kept, days. */
+    flaggedRetentionDays: z.number().int().positive().default(730),
   })
   .strict();
 
@@ -71,6 +100,8 @@ export const configSchema = z
       .regex(/^(sqlite:|postgres:\/\/|postgresql:\/\/)/, 'expected sqlite:PATH or postgres://...')
       .default('sqlite:./.sluice/sluice.db'),
     upstreams: z.record(z.string(), upstreamSchema),
+    /** USD per million tokens, by model id or id prefix; adds to and overrides the shipped table. */
+    prices: z.record(z.string(), priceSchema).default({}),
     orgs: z.record(z.string(), orgSchema),
   })
   .strict()

@@ -30,5 +30,11 @@ orgs:
       # failOpen: false        # true forwards a request unscanned when the scan fails (logged)
       # timeoutMs: 2000        # the scan budget for one request
     # restore: false           # true puts real values back where the model writes a placeholder
+    # budgets: { perUser: { daily: 5, monthly: 100 }, org: { monthly: 2000 } }   # USD, UTC day/month
+    # rateLimits: { perUser: { requestsPerMinute: 60, tokensPerMinute: 400000 } }
+    # unpricedModel: refuse    # or { input, output, cacheWrite, cacheRead } in USD per million tokens
+    # flaggedRetentionDays: 730  # records of blocked requests (metadata only)
+# prices:                      # USD per million tokens; adds to the shipped table (src/control/prices.ts)
+#   my-model: { input: 3, output: 15, cacheWrite: 3.75, cacheRead: 0.3 }
 `;
 }

@@ -12,7 +12,10 @@ export type ErrorCode =
   | 'upstream_timeout'
   | 'store_unavailable'
   | 'guard_blocked'
-  | 'guard_failed';
+  | 'guard_failed'
+  | 'budget_exceeded'
+  | 'rate_limited'
+  | 'unpriced_model';
 
 const CATALOG: Record<ErrorCode, { status: number; type: string }> = {
   missing_key: { status: 401, type: 'authentication_error' },
@@ -29,7 +32,13 @@ const CATALOG: Record<ErrorCode, { status: number; type: string }> = {
   // "Failed to authenticate" and a 400 is retried six times (see shared/reference/client-observations.md).
   guard_blocked: { status: 429, type: 'rate_limit_error' },
   guard_failed: { status: 500, type: 'api_error' },
+  budget_exceeded: { status: 429, type: 'rate_limit_error' },
+  rate_limited: { status: 429, type: 'rate_limit_error' },
+  unpriced_model: { status: 400, type: 'invalid_request_error' },
 };
+
+const usd = (n: number) => `$${n.toFixed(2)}`;
+const seconds = (from: Date, to: Date) => Math.max(1, Math.ceil((to.getTime() - from.getTime()) / 1000));
 
 /** Headers that tell clients (the SDK, Claude Code) not to retry a refusal that a retry cannot fix. */
 const NO_RETRY = { 'retry-after': '86400', 'x-should-retry': 'false' };
@@ -99,6 +108,36 @@ export const errors = {
         'run /clear (or /rewind to before the content was read) and keep the value out of the prompt ' +
         '(remove it from the file, or add the file to permissions.deny), or ask your administrator for redact mode.',
       NO_RETRY,
+    ),
+  budgetExceeded: (b: {
+    org: string;
+    who: string;
+    scope: 'perUser' | 'org';
+    span: 'daily' | 'monthly';
+    limit: number;
+    used: number;
+    resetsAt: Date;
+    at: Date;
+  }) =>
+    new GatewayError(
+      'budget_exceeded',
+      `Sluice: the ${b.span} budget of ${b.who} is used up (${usd(b.used)} of ${usd(b.limit)}). ` +
+        `It resets at ${b.resetsAt.toISOString()}. Until then, ask your administrator to raise orgs.${b.org}.budgets.${b.scope}.${b.span}.`,
+      // Claude Code shows a 429 with a long retry-after at once instead of retrying for minutes.
+      { 'retry-after': String(seconds(b.at, b.resetsAt)), 'x-should-retry': 'false' },
+    ),
+  rateLimited: (r: { org: string; user: string; what: string; resetsAt: Date; at: Date }) =>
+    new GatewayError(
+      'rate_limited',
+      `Sluice: ${r.user} is over the limit of ${r.what} for org "${r.org}". It resets at ${r.resetsAt.toISOString()}; retry then.`,
+      { 'retry-after': String(seconds(r.at, r.resetsAt)) },
+    ),
+  unpricedModel: (org: string, model: string) =>
+    new GatewayError(
+      'unpriced_model',
+      `Sluice: model "${model}" has no price, and org "${org}" has budgets, so it cannot be charged. ` +
+        `Use a priced model, or ask your administrator to add "${model}" under prices: or set orgs.${org}.unpricedModel.`,
+      { 'x-should-retry': 'false' },
     ),
   guardFailed: (org: string, reason: string) =>
     new GatewayError(

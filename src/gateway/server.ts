@@ -14,6 +14,7 @@ import type { AuditRecord, KeyRecord, Store } from '../store/types.js';
 import { errors, GatewayError } from './errors.js';
 import { BodyError, readMessagesBody, type MessagesBody } from './body.js';
 import { guardScans, inspect as inspectRequest } from './inspect.js';
+import { Limits } from './limits.js';
 import { restoreMessage, SseRestorer } from './restore.js';
 import { applyUsage, emptyUsage, SseUsageReader, type Usage } from './usage.js';
 
@@ -28,6 +29,8 @@ export interface GatewayOptions {
   store: Store;
   logger?: GatewayLogger;
   now?: () => number;
+  /** Wall clock for record times, budget periods and rate-limit minutes (tests move it). */
+  clock?: () => Date;
 }
 
 export interface RunningGateway {
@@ -74,6 +77,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const { config, store } = options;
   const logger = options.logger ?? silent;
   const now = options.now ?? (() => performance.now());
+  const clock = options.clock ?? (() => new Date());
+  const limits = new Limits(store, config);
   const pools = new Map<string, Pool>();
   const poolFor = (up: UpstreamConfig) => {
     let pool = pools.get(up.baseUrl);
@@ -310,7 +315,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       upstreamSentAt: null,
       key: null,
       org: null,
-      record: blankRecord(req, path),
+      record: blankRecord(req, path, clock()),
       restore: null,
     };
     state.record.id = state.id;
@@ -339,12 +344,28 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         state.record.model = parsed.model;
         stream = parsed.stream;
         state.record.stream = stream;
+        // Stage: limit. Only generation costs money; count_tokens is free and Claude Code calls it often.
+        if (route === 'POST /v1/messages') await limits.check(key.org, org, key.user, parsed.model, clock());
         body = inspect(state, org, parsed, body);
       } else if (!(route === 'GET /v1/models')) {
         throw errors.notFound(req.method ?? 'GET', path);
       }
       const usage = await forward(req, res, state, org.upstream, body, stream);
       Object.assign(state.record, usage);
+      if (route === 'POST /v1/messages') {
+        try {
+          state.record.costUsd = await limits.account(
+            key.org,
+            org,
+            key.user,
+            state.record.model,
+            usage,
+            clock(),
+          );
+        } catch (err) {
+          logger.error({ id: state.id, err: (err as Error).message }, 'usage not counted');
+        }
+      }
     } catch (err) {
       const e = err instanceof GatewayError ? err : null;
       if (!e) logger.error({ id: state.id, err: (err as Error).name }, 'request failed');
@@ -419,11 +440,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   };
 }
 
-function blankRecord(req: IncomingMessage, path: string): AuditRecord {
+function blankRecord(req: IncomingMessage, path: string, at: Date): AuditRecord {
   const session = req.headers['x-claude-code-session-id'];
   return {
     id: `req_${randomUUID().replace(/-/g, '')}`,
-    time: new Date().toISOString(),
+    time: at.toISOString(),
     org: null,
     user: null,
     keyId: null,

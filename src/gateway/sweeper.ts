@@ -1,4 +1,8 @@
-/** Retention: deletes each org's audit records (and their content) past its retentionDays. */
+/**
+ * Retention: deletes each org's audit records (and their content) past its retentionDays; records
+ * of blocked requests (flagged) keep their metadata for flaggedRetentionDays. Usage counters of
+ * minutes and days long past go too.
+ */
 import type { SluiceConfig } from '../control/config.js';
 import type { Store } from '../store/types.js';
 
@@ -8,8 +12,14 @@ export async function sweepOnce(store: Store, config: SluiceConfig, now: Date): 
   let deleted = 0;
   for (const [id, org] of Object.entries(config.orgs)) {
     const cutoff = new Date(now.getTime() - org.retentionDays * DAY).toISOString();
-    deleted += (await store.sweep(id, cutoff, cutoff)).recordsDeleted;
+    const flaggedBefore = new Date(now.getTime() - org.flaggedRetentionDays * DAY).toISOString();
+    deleted += (await store.sweep(id, { before: cutoff, contentBefore: cutoff, flaggedBefore }))
+      .recordsDeleted;
   }
+  await store.sweepCounters(
+    new Date(now.getTime() - 3_600_000).toISOString().slice(0, 16),
+    new Date(now.getTime() - 40 * DAY).toISOString().slice(0, 10),
+  );
   return deleted;
 }
 

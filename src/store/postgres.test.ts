@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { migrations } from './schema.js';
 import { PostgresStore, quoteIdent } from './postgres.js';
 import { defineStoreSuite } from './store.suite.js';
 
@@ -75,11 +76,13 @@ describe('PostgreSQL migrations', { skip: up ? false : 'PostgreSQL not reachable
     await Promise.all([a.migrate(), b.migrate()]);
     const client = new pg.Client({ connectionString: url });
     await client.connect();
-    const { rows } = await client.query(`SELECT version FROM ${quoteIdent(schema)}.sluice_migrations`);
+    const { rows } = await client.query(
+      `SELECT version FROM ${quoteIdent(schema)}.sluice_migrations ORDER BY version`,
+    );
     await client.end();
     assert.deepEqual(
       rows.map((r) => Number(r.version)),
-      [1],
+      migrations.map((m) => m.version),
     );
   });
 });

@@ -1,8 +1,31 @@
 /** The shared store: PostgreSQL through a pg pool, for several gateways on one database. */
 import pg from 'pg';
 import { migrations } from './schema.js';
-import { AUDIT_COLUMNS, auditFromRow, auditValues, auditWhere, keyFromRow, orgFromRow } from './rows.js';
-import type { AuditQuery, AuditRecord, KeyRecord, OrgRecord, Store, SweepResult } from './types.js';
+import {
+  AUDIT_COLUMNS,
+  auditFromRow,
+  auditValues,
+  auditWhere,
+  counterFromRow,
+  keyFromRow,
+  orgFromRow,
+  USAGE_GROUP,
+  usageFromRow,
+  usageSql,
+} from './rows.js';
+import type {
+  AuditQuery,
+  AuditRecord,
+  Counter,
+  CounterKey,
+  KeyRecord,
+  OrgRecord,
+  Store,
+  SweepCutoffs,
+  SweepResult,
+  UsageQuery,
+  UsageRow,
+} from './types.js';
 
 /** An arbitrary constant that all Sluice processes use to serialise migrations. */
 const MIGRATION_LOCK = 0x51c3;
@@ -137,17 +160,68 @@ export class PostgresStore implements Store {
     return rows.map(auditFromRow);
   }
 
-  async sweep(org: string, before: string, contentBefore: string): Promise<SweepResult> {
-    const deleted = await this.pool.query('DELETE FROM audit_records WHERE org = $1 AND time < $2', [
-      org,
-      before,
-    ]);
+  async usage(query: UsageQuery): Promise<UsageRow[]> {
+    const { sql, params } = auditWhere(query, (n) => `$${n}`);
+    const { rows } = await this.pool.query(usageSql(USAGE_GROUP[query.by], sql), params);
+    return rows.map(usageFromRow);
+  }
+
+  async sweep(org: string, cut: SweepCutoffs): Promise<SweepResult> {
+    const deleted = await this.pool.query(
+      'DELETE FROM audit_records WHERE org = $1 AND ((time < $2 AND NOT flagged) OR (time < $3 AND flagged))',
+      [org, cut.before, cut.flaggedBefore],
+    );
     const cleared = await this.pool.query(
       `UPDATE audit_records SET request_content = NULL, response_content = NULL
        WHERE org = $1 AND time < $2 AND (request_content IS NOT NULL OR response_content IS NOT NULL)`,
-      [org, contentBefore],
+      [org, cut.contentBefore],
     );
     return { recordsDeleted: deleted.rowCount ?? 0, contentCleared: cleared.rowCount ?? 0 };
+  }
+
+  async readCounters(org: string, keys: CounterKey[]): Promise<Counter[]> {
+    if (!keys.length) return [];
+    const { rows } = await this.pool.query(
+      `SELECT c.* FROM usage_counters c JOIN unnest($2::text[], $3::text[]) AS k(u, p)
+       ON c.user_email = k.u AND c.period = k.p WHERE c.org = $1`,
+      [org, keys.map((k) => k.user), keys.map((k) => k.period)],
+    );
+    return rows.map(counterFromRow);
+  }
+
+  async addCounters(
+    org: string,
+    keys: CounterKey[],
+    delta: { requests: number; tokens: number; costUsd: number },
+  ): Promise<void> {
+    if (!keys.length) return;
+    // One statement: every counter moves together, and concurrent gateways add, never overwrite.
+    await this.pool.query(
+      `INSERT INTO usage_counters (org, user_email, period, requests, tokens, cost_usd)
+       SELECT $1, u, p, $4, $5, $6 FROM unnest($2::text[], $3::text[]) AS k(u, p)
+       ON CONFLICT (org, user_email, period) DO UPDATE SET
+         requests = usage_counters.requests + excluded.requests,
+         tokens = usage_counters.tokens + excluded.tokens,
+         cost_usd = usage_counters.cost_usd + excluded.cost_usd`,
+      [org, keys.map((k) => k.user), keys.map((k) => k.period), delta.requests, delta.tokens, delta.costUsd],
+    );
+  }
+
+  async countRequest(org: string, key: CounterKey): Promise<number> {
+    const { rows } = await this.pool.query(
+      `INSERT INTO usage_counters (org, user_email, period, requests) VALUES ($1, $2, $3, 1)
+       ON CONFLICT (org, user_email, period) DO UPDATE SET requests = usage_counters.requests + 1
+       RETURNING requests`,
+      [org, key.user, key.period],
+    );
+    return Number(rows[0].requests);
+  }
+
+  async sweepCounters(minuteBefore: string, dayBefore: string): Promise<void> {
+    await this.pool.query(
+      `DELETE FROM usage_counters WHERE (period LIKE 'minute:%' AND period < $1) OR (period LIKE 'day:%' AND period < $2)`,
+      [`minute:${minuteBefore}`, `day:${dayBefore}`],
+    );
   }
 }
 

@@ -1,5 +1,5 @@
 /** Mapping between store records and table rows, shared by both dialects. */
-import type { AuditRecord, KeyRecord, OrgRecord } from './types.js';
+import type { AuditRecord, Counter, KeyRecord, OrgRecord, UsageRow } from './types.js';
 
 export const AUDIT_COLUMNS = [
   'id',
@@ -25,6 +25,7 @@ export const AUDIT_COLUMNS = [
   'guard',
   'request_content',
   'response_content',
+  'flagged',
 ] as const;
 
 /** The row values of `record`, in `AUDIT_COLUMNS` order; `stream` as the dialect wants booleans. */
@@ -53,6 +54,7 @@ export function auditValues(r: AuditRecord, bool: (b: boolean) => unknown): unkn
     JSON.stringify(r.guard),
     r.requestContent,
     r.responseContent,
+    bool(r.guard.decision === 'block'),
   ];
 }
 
@@ -88,6 +90,42 @@ export function auditFromRow(row: Row): AuditRecord {
     responseContent: str(row.response_content),
   };
 }
+
+export function counterFromRow(row: Row): Counter {
+  return {
+    user: String(row.user_email),
+    period: String(row.period),
+    requests: num(row.requests),
+    tokens: num(row.tokens),
+    costUsd: num(row.cost_usd),
+  };
+}
+
+export function usageFromRow(row: Row): UsageRow {
+  return {
+    key: str(row.k) ?? '(none)',
+    requests: num(row.requests),
+    inputTokens: num(row.input_tokens),
+    outputTokens: num(row.output_tokens),
+    cacheCreationInputTokens: num(row.cache_creation_input_tokens),
+    cacheReadInputTokens: num(row.cache_read_input_tokens),
+    costUsd: num(row.cost_usd),
+    unpriced: num(row.unpriced),
+  };
+}
+
+/** The grouped sums behind `usage`; `groupColumn` is one of a fixed set, never user input. */
+export function usageSql(groupColumn: 'user_email' | 'model' | 'org', where: string): string {
+  return `SELECT ${groupColumn} AS k, COUNT(*) AS requests,
+    SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
+    SUM(cache_creation_input_tokens) AS cache_creation_input_tokens,
+    SUM(cache_read_input_tokens) AS cache_read_input_tokens,
+    SUM(COALESCE(cost_usd, 0)) AS cost_usd,
+    SUM(CASE WHEN cost_usd IS NULL AND status < 400 THEN 1 ELSE 0 END) AS unpriced
+    FROM audit_records ${where} GROUP BY ${groupColumn} ORDER BY cost_usd DESC, k`;
+}
+
+export const USAGE_GROUP = { user: 'user_email', model: 'model', org: 'org' } as const;
 
 export function keyFromRow(row: Row): KeyRecord {
   return {

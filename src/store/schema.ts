@@ -63,4 +63,22 @@ export const migrations: Migration[] = [
       ...auditIndexes,
     ],
   },
+  {
+    version: 2,
+    description: 'usage counters for budgets and rate limits; flagged audit records',
+    sqlite: [
+      `ALTER TABLE audit_records ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0`,
+      `CREATE TABLE usage_counters (
+        org TEXT NOT NULL, user_email TEXT NOT NULL, period TEXT NOT NULL,
+        requests INTEGER NOT NULL DEFAULT 0, tokens INTEGER NOT NULL DEFAULT 0, cost_usd REAL NOT NULL DEFAULT 0,
+        PRIMARY KEY (org, user_email, period))`,
+    ],
+    postgres: [
+      `ALTER TABLE audit_records ADD COLUMN flagged BOOLEAN NOT NULL DEFAULT false`,
+      `CREATE TABLE usage_counters (
+        org TEXT NOT NULL, user_email TEXT NOT NULL, period TEXT NOT NULL,
+        requests BIGINT NOT NULL DEFAULT 0, tokens BIGINT NOT NULL DEFAULT 0, cost_usd DOUBLE PRECISION NOT NULL DEFAULT 0,
+        PRIMARY KEY (org, user_email, period))`,
+    ],
+  },
 ];

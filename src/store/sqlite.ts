@@ -3,8 +3,31 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { migrations } from './schema.js';
-import { AUDIT_COLUMNS, auditFromRow, auditValues, auditWhere, keyFromRow, orgFromRow } from './rows.js';
-import type { AuditQuery, AuditRecord, KeyRecord, OrgRecord, Store, SweepResult } from './types.js';
+import {
+  AUDIT_COLUMNS,
+  auditFromRow,
+  auditValues,
+  auditWhere,
+  counterFromRow,
+  keyFromRow,
+  orgFromRow,
+  USAGE_GROUP,
+  usageFromRow,
+  usageSql,
+} from './rows.js';
+import type {
+  AuditQuery,
+  AuditRecord,
+  Counter,
+  CounterKey,
+  KeyRecord,
+  OrgRecord,
+  Store,
+  SweepCutoffs,
+  SweepResult,
+  UsageQuery,
+  UsageRow,
+} from './types.js';
 
 type Row = Record<string, unknown>;
 
@@ -155,21 +178,71 @@ export class SqliteStore implements Store {
     return rows.map(auditFromRow);
   }
 
-  async sweep(org: string, before: string, contentBefore: string): Promise<SweepResult> {
+  async usage(query: UsageQuery): Promise<UsageRow[]> {
+    this.flushAudit();
+    const { sql, params } = auditWhere(query, () => '?');
+    return (this.db.prepare(usageSql(USAGE_GROUP[query.by], sql)).all(...params) as Row[]).map(usageFromRow);
+  }
+
+  async sweep(org: string, cut: SweepCutoffs): Promise<SweepResult> {
     this.flushAudit();
     const run = this.db.transaction(() => {
       const deleted = this.db
-        .prepare('DELETE FROM audit_records WHERE org = ? AND time < ?')
-        .run(org, before);
+        .prepare(
+          'DELETE FROM audit_records WHERE org = ? AND ((time < ? AND flagged = 0) OR (time < ? AND flagged = 1))',
+        )
+        .run(org, cut.before, cut.flaggedBefore);
       const cleared = this.db
         .prepare(
           `UPDATE audit_records SET request_content = NULL, response_content = NULL
            WHERE org = ? AND time < ? AND (request_content IS NOT NULL OR response_content IS NOT NULL)`,
         )
-        .run(org, contentBefore);
+        .run(org, cut.contentBefore);
       return { recordsDeleted: deleted.changes, contentCleared: cleared.changes };
     });
     return run.immediate();
+  }
+
+  async readCounters(org: string, keys: CounterKey[]): Promise<Counter[]> {
+    if (!keys.length) return [];
+    const where = keys.map(() => '(user_email = ? AND period = ?)').join(' OR ');
+    const rows = this.db
+      .prepare(`SELECT * FROM usage_counters WHERE org = ? AND (${where})`)
+      .all(org, ...keys.flatMap((k) => [k.user, k.period])) as Row[];
+    return rows.map(counterFromRow);
+  }
+
+  async addCounters(
+    org: string,
+    keys: CounterKey[],
+    delta: { requests: number; tokens: number; costUsd: number },
+  ): Promise<void> {
+    const stmt = this.db.prepare(
+      `INSERT INTO usage_counters (org, user_email, period, requests, tokens, cost_usd) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (org, user_email, period) DO UPDATE SET requests = requests + excluded.requests,
+         tokens = tokens + excluded.tokens, cost_usd = cost_usd + excluded.cost_usd`,
+    );
+    this.db.transaction(() => {
+      for (const k of keys) stmt.run(org, k.user, k.period, delta.requests, delta.tokens, delta.costUsd);
+    })();
+  }
+
+  async countRequest(org: string, key: CounterKey): Promise<number> {
+    const row = this.db
+      .prepare(
+        `INSERT INTO usage_counters (org, user_email, period, requests) VALUES (?, ?, ?, 1)
+         ON CONFLICT (org, user_email, period) DO UPDATE SET requests = requests + 1 RETURNING requests`,
+      )
+      .get(org, key.user, key.period) as Row;
+    return Number(row.requests);
+  }
+
+  async sweepCounters(minuteBefore: string, dayBefore: string): Promise<void> {
+    this.db
+      .prepare(
+        `DELETE FROM usage_counters WHERE (period LIKE 'minute:%' AND period < ?) OR (period LIKE 'day:%' AND period < ?)`,
+      )
+      .run(`minute:${minuteBefore}`, `day:${dayBefore}`);
   }
 }
 

@@ -154,32 +154,106 @@ export function defineStoreSuite(
       assert.equal((await store.queryAudit({ org: 'batch', limit: 100 })).length, 50);
     });
 
-    it('sweeps one org: old records go, older-than-content records lose their content', async () => {
-      const rec = (id: string, time: string, org = 'sweep') =>
-        auditRecord({ id, org, time, requestContent: `c-${id}`, responseContent: `r-${id}` });
+    it('sweeps one org: old records go, older-than-content records lose their content, flagged ones stay longer', async () => {
+      const rec = (id: string, time: string, org = 'sweep', blocked = false) =>
+        auditRecord({
+          id,
+          org,
+          time,
+          requestContent: `c-${id}`,
+          responseContent: `r-${id}`,
+          ...(blocked ? { guard: { decision: 'block' as const, rules: { 'github-pat': 1 } } } : {}),
+        });
       for (const r of [
         rec('s1', '2026-01-01T00:00:00.000Z'),
         rec('s2', '2026-06-01T00:00:00.000Z'),
         rec('s3', '2026-11-01T00:00:00.000Z'),
         rec('s4', '2026-01-01T00:00:00.000Z', 'keep'),
+        rec('f1', '2026-01-01T00:00:00.000Z', 'sweep', true),
+        rec('f0', '2024-01-01T00:00:00.000Z', 'sweep', true),
       ]) {
         await store.insertAudit(r);
       }
-      const result = await store.sweep('sweep', '2026-03-01T00:00:00.000Z', '2026-10-01T00:00:00.000Z');
-      assert.deepEqual(result, { recordsDeleted: 1, contentCleared: 1 });
+      const cut = {
+        before: '2026-03-01T00:00:00.000Z',
+        contentBefore: '2026-10-01T00:00:00.000Z',
+        flaggedBefore: '2025-01-01T00:00:00.000Z',
+      };
+      const result = await store.sweep('sweep', cut);
+      assert.deepEqual(result, { recordsDeleted: 2, contentCleared: 2 });
       const left = await store.queryAudit({ org: 'sweep' });
       assert.deepEqual(
         left.map((r) => [r.id, r.requestContent, r.responseContent]),
         [
           ['s3', 'c-s3', 'r-s3'],
           ['s2', null, null],
+          ['f1', null, null],
         ],
+        'the blocked request keeps its metadata past normal retention, not its content',
       );
       assert.equal((await store.queryAudit({ org: 'keep' })).length, 1, 'other orgs untouched');
-      assert.deepEqual(await store.sweep('sweep', '2026-03-01T00:00:00.000Z', '2026-10-01T00:00:00.000Z'), {
-        recordsDeleted: 0,
-        contentCleared: 0,
-      });
+      assert.deepEqual(await store.sweep('sweep', cut), { recordsDeleted: 0, contentCleared: 0 });
+    });
+
+    it('counters: add, read, count requests atomically, sweep ended periods', async () => {
+      const day = { user: 'dev@acme.test', period: 'day:2026-11-22' };
+      const orgMonth = { user: '', period: 'month:2026-11' };
+      await store.addCounters('cnt', [day, orgMonth], { requests: 1, tokens: 100, costUsd: 0.25 });
+      await store.addCounters('cnt', [day, orgMonth], { requests: 1, tokens: 50, costUsd: 0.5 });
+      await store.addCounters('other', [day], { requests: 9, tokens: 9, costUsd: 9 });
+      const read = await store.readCounters('cnt', [day, orgMonth, { user: 'x', period: 'day:2026-11-22' }]);
+      assert.deepEqual(
+        read.sort((a, b) => a.period.localeCompare(b.period)),
+        [
+          { ...day, requests: 2, tokens: 150, costUsd: 0.75 },
+          { ...orgMonth, requests: 2, tokens: 150, costUsd: 0.75 },
+        ],
+      );
+      const minute = { user: 'dev@acme.test', period: 'minute:2026-11-22T10:05' };
+      const counts = await Promise.all(Array.from({ length: 40 }, () => store.countRequest('cnt', minute)));
+      assert.deepEqual(
+        counts.sort((a, b) => a - b),
+        Array.from({ length: 40 }, (_, i) => i + 1),
+        'every concurrent request gets its own number',
+      );
+      await store.sweepCounters('2026-11-22T10:06', '2026-11-22');
+      const after = await store.readCounters('cnt', [day, orgMonth, minute]);
+      assert.deepEqual(after.map((c) => c.period).sort(), ['day:2026-11-22', 'month:2026-11']);
+      await store.sweepCounters('2026-11-22T10:06', '2026-11-23');
+      assert.deepEqual(
+        (await store.readCounters('cnt', [day, orgMonth])).map((c) => c.period),
+        ['month:2026-11'],
+      );
+    });
+
+    it('sums usage by user, model and org, with unpriced requests counted apart', async () => {
+      const u = (id: string, user: string, model: string, costUsd: number | null) =>
+        auditRecord({ id, org: 'usage', user, model, costUsd, time: '2026-11-20T00:00:00.000Z' });
+      for (const r of [
+        u('u1', 'a@x.test', 'claude-sonnet-4-5', 0.5),
+        u('u2', 'a@x.test', 'claude-opus-4-1', 1.5),
+        u('u3', 'b@x.test', 'claude-sonnet-4-5', 0.25),
+        u('u4', 'b@x.test', 'mystery', null),
+      ])
+        await store.insertAudit(r);
+      const byUser = await store.usage({ org: 'usage', by: 'user' });
+      assert.deepEqual(
+        byUser.map((r) => [r.key, r.requests, r.costUsd, r.unpriced, r.inputTokens]),
+        [
+          ['a@x.test', 2, 2, 0, 20],
+          ['b@x.test', 2, 0.25, 1, 20],
+        ],
+      );
+      const byModel = await store.usage({ org: 'usage', by: 'model', since: '2026-11-01T00:00:00.000Z' });
+      assert.deepEqual(
+        byModel.map((r) => [r.key, r.requests]),
+        [
+          ['claude-opus-4-1', 1],
+          ['claude-sonnet-4-5', 2],
+          ['mystery', 1],
+        ],
+      );
+      assert.deepEqual(await store.usage({ org: 'usage', by: 'org', since: '2026-12-01T00:00:00.000Z' }), []);
     });
 
     it('takes 200 concurrent audit inserts without losing one', async () => {

@@ -66,6 +66,47 @@ export interface SweepResult {
   contentCleared: number;
 }
 
+export interface SweepCutoffs {
+  /** Records older than this go, unless flagged (the guard blocked them). */
+  before: string;
+  /** Content older than this is cleared from the records that stay. */
+  contentBefore: string;
+  /** Flagged records older than this go. */
+  flaggedBefore: string;
+}
+
+/** A usage counter: `user` '' is the whole org; `period` is `minute:…`, `day:…` or `month:…` (UTC). */
+export interface CounterKey {
+  user: string;
+  period: string;
+}
+
+export interface Counter extends CounterKey {
+  requests: number;
+  tokens: number;
+  costUsd: number;
+}
+
+export interface UsageQuery {
+  org?: string;
+  since?: string;
+  until?: string;
+  by: 'user' | 'model' | 'org';
+}
+
+export interface UsageRow {
+  /** The user, model or org the row sums. */
+  key: string;
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationInputTokens: number;
+  cacheReadInputTokens: number;
+  costUsd: number;
+  /** Successful requests with no price (not in `costUsd`). */
+  unpriced: number;
+}
+
 /** One async interface; both implementations pass the same suite (`store.suite.ts`). */
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
@@ -87,6 +128,21 @@ export interface Store {
 
   insertAudit(record: AuditRecord): Promise<void>;
   queryAudit(query: AuditQuery): Promise<AuditRecord[]>;
-  /** Deletes an org's records older than `before`; clears content older than `contentBefore`. */
-  sweep(org: string, before: string, contentBefore: string): Promise<SweepResult>;
+  /** Sums of the audit records by user, model or org. */
+  usage(query: UsageQuery): Promise<UsageRow[]>;
+  /** Deletes an org's records past their retention and clears content past its own. */
+  sweep(org: string, cutoffs: SweepCutoffs): Promise<SweepResult>;
+
+  /** The counters of `org` at `keys` (missing ones are absent). */
+  readCounters(org: string, keys: CounterKey[]): Promise<Counter[]>;
+  /** Adds to the counters at `keys`, creating them; one atomic statement each. */
+  addCounters(
+    org: string,
+    keys: CounterKey[],
+    delta: { requests: number; tokens: number; costUsd: number },
+  ): Promise<void>;
+  /** Adds one request to the counter at `key` and returns its new request count, atomically. */
+  countRequest(org: string, key: CounterKey): Promise<number>;
+  /** Deletes counters of periods that ended: minute ones before `minuteBefore`, day ones before `dayBefore`. */
+  sweepCounters(minuteBefore: string, dayBefore: string): Promise<void>;
 }

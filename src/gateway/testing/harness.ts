@@ -29,6 +29,10 @@ export interface HarnessOptions {
   upstreamUrl?: string;
   timeoutMs?: number;
   upstreamKey?: string;
+  /** YAML appended at the top level of the configuration (for example `prices:`). */
+  topLevel?: string;
+  /** The gateway's wall clock. */
+  clock?: () => Date;
 }
 
 /** Starts a stand-in and a gateway whose one org `acme` has the settings `org` (YAML flow mapping). */
@@ -43,6 +47,7 @@ upstreams:
   anthropic: { provider: anthropic, baseUrl: ${opts.upstreamUrl ?? standin.url}, apiKey: "\${UP}", timeoutMs: ${opts.timeoutMs ?? 2000} }
 orgs:
   acme: ${org}
+${opts.topLevel ?? ''}
 `,
     'test.yaml',
     { UP: upstreamKey },
@@ -52,7 +57,12 @@ orgs:
   const { key } = await createKey(store, { org: 'acme', user: 'dev@acme.test', role: 'member' }, new Date());
   const logs: string[] = [];
   const line = (f: Record<string, unknown>, m: string) => void logs.push(JSON.stringify({ ...f, m }));
-  const gateway = await startGateway({ config, store, logger: { info: line, warn: line, error: line } });
+  const gateway = await startGateway({
+    config,
+    store,
+    logger: { info: line, warn: line, error: line },
+    ...(opts.clock ? { clock: opts.clock } : {}),
+  });
   return {
     gateway,
     standin,

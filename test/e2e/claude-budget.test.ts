@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { startStandin } from '../../src/gateway/testing/standin.js';
+import { cleanEnv, runClaude, serve, sluice } from './processes.js';
+
+const cleanups: (() => Promise<unknown>)[] = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+describe('the real Claude Code CLI against a user budget', () => {
+  it('the first session spends the budget; the next is refused with the budget message at once; usage shows the spend', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-ccb-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const gatewayDir = join(dir, 'gateway');
+    await Promise.all([mkdir(join(dir, 'home')), mkdir(join(dir, 'project')), mkdir(gatewayDir)]);
+    const upstreamKey = `sk-ant-${randomBytes(12).toString('hex')}`;
+    const standin = await startStandin(upstreamKey);
+    cleanups.push(() => standin.close());
+    // Each request costs $1.50 (25 input tokens at $60,000 per million); the daily budget is $1.
+    await writeFile(
+      join(gatewayDir, 'sluice.yaml'),
+      `server: { host: 127.0.0.1, port: 0 }
+storage: sqlite:./.sluice/sluice.db
+upstreams:
+  anthropic: { provider: anthropic, baseUrl: "${standin.url}", apiKey: "\${ANTHROPIC_API_KEY}" }
+prices:
+  claude-test: { input: 60000, output: 0, cacheWrite: 0, cacheRead: 0 }
+orgs:
+  acme: { upstream: anthropic, budgets: { perUser: { daily: 1 } } }
+`,
+    );
+    const created = sluice(gatewayDir, ['keys', 'create', '--org', 'acme', '--user', 'dev@acme.test']);
+    assert.equal(created.status, 0, created.stderr);
+    const key = created.stdout.trimEnd().split('\n').pop() as string;
+    const served = await serve(gatewayDir, [], cleanEnv({ ANTHROPIC_API_KEY: upstreamKey }));
+    cleanups.push(() => served.stop());
+    const run = () =>
+      runClaude('say hi', { cwd: join(dir, 'project'), home: join(dir, 'home'), baseUrl: served.url, key });
+
+    const first = await run();
+    assert.equal(first.code, 0, first.stderr);
+    const passedBefore = standin.seen.filter((r) => r.url.startsWith('/v1/messages?')).length;
+    const second = await run();
+    assert.notEqual(second.code, 0);
+    assert.match(
+      second.stdout + second.stderr,
+      /API Error: Request rejected \(429\) · Sluice: the daily budget of dev@acme\.test is used up \(\$\d+\.\d\d of \$1\.00\)\. It resets at \d{4}-\d\d-\d\dT00:00:00\.000Z/,
+    );
+    assert.equal(
+      standin.seen.filter((r) => r.url.startsWith('/v1/messages?')).length,
+      passedBefore,
+      'no request passed the limit',
+    );
+    const logs = sluice(gatewayDir, ['logs', '--format', 'json']);
+    const refused = logs.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { status: number })
+      .filter((r) => r.status === 429);
+    assert.equal(refused.length, 1, 'shown at once, not retried');
+    const usage = sluice(gatewayDir, ['usage', '--format', 'json']);
+    assert.equal(usage.status, 0, usage.stderr);
+    const [row] = (JSON.parse(usage.stdout) as { rows: { key: string; costUsd: number }[] }).rows;
+    assert.equal(row?.key, 'dev@acme.test');
+    assert.equal(row?.costUsd, 1.5 * passedBefore);
+  });
+});

@@ -1,5 +1,6 @@
 /** `sluice keys create|list|revoke`: gateway keys, shown once and stored hashed. */
 import { Option, type Command } from 'commander';
+import { cliActor, recordAdmin } from '../control/admin-log.js';
 import { createKey } from '../control/keys.js';
 import type { Role } from '../store/types.js';
 import { DEFAULT_CONFIG, openConfiguredStore } from './admin-config.js';
@@ -30,6 +31,11 @@ export function registerKeys(program: Command): void {
           { org: o.org, user: o.user, role: o.role },
           new Date(),
         );
+        await recordAdmin(store, new Date(), cliActor(), 'key.created', record.id, {
+          org: record.org,
+          user: record.user,
+          role: record.role,
+        });
         process.stdout.write(
           `created ${record.id} for ${record.user} in ${record.org} (${record.role}).\n` +
             'The key is shown once and stored only as a hash; give it to the user now:\n' +
@@ -79,6 +85,7 @@ export function registerKeys(program: Command): void {
         if (!(await store.revokeKey(id, new Date().toISOString()))) {
           throw new CliError(`no live key with id ${id} (see sluice keys list)`);
         }
+        await recordAdmin(store, new Date(), cliActor(), 'key.revoked', id);
         process.stdout.write(`revoked ${id}\n`);
       } finally {
         await store.close();

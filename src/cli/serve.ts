@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import pino from 'pino';
 import { ConfigError, loadConfig } from '../control/config.js';
+import { recordAdmin } from '../control/admin-log.js';
 import { createKey } from '../control/keys.js';
 import { applyConfig } from '../control/orgs.js';
 import { starterConfigText } from '../control/starter.js';
@@ -56,12 +57,20 @@ export function registerServe(program: Command): void {
       const store = await openStore(config.storage, dirname(resolve(o.config))).catch((err: Error) => {
         throw new CliError(`cannot open the store: ${err.message}`);
       });
-      await applyConfig(store, config, new Date());
+      await applyConfig(store, config, new Date(), `config:${o.config}`);
       let firstKey: string | null = null;
       if (firstRun) {
-        firstKey = (
-          await createKey(store, { org: 'default', user: 'admin@localhost', role: 'admin' }, new Date())
-        ).key;
+        const first = await createKey(
+          store,
+          { org: 'default', user: 'admin@localhost', role: 'admin' },
+          new Date(),
+        );
+        firstKey = first.key;
+        await recordAdmin(store, new Date(), 'serve:first-run', 'key.created', first.record.id, {
+          org: 'default',
+          user: 'admin@localhost',
+          role: 'admin',
+        });
       }
       const logger = pino({ base: null }, pino.destination(2));
       const gateway = await startGateway({ config, store, logger });

@@ -1,5 +1,6 @@
 /** Every verb the CLI knows. Each verb lives in its own file and registers itself on the program. */
 import type { Command } from 'commander';
+import { registerAdminLog } from './admin-log.js';
 import { registerAudit } from './audit.js';
 import { registerExplain } from './explain.js';
 import { registerInit } from './init.js';
@@ -13,6 +14,7 @@ import { registerUsage } from './usage.js';
 
 /** Adds every verb to `program`. */
 export function registerVerbs(program: Command): void {
+  registerAdminLog(program);
   registerAudit(program);
   registerExplain(program);
   registerInit(program);

@@ -2,7 +2,9 @@
 import pg from 'pg';
 import { migrations } from './schema.js';
 import {
+  adminFromRow,
   AUDIT_COLUMNS,
+  GENESIS_HASH,
   auditFromRow,
   auditValues,
   auditWhere,
@@ -14,6 +16,7 @@ import {
   usageSql,
 } from './rows.js';
 import type {
+  AdminLogEntry,
   AuditQuery,
   AuditRecord,
   Counter,
@@ -222,6 +225,48 @@ export class PostgresStore implements Store {
       `DELETE FROM usage_counters WHERE (period LIKE 'minute:%' AND period < $1) OR (period LIKE 'day:%' AND period < $2)`,
       [`minute:${minuteBefore}`, `day:${dayBefore}`],
     );
+  }
+
+  async appendAdminLog(
+    entry: Omit<AdminLogEntry, 'seq' | 'prevHash' | 'hash'>,
+    hash: (prev: string, entry: Omit<AdminLogEntry, 'hash' | 'prevHash'>) => string,
+  ): Promise<AdminLogEntry> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      // One writer at a time across every gateway on this database: the chain has one tip.
+      await client.query('LOCK TABLE admin_log IN EXCLUSIVE MODE');
+      const { rows } = await client.query('SELECT seq, hash FROM admin_log ORDER BY seq DESC LIMIT 1');
+      const last = rows[0] as { seq: string; hash: string } | undefined;
+      const seq = last ? Number(last.seq) + 1 : 1;
+      const prevHash = last ? last.hash : GENESIS_HASH;
+      const full: AdminLogEntry = { ...entry, seq, prevHash, hash: hash(prevHash, { ...entry, seq }) };
+      await client.query(
+        'INSERT INTO admin_log (seq, time, actor, action, target, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+        [
+          seq,
+          full.time,
+          full.actor,
+          full.action,
+          full.target,
+          JSON.stringify(full.details),
+          prevHash,
+          full.hash,
+        ],
+      );
+      await client.query('COMMIT');
+      return full;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async listAdminLog(): Promise<AdminLogEntry[]> {
+    const { rows } = await this.pool.query('SELECT * FROM admin_log ORDER BY seq');
+    return rows.map(adminFromRow);
   }
 }
 

@@ -1,5 +1,5 @@
 /** Mapping between store records and table rows, shared by both dialects. */
-import type { AuditRecord, Counter, KeyRecord, OrgRecord, UsageRow } from './types.js';
+import type { AdminLogEntry, AuditRecord, Counter, KeyRecord, OrgRecord, UsageRow } from './types.js';
 
 export const AUDIT_COLUMNS = [
   'id',
@@ -126,6 +126,21 @@ export function usageSql(groupColumn: 'user_email' | 'model' | 'org', where: str
 }
 
 export const USAGE_GROUP = { user: 'user_email', model: 'model', org: 'org' } as const;
+
+export function adminFromRow(row: Row): AdminLogEntry {
+  return {
+    seq: Number(row.seq),
+    time: String(row.time),
+    actor: String(row.actor),
+    action: String(row.action),
+    target: String(row.target),
+    details: JSON.parse(String(row.details)) as Record<string, unknown>,
+    prevHash: String(row.prev_hash),
+    hash: String(row.hash),
+  };
+}
+
+export const GENESIS_HASH = '0'.repeat(64);
 
 export function keyFromRow(row: Row): KeyRecord {
   return {

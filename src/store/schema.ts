@@ -81,4 +81,16 @@ export const migrations: Migration[] = [
         PRIMARY KEY (org, user_email, period))`,
     ],
   },
+  {
+    version: 3,
+    description: 'admin audit log, hash-chained',
+    sqlite: [
+      `CREATE TABLE admin_log (seq INTEGER PRIMARY KEY, time TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+        target TEXT NOT NULL, details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)`,
+    ],
+    postgres: [
+      `CREATE TABLE admin_log (seq BIGINT PRIMARY KEY, time TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+        target TEXT NOT NULL, details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)`,
+    ],
+  },
 ];

@@ -4,7 +4,9 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { migrations } from './schema.js';
 import {
+  adminFromRow,
   AUDIT_COLUMNS,
+  GENESIS_HASH,
   auditFromRow,
   auditValues,
   auditWhere,
@@ -16,6 +18,7 @@ import {
   usageSql,
 } from './rows.js';
 import type {
+  AdminLogEntry,
   AuditQuery,
   AuditRecord,
   Counter,
@@ -243,6 +246,39 @@ export class SqliteStore implements Store {
         `DELETE FROM usage_counters WHERE (period LIKE 'minute:%' AND period < ?) OR (period LIKE 'day:%' AND period < ?)`,
       )
       .run(`minute:${minuteBefore}`, `day:${dayBefore}`);
+  }
+
+  async appendAdminLog(
+    entry: Omit<AdminLogEntry, 'seq' | 'prevHash' | 'hash'>,
+    hash: (prev: string, entry: Omit<AdminLogEntry, 'hash' | 'prevHash'>) => string,
+  ): Promise<AdminLogEntry> {
+    const append = this.db.transaction(() => {
+      const last = this.db.prepare('SELECT seq, hash FROM admin_log ORDER BY seq DESC LIMIT 1').get() as
+        Row | undefined;
+      const seq = last ? Number(last.seq) + 1 : 1;
+      const prevHash = last ? String(last.hash) : GENESIS_HASH;
+      const full: AdminLogEntry = { ...entry, seq, prevHash, hash: hash(prevHash, { ...entry, seq }) };
+      this.db
+        .prepare(
+          'INSERT INTO admin_log (seq, time, actor, action, target, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(
+          seq,
+          full.time,
+          full.actor,
+          full.action,
+          full.target,
+          JSON.stringify(full.details),
+          prevHash,
+          full.hash,
+        );
+      return full;
+    });
+    return append.immediate();
+  }
+
+  async listAdminLog(): Promise<AdminLogEntry[]> {
+    return (this.db.prepare('SELECT * FROM admin_log ORDER BY seq').all() as Row[]).map(adminFromRow);
   }
 }
 

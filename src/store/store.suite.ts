@@ -1,6 +1,7 @@
 /** One behavioural suite that every Store implementation must pass. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { recordAdmin, verifyChain } from '../control/admin-log.js';
 import type { AuditRecord, KeyRecord, Store } from './types.js';
 
 export function auditRecord(overrides: Partial<AuditRecord> = {}): AuditRecord {
@@ -224,6 +225,22 @@ export function defineStoreSuite(
         (await store.readCounters('cnt', [day, orgMonth])).map((c) => c.period),
         ['month:2026-11'],
       );
+    });
+
+    it('admin log: concurrent appends form one chain that verifies', async () => {
+      const before = (await store.listAdminLog()).length;
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          recordAdmin(store, new Date('2026-11-22T10:00:00Z'), 'test', 'key.created', `key_${i}`, { i }),
+        ),
+      );
+      const entries = await store.listAdminLog();
+      assert.equal(entries.length, before + 20);
+      assert.deepEqual(
+        entries.map((e) => e.seq),
+        entries.map((_, i) => i + 1),
+      );
+      assert.deepEqual(verifyChain(entries), { ok: true, entries: entries.length });
     });
 
     it('sums usage by user, model and org, with unpriced requests counted apart', async () => {

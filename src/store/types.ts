@@ -107,6 +107,18 @@ export interface UsageRow {
   unpriced: number;
 }
 
+/** One administrative action, chained to the one before (see control/admin-log.ts). */
+export interface AdminLogEntry {
+  seq: number;
+  time: string;
+  actor: string;
+  action: string;
+  target: string;
+  details: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
 /** One async interface; both implementations pass the same suite (`store.suite.ts`). */
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
@@ -145,4 +157,15 @@ export interface Store {
   countRequest(org: string, key: CounterKey): Promise<number>;
   /** Deletes counters of periods that ended: minute ones before `minuteBefore`, day ones before `dayBefore`. */
   sweepCounters(minuteBefore: string, dayBefore: string): Promise<void>;
+
+  /**
+   * Appends an entry after the last one, numbering and hashing it with `hash(prevHash, entry)`
+   * while no other writer (on any gateway) can append.
+   */
+  appendAdminLog(
+    entry: Omit<AdminLogEntry, 'seq' | 'prevHash' | 'hash'>,
+    hash: (prev: string, entry: Omit<AdminLogEntry, 'hash' | 'prevHash'>) => string,
+  ): Promise<AdminLogEntry>;
+  /** Every entry, in order. */
+  listAdminLog(): Promise<AdminLogEntry[]>;
 }

@@ -1,0 +1,57 @@
+/**
+ * The admin audit log: every administrative action (an org's policy created or changed, a key
+ * created or revoked) as an entry chained to the one before by SHA-256, so an edited, removed or
+ * reordered entry breaks the chain at that point. `verifyChain` finds the first entry that does
+ * not fit; `sluice admin-log verify` prints it.
+ */
+import { createHash } from 'node:crypto';
+import { GENESIS_HASH } from '../store/rows.js';
+import type { AdminLogEntry, Store } from '../store/types.js';
+
+/** What the first entry links to. */
+export const GENESIS = GENESIS_HASH;
+
+/** The hash of `entry` (every field but `hash`) chained to `prev`. */
+export function entryHash(prev: string, e: Omit<AdminLogEntry, 'hash' | 'prevHash'>): string {
+  const canonical = JSON.stringify([e.seq, e.time, e.actor, e.action, e.target, e.details]);
+  return createHash('sha256').update(prev).update('\n').update(canonical).digest('hex');
+}
+
+export type ChainCheck = { ok: true; entries: number } | { ok: false; seq: number; reason: string };
+
+/** Checks entries in `seq` order: numbering, links and hashes. */
+export function verifyChain(entries: readonly AdminLogEntry[]): ChainCheck {
+  let prev = GENESIS;
+  let expected = 1;
+  for (const e of entries) {
+    if (e.seq !== expected)
+      return {
+        ok: false,
+        seq: e.seq,
+        reason: `expected entry ${expected} here: an entry was removed or reordered`,
+      };
+    if (e.prevHash !== prev)
+      return { ok: false, seq: e.seq, reason: 'does not link to the entry before it: removed or reordered' };
+    if (entryHash(prev, e) !== e.hash) return { ok: false, seq: e.seq, reason: 'its content was changed' };
+    prev = e.hash;
+    expected++;
+  }
+  return { ok: true, entries: entries.length };
+}
+
+/** Appends one admin action to the store's chain. */
+export function recordAdmin(
+  store: Store,
+  at: Date,
+  actor: string,
+  action: string,
+  target: string,
+  details: Record<string, unknown> = {},
+): Promise<AdminLogEntry> {
+  return store.appendAdminLog({ time: at.toISOString(), actor, action, target, details }, entryHash);
+}
+
+/** Who runs a CLI verb, for the log: the OS user, as far as the process can tell. */
+export function cliActor(): string {
+  return `cli:${process.env.SUDO_USER ?? process.env.USER ?? process.env.USERNAME ?? 'unknown'}`;
+}

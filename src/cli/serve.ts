@@ -72,7 +72,8 @@ export function registerServe(program: Command): void {
           role: 'admin',
         });
       }
-      const logger = pino({ base: null }, pino.destination(2));
+      // SLUICE_LOG_LEVEL=debug adds a line per request (the audit log already has every request).
+      const logger = pino({ base: null, level: process.env.SLUICE_LOG_LEVEL ?? 'info' }, pino.destination(2));
       const gateway = await startGateway({ config, store, logger });
       const stopSweeper = startSweeper(
         store,

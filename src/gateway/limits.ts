@@ -42,6 +42,11 @@ export function limitedTokens(u: TokenUsage): number {
   return u.inputTokens + u.cacheCreationInputTokens + u.outputTokens;
 }
 
+function hasLimits(org: OrgConfig): boolean {
+  const { budgets, rateLimits } = org;
+  return Boolean(budgets.perUser ?? budgets.org ?? rateLimits.perUser);
+}
+
 export class Limits {
   private readonly prices: Record<string, Price>;
 
@@ -66,6 +71,7 @@ export class Limits {
       budgets.perUser?.daily ?? budgets.perUser?.monthly ?? budgets.org?.daily ?? budgets.org?.monthly,
     );
     if (hasBudgets && !this.priceFor(model, org)) throw errors.unpricedModel(orgName, model ?? '(none)');
+    if (!hasBudgets && !perUser) return;
     const p = periodsOf(at);
     const keys: CounterKey[] = [];
     if (budgets.perUser?.daily) keys.push({ user, period: p.day });
@@ -119,7 +125,10 @@ export class Limits {
     }
   }
 
-  /** Stage: account. The request's cost (null when unpriced), added to every counter it counts in. */
+  /**
+   * Stage: account. The request's cost (null when unpriced), added to the counters its org's limits
+   * read; an org without limits writes none (reports sum the audit records).
+   */
   async account(
     orgName: string,
     org: OrgConfig,
@@ -130,6 +139,7 @@ export class Limits {
   ) {
     const price = this.priceFor(model, org);
     const cost = price ? costOf(usage, price) : null;
+    if (!hasLimits(org)) return cost;
     const p = periodsOf(at);
     const tokens = limitedTokens(usage);
     await this.store.addCounters(

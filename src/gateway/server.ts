@@ -19,6 +19,7 @@ import { restoreMessage, SseRestorer } from './restore.js';
 import { applyUsage, emptyUsage, SseUsageReader, type Usage } from './usage.js';
 
 export interface GatewayLogger {
+  debug?(fields: Record<string, unknown>, msg: string): void;
   info(fields: Record<string, unknown>, msg: string): void;
   warn(fields: Record<string, unknown>, msg: string): void;
   error(fields: Record<string, unknown>, msg: string): void;
@@ -393,7 +394,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     } catch (err) {
       logger.error({ id: state.id, err: (err as Error).message }, 'audit record not written');
     }
-    logger.info(
+    // One line per request at debug level: the audit record is the request log; stderr is for events.
+    logger.debug?.(
       {
         id: state.id,
         org: state.record.org,

@@ -69,6 +69,8 @@ interface Catalog {
   beforeOk: Uint8Array;
   afterOk: Uint8Array;
   allEnabled: Uint8Array;
+  /** Enabled-rule sets already built, by kinds and disabled rules. */
+  enabledBy: Map<string, Uint8Array>;
   rank: Map<string, { i: number; generic: number }>;
 }
 
@@ -129,6 +131,7 @@ function compile(rules: DetectionRule[]): Catalog {
     beforeOk,
     afterOk,
     allEnabled: new Uint8Array(rules.length).fill(1),
+    enabledBy: new Map(),
     rank: new Map(rules.map((r, i) => [r.id, { i, generic: r.generic ? 1 : 0 }])),
   };
   catalogs.set(rules, catalog);
@@ -170,10 +173,18 @@ export function scanWithBudget(text: string, budgetMs: number, options: ScanOpti
 function enabledRules(catalog: Catalog, options: ScanOptions): Uint8Array {
   const { kinds, disabledRules } = options;
   if (!kinds && (!disabledRules || disabledRules.length === 0)) return catalog.allEnabled;
-  const disabled = new Set(disabledRules ?? []);
-  return Uint8Array.from(catalog.rules, (c) =>
-    !disabled.has(c.rule.id) && (!kinds || kinds.includes(c.rule.kind)) ? 1 : 0,
-  );
+  // The gateway scans many small strings per request with the same options: build each set once.
+  const key = `${kinds?.join(',') ?? '*'}|${disabledRules?.join(',') ?? ''}`;
+  let enabled = catalog.enabledBy.get(key);
+  if (!enabled) {
+    const disabled = new Set(disabledRules ?? []);
+    enabled = Uint8Array.from(catalog.rules, (c) =>
+      !disabled.has(c.rule.id) && (!kinds || kinds.includes(c.rule.kind)) ? 1 : 0,
+    );
+    if (catalog.enabledBy.size > 256) catalog.enabledBy.clear();
+    catalog.enabledBy.set(key, enabled);
+  }
+  return enabled;
 }
 
 /** Characters per call of `walk`; the hit buffer has room for a hit at every one of them. */

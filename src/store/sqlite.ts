@@ -39,6 +39,10 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly insertAuditStmt: () => Database.Statement;
   private readonly keyByHashStmt: () => Database.Statement;
+  private readonly addCounterStmt: () => Database.Statement;
+  private readonly insertAuditBatch: () => (batch: { values: unknown[] }[]) => void;
+  private readonly countRequestStmt: () => Database.Statement;
+  private flushTimer: NodeJS.Timeout | undefined;
   private pendingAudit: { values: unknown[]; resolve: () => void; reject: (err: Error) => void }[] = [];
 
   /** Opens (creating folders as needed) the database at `file`; `:memory:` works too. */
@@ -56,6 +60,26 @@ export class SqliteStore implements Store {
       ),
     );
     this.keyByHashStmt = lazy(() => this.db.prepare('SELECT * FROM api_keys WHERE hash = ?'));
+    // Built once: better-sqlite3 compiles a wrapper (and its BEGIN/COMMIT) for every transaction().
+    this.insertAuditBatch = lazy(() => {
+      const stmt = this.insertAuditStmt();
+      return this.db.transaction((batch: { values: unknown[] }[]) => {
+        for (const b of batch) stmt.run(...b.values);
+      });
+    });
+    this.addCounterStmt = lazy(() =>
+      this.db.prepare(
+        `INSERT INTO usage_counters (org, user_email, period, requests, tokens, cost_usd) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (org, user_email, period) DO UPDATE SET requests = requests + excluded.requests,
+           tokens = tokens + excluded.tokens, cost_usd = cost_usd + excluded.cost_usd`,
+      ),
+    );
+    this.countRequestStmt = lazy(() =>
+      this.db.prepare(
+        `INSERT INTO usage_counters (org, user_email, period, requests) VALUES (?, ?, ?, 1)
+         ON CONFLICT (org, user_email, period) DO UPDATE SET requests = requests + 1 RETURNING requests`,
+      ),
+    );
   }
 
   async migrate(): Promise<void> {
@@ -138,26 +162,28 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Records written in the same turn of the event loop are committed in one transaction (a commit
-   * per request cost more than the insert itself under load); each caller's promise settles when
-   * its record is committed, and a record that fails is retried alone so it cannot take others down.
+   * Records written within 3 ms of each other are committed in one transaction (a commit per
+   * request cost more than the insert itself under load); reads and close flush first. Each
+   * caller's promise settles when its record is committed, and a record that fails is retried
+   * alone so it cannot take others down.
    */
   insertAudit(record: AuditRecord): Promise<void> {
     return new Promise((resolve, reject) => {
       this.pendingAudit.push({ values: auditValues(record, (b) => (b ? 1 : 0)), resolve, reject });
-      if (this.pendingAudit.length === 1) setImmediate(() => this.flushAudit());
+      // A commit costs more than many inserts: gather what arrives within a few milliseconds.
+      if (this.pendingAudit.length === 1) this.flushTimer = setTimeout(() => this.flushAudit(), 3);
+      else if (this.pendingAudit.length >= 256) this.flushAudit();
     });
   }
 
   private flushAudit(): void {
+    clearTimeout(this.flushTimer);
     const batch = this.pendingAudit;
     if (!batch.length || !this.db.open) return;
     this.pendingAudit = [];
     const stmt = this.insertAuditStmt();
     try {
-      this.db.transaction(() => {
-        for (const b of batch) stmt.run(...b.values);
-      })();
+      this.insertAuditBatch()(batch);
       for (const b of batch) b.resolve();
     } catch {
       for (const b of batch) {
@@ -220,23 +246,14 @@ export class SqliteStore implements Store {
     keys: CounterKey[],
     delta: { requests: number; tokens: number; costUsd: number },
   ): Promise<void> {
-    const stmt = this.db.prepare(
-      `INSERT INTO usage_counters (org, user_email, period, requests, tokens, cost_usd) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (org, user_email, period) DO UPDATE SET requests = requests + excluded.requests,
-         tokens = tokens + excluded.tokens, cost_usd = cost_usd + excluded.cost_usd`,
-    );
+    const stmt = this.addCounterStmt();
     this.db.transaction(() => {
       for (const k of keys) stmt.run(org, k.user, k.period, delta.requests, delta.tokens, delta.costUsd);
     })();
   }
 
   async countRequest(org: string, key: CounterKey): Promise<number> {
-    const row = this.db
-      .prepare(
-        `INSERT INTO usage_counters (org, user_email, period, requests) VALUES (?, ?, ?, 1)
-         ON CONFLICT (org, user_email, period) DO UPDATE SET requests = requests + 1 RETURNING requests`,
-      )
-      .get(org, key.user, key.period) as Row;
+    const row = this.countRequestStmt().get(org, key.user, key.period) as Row;
     return Number(row.requests);
   }
 

@@ -60,7 +60,7 @@ ${opts.topLevel ?? ''}
   const gateway = await startGateway({
     config,
     store,
-    logger: { info: line, warn: line, error: line },
+    logger: { debug: line, info: line, warn: line, error: line },
     ...(opts.clock ? { clock: opts.clock } : {}),
   });
   return {

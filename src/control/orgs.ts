@@ -13,6 +13,11 @@ export async function applyConfig(
   now: Date,
   actor = 'config',
 ): Promise<void> {
+  // Gateways starting together on one database would otherwise both log "org.created".
+  await store.exclusive('apply-config', () => apply(store, config, now, actor));
+}
+
+async function apply(store: Store, config: SluiceConfig, now: Date, actor: string): Promise<void> {
   for (const [id, org] of Object.entries(config.orgs)) {
     const existing = await store.getOrg(id);
     const policy: Record<string, unknown> = { ...org };

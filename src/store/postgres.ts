@@ -268,6 +268,21 @@ export class PostgresStore implements Store {
     const { rows } = await this.pool.query('SELECT * FROM admin_log ORDER BY seq');
     return rows.map(adminFromRow);
   }
+
+  /** A session advisory lock on a connection of its own, held while `fn` runs. */
+  async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock(hashtext($1))', [`sluice:${name}`]);
+      try {
+        return await fn();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`sluice:${name}`]);
+      }
+    } finally {
+      client.release();
+    }
+  }
 }
 
 /** Quotes an SQL identifier. */

@@ -43,6 +43,7 @@ export class SqliteStore implements Store {
   private readonly insertAuditBatch: () => (batch: { values: unknown[] }[]) => void;
   private readonly countRequestStmt: () => Database.Statement;
   private flushTimer: NodeJS.Timeout | undefined;
+  private readonly locks = new Map<string, Promise<void>>();
   private pendingAudit: { values: unknown[]; resolve: () => void; reject: (err: Error) => void }[] = [];
 
   /** Opens (creating folders as needed) the database at `file`; `:memory:` works too. */
@@ -296,6 +297,23 @@ export class SqliteStore implements Store {
 
   async listAdminLog(): Promise<AdminLogEntry[]> {
     return (this.db.prepare('SELECT * FROM admin_log ORDER BY seq').all() as Row[]).map(adminFromRow);
+  }
+
+  /** One process owns an SQLite store: an in-process queue per lock name is enough. */
+  async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.locks.get(name) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    this.locks.set(
+      name,
+      before.then(() => mine),
+    );
+    await before;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
   }
 }
 

@@ -243,6 +243,19 @@ export function defineStoreSuite(
       assert.deepEqual(verifyChain(entries), { ok: true, entries: entries.length });
     });
 
+    it('exclusive: holders of one lock run one at a time', async () => {
+      const order: string[] = [];
+      const hold = (tag: string) =>
+        store.exclusive('suite-lock', async () => {
+          order.push(`${tag}+`);
+          await new Promise((r) => setImmediate(r));
+          order.push(`${tag}-`);
+        });
+      await Promise.all([hold('a'), hold('b'), hold('c')]);
+      for (let i = 0; i < order.length; i += 2)
+        assert.equal(order[i]?.[0], order[i + 1]?.[0], order.join(' '));
+    });
+
     it('sums usage by user, model and org, with unpriced requests counted apart', async () => {
       const u = (id: string, user: string, model: string, costUsd: number | null) =>
         auditRecord({ id, org: 'usage', user, model, costUsd, time: '2026-11-20T00:00:00.000Z' });

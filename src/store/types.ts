@@ -168,4 +168,7 @@ export interface Store {
   ): Promise<AdminLogEntry>;
   /** Every entry, in order. */
   listAdminLog(): Promise<AdminLogEntry[]>;
+
+  /** Runs `fn` while no other holder of the lock `name` runs, on any gateway sharing this store. */
+  exclusive<T>(name: string, fn: () => Promise<T>): Promise<T>;
 }

@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import pg from 'pg';
+import { startStandin } from '../../src/gateway/testing/standin.js';
+import { quoteIdent } from '../../src/store/postgres.js';
+import { cleanEnv, serve, sluice } from './processes.js';
+
+const url = process.env.SLUICE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const schema = `sluice_scale_${randomBytes(6).toString('hex')}`;
+const cleanups: (() => Promise<unknown>)[] = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+async function createSchema(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
+    cleanups.push(async () => {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      await c.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
+      await c.end();
+    });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const up = await createSchema();
+if (!up) {
+  const line = `PostgreSQL not reachable at ${new URL(url).host}: two-gateway test SKIPPED`;
+  if (process.env.SLUICE_REQUIRE_POSTGRES === '1')
+    it('PostgreSQL is required here (SLUICE_REQUIRE_POSTGRES=1)', () => assert.fail(line));
+  else process.stderr.write(`\n!!! ${line} !!!\n\n`);
+}
+
+describe('two sluice serve processes on one PostgreSQL are one gateway', { skip: !up }, () => {
+  it('keys, budgets, rate limits and the admin log are shared and consistent', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-scale-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const upstreamKey = `sk-ant-${randomBytes(12).toString('hex')}`;
+    const standin = await startStandin(upstreamKey);
+    cleanups.push(() => standin.close());
+    const storage = `${url}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+    // $1.50 a request; budget $3 a day; 5 requests a minute for the rate-limited user.
+    await writeFile(
+      join(dir, 'sluice.yaml'),
+      `server: { host: 127.0.0.1, port: 0 }
+storage: "${storage}"
+upstreams:
+  anthropic: { provider: anthropic, baseUrl: "${standin.url}", apiKey: "\${ANTHROPIC_API_KEY}" }
+prices:
+  claude-test: { input: 60000, output: 0, cacheWrite: 0, cacheRead: 0 }
+orgs:
+  acme: { upstream: anthropic, budgets: { perUser: { daily: 3 } } }
+  rated: { upstream: anthropic, rateLimits: { perUser: { requestsPerMinute: 5 } } }
+`,
+    );
+    const keyFor = (org: string, user: string) => {
+      const r = sluice(dir, ['keys', 'create', '--org', org, '--user', user]);
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout.trimEnd().split('\n').pop() as string;
+    };
+    const budgeted = keyFor('acme', 'dev@acme.test');
+    const rated = keyFor('rated', 'ops@rated.test');
+    const env = cleanEnv({ ANTHROPIC_API_KEY: upstreamKey });
+    const [a, b] = await Promise.all([serve(dir, [], env), serve(dir, [], env)]);
+    cleanups.push(
+      () => (a as { stop(): Promise<void> }).stop(),
+      () => (b as { stop(): Promise<void> }).stop(),
+    );
+    const gateways = [a!.url, b!.url];
+    const send = async (gw: string, key: string) =>
+      (
+        await fetch(`${gw}/v1/messages`, {
+          method: 'POST',
+          headers: { 'x-api-key': key },
+          body: '{"model":"claude-test","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}',
+        })
+      ).status;
+
+    // One budget across both: spent 0 (A), 1.50 (B), then 3.00 is refused on either.
+    assert.deepEqual([await send(gateways[0]!, budgeted), await send(gateways[1]!, budgeted)], [200, 200]);
+    assert.deepEqual(
+      await Promise.all(Array.from({ length: 10 }, (_, i) => send(gateways[i % 2]!, budgeted))),
+      Array(10).fill(429),
+    );
+
+    // One rate limit across both: of 12 requests at once, exactly 5 pass.
+    const statuses = await Promise.all(Array.from({ length: 12 }, (_, i) => send(gateways[i % 2]!, rated)));
+    assert.equal(statuses.filter((s) => s === 200).length, 5, statuses.join(','));
+    assert.equal(statuses.filter((s) => s === 429).length, 7);
+
+    // Both applied the same config at start-up: each org created once, keys logged, one chain.
+    const log = sluice(dir, ['admin-log', 'list', '--format', 'json']);
+    const entries = log.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { action: string; target: string });
+    assert.deepEqual(
+      entries
+        .filter((e) => e.action === 'org.created')
+        .map((e) => e.target)
+        .sort(),
+      ['acme', 'rated'],
+    );
+    assert.equal(entries.filter((e) => e.action === 'key.created').length, 2);
+    const verify = sluice(dir, ['admin-log', 'verify']);
+    assert.equal(verify.status, 0, verify.stdout);
+  });
+});

@@ -100,6 +100,11 @@ export const configSchema = z
       .regex(/^(sqlite:|postgres:\/\/|postgresql:\/\/)/, 'expected sqlite:PATH or postgres://...')
       .default('sqlite:./.sluice/sluice.db'),
     upstreams: z.record(z.string(), upstreamSchema),
+    /** Bearer tokens for /admin/v1 with the admin role over every org (keep them in the environment). */
+    admin: z
+      .object({ tokens: z.array(z.string().min(16, 'must be at least 16 characters')).default([]) })
+      .strict()
+      .default({ tokens: [] }),
     /** USD per million tokens, by model id or id prefix; adds to and overrides the shipped table. */
     prices: z.record(z.string(), priceSchema).default({}),
     orgs: z.record(z.string(), orgSchema),

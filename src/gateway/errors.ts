@@ -15,7 +15,11 @@ export type ErrorCode =
   | 'guard_failed'
   | 'budget_exceeded'
   | 'rate_limited'
-  | 'unpriced_model';
+  | 'unpriced_model'
+  | 'admin_bad_request'
+  | 'admin_unauthenticated'
+  | 'admin_forbidden'
+  | 'admin_not_found';
 
 const CATALOG: Record<ErrorCode, { status: number; type: string }> = {
   missing_key: { status: 401, type: 'authentication_error' },
@@ -35,6 +39,10 @@ const CATALOG: Record<ErrorCode, { status: number; type: string }> = {
   budget_exceeded: { status: 429, type: 'rate_limit_error' },
   rate_limited: { status: 429, type: 'rate_limit_error' },
   unpriced_model: { status: 400, type: 'invalid_request_error' },
+  admin_bad_request: { status: 400, type: 'invalid_request_error' },
+  admin_unauthenticated: { status: 401, type: 'authentication_error' },
+  admin_forbidden: { status: 403, type: 'permission_error' },
+  admin_not_found: { status: 404, type: 'not_found_error' },
 };
 
 const usd = (n: number) => `$${n.toFixed(2)}`;

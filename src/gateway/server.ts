@@ -15,6 +15,7 @@ import { errors, GatewayError } from './errors.js';
 import { BodyError, readMessagesBody, type MessagesBody } from './body.js';
 import { guardScans, inspect as inspectRequest } from './inspect.js';
 import { Limits } from './limits.js';
+import { AdminApi } from './admin.js';
 import { restoreMessage, SseRestorer } from './restore.js';
 import { applyUsage, emptyUsage, SseUsageReader, type Usage } from './usage.js';
 
@@ -80,6 +81,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const now = options.now ?? (() => performance.now());
   const clock = options.clock ?? (() => new Date());
   const limits = new Limits(store, config);
+  const admin = new AdminApi(config, store, clock);
   const pools = new Map<string, Pool>();
   const poolFor = (up: UpstreamConfig) => {
     let pool = pools.get(up.baseUrl);
@@ -330,6 +332,18 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     }
     if (path === '/api/hello' && (req.method === 'HEAD' || req.method === 'GET'))
       return reply(res, 200, '', started);
+    if (path.startsWith('/admin/v1/')) {
+      try {
+        const answer = await admin.handle(req, path, () => readBody(req));
+        return reply(res, answer.status, JSON.stringify(answer.body), started);
+      } catch (err) {
+        const e = err instanceof GatewayError ? err : null;
+        if (!e) logger.error({ id: state.id, err: (err as Error).message }, 'admin request failed');
+        const ge =
+          e ?? new GatewayError('store_unavailable', 'The admin API could not reach the store. Try again.');
+        return reply(res, ge.status, ge.body(), started, ge.headers);
+      }
+    }
     try {
       const key = await authenticate(req);
       state.key = key;

@@ -89,6 +89,7 @@ export interface Counter extends CounterKey {
 
 export interface UsageQuery {
   org?: string;
+  user?: string;
   since?: string;
   until?: string;
   by: 'user' | 'model' | 'org';

@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { createKey } from '../control/keys.js';
+import type { Role } from '../store/types.js';
+import { startHarness } from './testing/harness.js';
+
+const TOKEN = 'admin-token-for-tests-0123456789';
+const cleanups: (() => Promise<unknown>)[] = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+async function setup() {
+  const h = await startHarness('{ upstream: anthropic, contentLogging: full }', {
+    topLevel: `  beta: { upstream: anthropic }\nadmin: { tokens: ["${TOKEN}"] }`,
+  });
+  cleanups.push(() => h.close());
+  const key = async (org: string, user: string, role: Role) =>
+    (await createKey(h.store, { org, user, role }, new Date())).key;
+  const keys = {
+    acmeAdmin: await key('acme', 'boss@acme.test', 'admin'),
+    acmeAuditor: await key('acme', 'audit@acme.test', 'auditor'),
+    acmeMember: h.key, // dev@acme.test
+    betaAdmin: await key('beta', 'boss@beta.test', 'admin'),
+  };
+  const call = async (token: string | null, method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${h.gateway.url}/admin/v1${path}`, {
+      method,
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  // Traffic from two acme users, with content the API must never return.
+  for (const k of [keys.acmeMember, keys.acmeAdmin])
+    await fetch(`${h.gateway.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': k },
+      body: '{"model":"claude-test","max_tokens":5,"messages":[{"role":"user","content":"private words"}]}',
+    });
+  return { h, keys, call };
+}
+
+const message = (r: { body: Record<string, unknown> }) =>
+  (r.body.error as { message?: string } | undefined)?.message;
+
+describe('the admin API', () => {
+  it('a key of one org can never read or change another org', async () => {
+    const { keys, call } = await setup();
+    for (const [method, path] of [
+      ['GET', '/orgs/acme/records'],
+      ['GET', '/orgs/acme/keys'],
+      ['GET', '/orgs/acme/usage'],
+      ['POST', '/orgs/acme/keys'],
+      ['DELETE', '/orgs/acme/keys/key_0'],
+    ] as const) {
+      const r = await call(keys.betaAdmin, method, path, method === 'POST' ? { user: 'x@y.z' } : undefined);
+      assert.equal(r.status, 403, `${method} ${path}`);
+      assert.deepEqual(r.body, {
+        type: 'error',
+        error: {
+          type: 'permission_error',
+          message: 'Your key belongs to org "beta"; it cannot read or change org "acme".',
+        },
+      });
+    }
+    assert.deepEqual((await call(keys.betaAdmin, 'GET', '/orgs')).body, { orgs: ['beta'] });
+    assert.deepEqual((await call(TOKEN, 'GET', '/orgs')).body, { orgs: ['acme', 'beta'] });
+    const log = await call(keys.acmeAdmin, 'GET', '/admin-log');
+    assert.equal(log.status, 403);
+    assert.equal(message(log), 'The admin log spans every org: it needs a config admin token.');
+  });
+
+  it('roles: members see their own, auditors read, admins manage keys; content is never returned', async () => {
+    const { h, keys, call } = await setup();
+    const mine = await call(keys.acmeMember, 'GET', '/orgs/acme/records');
+    const users = (mine.body.records as { user: string }[]).map((r) => r.user);
+    assert.deepEqual([...new Set(users)], ['dev@acme.test'], 'a member reads only its own records');
+    const all = await call(keys.acmeAuditor, 'GET', '/orgs/acme/records');
+    assert.deepEqual([...new Set((all.body.records as { user: string }[]).map((r) => r.user))].sort(), [
+      'boss@acme.test',
+      'dev@acme.test',
+    ]);
+    assert.ok(!JSON.stringify(all.body).includes('private words'), 'no content through the API');
+    assert.ok(
+      (await h.store.queryAudit({ org: 'acme' })).some((r) => r.requestContent?.includes('private words')),
+    );
+
+    const denied = await call(keys.acmeAuditor, 'POST', '/orgs/acme/keys', { user: 'new@acme.test' });
+    assert.equal(denied.status, 403);
+    assert.equal(message(denied), 'This needs the admin role in org "acme"; your key has auditor.');
+
+    const created = await call(keys.acmeAdmin, 'POST', '/orgs/acme/keys', {
+      user: 'new@acme.test',
+      role: 'member',
+    });
+    assert.equal(created.status, 201);
+    const newKey = created.body.key as string;
+    const id = (created.body.record as { id: string }).id;
+    assert.match(newKey, /^sk-sluice-/);
+    const works = await fetch(`${h.gateway.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': newKey },
+      body: '{"model":"claude-test","max_tokens":5,"messages":[]}',
+    });
+    assert.equal(works.status, 200);
+    assert.equal((await call(keys.acmeAdmin, 'DELETE', `/orgs/acme/keys/${id}`)).status, 200);
+    assert.equal((await call(keys.acmeAdmin, 'DELETE', `/orgs/acme/keys/${id}`)).status, 404);
+    const listed = await call(keys.acmeMember, 'GET', '/orgs/acme/keys');
+    assert.deepEqual(
+      (listed.body.keys as { user: string; hash?: string }[]).map((k) => [k.user, k.hash]),
+      [['dev@acme.test', undefined]],
+    );
+
+    const log = await call(TOKEN, 'GET', '/admin-log');
+    const actions = (log.body.entries as { action: string; actor: string }[]).filter((e) =>
+      e.actor.startsWith('admin-api:'),
+    );
+    assert.deepEqual(
+      actions.map((e) => [e.action, e.actor]),
+      [
+        ['key.created', 'admin-api:boss@acme.test'],
+        ['key.revoked', 'admin-api:boss@acme.test'],
+      ],
+    );
+    assert.deepEqual((await call(TOKEN, 'GET', '/admin-log/verify')).body, {
+      ok: true,
+      entries: (log.body.entries as unknown[]).length,
+    });
+  });
+
+  it('refuses missing and unknown tokens, bad input, and admin tokens on the model route', async () => {
+    const { h, keys, call } = await setup();
+    assert.equal((await call(null, 'GET', '/orgs')).status, 401);
+    const bad = await call('not-a-token', 'GET', '/orgs');
+    assert.equal(bad.status, 401);
+    assert.equal(message(bad), 'This token is not an admin token and not a live Sluice key.');
+    const nobody = await call(keys.acmeAdmin, 'POST', '/orgs/acme/keys', { role: 'member' });
+    assert.equal(nobody.status, 400);
+    assert.equal((await call(TOKEN, 'GET', '/orgs/nope/keys')).status, 404);
+    assert.equal((await call(TOKEN, 'GET', '/orgs/acme/records?since=yesterday')).status, 400);
+    const model = await fetch(`${h.gateway.url}/v1/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}` },
+      body: '{"model":"claude-test","max_tokens":5,"messages":[]}',
+    });
+    assert.equal(model.status, 401, 'an admin token is not a key: it cannot bypass keys or limits');
+  });
+});

@@ -135,6 +135,19 @@ describe('sluice init, keys, logs, usage', () => {
     assert.match(bad.err, /--by.*team.*user, model, org/);
   });
 
+  it('usage --telemetry prints what Claude Code reported, per user and metric', async () => {
+    const store = await openStore('sqlite:./.sluice/sluice.db', dir);
+    const day = new Date().toISOString().slice(0, 10);
+    await store.addTelemetry('tele', 'a@acme.test', [
+      { sessionId: 's1', metric: 'claude_code.commit.count', day, value: 2, cumulative: false },
+    ]);
+    await store.close();
+    const r = sluice('usage', '--telemetry', '--org', 'tele', '--since', '1d');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^USER +METRIC +VALUE +SESSIONS\n/);
+    assert.match(r.out, /a@acme\.test +claude_code\.commit\.count +2 +1/);
+  });
+
   it('a broken config fails with the key path', async () => {
     const r = sluice('keys', 'list', '--config', 'missing.yaml');
     assert.equal(r.code, 2);

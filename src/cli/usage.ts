@@ -12,8 +12,15 @@ export function registerUsage(program: Command): void {
     .option('--org <org>', 'only this org')
     .option('--since <when>', 'a date or a duration such as 1h or 7d (default: 30d)', '30d')
     .addOption(new Option('--by <what>', 'group by').choices(['user', 'model', 'org']).default('user'))
+    .option(
+      '--telemetry',
+      "Claude Code's own metrics (OTLP) per user instead: tokens, cost, sessions, lines, commits, events",
+    )
     .addOption(formatOption(['table', 'json']))
-    .addHelpText('after', '\nExample:\n  sluice usage --org acme --since 7d --by model\n')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  sluice usage --org acme --since 7d --by model\n  sluice usage --telemetry --since 7d\n',
+    )
     .action(
       async (o: {
         config: string;
@@ -21,11 +28,30 @@ export function registerUsage(program: Command): void {
         since: string;
         by: 'user' | 'model' | 'org';
         format: string;
+        telemetry?: boolean;
       }) => {
         const now = new Date();
         const since = parseSince(o.since, now);
         const { store } = await openConfiguredStore(o.config);
         try {
+          if (o.telemetry) {
+            const day = since.slice(0, 10);
+            const rows = await store.telemetryUsage({ ...(o.org ? { org: o.org } : {}), sinceDay: day });
+            process.stdout.write(
+              o.format === 'json'
+                ? JSON.stringify({ since: day, rows }, null, 2) + '\n'
+                : table([
+                    ['USER', 'METRIC', 'VALUE', 'SESSIONS'],
+                    ...rows.map((r) => [
+                      r.user,
+                      r.metric,
+                      String(Number(r.value.toFixed(6))),
+                      String(r.sessions),
+                    ]),
+                  ]),
+            );
+            return;
+          }
           const rows = await store.usage({ ...(o.org ? { org: o.org } : {}), since, by: o.by });
           if (o.format === 'json') {
             process.stdout.write(

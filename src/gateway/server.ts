@@ -16,6 +16,7 @@ import { BodyError, readMessagesBody, type MessagesBody } from './body.js';
 import { guardScans, inspect as inspectRequest } from './inspect.js';
 import { Limits } from './limits.js';
 import { AdminApi } from './admin.js';
+import { readLogs, readMetrics } from './otlp.js';
 import { restoreMessage, SseRestorer } from './restore.js';
 import { applyUsage, emptyUsage, SseUsageReader, type Usage } from './usage.js';
 
@@ -332,6 +333,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     }
     if (path === '/api/hello' && (req.method === 'HEAD' || req.method === 'GET'))
       return reply(res, 200, '', started);
+    if (req.method === 'POST' && (path === '/v1/metrics' || path === '/v1/logs' || path === '/v1/traces'))
+      return telemetry(req, res, path, started);
     if (path.startsWith('/admin/v1/')) {
       try {
         const answer = await admin.handle(req, path, () => readBody(req));
@@ -394,6 +397,52 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       state.record.latencyMs = now() - started;
       state.record.overheadMs = overhead(state);
       await record(state);
+    }
+  }
+
+  /**
+   * The OTLP/HTTP receiver for Claude Code's own telemetry, attributed by the Sluice key in the
+   * exporter's headers. Metrics and event counts are kept (see otlp.ts); traces are accepted and
+   * dropped. No audit record: these are not model traffic.
+   */
+  async function telemetry(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    started: number,
+  ): Promise<void> {
+    const type = String(req.headers['content-type'] ?? 'application/x-protobuf');
+    const json = type.includes('json');
+    try {
+      const key = await authenticate(req);
+      authorize(path, key);
+      const body = await readBody(req);
+      const at = clock();
+      const points =
+        path === '/v1/metrics'
+          ? readMetrics(body, type, at)
+          : path === '/v1/logs'
+            ? readLogs(body, type, at)
+            : [];
+      if (points.length) await store.addTelemetry(key.org, key.user, points);
+      res.writeHead(200, {
+        'content-type': json ? 'application/json' : 'application/x-protobuf',
+        'x-sluice-overhead-ms': (now() - started).toFixed(2),
+      });
+      res.end(json ? '{}' : undefined);
+    } catch (err) {
+      const ge =
+        err instanceof GatewayError
+          ? err
+          : err instanceof BodyError
+            ? errors.malformedJson(`OTLP ${json ? 'JSON' : 'protobuf'}: ${err.message}`)
+            : new GatewayError(
+                'store_unavailable',
+                'The telemetry could not be stored. The exporter will retry.',
+              );
+      if (!(err instanceof GatewayError) && !(err instanceof BodyError))
+        logger.error({ err: (err as Error).message }, 'telemetry not stored');
+      reply(res, ge.status, ge.body(), started, ge.headers);
     }
   }
 

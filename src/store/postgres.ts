@@ -3,6 +3,7 @@ import pg from 'pg';
 import { migrations } from './schema.js';
 import {
   adminFromRow,
+  telemetryFromRow,
   AUDIT_COLUMNS,
   GENESIS_HASH,
   auditFromRow,
@@ -17,6 +18,8 @@ import {
 } from './rows.js';
 import type {
   AdminLogEntry,
+  TelemetryRow,
+  TelemetryValue,
   AuditQuery,
   AuditRecord,
   Counter,
@@ -282,6 +285,38 @@ export class PostgresStore implements Store {
     } finally {
       client.release();
     }
+  }
+
+  async addTelemetry(org: string, user: string, values: TelemetryValue[]): Promise<void> {
+    for (const cumulative of [false, true]) {
+      const vs = values.filter((v) => v.cumulative === cumulative);
+      if (!vs.length) continue;
+      await this.pool.query(
+        `INSERT INTO telemetry (org, user_email, session_id, metric, day, value)
+         SELECT $1, $2, s, m, d, v FROM unnest($3::text[], $4::text[], $5::text[], $6::float8[]) AS t(s, m, d, v)
+         ON CONFLICT (org, user_email, session_id, metric, day) DO UPDATE SET value = ${
+           cumulative ? 'GREATEST(telemetry.value, excluded.value)' : 'telemetry.value + excluded.value'
+         }`,
+        [
+          org,
+          user,
+          vs.map((v) => v.sessionId),
+          vs.map((v) => v.metric),
+          vs.map((v) => v.day),
+          vs.map((v) => v.value),
+        ],
+      );
+    }
+  }
+
+  async telemetryUsage(query: { org?: string; sinceDay?: string }): Promise<TelemetryRow[]> {
+    const { rows } = await this.pool.query(
+      `SELECT user_email, metric, SUM(value) AS value, COUNT(DISTINCT session_id) AS sessions FROM telemetry
+       WHERE ($1::text IS NULL OR org = $1) AND ($2::text IS NULL OR day >= $2)
+       GROUP BY user_email, metric ORDER BY user_email, metric`,
+      [query.org ?? null, query.sinceDay ?? null],
+    );
+    return rows.map(telemetryFromRow);
   }
 }
 

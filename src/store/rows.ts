@@ -1,5 +1,13 @@
 /** Mapping between store records and table rows, shared by both dialects. */
-import type { AdminLogEntry, AuditRecord, Counter, KeyRecord, OrgRecord, UsageRow } from './types.js';
+import type {
+  AdminLogEntry,
+  AuditRecord,
+  Counter,
+  KeyRecord,
+  OrgRecord,
+  TelemetryRow,
+  UsageRow,
+} from './types.js';
 
 export const AUDIT_COLUMNS = [
   'id',
@@ -141,6 +149,15 @@ export function adminFromRow(row: Row): AdminLogEntry {
 }
 
 export const GENESIS_HASH = '0'.repeat(64);
+
+export function telemetryFromRow(row: Row): TelemetryRow {
+  return {
+    user: String(row.user_email),
+    metric: String(row.metric),
+    value: num(row.value),
+    sessions: num(row.sessions),
+  };
+}
 
 export function keyFromRow(row: Row): KeyRecord {
   return {

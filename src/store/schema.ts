@@ -93,4 +93,18 @@ export const migrations: Migration[] = [
         target TEXT NOT NULL, details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)`,
     ],
   },
+  {
+    version: 4,
+    description: "Claude Code's own telemetry, summed per user, session, metric and day",
+    sqlite: [
+      `CREATE TABLE telemetry (org TEXT NOT NULL, user_email TEXT NOT NULL, session_id TEXT NOT NULL,
+        metric TEXT NOT NULL, day TEXT NOT NULL, value REAL NOT NULL,
+        PRIMARY KEY (org, user_email, session_id, metric, day))`,
+    ],
+    postgres: [
+      `CREATE TABLE telemetry (org TEXT NOT NULL, user_email TEXT NOT NULL, session_id TEXT NOT NULL,
+        metric TEXT NOT NULL, day TEXT NOT NULL, value DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (org, user_email, session_id, metric, day))`,
+    ],
+  },
 ];

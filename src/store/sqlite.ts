@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { migrations } from './schema.js';
 import {
   adminFromRow,
+  telemetryFromRow,
   AUDIT_COLUMNS,
   GENESIS_HASH,
   auditFromRow,
@@ -19,6 +20,8 @@ import {
 } from './rows.js';
 import type {
   AdminLogEntry,
+  TelemetryRow,
+  TelemetryValue,
   AuditQuery,
   AuditRecord,
   Counter,
@@ -314,6 +317,32 @@ export class SqliteStore implements Store {
     } finally {
       release();
     }
+  }
+
+  async addTelemetry(org: string, user: string, values: TelemetryValue[]): Promise<void> {
+    const add = this.db.prepare(
+      `INSERT INTO telemetry (org, user_email, session_id, metric, day, value) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (org, user_email, session_id, metric, day) DO UPDATE SET value = value + excluded.value`,
+    );
+    const max = this.db.prepare(
+      `INSERT INTO telemetry (org, user_email, session_id, metric, day, value) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (org, user_email, session_id, metric, day) DO UPDATE SET value = MAX(value, excluded.value)`,
+    );
+    this.db.transaction(() => {
+      for (const v of values)
+        (v.cumulative ? max : add).run(org, user, v.sessionId, v.metric, v.day, v.value);
+    })();
+  }
+
+  async telemetryUsage(query: { org?: string; sinceDay?: string }): Promise<TelemetryRow[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT user_email, metric, SUM(value) AS value, COUNT(DISTINCT session_id) AS sessions FROM telemetry
+         WHERE (@org IS NULL OR org = @org) AND (@since IS NULL OR day >= @since)
+         GROUP BY user_email, metric ORDER BY user_email, metric`,
+      )
+      .all({ org: query.org ?? null, since: query.sinceDay ?? null }) as Row[];
+    return rows.map(telemetryFromRow);
   }
 }
 

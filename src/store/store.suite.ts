@@ -243,6 +243,38 @@ export function defineStoreSuite(
       assert.deepEqual(verifyChain(entries), { ok: true, entries: entries.length });
     });
 
+    it('telemetry: increments add up, cumulative totals keep the largest, sums per user and metric', async () => {
+      const v = (
+        sessionId: string,
+        metric: string,
+        value: number,
+        cumulative = false,
+        day = '2026-11-22',
+      ) => ({
+        sessionId,
+        metric,
+        day,
+        value,
+        cumulative,
+      });
+      await store.addTelemetry('tele', 'a@x.test', [v('s1', 'tokens', 10), v('s1', 'lines', 5, true)]);
+      await store.addTelemetry('tele', 'a@x.test', [
+        v('s1', 'tokens', 15),
+        v('s1', 'lines', 9, true),
+        v('s2', 'tokens', 1),
+      ]);
+      await store.addTelemetry('tele', 'a@x.test', [
+        v('s1', 'lines', 7, true),
+        v('s3', 'tokens', 100, false, '2026-10-01'),
+      ]);
+      await store.addTelemetry('tele', 'b@x.test', [v('s9', 'tokens', 4)]);
+      assert.deepEqual(await store.telemetryUsage({ org: 'tele', sinceDay: '2026-11-01' }), [
+        { user: 'a@x.test', metric: 'lines', value: 9, sessions: 1 },
+        { user: 'a@x.test', metric: 'tokens', value: 26, sessions: 2 },
+        { user: 'b@x.test', metric: 'tokens', value: 4, sessions: 1 },
+      ]);
+    });
+
     it('exclusive: holders of one lock run one at a time', async () => {
       const order: string[] = [];
       const hold = (tag: string) =>

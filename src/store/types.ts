@@ -108,6 +108,22 @@ export interface UsageRow {
   unpriced: number;
 }
 
+/** One telemetry value: an increment (delta) or a session's running total (cumulative). */
+export interface TelemetryValue {
+  sessionId: string;
+  metric: string;
+  day: string;
+  value: number;
+  cumulative: boolean;
+}
+
+export interface TelemetryRow {
+  user: string;
+  metric: string;
+  value: number;
+  sessions: number;
+}
+
 /** One administrative action, chained to the one before (see control/admin-log.ts). */
 export interface AdminLogEntry {
   seq: number;
@@ -169,6 +185,11 @@ export interface Store {
   ): Promise<AdminLogEntry>;
   /** Every entry, in order. */
   listAdminLog(): Promise<AdminLogEntry[]>;
+
+  /** Adds telemetry for a user: increments add up; a cumulative value replaces a smaller one. */
+  addTelemetry(org: string, user: string, values: TelemetryValue[]): Promise<void>;
+  /** Telemetry summed per user and metric over days from `sinceDay` (YYYY-MM-DD). */
+  telemetryUsage(query: { org?: string; sinceDay?: string }): Promise<TelemetryRow[]>;
 
   /** Runs `fn` while no other holder of the lock `name` runs, on any gateway sharing this store. */
   exclusive<T>(name: string, fn: () => Promise<T>): Promise<T>;

@@ -74,7 +74,14 @@ export function serve(cwd: string, args: string[], env: Record<string, string>):
 /** Runs `claude -p PROMPT` against the gateway with a throwaway home; resolves with its exit and output. */
 export async function runClaude(
   prompt: string,
-  opts: { cwd: string; home: string; baseUrl: string; key: string },
+  opts: {
+    cwd: string;
+    home: string;
+    baseUrl: string;
+    key: string;
+    /** Extra environment; with it, telemetry is not switched off (DISABLE_TELEMETRY etc. unset). */
+    env?: Record<string, string>;
+  },
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(claude, ['-p', prompt, '--model', 'claude-test'], {
     cwd: opts.cwd,
@@ -84,8 +91,7 @@ export async function runClaude(
       HOME: opts.home,
       ANTHROPIC_BASE_URL: opts.baseUrl,
       ANTHROPIC_API_KEY: opts.key,
-      DISABLE_TELEMETRY: '1',
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+      ...(opts.env ?? { DISABLE_TELEMETRY: '1', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1' }),
     },
   });
   let stdout = '';

@@ -79,50 +79,50 @@ export class Limits {
     if (budgets.org?.daily) keys.push({ user: '', period: p.day });
     if (budgets.org?.monthly) keys.push({ user: '', period: p.month });
     if (perUser?.tokensPerMinute) keys.push({ user, period: p.minute });
-    if (keys.length) {
-      const counters = await this.store.readCounters(orgName, keys);
-      const spent = (u: string, period: string) =>
-        counters.find((c) => c.user === u && c.period === period) ?? { costUsd: 0, tokens: 0 };
-      const budget = (
-        who: string,
-        scope: 'perUser' | 'org',
-        span: 'daily' | 'monthly',
-        u: string,
-        period: string,
-        ends: Date,
-      ) => {
-        const limit = budgets[scope]?.[span];
-        if (limit === undefined) return;
-        const used = spent(u, period).costUsd;
-        if (used >= limit)
-          throw errors.budgetExceeded({ org: orgName, who, scope, span, limit, used, resetsAt: ends, at });
-      };
-      budget(user, 'perUser', 'daily', user, p.day, p.dayEnds);
-      budget(user, 'perUser', 'monthly', user, p.month, p.monthEnds);
-      budget(`org "${orgName}"`, 'org', 'daily', '', p.day, p.dayEnds);
-      budget(`org "${orgName}"`, 'org', 'monthly', '', p.month, p.monthEnds);
-      const tpm = perUser?.tokensPerMinute;
-      if (tpm !== undefined && spent(user, p.minute).tokens >= tpm)
-        throw errors.rateLimited({
-          org: orgName,
-          user,
-          what: `${tpm} tokens per minute`,
-          resetsAt: p.minuteEnds,
-          at,
-        });
-    }
     const rpm = perUser?.requestsPerMinute;
-    if (rpm !== undefined) {
-      const n = await this.store.countRequest(orgName, { user, period: p.minute });
-      if (n > rpm)
-        throw errors.rateLimited({
-          org: orgName,
-          user,
-          what: `${rpm} requests per minute`,
-          resetsAt: p.minuteEnds,
-          at,
-        });
-    }
+    // One round trip: the counters the limits read, and this request counted against rpm.
+    const { counters, requests } = await this.store.checkCounters(
+      orgName,
+      keys,
+      rpm !== undefined ? { user, period: p.minute } : undefined,
+    );
+    const spent = (u: string, period: string) =>
+      counters.find((c) => c.user === u && c.period === period) ?? { costUsd: 0, tokens: 0 };
+    const budget = (
+      who: string,
+      scope: 'perUser' | 'org',
+      span: 'daily' | 'monthly',
+      u: string,
+      period: string,
+      ends: Date,
+    ) => {
+      const limit = budgets[scope]?.[span];
+      if (limit === undefined) return;
+      const used = spent(u, period).costUsd;
+      if (used >= limit)
+        throw errors.budgetExceeded({ org: orgName, who, scope, span, limit, used, resetsAt: ends, at });
+    };
+    budget(user, 'perUser', 'daily', user, p.day, p.dayEnds);
+    budget(user, 'perUser', 'monthly', user, p.month, p.monthEnds);
+    budget(`org "${orgName}"`, 'org', 'daily', '', p.day, p.dayEnds);
+    budget(`org "${orgName}"`, 'org', 'monthly', '', p.month, p.monthEnds);
+    const tpm = perUser?.tokensPerMinute;
+    if (tpm !== undefined && spent(user, p.minute).tokens >= tpm)
+      throw errors.rateLimited({
+        org: orgName,
+        user,
+        what: `${tpm} tokens per minute`,
+        resetsAt: p.minuteEnds,
+        at,
+      });
+    if (rpm !== undefined && requests !== undefined && requests > rpm)
+      throw errors.rateLimited({
+        org: orgName,
+        user,
+        what: `${rpm} requests per minute`,
+        resetsAt: p.minuteEnds,
+        at,
+      });
   }
 
   /**

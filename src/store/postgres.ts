@@ -49,10 +49,21 @@ export class PostgresStore implements Store {
   private readonly insertSql = `INSERT INTO audit_records (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map((_c, i) => `$${i + 1}`).join(', ')})`;
 
   constructor(options: PostgresStoreOptions) {
+    // Startup options from the URL (`?options=-c search_path=…`), the schema option, and
+    // synchronous_commit=off: commits do not wait for the WAL flush, as SQLite's WAL with
+    // synchronous=NORMAL (a server crash can lose the last fraction of a second of records, never
+    // corrupt them); counters every request of a user updates would otherwise queue on the flush.
+    const url = new URL(options.connectionString);
+    const startup = [
+      url.searchParams.get('options'),
+      options.schema ? `-c search_path=${quoteIdent(options.schema)}` : null,
+      '-c synchronous_commit=off',
+    ].filter(Boolean);
+    url.searchParams.delete('options');
     this.pool = new pg.Pool({
-      connectionString: options.connectionString,
-      max: options.maxConnections ?? 10,
-      ...(options.schema ? { options: `-c search_path=${quoteIdent(options.schema)}` } : {}),
+      connectionString: url.toString(),
+      max: options.maxConnections ?? 20,
+      options: startup.join(' '),
     });
     // An idle client's error (server restart) must not crash the process; the next query reconnects.
     this.pool.on('error', () => undefined);
@@ -221,6 +232,28 @@ export class PostgresStore implements Store {
       [org, key.user, key.period],
     );
     return Number(rows[0].requests);
+  }
+
+  async checkCounters(
+    org: string,
+    keys: CounterKey[],
+    bump?: CounterKey,
+  ): Promise<{ counters: Counter[]; requests?: number }> {
+    const { rows } = await this.pool.query(
+      `WITH bump AS (
+         INSERT INTO usage_counters (org, user_email, period, requests)
+         SELECT $1, $4, $5, 1 WHERE $4::text IS NOT NULL
+         ON CONFLICT (org, user_email, period) DO UPDATE SET requests = usage_counters.requests + 1
+         RETURNING requests)
+       SELECT c.user_email, c.period, c.requests, c.tokens, c.cost_usd, NULL::bigint AS bumped
+         FROM usage_counters c JOIN unnest($2::text[], $3::text[]) AS k(u, p)
+         ON c.user_email = k.u AND c.period = k.p WHERE c.org = $1
+       UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, requests FROM bump`,
+      [org, keys.map((k) => k.user), keys.map((k) => k.period), bump?.user ?? null, bump?.period ?? null],
+    );
+    const bumped = rows.find((r) => r.bumped !== null);
+    const counters = rows.filter((r) => r.bumped === null).map(counterFromRow);
+    return bumped ? { counters, requests: Number(bumped.bumped) } : { counters };
   }
 
   async sweepCounters(minuteBefore: string, dayBefore: string): Promise<void> {

@@ -261,6 +261,16 @@ export class SqliteStore implements Store {
     return Number(row.requests);
   }
 
+  async checkCounters(
+    org: string,
+    keys: CounterKey[],
+    bump?: CounterKey,
+  ): Promise<{ counters: Counter[]; requests?: number }> {
+    const requests = bump ? await this.countRequest(org, bump) : undefined;
+    const counters = await this.readCounters(org, keys);
+    return requests === undefined ? { counters } : { counters, requests };
+  }
+
   async sweepCounters(minuteBefore: string, dayBefore: string): Promise<void> {
     this.db
       .prepare(

@@ -288,6 +288,23 @@ export function defineStoreSuite(
         assert.equal(order[i]?.[0], order[i + 1]?.[0], order.join(' '));
     });
 
+    it('checkCounters: reads counters and counts a request in one step, atomically', async () => {
+      const day = { user: 'u@chk.test', period: 'day:2026-11-22' };
+      const minute = { user: 'u@chk.test', period: 'minute:2026-11-22T11:00' };
+      await store.addCounters('chk', [day], { requests: 1, tokens: 10, costUsd: 2 });
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () => store.checkCounters('chk', [day], minute)),
+      );
+      assert.deepEqual(
+        results.map((r) => r.requests).sort((a, b) => (a ?? 0) - (b ?? 0)),
+        Array.from({ length: 20 }, (_, i) => i + 1),
+      );
+      assert.deepEqual(results[0]?.counters, [{ ...day, requests: 1, tokens: 10, costUsd: 2 }]);
+      assert.deepEqual(await store.checkCounters('chk', [day]), {
+        counters: [{ ...day, requests: 1, tokens: 10, costUsd: 2 }],
+      });
+    });
+
     it('sums usage by user, model and org, with unpriced requests counted apart', async () => {
       const u = (id: string, user: string, model: string, costUsd: number | null) =>
         auditRecord({ id, org: 'usage', user, model, costUsd, time: '2026-11-20T00:00:00.000Z' });

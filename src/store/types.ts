@@ -172,6 +172,15 @@ export interface Store {
   ): Promise<void>;
   /** Adds one request to the counter at `key` and returns its new request count, atomically. */
   countRequest(org: string, key: CounterKey): Promise<number>;
+  /**
+   * The limit stage's one round trip: the counters at `keys` and, when `bump` is given, one more
+   * request counted there atomically (its new count in `requests`).
+   */
+  checkCounters(
+    org: string,
+    keys: CounterKey[],
+    bump?: CounterKey,
+  ): Promise<{ counters: Counter[]; requests?: number }>;
   /** Deletes counters of periods that ended: minute ones before `minuteBefore`, day ones before `dayBefore`. */
   sweepCounters(minuteBefore: string, dayBefore: string): Promise<void>;
 

@@ -110,6 +110,26 @@ describe('budgets', () => {
   });
 });
 
+describe('limits fail closed', () => {
+  it('a store that does not answer refuses the request with 503 instead of waiving the budget', async () => {
+    const clock = movableClock();
+    const h = await setup('{ upstream: anthropic, budgets: { perUser: { daily: 3 } } }', clock);
+    assert.equal((await send(h)).status, 200); // the key is now cached
+    await h.store.close();
+    const r = await send(h);
+    assert.equal(r.status, 503);
+    assert.deepEqual(r.body, {
+      type: 'error',
+      error: {
+        type: 'api_error',
+        message:
+          'Sluice could not check the limits of org "acme" (its store did not answer), so the request was not sent. Try again; if it persists, tell the gateway\'s administrator.',
+      },
+    });
+    assert.equal(h.standin.seen.length, 1);
+  });
+});
+
 describe('rate limits', () => {
   it('requests per minute: the next one over is refused with a retry-after to the next minute; count_tokens is not counted', async () => {
     const clock = movableClock();

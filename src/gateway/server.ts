@@ -363,7 +363,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         stream = parsed.stream;
         state.record.stream = stream;
         // Stage: limit. Only generation costs money; count_tokens is free and Claude Code calls it often.
-        if (route === 'POST /v1/messages') await limits.check(key.org, org, key.user, parsed.model, clock());
+        if (route === 'POST /v1/messages')
+          await limits.check(key.org, org, key.user, parsed.model, clock()).catch((err: unknown) => {
+            if (err instanceof GatewayError) throw err;
+            // Fail closed: a limit that cannot be checked is not waived.
+            logger.error({ id: state.id, err: (err as Error).message }, 'limits not checked');
+            throw new GatewayError(
+              'store_unavailable',
+              `Sluice could not check the limits of org "${key.org}" (its store did not answer), so the request was not sent. Try again; if it persists, tell the gateway's administrator.`,
+            );
+          });
         body = inspect(state, org, parsed, body);
       } else if (!(route === 'GET /v1/models')) {
         throw errors.notFound(req.method ?? 'GET', path);

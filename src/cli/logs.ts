@@ -17,6 +17,14 @@ export function parseSince(value: string, now: Date): string {
   return new Date(t).toISOString();
 }
 
+/** `--limit`: a positive whole number. */
+export function parseLimit(value: string): number {
+  const limit = Number(value);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new CliError(`--limit: expected a positive whole number, got "${value}"`);
+  return limit;
+}
+
 export function registerLogs(program: Command): void {
   program
     .command('logs')
@@ -37,9 +45,7 @@ export function registerLogs(program: Command): void {
         limit: string;
         format: string;
       }) => {
-        const limit = Number(o.limit);
-        if (!Number.isInteger(limit) || limit < 1)
-          throw new CliError(`--limit: expected a positive whole number, got "${o.limit}"`);
+        const limit = parseLimit(o.limit);
         const since = o.since ? parseSince(o.since, new Date()) : undefined;
         const { store } = await openConfiguredStore(o.config);
         try {

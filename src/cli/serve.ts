@@ -8,6 +8,7 @@ import { recordAdmin } from '../control/admin-log.js';
 import { createKey } from '../control/keys.js';
 import { applyConfig } from '../control/orgs.js';
 import { starterConfigText } from '../control/starter.js';
+import { startEgressProxy } from '../egress/proxy.js';
 import { startGateway } from '../gateway/server.js';
 import { startSweeper } from '../gateway/sweeper.js';
 import { openStore } from '../store/index.js';
@@ -82,7 +83,12 @@ export function registerServe(program: Command): void {
         3_600_000,
         (err) => logger.error({ err: err.message }, 'retention sweep failed'),
       );
+      const egress = config.egress ? await startEgressProxy({ config, store, logger }) : null;
       process.stdout.write(`sluice gateway listening on ${gateway.url} (store: ${store.kind})\n`);
+      if (egress)
+        process.stdout.write(
+          `sluice egress proxy listening on ${egress.url} (clients: HTTPS_PROXY=http://you:<sluice key>@${egress.url.slice(7)}, NO_PROXY=${new URL(gateway.url).hostname})\n`,
+        );
       if (firstKey) {
         process.stdout.write(
           `\nPoint Claude Code at it (this key is shown once; more with sluice keys create):\n` +
@@ -95,6 +101,7 @@ export function registerServe(program: Command): void {
         process.once('SIGTERM', stop);
       });
       stopSweeper();
+      await egress?.close();
       await gateway.close();
       await store.close();
       process.stdout.write('sluice gateway stopped\n');

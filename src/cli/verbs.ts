@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { registerAdminLog } from './admin-log.js';
 import { registerAudit } from './audit.js';
+import { registerEgress } from './egress.js';
 import { registerExplain } from './explain.js';
 import { registerInit } from './init.js';
 import { registerKeys } from './keys.js';
@@ -16,6 +17,7 @@ import { registerUsage } from './usage.js';
 export function registerVerbs(program: Command): void {
   registerAdminLog(program);
   registerAudit(program);
+  registerEgress(program);
   registerExplain(program);
   registerInit(program);
   registerKeys(program);

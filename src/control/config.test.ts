@@ -24,6 +24,7 @@ describe('config', () => {
         rateLimits: {},
         unpricedModel: 'refuse',
         flaggedRetentionDays: 730,
+        egress: { allow: ['*'], deny: [] },
       },
     );
     assert.equal(cfg.orgs.default?.guard.secrets, 'redact');

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { EgressPolicy } from '../egress/policy.js';
 import { detectionRules } from '../guard/rules/index.js';
 
 const guardAction = z.enum(['off', 'log', 'redact', 'block']);
@@ -75,6 +76,11 @@ const orgSchema = z
       .default({}),
     /** A model with no price: refused when the org has budgets, or charged at this rate. */
     unpricedModel: z.union([z.literal('refuse'), priceSchema]).default('refuse'),
+    /** Hosts this org's clients may reach through the egress proxy (deny wins; unlisted is denied). */
+    egress: z
+      .object({ allow: z.array(z.string()).default(['*']), deny: z.array(z.string()).default([]) })
+      .strict()
+      .default({ allow: ['*'], deny: [] }),
     /** How long records of blocked requests (metadata only) are kept, days. */
     flaggedRetentionDays: z.number().int().positive().default(730),
   })
@@ -100,6 +106,16 @@ export const configSchema = z
       .regex(/^(sqlite:|postgres:\/\/|postgresql:\/\/)/, 'expected sqlite:PATH or postgres://...')
       .default('sqlite:./.sluice/sluice.db'),
     upstreams: z.record(z.string(), upstreamSchema),
+    /** The egress proxy (HTTPS_PROXY / HTTP_PROXY for clients); off unless configured. */
+    egress: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8788),
+        /** Idle tunnels and slow clients are closed after this many milliseconds. */
+        idleTimeoutMs: z.number().int().positive().default(300_000),
+      })
+      .strict()
+      .optional(),
     /** Bearer tokens for /admin/v1 with the admin role over every org (keep them in the environment). */
     admin: z
       .object({ tokens: z.array(z.string().min(16, 'must be at least 16 characters')).default([]) })
@@ -112,6 +128,18 @@ export const configSchema = z
   .strict()
   .superRefine((cfg, ctx) => {
     for (const [name, org] of Object.entries(cfg.orgs)) {
+      for (const list of ['allow', 'deny'] as const)
+        org.egress[list].forEach((entry, i) => {
+          try {
+            new EgressPolicy([entry], []);
+          } catch (err) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['orgs', name, 'egress', list, i],
+              message: (err as Error).message,
+            });
+          }
+        });
       if (!cfg.upstreams[org.upstream]) {
         ctx.addIssue({
           code: 'custom',

@@ -3,6 +3,9 @@ import pg from 'pg';
 import { migrations } from './schema.js';
 import {
   adminFromRow,
+  EGRESS_COLUMNS,
+  egressFromRow,
+  egressValues,
   telemetryFromRow,
   AUDIT_COLUMNS,
   GENESIS_HASH,
@@ -18,6 +21,7 @@ import {
 } from './rows.js';
 import type {
   AdminLogEntry,
+  EgressRecord,
   TelemetryRow,
   TelemetryValue,
   AuditQuery,
@@ -350,6 +354,22 @@ export class PostgresStore implements Store {
       [query.org ?? null, query.sinceDay ?? null],
     );
     return rows.map(telemetryFromRow);
+  }
+
+  async insertEgress(record: EgressRecord): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO egress_records (${EGRESS_COLUMNS.join(', ')}) VALUES (${EGRESS_COLUMNS.map((_c, i) => `$${i + 1}`).join(', ')})`,
+      egressValues(record),
+    );
+  }
+
+  async queryEgress(query: { org?: string; since?: string; limit?: number }): Promise<EgressRecord[]> {
+    const { rows } = await this.pool.query(
+      `SELECT * FROM egress_records WHERE ($1::text IS NULL OR org = $1) AND ($2::text IS NULL OR time >= $2)
+       ORDER BY time DESC, id DESC LIMIT $3`,
+      [query.org ?? null, query.since ?? null, query.limit ?? 1000],
+    );
+    return rows.map(egressFromRow);
   }
 }
 

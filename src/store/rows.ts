@@ -2,6 +2,7 @@
 import type {
   AdminLogEntry,
   AuditRecord,
+  EgressRecord,
   Counter,
   KeyRecord,
   OrgRecord,
@@ -149,6 +150,58 @@ export function adminFromRow(row: Row): AdminLogEntry {
 }
 
 export const GENESIS_HASH = '0'.repeat(64);
+
+export const EGRESS_COLUMNS = [
+  'id',
+  'time',
+  'org',
+  'user_email',
+  'host',
+  'port',
+  'method',
+  'decision',
+  'rule',
+  'bytes_up',
+  'bytes_down',
+  'duration_ms',
+  'error',
+] as const;
+
+export function egressValues(r: EgressRecord): unknown[] {
+  return [
+    r.id,
+    r.time,
+    r.org,
+    r.user,
+    r.host,
+    r.port,
+    r.method,
+    r.decision,
+    r.rule,
+    r.bytesUp,
+    r.bytesDown,
+    r.durationMs,
+    r.error,
+  ];
+}
+
+export function egressFromRow(row: Row): EgressRecord {
+  return {
+    id: String(row.id),
+    time: String(row.time),
+    org: str(row.org),
+    user: str(row.user_email),
+    host: String(row.host),
+    port: num(row.port),
+    method: String(row.method),
+    decision: String(row.decision) as EgressRecord['decision'],
+    rule: String(row.rule),
+    bytesUp: num(row.bytes_up),
+    bytesDown: num(row.bytes_down),
+    durationMs: num(row.duration_ms),
+    error: str(row.error),
+  };
+}
 
 export function telemetryFromRow(row: Row): TelemetryRow {
   return {

@@ -107,4 +107,20 @@ export const migrations: Migration[] = [
         PRIMARY KEY (org, user_email, session_id, metric, day))`,
     ],
   },
+  {
+    version: 5,
+    description: 'egress proxy connection records',
+    sqlite: [
+      `CREATE TABLE egress_records (id TEXT PRIMARY KEY, time TEXT NOT NULL, org TEXT, user_email TEXT,
+        host TEXT NOT NULL, port INTEGER NOT NULL, method TEXT NOT NULL, decision TEXT NOT NULL, rule TEXT NOT NULL,
+        bytes_up INTEGER NOT NULL, bytes_down INTEGER NOT NULL, duration_ms REAL NOT NULL, error TEXT)`,
+      `CREATE INDEX egress_org_time ON egress_records (org, time)`,
+    ],
+    postgres: [
+      `CREATE TABLE egress_records (id TEXT PRIMARY KEY, time TEXT NOT NULL, org TEXT, user_email TEXT,
+        host TEXT NOT NULL, port INTEGER NOT NULL, method TEXT NOT NULL, decision TEXT NOT NULL, rule TEXT NOT NULL,
+        bytes_up BIGINT NOT NULL, bytes_down BIGINT NOT NULL, duration_ms DOUBLE PRECISION NOT NULL, error TEXT)`,
+      `CREATE INDEX egress_org_time ON egress_records (org, time)`,
+    ],
+  },
 ];

@@ -5,6 +5,9 @@ import Database from 'better-sqlite3';
 import { migrations } from './schema.js';
 import {
   adminFromRow,
+  EGRESS_COLUMNS,
+  egressFromRow,
+  egressValues,
   telemetryFromRow,
   AUDIT_COLUMNS,
   GENESIS_HASH,
@@ -20,6 +23,7 @@ import {
 } from './rows.js';
 import type {
   AdminLogEntry,
+  EgressRecord,
   TelemetryRow,
   TelemetryValue,
   AuditQuery,
@@ -353,6 +357,24 @@ export class SqliteStore implements Store {
       )
       .all({ org: query.org ?? null, since: query.sinceDay ?? null }) as Row[];
     return rows.map(telemetryFromRow);
+  }
+
+  async insertEgress(record: EgressRecord): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO egress_records (${EGRESS_COLUMNS.join(', ')}) VALUES (${EGRESS_COLUMNS.map(() => '?').join(', ')})`,
+      )
+      .run(...egressValues(record));
+  }
+
+  async queryEgress(query: { org?: string; since?: string; limit?: number }): Promise<EgressRecord[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM egress_records WHERE (@org IS NULL OR org = @org) AND (@since IS NULL OR time >= @since)
+         ORDER BY time DESC, id DESC LIMIT @limit`,
+      )
+      .all({ org: query.org ?? null, since: query.since ?? null, limit: query.limit ?? 1000 }) as Row[];
+    return rows.map(egressFromRow);
   }
 }
 

@@ -124,6 +124,24 @@ export interface TelemetryRow {
   sessions: number;
 }
 
+/** One connection attempt through the egress proxy. */
+export interface EgressRecord {
+  id: string;
+  time: string;
+  org: string | null;
+  user: string | null;
+  host: string;
+  port: number;
+  /** CONNECT, or the HTTP method of a plain forwarded request. */
+  method: string;
+  decision: 'allow' | 'deny';
+  rule: string;
+  bytesUp: number;
+  bytesDown: number;
+  durationMs: number;
+  error: string | null;
+}
+
 /** One administrative action, chained to the one before (see control/admin-log.ts). */
 export interface AdminLogEntry {
   seq: number;
@@ -199,6 +217,10 @@ export interface Store {
   addTelemetry(org: string, user: string, values: TelemetryValue[]): Promise<void>;
   /** Telemetry summed per user and metric over days from `sinceDay` (YYYY-MM-DD). */
   telemetryUsage(query: { org?: string; sinceDay?: string }): Promise<TelemetryRow[]>;
+
+  insertEgress(record: EgressRecord): Promise<void>;
+  /** Newest first. */
+  queryEgress(query: { org?: string; since?: string; limit?: number }): Promise<EgressRecord[]>;
 
   /** Runs `fn` while no other holder of the lock `name` runs, on any gateway sharing this store. */
   exclusive<T>(name: string, fn: () => Promise<T>): Promise<T>;

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { connect as netConnect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
@@ -92,6 +93,59 @@ describe('sluice serve (a real process)', () => {
     assert.deepEqual(
       [rec.org, rec.user, rec.model, rec.status, rec.outputTokens],
       ['acme', 'dev@acme.test', 'claude-test', 200, 6],
+    );
+  });
+
+  it('with egress: configured, serve also runs the egress proxy; sluice egress log prints its records', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-serve-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(
+      join(dir, 'sluice.yaml'),
+      `server: { host: 127.0.0.1, port: 0 }\nstorage: sqlite:./.sluice/sluice.db\negress: { port: 0 }\nupstreams:\n  anthropic: { provider: anthropic, baseUrl: "http://127.0.0.1:9", apiKey: "\${ANTHROPIC_API_KEY}" }\norgs:\n  acme: { upstream: anthropic, egress: { allow: [package-registries] } }\n`,
+    );
+    const created = spawnSync(
+      process.execPath,
+      ['--import', tsx, main, 'keys', 'create', '--org', 'acme', '--user', 'dev@acme.test'],
+      {
+        cwd: dir,
+        env: cleanEnv(),
+        encoding: 'utf8',
+      },
+    );
+    const key = created.stdout.trimEnd().split('\n').pop() as string;
+    const served = await serve(dir, [], cleanEnv({ ANTHROPIC_API_KEY: 'sk-ant-x' }));
+    const line = await served.line(/^sluice egress proxy listening on http:\/\/127\.0\.0\.1:(\d+)/);
+    const port = Number(/:(\d+) /.exec(line)?.[1]);
+    const answer = await new Promise<string>((resolveAnswer, reject) => {
+      const socket = netConnect(port, '127.0.0.1', () =>
+        socket.write(
+          `CONNECT api.anthropic.com:443 HTTP/1.1\r\nProxy-Authorization: Basic ${Buffer.from(`me:${key}`).toString('base64')}\r\n\r\n`,
+        ),
+      );
+      let got = '';
+      socket.on('data', (d: Buffer) => (got += d.toString()));
+      socket.on('end', () => resolveAnswer(got));
+      socket.on('error', reject);
+    });
+    assert.match(answer, /^HTTP\/1\.1 403 Forbidden/);
+    assert.match(answer, /rule default-deny/);
+    let rows: { host: string; decision: string; rule: string; org: string; user: string }[] = [];
+    for (let i = 0; i < 200 && rows.length === 0; i++) {
+      const log = spawnSync(process.execPath, ['--import', tsx, main, 'egress', 'log', '--format', 'json'], {
+        cwd: dir,
+        env: cleanEnv(),
+        encoding: 'utf8',
+      });
+      rows = log.stdout.trim()
+        ? log.stdout
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l) as (typeof rows)[number])
+        : [];
+    }
+    assert.deepEqual(
+      rows.map((r) => [r.org, r.user, r.host, r.decision, r.rule]),
+      [['acme', 'dev@acme.test', 'api.anthropic.com', 'deny', 'default-deny']],
     );
   });
 });

@@ -1,0 +1,56 @@
+/** `sluice egress log`: every connection attempt through the egress proxy. */
+import type { Command } from 'commander';
+import { DEFAULT_CONFIG, openConfiguredStore } from './admin-config.js';
+import { formatOption, table } from './format.js';
+import { parseLimit, parseSince } from './logs.js';
+
+export function registerEgress(program: Command): void {
+  const egress = program
+    .command('egress')
+    .description('The egress proxy (HTTPS_PROXY): what clients tried to reach');
+  egress
+    .command('log')
+    .description('Print connection records, newest first (with --format json: one JSON object per line)')
+    .option('--config <file>', 'configuration file', DEFAULT_CONFIG)
+    .option('--org <org>', 'only this org')
+    .option('--since <when>', 'a date or a duration such as 1h or 7d')
+    .option('--limit <n>', 'at most this many records', '100')
+    .addOption(formatOption(['table', 'json']))
+    .addHelpText('after', '\nExample:\n  sluice egress log --org acme --since 1d --format json\n')
+    .action(async (o: { config: string; org?: string; since?: string; limit: string; format: string }) => {
+      const limit = parseLimit(o.limit);
+      const since = o.since ? parseSince(o.since, new Date()) : undefined;
+      const { store } = await openConfiguredStore(o.config);
+      try {
+        const rows = await store.queryEgress({
+          ...(o.org ? { org: o.org } : {}),
+          ...(since ? { since } : {}),
+          limit,
+        });
+        if (o.format === 'json') {
+          for (const r of rows) process.stdout.write(JSON.stringify(r) + '\n');
+          return;
+        }
+        process.stdout.write(
+          table([
+            ['TIME', 'ORG', 'USER', 'HOST', 'PORT', 'METHOD', 'DECISION', 'RULE', 'UP', 'DOWN', 'MS'],
+            ...rows.map((r) => [
+              r.time,
+              r.org ?? '-',
+              r.user ?? '-',
+              r.host,
+              String(r.port),
+              r.method,
+              r.decision,
+              r.rule,
+              String(r.bytesUp),
+              String(r.bytesDown),
+              r.durationMs.toFixed(0),
+            ]),
+          ]),
+        );
+      } finally {
+        await store.close();
+      }
+    });
+}

@@ -1,0 +1,148 @@
+/**
+ * Egress policy: which hosts a client may reach through the proxy. Rules are host patterns
+ * (`registry.npmjs.org`, `*.internal.example.com` for any subdomain, `*` for anything), optionally
+ * with a port (`registry.npmjs.org:443`), or named presets derived from the policy model. Deny
+ * rules win over allow rules; anything no rule allows is denied ("nothing else leaves").
+ */
+
+export interface Preset {
+  hosts: string[];
+  /** Where the list comes from. */
+  source: string;
+}
+
+/** Named host sets, from Claude Code's documented network requirements (shared/reference/claude-code-network.md §1.8). */
+export const PRESETS: Record<string, Preset> = {
+  'anthropic-api': {
+    hosts: ['api.anthropic.com:443'],
+    source:
+      'https://code.claude.com/docs/en/network-config (API, WebFetch check, feature flags, event logging)',
+  },
+  'claude-code-essential': {
+    hosts: [
+      'claude.ai:443',
+      'claude.com:443',
+      'platform.claude.com:443',
+      'downloads.claude.ai:443',
+      'storage.googleapis.com:443',
+    ],
+    source: 'https://code.claude.com/docs/en/network-config (sign-in, token refresh, installer and updater)',
+  },
+  'claude-code-nonessential': {
+    hosts: [
+      'statsig.anthropic.com:443',
+      'sentry.io:443',
+      '*.sentry.io:443',
+      'http-intake.logs.us5.datadoghq.com:443',
+      'browser-intake-us5-datadoghq.com:443',
+    ],
+    source:
+      'https://code.claude.com/docs/en/network-config (telemetry and error reporting; legacy Statsig and Sentry)',
+  },
+  'package-registries': {
+    hosts: [
+      'registry.npmjs.org:443',
+      'registry.yarnpkg.com:443',
+      'pypi.org:443',
+      'files.pythonhosted.org:443',
+      'proxy.golang.org:443',
+      'crates.io:443',
+      'static.crates.io:443',
+      'index.crates.io:443',
+      'rubygems.org:443',
+    ],
+    source: 'the public registries of npm, PyPI, Go, Cargo and RubyGems',
+  },
+};
+
+interface Pattern {
+  /** The rule as written (a preset name for preset hosts). */
+  rule: string;
+  host: string;
+  wildcard: 'none' | 'subdomains' | 'any';
+  port: number | null;
+  /** Written out host (not a preset or wildcard): may name a private address. */
+  explicit: boolean;
+}
+
+export class EgressPolicyError extends Error {}
+
+function parsePattern(text: string, rule: string, fromPreset: boolean): Pattern {
+  const m = /^(\*|\*\.[a-z0-9.-]+|[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::(\d{1,5}))?$/i.exec(text.trim());
+  if (!m)
+    throw new EgressPolicyError(
+      `"${text}" is not a host, *.domain, * or a preset (${Object.keys(PRESETS).join(', ')})`,
+    );
+  const raw = (m[1] as string).toLowerCase();
+  const port = m[2] ? Number(m[2]) : null;
+  if (port !== null && (port < 1 || port > 65535))
+    throw new EgressPolicyError(`"${text}": port out of range`);
+  if (raw === '*') return { rule, host: '', wildcard: 'any', port, explicit: false };
+  if (raw.startsWith('*.'))
+    return { rule, host: raw.slice(2), wildcard: 'subdomains', port, explicit: false };
+  return { rule, host: raw.replace(/^\[|\]$/g, ''), wildcard: 'none', port, explicit: !fromPreset };
+}
+
+function expand(entries: readonly string[]): Pattern[] {
+  return entries.flatMap((e) => {
+    const preset = PRESETS[e];
+    if (preset) return preset.hosts.map((h) => parsePattern(h, e, true));
+    return [parsePattern(e, e, false)];
+  });
+}
+
+function matches(p: Pattern, host: string, port: number): boolean {
+  if (p.port !== null && p.port !== port) return false;
+  if (p.wildcard === 'any') return true;
+  if (p.wildcard === 'subdomains') return host.endsWith(`.${p.host}`);
+  return host === p.host;
+}
+
+export interface Decision {
+  decision: 'allow' | 'deny';
+  /** The rule that decided, or `default-deny`. */
+  rule: string;
+  /** The host was written out in an allow rule: it may resolve to a private address. */
+  explicit: boolean;
+}
+
+export class EgressPolicy {
+  private readonly allow: Pattern[];
+  private readonly deny: Pattern[];
+
+  constructor(allow: readonly string[], deny: readonly string[]) {
+    this.allow = expand(allow);
+    this.deny = expand(deny);
+  }
+
+  decide(hostIn: string, port: number): Decision {
+    const host = hostIn
+      .toLowerCase()
+      .replace(/\.$/, '')
+      .replace(/^\[|\]$/g, '');
+    const denied = this.deny.find((p) => matches(p, host, port));
+    if (denied) return { decision: 'deny', rule: `deny:${denied.rule}`, explicit: false };
+    const allowed = this.allow.find((p) => matches(p, host, port));
+    if (allowed) return { decision: 'allow', rule: `allow:${allowed.rule}`, explicit: allowed.explicit };
+    return { decision: 'deny', rule: 'default-deny', explicit: false };
+  }
+}
+
+/** Loopback, private (RFC 1918, unique local), link-local, CGNAT, unspecified and metadata addresses. */
+export function isPrivateAddress(ip: string): boolean {
+  const v4 = /^(?:::ffff:)?(\d+)\.(\d+)\.(\d+)\.(\d+)$/i.exec(ip);
+  if (v4) {
+    const [a, b] = [Number(v4[1]), Number(v4[2])];
+    return (
+      a === 10 ||
+      a === 127 ||
+      a === 0 ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) ||
+      (a === 169 && b === 254) ||
+      (a === 100 && b >= 64 && b <= 127)
+    );
+  }
+  const v6 = ip.toLowerCase();
+  return v6 === '::1' || v6 === '::' || /^f[cd]/.test(v6) || /^fe[89ab]/.test(v6);
+}

@@ -1,0 +1,294 @@
+/**
+ * The egress proxy: an HTTP forward proxy (CONNECT tunnels for TLS, plain HTTP forwarding) that
+ * clients use through HTTPS_PROXY / HTTP_PROXY. Each connection is attributed by its proxy
+ * credentials (`Proxy-Authorization: Basic`, any user name, a Sluice key as the password), decided
+ * by the key's org policy (`egress.allow` / `egress.deny`), and recorded: time, org, user, host,
+ * port, decision, rule, bytes each way, duration. Names are resolved once here and the connection
+ * goes to the address that was checked, so a name that resolves to a private, loopback or
+ * link-local address is refused unless that host is written out in an allow rule (no DNS
+ * rebinding through the proxy).
+ */
+import { randomUUID } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect, isIP, type AddressInfo, type Socket } from 'node:net';
+import type { SluiceConfig } from '../control/config.js';
+import { authenticate } from '../control/keys.js';
+import type { EgressRecord, KeyRecord, Store } from '../store/types.js';
+import { EgressPolicy, isPrivateAddress, type Decision } from './policy.js';
+
+export interface EgressLogger {
+  warn(fields: Record<string, unknown>, msg: string): void;
+  error(fields: Record<string, unknown>, msg: string): void;
+}
+
+export interface RunningEgress {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const silent: EgressLogger = { warn: () => undefined, error: () => undefined };
+
+/** The key in `Proxy-Authorization: Basic base64(user:key)`, if any. */
+function proxyKey(req: IncomingMessage): string | undefined {
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(req.headers['proxy-authorization'] ?? '');
+  if (!m) return undefined;
+  const decoded = Buffer.from(m[1] as string, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? undefined : decodeURIComponent(decoded.slice(colon + 1));
+}
+
+export async function startEgressProxy(options: {
+  config: SluiceConfig;
+  store: Store;
+  logger?: EgressLogger;
+}): Promise<RunningEgress> {
+  const { config, store } = options;
+  const logger = options.logger ?? silent;
+  const settings = config.egress ?? { host: '127.0.0.1', port: 8788, idleTimeoutMs: 300_000 };
+  const policies = new Map(
+    Object.entries(config.orgs).map(([name, org]) => [
+      name,
+      new EgressPolicy(org.egress.allow, org.egress.deny),
+    ]),
+  );
+  const keyCache = new Map<string, { key: KeyRecord | undefined; until: number }>();
+  const open = new Set<Socket>();
+
+  async function who(req: IncomingMessage): Promise<KeyRecord | undefined> {
+    const presented = proxyKey(req);
+    if (!presented) return undefined;
+    const cached = keyCache.get(presented);
+    if (cached && cached.until > Date.now()) return cached.key;
+    const key = await authenticate(store, presented);
+    keyCache.set(presented, { key, until: Date.now() + 5_000 });
+    if (keyCache.size > 10_000) keyCache.clear();
+    return key;
+  }
+
+  /** The policy decision, then the address to connect to (resolved once, checked for private ranges). */
+  async function decide(
+    key: KeyRecord,
+    host: string,
+    port: number,
+  ): Promise<Decision & { address?: string }> {
+    const policy = policies.get(key.org);
+    if (!policy) return { decision: 'deny', rule: 'unknown-org', explicit: false };
+    const d = policy.decide(host, port);
+    if (d.decision === 'deny') return d;
+    let addresses: string[];
+    try {
+      addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
+    } catch {
+      return { decision: 'deny', rule: 'dns-failure', explicit: false };
+    }
+    if (!d.explicit && addresses.some(isPrivateAddress))
+      return { decision: 'deny', rule: 'private-address', explicit: false };
+    return { ...d, address: addresses[0] as string };
+  }
+
+  function record(r: Omit<EgressRecord, 'id'>): void {
+    store
+      .insertEgress({ id: `egr_${randomUUID().replace(/-/g, '')}`, ...r })
+      .catch((err: Error) => logger.error({ err: err.message }, 'egress record not written'));
+  }
+
+  const STATUS: Record<number, [string, string]> = {
+    400: ['Bad Request', 'invalid_request_error'],
+    403: ['Forbidden', 'permission_error'],
+    407: ['Proxy Authentication Required', 'authentication_error'],
+    502: ['Bad Gateway', 'api_error'],
+  };
+
+  /** An Anthropic-shaped error on a plain response or, for CONNECT, written on the raw socket. */
+  function refuse(
+    to: Socket | ServerResponse,
+    status: 400 | 403 | 407 | 502,
+    message: string,
+    headers: Record<string, string> = {},
+  ) {
+    const [reason, type] = STATUS[status] as [string, string];
+    const body = JSON.stringify({ type: 'error', error: { type, message } });
+    if ('writeHead' in to) {
+      to.writeHead(status, { 'content-type': 'application/json', ...headers });
+      to.end(body);
+      return;
+    }
+    const all = {
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(body)),
+      connection: 'close',
+      ...headers,
+    };
+    const head = Object.entries(all)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
+    to.end(`HTTP/1.1 ${status} ${reason}\r\n${head}\r\n${body}`);
+  }
+
+  const needAuth =
+    'Sluice egress: set the proxy to http://you:SLUICE_KEY@host:port (your Sluice key as the password).';
+  const denied = (host: string, port: number, rule: string) =>
+    `Sluice egress: ${host}:${port} is not allowed for this org (rule ${rule}). Ask your administrator to add it to orgs.<org>.egress.allow if it is needed.`;
+
+  /** Records a denied attempt and answers 403 naming the rule. */
+  function refuseDenied(
+    to: Socket | ServerResponse,
+    base: Pick<EgressRecord, 'time' | 'org' | 'user' | 'host' | 'port' | 'method'>,
+    rule: string,
+    started: number,
+  ): void {
+    record({
+      ...base,
+      decision: 'deny',
+      rule,
+      bytesUp: 0,
+      bytesDown: 0,
+      durationMs: performance.now() - started,
+      error: null,
+    });
+    refuse(to, 403, denied(base.host, base.port, rule));
+  }
+
+  const server = createServer(async (req, res) => {
+    // Plain HTTP forwarding: the request line carries an absolute URL.
+    const started = performance.now();
+    const time = new Date().toISOString();
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '');
+      if (url.protocol !== 'http:') throw new Error('not http');
+    } catch {
+      return refuse(res, 400, 'Sluice egress: expected an absolute http:// URL (use CONNECT for https).');
+    }
+    const port = Number(url.port || 80);
+    const key = await who(req).catch(() => undefined);
+    if (!key) return refuse(res, 407, needAuth, { 'proxy-authenticate': 'Basic realm="sluice"' });
+    const d = await decide(key, url.hostname, port);
+    const base = {
+      time,
+      org: key.org,
+      user: key.user,
+      host: url.hostname,
+      port,
+      method: req.method ?? 'GET',
+    };
+    if (d.decision === 'deny' || !d.address) return refuseDenied(res, base, d.rule, started);
+    const headers = { ...req.headers };
+    delete headers['proxy-authorization'];
+    delete headers['proxy-connection'];
+    let up = 0;
+    let down = 0;
+    const out = httpRequest(
+      {
+        host: d.address,
+        port,
+        method: req.method,
+        path: url.pathname + url.search,
+        headers: { ...headers, host: url.host },
+      },
+      (upstream) => {
+        res.writeHead(upstream.statusCode ?? 502, upstream.headers);
+        upstream.on('data', (c: Buffer) => (down += c.length));
+        upstream.pipe(res);
+        upstream.on('end', () => allowed(null));
+      },
+    );
+    const allowed = (error: string | null) =>
+      record({
+        ...base,
+        decision: 'allow',
+        rule: d.rule,
+        bytesUp: up,
+        bytesDown: down,
+        durationMs: performance.now() - started,
+        error,
+      });
+    out.on('error', (err) => {
+      allowed(err.message);
+      if (!res.headersSent) refuse(res, 502, `Sluice egress: ${url.host} could not be reached.`);
+      else res.destroy();
+    });
+    req.on('data', (c: Buffer) => (up += c.length));
+    req.pipe(out);
+  });
+
+  server.on('connect', async (req: IncomingMessage, client: Socket, head: Buffer) => {
+    const started = performance.now();
+    const time = new Date().toISOString();
+    open.add(client);
+    client.on('close', () => open.delete(client));
+    client.on('error', () => undefined);
+    const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(req.url ?? '');
+    if (!m) return client.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    const host = (m[1] as string).replace(/^\[|\]$/g, '');
+    const port = Number(m[2]);
+    const key = await who(req).catch(() => undefined);
+    if (!key) return refuse(client, 407, needAuth, { 'proxy-authenticate': 'Basic realm="sluice"' });
+    const d = await decide(key, host, port);
+    const base = { time, org: key.org, user: key.user, host, port, method: 'CONNECT' };
+    if (d.decision === 'deny' || !d.address) return refuseDenied(client, base, d.rule, started);
+    const target = connect({ host: d.address, port });
+    open.add(target);
+    let up = head.length;
+    let down = 0;
+    let error: string | null = null;
+    let done = false;
+    let connected = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      client.destroy();
+      target.destroy();
+      open.delete(target);
+      record({
+        ...base,
+        decision: 'allow',
+        rule: d.rule,
+        bytesUp: up,
+        bytesDown: down,
+        durationMs: performance.now() - started,
+        error,
+      });
+    };
+    target.setTimeout(settings.idleTimeoutMs, finish);
+    client.setTimeout(settings.idleTimeoutMs, finish);
+    target.on('error', (err) => {
+      error = err.message;
+      if (!connected) refuse(client, 502, `Sluice egress: ${host}:${port} could not be reached.`);
+      finish();
+    });
+    client.on('close', finish);
+    target.on('close', finish);
+    target.on('connect', () => {
+      connected = true;
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head.length) target.write(head);
+      client.on('data', (c: Buffer) => (up += c.length));
+      target.on('data', (c: Buffer) => (down += c.length));
+      client.pipe(target);
+      target.pipe(client);
+    });
+  });
+
+  // A malformed request line (or a client that never finishes its headers) gets a 400, never a crash.
+  server.on('clientError', (_err, socket: Socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = settings.idleTimeoutMs;
+
+  await new Promise<void>((resolve) => server.listen(settings.port, settings.host, resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${settings.host}:${port}`,
+    port,
+    close: async () => {
+      for (const s of open) s.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG, openConfiguredStore } from './admin-config.js';
 import { formatOption, table } from './format.js';
+import { presetsFor } from '../egress/policy.js';
 import { parseLimit, parseSince } from './logs.js';
 
 export function registerEgress(program: Command): void {
@@ -46,6 +47,77 @@ export function registerEgress(program: Command): void {
               String(r.bytesUp),
               String(r.bytesDown),
               r.durationMs.toFixed(0),
+            ]),
+          ]),
+        );
+      } finally {
+        await store.close();
+      }
+    });
+
+  egress
+    .command('report')
+    .description(
+      'Summarise connection attempts by host and decision, with the documented flow each host belongs to',
+    )
+    .option('--config <file>', 'configuration file', DEFAULT_CONFIG)
+    .option('--org <org>', 'only this org')
+    .option('--since <when>', 'a date or a duration such as 1h or 7d (default: 7d)', '7d')
+    .addOption(formatOption(['table', 'json']))
+    .addHelpText('after', '\nExample:\n  sluice egress report --since 1d\n')
+    .action(async (o: { config: string; org?: string; since: string; format: string }) => {
+      const since = parseSince(o.since, new Date());
+      const { store } = await openConfiguredStore(o.config);
+      try {
+        const rows = await store.queryEgress({ ...(o.org ? { org: o.org } : {}), since, limit: 1_000_000 });
+        const groups = new Map<
+          string,
+          {
+            host: string;
+            port: number;
+            decision: string;
+            attempts: number;
+            bytesUp: number;
+            bytesDown: number;
+            rules: Set<string>;
+          }
+        >();
+        for (const r of rows) {
+          const k = `${r.host}:${r.port}:${r.decision}`;
+          const g = groups.get(k) ?? {
+            host: r.host,
+            port: r.port,
+            decision: r.decision,
+            attempts: 0,
+            bytesUp: 0,
+            bytesDown: 0,
+            rules: new Set<string>(),
+          };
+          g.attempts++;
+          g.bytesUp += r.bytesUp;
+          g.bytesDown += r.bytesDown;
+          g.rules.add(r.rule);
+          groups.set(k, g);
+        }
+        const report = [...groups.values()]
+          .sort((a, b) => b.attempts - a.attempts || a.host.localeCompare(b.host))
+          .map((g) => ({ ...g, rules: [...g.rules].sort(), flows: presetsFor(g.host, g.port) }));
+        if (o.format === 'json') {
+          process.stdout.write(JSON.stringify({ since, hosts: report }, null, 2) + '\n');
+          return;
+        }
+        process.stdout.write(
+          table([
+            ['HOST', 'PORT', 'DECISION', 'ATTEMPTS', 'UP', 'DOWN', 'RULES', 'FLOW'],
+            ...report.map((g) => [
+              g.host,
+              String(g.port),
+              g.decision,
+              String(g.attempts),
+              String(g.bytesUp),
+              String(g.bytesDown),
+              g.rules.join(' '),
+              g.flows.join(' ') || '-',
             ]),
           ]),
         );

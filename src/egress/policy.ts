@@ -146,3 +146,10 @@ export function isPrivateAddress(ip: string): boolean {
   const v6 = ip.toLowerCase();
   return v6 === '::1' || v6 === '::' || /^f[cd]/.test(v6) || /^fe[89ab]/.test(v6);
 }
+
+/** The presets whose hosts include `host:port`: which documented flow a contacted host belongs to. */
+export function presetsFor(host: string, port: number): string[] {
+  return Object.entries(PRESETS)
+    .filter(([name]) => new EgressPolicy([name], []).decide(host, port).decision === 'allow')
+    .map(([name]) => name);
+}

@@ -147,5 +147,27 @@ describe('sluice serve (a real process)', () => {
       rows.map((r) => [r.org, r.user, r.host, r.decision, r.rule]),
       [['acme', 'dev@acme.test', 'api.anthropic.com', 'deny', 'default-deny']],
     );
+    const report = spawnSync(
+      process.execPath,
+      ['--import', tsx, main, 'egress', 'report', '--format', 'json'],
+      {
+        cwd: dir,
+        env: cleanEnv(),
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(report.status, 0, report.stderr);
+    assert.deepEqual((JSON.parse(report.stdout) as { hosts: unknown[] }).hosts, [
+      {
+        host: 'api.anthropic.com',
+        port: 443,
+        decision: 'deny',
+        attempts: 1,
+        bytesUp: 0,
+        bytesDown: 0,
+        rules: ['default-deny'],
+        flows: ['anthropic-api'],
+      },
+    ]);
   });
 });

@@ -14,7 +14,7 @@
  * one request is what restores the values in that request's answer.
  */
 import type { OrgConfig } from '../control/config.js';
-import { ScanCache, scanEncoded } from '../guard/cache.js';
+import { type ScanCache, scanEncoded } from '../guard/cache.js';
 import { PlaceholderVault, redact } from '../guard/redact.js';
 import type { Detection } from '../guard/types.js';
 import { BodyError, type Span } from './body.js';
@@ -138,5 +138,3 @@ export function inspect(
     },
   };
 }
-
-export { ScanCache };

@@ -42,9 +42,15 @@ export function limitedTokens(u: TokenUsage): number {
   return u.inputTokens + u.cacheCreationInputTokens + u.outputTokens;
 }
 
+/** The org has a spend limit set (and so every model it uses needs a price). */
+function hasBudgets(org: OrgConfig): boolean {
+  const { perUser, org: whole } = org.budgets;
+  return Boolean(perUser?.daily ?? perUser?.monthly ?? whole?.daily ?? whole?.monthly);
+}
+
+/** The org has any limit: only then are counters read and written. */
 function hasLimits(org: OrgConfig): boolean {
-  const { budgets, rateLimits } = org;
-  return Boolean(budgets.perUser ?? budgets.org ?? rateLimits.perUser);
+  return hasBudgets(org) || org.rateLimits.perUser !== undefined;
 }
 
 export class Limits {
@@ -67,11 +73,8 @@ export class Limits {
   async check(orgName: string, org: OrgConfig, user: string, model: string | null, at: Date): Promise<void> {
     const { budgets } = org;
     const perUser = org.rateLimits.perUser;
-    const hasBudgets = Boolean(
-      budgets.perUser?.daily ?? budgets.perUser?.monthly ?? budgets.org?.daily ?? budgets.org?.monthly,
-    );
-    if (hasBudgets && !this.priceFor(model, org)) throw errors.unpricedModel(orgName, model ?? '(none)');
-    if (!hasBudgets && !perUser) return;
+    if (hasBudgets(org) && !this.priceFor(model, org)) throw errors.unpricedModel(orgName, model ?? '(none)');
+    if (!hasLimits(org)) return;
     const p = periodsOf(at);
     const keys: CounterKey[] = [];
     if (budgets.perUser?.daily) keys.push({ user, period: p.day });
@@ -106,23 +109,12 @@ export class Limits {
     budget(user, 'perUser', 'monthly', user, p.month, p.monthEnds);
     budget(`org "${orgName}"`, 'org', 'daily', '', p.day, p.dayEnds);
     budget(`org "${orgName}"`, 'org', 'monthly', '', p.month, p.monthEnds);
+    const overRate = (what: string) =>
+      errors.rateLimited({ org: orgName, user, what, resetsAt: p.minuteEnds, at });
     const tpm = perUser?.tokensPerMinute;
-    if (tpm !== undefined && spent(user, p.minute).tokens >= tpm)
-      throw errors.rateLimited({
-        org: orgName,
-        user,
-        what: `${tpm} tokens per minute`,
-        resetsAt: p.minuteEnds,
-        at,
-      });
+    if (tpm !== undefined && spent(user, p.minute).tokens >= tpm) throw overRate(`${tpm} tokens per minute`);
     if (rpm !== undefined && requests !== undefined && requests > rpm)
-      throw errors.rateLimited({
-        org: orgName,
-        user,
-        what: `${rpm} requests per minute`,
-        resetsAt: p.minuteEnds,
-        at,
-      });
+      throw overRate(`${rpm} requests per minute`);
   }
 
   /**

@@ -200,16 +200,6 @@ export class PostgresStore implements Store {
     return { recordsDeleted: deleted.rowCount ?? 0, contentCleared: cleared.rowCount ?? 0 };
   }
 
-  async readCounters(org: string, keys: CounterKey[]): Promise<Counter[]> {
-    if (!keys.length) return [];
-    const { rows } = await this.pool.query(
-      `SELECT c.* FROM usage_counters c JOIN unnest($2::text[], $3::text[]) AS k(u, p)
-       ON c.user_email = k.u AND c.period = k.p WHERE c.org = $1`,
-      [org, keys.map((k) => k.user), keys.map((k) => k.period)],
-    );
-    return rows.map(counterFromRow);
-  }
-
   async addCounters(
     org: string,
     keys: CounterKey[],
@@ -226,16 +216,6 @@ export class PostgresStore implements Store {
          cost_usd = usage_counters.cost_usd + excluded.cost_usd`,
       [org, keys.map((k) => k.user), keys.map((k) => k.period), delta.requests, delta.tokens, delta.costUsd],
     );
-  }
-
-  async countRequest(org: string, key: CounterKey): Promise<number> {
-    const { rows } = await this.pool.query(
-      `INSERT INTO usage_counters (org, user_email, period, requests) VALUES ($1, $2, $3, 1)
-       ON CONFLICT (org, user_email, period) DO UPDATE SET requests = usage_counters.requests + 1
-       RETURNING requests`,
-      [org, key.user, key.period],
-    );
-    return Number(rows[0].requests);
   }
 
   async checkCounters(

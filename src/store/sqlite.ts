@@ -240,7 +240,7 @@ export class SqliteStore implements Store {
     return run.immediate();
   }
 
-  async readCounters(org: string, keys: CounterKey[]): Promise<Counter[]> {
+  private readCounters(org: string, keys: CounterKey[]): Counter[] {
     if (!keys.length) return [];
     const where = keys.map(() => '(user_email = ? AND period = ?)').join(' OR ');
     const rows = this.db
@@ -260,7 +260,7 @@ export class SqliteStore implements Store {
     })();
   }
 
-  async countRequest(org: string, key: CounterKey): Promise<number> {
+  private countRequest(org: string, key: CounterKey): number {
     const row = this.countRequestStmt().get(org, key.user, key.period) as Row;
     return Number(row.requests);
   }
@@ -270,8 +270,8 @@ export class SqliteStore implements Store {
     keys: CounterKey[],
     bump?: CounterKey,
   ): Promise<{ counters: Counter[]; requests?: number }> {
-    const requests = bump ? await this.countRequest(org, bump) : undefined;
-    const counters = await this.readCounters(org, keys);
+    const requests = bump ? this.countRequest(org, bump) : undefined;
+    const counters = this.readCounters(org, keys);
     return requests === undefined ? { counters } : { counters, requests };
   }
 

@@ -202,7 +202,9 @@ export function defineStoreSuite(
       await store.addCounters('cnt', [day, orgMonth], { requests: 1, tokens: 100, costUsd: 0.25 });
       await store.addCounters('cnt', [day, orgMonth], { requests: 1, tokens: 50, costUsd: 0.5 });
       await store.addCounters('other', [day], { requests: 9, tokens: 9, costUsd: 9 });
-      const read = await store.readCounters('cnt', [day, orgMonth, { user: 'x', period: 'day:2026-11-22' }]);
+      const read = (
+        await store.checkCounters('cnt', [day, orgMonth, { user: 'x', period: 'day:2026-11-22' }])
+      ).counters;
       assert.deepEqual(
         read.sort((a, b) => a.period.localeCompare(b.period)),
         [
@@ -211,18 +213,20 @@ export function defineStoreSuite(
         ],
       );
       const minute = { user: 'dev@acme.test', period: 'minute:2026-11-22T10:05' };
-      const counts = await Promise.all(Array.from({ length: 40 }, () => store.countRequest('cnt', minute)));
+      const counts = await Promise.all(
+        Array.from({ length: 40 }, async () => (await store.checkCounters('cnt', [], minute)).requests ?? 0),
+      );
       assert.deepEqual(
         counts.sort((a, b) => a - b),
         Array.from({ length: 40 }, (_, i) => i + 1),
         'every concurrent request gets its own number',
       );
       await store.sweepCounters('2026-11-22T10:06', '2026-11-22');
-      const after = await store.readCounters('cnt', [day, orgMonth, minute]);
+      const after = (await store.checkCounters('cnt', [day, orgMonth, minute])).counters;
       assert.deepEqual(after.map((c) => c.period).sort(), ['day:2026-11-22', 'month:2026-11']);
       await store.sweepCounters('2026-11-22T10:06', '2026-11-23');
       assert.deepEqual(
-        (await store.readCounters('cnt', [day, orgMonth])).map((c) => c.period),
+        (await store.checkCounters('cnt', [day, orgMonth])).counters.map((c) => c.period),
         ['month:2026-11'],
       );
     });

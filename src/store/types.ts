@@ -180,19 +180,16 @@ export interface Store {
   /** Deletes an org's records past their retention and clears content past its own. */
   sweep(org: string, cutoffs: SweepCutoffs): Promise<SweepResult>;
 
-  /** The counters of `org` at `keys` (missing ones are absent). */
-  readCounters(org: string, keys: CounterKey[]): Promise<Counter[]>;
   /** Adds to the counters at `keys`, creating them; one atomic statement each. */
   addCounters(
     org: string,
     keys: CounterKey[],
     delta: { requests: number; tokens: number; costUsd: number },
   ): Promise<void>;
-  /** Adds one request to the counter at `key` and returns its new request count, atomically. */
-  countRequest(org: string, key: CounterKey): Promise<number>;
   /**
-   * The limit stage's one round trip: the counters at `keys` and, when `bump` is given, one more
-   * request counted there atomically (its new count in `requests`).
+   * The limit stage's one round trip: the counters of `org` at `keys` (missing ones are absent)
+   * and, when `bump` is given, one more request counted there atomically (its new count in
+   * `requests`).
    */
   checkCounters(
     org: string,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { startStandin } from '../../src/gateway/testing/standin.js';
-import { cleanEnv, runClaude, serve, sluice } from './processes.js';
+import { cleanEnv, createKeyCli, runClaude, serve, sluice } from './processes.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {
@@ -34,9 +34,7 @@ orgs:
   acme: { upstream: anthropic, budgets: { perUser: { daily: 1 } } }
 `,
     );
-    const created = sluice(gatewayDir, ['keys', 'create', '--org', 'acme', '--user', 'dev@acme.test']);
-    assert.equal(created.status, 0, created.stderr);
-    const key = created.stdout.trimEnd().split('\n').pop() as string;
+    const key = createKeyCli(gatewayDir, 'acme', 'dev@acme.test');
     const served = await serve(gatewayDir, [], cleanEnv({ ANTHROPIC_API_KEY: upstreamKey }));
     cleanups.push(() => served.stop());
     const run = () =>

@@ -20,6 +20,13 @@ export function sluice(cwd: string, args: string[], env = cleanEnv()) {
   return spawnSync(process.execPath, ['--import', tsx, main, ...args], { cwd, env, encoding: 'utf8' });
 }
 
+/** `sluice keys create` in `cwd`; returns the key (the last line it prints). */
+export function createKeyCli(cwd: string, org: string, user: string): string {
+  const r = sluice(cwd, ['keys', 'create', '--org', org, '--user', user]);
+  if (r.status !== 0) throw new Error(`sluice keys create failed: ${r.stderr}`);
+  return r.stdout.trimEnd().split('\n').pop() as string;
+}
+
 export interface Served {
   child: ChildProcess;
   lines: string[];

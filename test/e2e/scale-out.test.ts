@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { startStandin } from '../../src/gateway/testing/standin.js';
 import { quoteIdent } from '../../src/store/postgres.js';
-import { cleanEnv, serve, sluice } from './processes.js';
+import { cleanEnv, createKeyCli, serve, sluice } from './processes.js';
 
 const url = process.env.SLUICE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const schema = `sluice_scale_${randomBytes(6).toString('hex')}`;
@@ -65,13 +65,8 @@ orgs:
   rated: { upstream: anthropic, rateLimits: { perUser: { requestsPerMinute: 5 } } }
 `,
     );
-    const keyFor = (org: string, user: string) => {
-      const r = sluice(dir, ['keys', 'create', '--org', org, '--user', user]);
-      assert.equal(r.status, 0, r.stderr);
-      return r.stdout.trimEnd().split('\n').pop() as string;
-    };
-    const budgeted = keyFor('acme', 'dev@acme.test');
-    const rated = keyFor('rated', 'ops@rated.test');
+    const budgeted = createKeyCli(dir, 'acme', 'dev@acme.test');
+    const rated = createKeyCli(dir, 'rated', 'ops@rated.test');
     const env = cleanEnv({ ANTHROPIC_API_KEY: upstreamKey });
     const [a, b] = await Promise.all([serve(dir, [], env), serve(dir, [], env)]);
     cleanups.push(

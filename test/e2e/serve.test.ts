@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { connect as netConnect } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import { startStandin } from '../../src/gateway/testing/standin.js';
-import { cleanEnv, serve as serveProcess } from './processes.js';
+import { cleanEnv, createKeyCli, serve as serveProcess, sluice } from './processes.js';
 
-const main = resolve('src/cli/main.ts');
-const tsx = import.meta.resolve('tsx');
 const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c();
@@ -27,11 +24,7 @@ describe('sluice serve (a real process)', () => {
   it('on a fresh machine without ANTHROPIC_API_KEY: says which variable to set, exits 2', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sluice-serve-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    const r = spawnSync(process.execPath, ['--import', tsx, main, 'serve'], {
-      cwd: dir,
-      env: cleanEnv(),
-      encoding: 'utf8',
-    });
+    const r = sluice(dir, ['serve']);
     assert.equal(r.status, 2);
     assert.match(
       r.stderr,
@@ -66,17 +59,7 @@ describe('sluice serve (a real process)', () => {
       join(dir, 'sluice.yaml'),
       `server: { host: 127.0.0.1, port: 0 }\nstorage: sqlite:./.sluice/sluice.db\nupstreams:\n  anthropic:\n    provider: anthropic\n    baseUrl: ${standin.url}\n    apiKey: \${ANTHROPIC_API_KEY}\norgs:\n  acme:\n    upstream: anthropic\n`,
     );
-    const created = spawnSync(
-      process.execPath,
-      ['--import', tsx, main, 'keys', 'create', '--org', 'acme', '--user', 'dev@acme.test'],
-      {
-        cwd: dir,
-        env: cleanEnv(),
-        encoding: 'utf8',
-      },
-    );
-    assert.equal(created.status, 0, created.stderr);
-    const key = created.stdout.trimEnd().split('\n').pop() as string;
+    const key = createKeyCli(dir, 'acme', 'dev@acme.test');
     const { url } = await serve(dir, [], cleanEnv({ ANTHROPIC_API_KEY: upstreamKey }));
     const sdk = new Anthropic({ baseURL: url, apiKey: key, maxRetries: 0 });
     const final = await sdk.messages
@@ -84,11 +67,7 @@ describe('sluice serve (a real process)', () => {
       .finalMessage();
     assert.equal(final.content[0]?.type === 'text' && final.content[0].text, 'Hello from the stand-in.');
     assert.equal(standin.seen[0]?.headers['x-api-key'], upstreamKey);
-    const logs = spawnSync(process.execPath, ['--import', tsx, main, 'logs', '--format', 'json'], {
-      cwd: dir,
-      env: cleanEnv(),
-      encoding: 'utf8',
-    });
+    const logs = sluice(dir, ['logs', '--format', 'json']);
     const rec = JSON.parse(logs.stdout.trim().split('\n')[0] as string) as Record<string, unknown>;
     assert.deepEqual(
       [rec.org, rec.user, rec.model, rec.status, rec.outputTokens],
@@ -103,16 +82,7 @@ describe('sluice serve (a real process)', () => {
       join(dir, 'sluice.yaml'),
       `server: { host: 127.0.0.1, port: 0 }\nstorage: sqlite:./.sluice/sluice.db\negress: { port: 0 }\nupstreams:\n  anthropic: { provider: anthropic, baseUrl: "http://127.0.0.1:9", apiKey: "\${ANTHROPIC_API_KEY}" }\norgs:\n  acme: { upstream: anthropic, egress: { allow: [package-registries] } }\n`,
     );
-    const created = spawnSync(
-      process.execPath,
-      ['--import', tsx, main, 'keys', 'create', '--org', 'acme', '--user', 'dev@acme.test'],
-      {
-        cwd: dir,
-        env: cleanEnv(),
-        encoding: 'utf8',
-      },
-    );
-    const key = created.stdout.trimEnd().split('\n').pop() as string;
+    const key = createKeyCli(dir, 'acme', 'dev@acme.test');
     const served = await serve(dir, [], cleanEnv({ ANTHROPIC_API_KEY: 'sk-ant-x' }));
     const line = await served.line(/^sluice egress proxy listening on http:\/\/127\.0\.0\.1:(\d+)/);
     const port = Number(/:(\d+) /.exec(line)?.[1]);
@@ -131,11 +101,7 @@ describe('sluice serve (a real process)', () => {
     assert.match(answer, /rule default-deny/);
     let rows: { host: string; decision: string; rule: string; org: string; user: string }[] = [];
     for (let i = 0; i < 200 && rows.length === 0; i++) {
-      const log = spawnSync(process.execPath, ['--import', tsx, main, 'egress', 'log', '--format', 'json'], {
-        cwd: dir,
-        env: cleanEnv(),
-        encoding: 'utf8',
-      });
+      const log = sluice(dir, ['egress', 'log', '--format', 'json']);
       rows = log.stdout.trim()
         ? log.stdout
             .trim()
@@ -147,15 +113,7 @@ describe('sluice serve (a real process)', () => {
       rows.map((r) => [r.org, r.user, r.host, r.decision, r.rule]),
       [['acme', 'dev@acme.test', 'api.anthropic.com', 'deny', 'default-deny']],
     );
-    const report = spawnSync(
-      process.execPath,
-      ['--import', tsx, main, 'egress', 'report', '--format', 'json'],
-      {
-        cwd: dir,
-        env: cleanEnv(),
-        encoding: 'utf8',
-      },
-    );
+    const report = sluice(dir, ['egress', 'report', '--format', 'json']);
     assert.equal(report.status, 0, report.stderr);
     assert.deepEqual((JSON.parse(report.stdout) as { hosts: unknown[] }).hosts, [
       {

@@ -2,6 +2,7 @@
 import { homedir } from 'node:os';
 import { isAbsolute, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { sarifLog } from '../guard/report.js';
 import type { AuditReport } from './audit.js';
 import { hostOf } from './checks.js';
 import { severityRank } from './finding.js';
@@ -228,41 +229,32 @@ export function toSarif(report: AuditReport, inspector: Inspector, project: stri
       },
     };
   };
-  return {
-    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
-    version: '2.1.0',
-    runs: [
-      {
-        tool: {
-          driver: {
-            name: 'sluice',
-            version,
-            rules: rules.map((k) => ({
-              id: k.id,
-              name: k.id.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase()),
-              shortDescription: { text: k.title },
-              defaultConfiguration: { level: SARIF_LEVEL[levelOf(k.id)] },
-              properties: {
-                tags: ['security', 'privacy'],
-                'security-severity': SECURITY_SEVERITY[levelOf(k.id)],
-              },
-            })),
-          },
-        },
-        originalUriBaseIds: {
-          '%SRCROOT%': { uri: pathToFileURL(project.endsWith(sep) ? project : project + sep).href },
-        },
-        results: j.findings.map((f) => ({
-          ruleId: f.id,
-          ruleIndex: rules.findIndex((k) => k.id === f.id),
-          level: SARIF_LEVEL[f.severity],
-          message: { text: `${f.message} Fix: ${redactText(f.fix, inspector)}` },
-          // Code scanning needs a location; configuration-wide findings point at the managed settings file.
-          locations: [location(f.file ?? report.paths.managedSettings, f.line)],
-          partialFingerprints: { 'sluice/v1': f.fingerprint },
-          properties: { severity: f.severity, ...(f.rule ? { detector: f.rule } : {}) },
-        })),
+  return sarifLog(
+    version,
+    rules.map((k) => ({
+      id: k.id,
+      name: k.id.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase()),
+      shortDescription: { text: k.title },
+      defaultConfiguration: { level: SARIF_LEVEL[levelOf(k.id)] },
+      properties: {
+        tags: ['security', 'privacy'],
+        'security-severity': SECURITY_SEVERITY[levelOf(k.id)],
       },
-    ],
-  };
+    })),
+    {
+      originalUriBaseIds: {
+        '%SRCROOT%': { uri: pathToFileURL(project.endsWith(sep) ? project : project + sep).href },
+      },
+      results: j.findings.map((f) => ({
+        ruleId: f.id,
+        ruleIndex: rules.findIndex((k) => k.id === f.id),
+        level: SARIF_LEVEL[f.severity],
+        message: { text: `${f.message} Fix: ${redactText(f.fix, inspector)}` },
+        // Code scanning needs a location; configuration-wide findings point at the managed settings file.
+        locations: [location(f.file ?? report.paths.managedSettings, f.line)],
+        partialFingerprints: { 'sluice/v1': f.fingerprint },
+        properties: { severity: f.severity, ...(f.rule ? { detector: f.rule } : {}) },
+      })),
+    },
+  );
 }

@@ -35,6 +35,18 @@ export function locate(file: string, text: string, detections: readonly Detectio
   });
 }
 
+/**
+ * The SARIF 2.1.0 envelope every Sluice report uses (`scan` here, `audit` too): one run of the
+ * `sluice` tool with `rules`, and the run's other fields (`results`, ...).
+ */
+export function sarifLog(version: string, rules: object[], run: Record<string, unknown>): object {
+  return {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [{ tool: { driver: { name: 'sluice', version, rules } }, ...run }],
+  };
+}
+
 /** A SARIF 2.1.0 log: the rule catalog as the tool's rules, one result per finding. */
 export function toSarif(
   findings: readonly Finding[],
@@ -42,45 +54,36 @@ export function toSarif(
   version: string,
 ): object {
   const index = new Map(rules.map((r, i) => [r.id, i]));
-  return {
-    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
-    version: '2.1.0',
-    runs: [
-      {
-        tool: {
-          driver: {
-            name: 'sluice',
-            version,
-            rules: rules.map((r) => ({
-              id: r.id,
-              name: r.id,
-              shortDescription: { text: r.description },
-              defaultConfiguration: { level: 'error' },
-              properties: { kind: r.kind, tags: [r.kind] },
-            })),
-          },
-        },
-        columnKind: 'utf16CodeUnits',
-        results: findings.map((f) => ({
-          ruleId: f.rule,
-          ...(index.has(f.rule) ? { ruleIndex: index.get(f.rule) } : {}),
-          level: 'error',
-          message: { text: `${f.kind === 'pii' ? 'Personal data' : 'Secret'} (${f.rule}): ${f.preview}` },
-          locations: [
-            {
-              physicalLocation: {
-                artifactLocation: { uri: f.file.split('\\').join('/') },
-                region: {
-                  startLine: f.line,
-                  startColumn: f.column,
-                  endLine: f.endLine,
-                  endColumn: f.endColumn,
-                },
+  return sarifLog(
+    version,
+    rules.map((r) => ({
+      id: r.id,
+      name: r.id,
+      shortDescription: { text: r.description },
+      defaultConfiguration: { level: 'error' },
+      properties: { kind: r.kind, tags: [r.kind] },
+    })),
+    {
+      columnKind: 'utf16CodeUnits',
+      results: findings.map((f) => ({
+        ruleId: f.rule,
+        ...(index.has(f.rule) ? { ruleIndex: index.get(f.rule) } : {}),
+        level: 'error',
+        message: { text: `${f.kind === 'pii' ? 'Personal data' : 'Secret'} (${f.rule}): ${f.preview}` },
+        locations: [
+          {
+            physicalLocation: {
+              artifactLocation: { uri: f.file.split('\\').join('/') },
+              region: {
+                startLine: f.line,
+                startColumn: f.column,
+                endLine: f.endLine,
+                endColumn: f.endColumn,
               },
             },
-          ],
-        })),
-      },
-    ],
-  };
+          },
+        ],
+      })),
+    },
+  );
 }

@@ -151,6 +151,26 @@ export async function startEgressProxy(options: {
     refuse(to, 403, denied(base.host, base.port, rule));
   }
 
+  /** Records an allowed connection or request once it has ended. */
+  function recordAllowed(
+    base: Pick<EgressRecord, 'time' | 'org' | 'user' | 'host' | 'port' | 'method'>,
+    rule: string,
+    bytesUp: number,
+    bytesDown: number,
+    started: number,
+    error: string | null,
+  ): void {
+    record({
+      ...base,
+      decision: 'allow',
+      rule,
+      bytesUp,
+      bytesDown,
+      durationMs: performance.now() - started,
+      error,
+    });
+  }
+
   const server = createServer(async (req, res) => {
     // Plain HTTP forwarding: the request line carries an absolute URL.
     const started = performance.now();
@@ -195,16 +215,7 @@ export async function startEgressProxy(options: {
         upstream.on('end', () => allowed(null));
       },
     );
-    const allowed = (error: string | null) =>
-      record({
-        ...base,
-        decision: 'allow',
-        rule: d.rule,
-        bytesUp: up,
-        bytesDown: down,
-        durationMs: performance.now() - started,
-        error,
-      });
+    const allowed = (error: string | null) => recordAllowed(base, d.rule, up, down, started, error);
     out.on('error', (err) => {
       allowed(err.message);
       if (!res.headersSent) refuse(res, 502, `Sluice egress: ${url.host} could not be reached.`);
@@ -242,15 +253,7 @@ export async function startEgressProxy(options: {
       client.destroy();
       target.destroy();
       open.delete(target);
-      record({
-        ...base,
-        decision: 'allow',
-        rule: d.rule,
-        bytesUp: up,
-        bytesDown: down,
-        durationMs: performance.now() - started,
-        error,
-      });
+      recordAllowed(base, d.rule, up, down, started, error);
     };
     target.setTimeout(settings.idleTimeoutMs, finish);
     client.setTimeout(settings.idleTimeoutMs, finish);

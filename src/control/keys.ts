@@ -55,3 +55,24 @@ export async function authenticate(store: Store, presented: string): Promise<Key
   const record = await store.findKeyByHash(hashKey(presented));
   return record && record.revokedAt === null ? record : undefined;
 }
+
+/**
+ * `authenticate` with a short-lived cache in front, for the request paths (gateway and egress proxy):
+ * a key is looked up at most once per `ttlMs`, which also bounds how long a revoked key keeps
+ * working on this process.
+ */
+export function cachedAuthenticator(
+  store: Store,
+  ttlMs = 5_000,
+): (presented: string) => Promise<KeyRecord | undefined> {
+  const cache = new Map<string, { key: KeyRecord | undefined; until: number }>();
+  return async (presented) => {
+    const t = Date.now();
+    const cached = cache.get(presented);
+    if (cached && cached.until > t) return cached.key;
+    const key = await authenticate(store, presented);
+    cache.set(presented, { key, until: t + ttlMs });
+    if (cache.size > 10_000) cache.clear();
+    return key;
+  };
+}

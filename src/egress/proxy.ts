@@ -13,7 +13,7 @@ import { lookup } from 'node:dns/promises';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, isIP, type AddressInfo, type Socket } from 'node:net';
 import type { SluiceConfig } from '../control/config.js';
-import { authenticate } from '../control/keys.js';
+import { cachedAuthenticator } from '../control/keys.js';
 import type { EgressRecord, KeyRecord, Store } from '../store/types.js';
 import { EgressPolicy, isPrivateAddress, type Decision } from './policy.js';
 
@@ -53,18 +53,12 @@ export async function startEgressProxy(options: {
       new EgressPolicy(org.egress.allow, org.egress.deny),
     ]),
   );
-  const keyCache = new Map<string, { key: KeyRecord | undefined; until: number }>();
+  const findKey = cachedAuthenticator(store);
   const open = new Set<Socket>();
 
   async function who(req: IncomingMessage): Promise<KeyRecord | undefined> {
     const presented = proxyKey(req);
-    if (!presented) return undefined;
-    const cached = keyCache.get(presented);
-    if (cached && cached.until > Date.now()) return cached.key;
-    const key = await authenticate(store, presented);
-    keyCache.set(presented, { key, until: Date.now() + 5_000 });
-    if (keyCache.size > 10_000) keyCache.clear();
-    return key;
+    return presented ? findKey(presented) : undefined;
   }
 
   /** The policy decision, then the address to connect to (resolved once, checked for private ranges). */

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { Pool, errors as undiciErrors } from 'undici';
 import type { OrgConfig, SluiceConfig, UpstreamConfig } from '../control/config.js';
-import { authenticate as findKey } from '../control/keys.js';
+import { cachedAuthenticator } from '../control/keys.js';
 import { ScanCache } from '../guard/cache.js';
 import type { PlaceholderVault } from '../guard/redact.js';
 import type { AuditRecord, KeyRecord, Store } from '../store/types.js';
@@ -96,7 +96,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     }
     return pool;
   };
-  const keyCache = new Map<string, { key: KeyRecord | undefined; until: number }>();
+  const findKey = cachedAuthenticator(store);
   /** Findings by content, shared by every conversation: a resent history is never scanned twice. */
   const scanCache = new ScanCache(64 * 1024 * 1024);
   for (const [name, org] of Object.entries(config.orgs))
@@ -112,15 +112,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const presented = (Array.isArray(header) ? header[0] : header) ?? bearer;
     if (!presented) throw errors.missingKey();
-    const cached = keyCache.get(presented);
-    const t = Date.now();
-    let key = cached && cached.until > t ? cached.key : undefined;
-    if (!cached || cached.until <= t) {
-      key = await findKey(store, presented);
-      // A short TTL bounds how long a revoked key keeps working on this process.
-      keyCache.set(presented, { key, until: t + 5_000 });
-      if (keyCache.size > 10_000) keyCache.clear();
-    }
+    const key = await findKey(presented);
     if (!key) throw errors.badKey();
     return key;
   }

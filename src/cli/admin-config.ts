@@ -7,15 +7,19 @@ import { CliError } from './exit.js';
 
 export const DEFAULT_CONFIG = './sluice.yaml';
 
-/** Loads `file` (unset ${VAR}s allowed: admin verbs never contact an upstream) and opens its store. */
-export async function openConfiguredStore(file: string): Promise<{ config: SluiceConfig; store: Store }> {
-  let config: SluiceConfig;
+/** Loads `file` for an admin verb: unset ${VAR}s allowed (admin verbs never contact an upstream). */
+export async function loadAdminConfig(file: string): Promise<SluiceConfig> {
   try {
-    config = await loadConfig(file, process.env, { allowUnsetEnv: true });
+    return await loadConfig(file, process.env, { allowUnsetEnv: true });
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message);
     throw err;
   }
+}
+
+/** Loads `file` (unset ${VAR}s allowed: admin verbs never contact an upstream) and opens its store. */
+export async function openConfiguredStore(file: string): Promise<{ config: SluiceConfig; store: Store }> {
+  const config = await loadAdminConfig(file);
   // A relative sqlite path is relative to the config file, wherever the verb runs from.
   const store = await openStore(config.storage, dirname(resolve(file))).catch((err: Error) => {
     throw new CliError(`cannot open the store: ${err.message}`);

@@ -1,7 +1,9 @@
 /** `sluice egress log`: every connection attempt through the egress proxy. */
 import type { Command } from 'commander';
-import { DEFAULT_CONFIG, openConfiguredStore } from './admin-config.js';
+import { DEFAULT_CONFIG, loadAdminConfig, openConfiguredStore } from './admin-config.js';
+import { CliError } from './exit.js';
 import { formatOption, table } from './format.js';
+import { flowsFor, orgEgress } from '../egress/flows.js';
 import { presetsFor } from '../egress/policy.js';
 import { parseLimit, parseSince } from './logs.js';
 
@@ -101,14 +103,19 @@ export function registerEgress(program: Command): void {
         }
         const report = [...groups.values()]
           .sort((a, b) => b.attempts - a.attempts || a.host.localeCompare(b.host))
-          .map((g) => ({ ...g, rules: [...g.rules].sort(), flows: presetsFor(g.host, g.port) }));
+          .map((g) => ({
+            ...g,
+            rules: [...g.rules].sort(),
+            presets: presetsFor(g.host, g.port),
+            ...flowsFor(g.host, g.port),
+          }));
         if (o.format === 'json') {
           process.stdout.write(JSON.stringify({ since, hosts: report }, null, 2) + '\n');
           return;
         }
         process.stdout.write(
           table([
-            ['HOST', 'PORT', 'DECISION', 'ATTEMPTS', 'UP', 'DOWN', 'RULES', 'FLOW'],
+            ['HOST', 'PORT', 'DECISION', 'ATTEMPTS', 'UP', 'DOWN', 'RULES', 'FLOW', 'USED FOR'],
             ...report.map((g) => [
               g.host,
               String(g.port),
@@ -118,11 +125,40 @@ export function registerEgress(program: Command): void {
               String(g.bytesDown),
               g.rules.join(' '),
               g.flows.join(' ') || '-',
+              g.uses.join('; ') || '-',
             ]),
           ]),
         );
       } finally {
         await store.close();
       }
+    });
+
+  egress
+    .command('policy')
+    .description("Print each org's effective egress policy: every allow and deny rule and why it is there")
+    .option('--config <file>', 'configuration file', DEFAULT_CONFIG)
+    .option('--org <org>', 'only this org')
+    .option('--at <date>', 'evaluate the org profile at this date (default: today)')
+    .addOption(formatOption(['table', 'json']))
+    .addHelpText('after', '\nExample:\n  sluice egress policy --org acme\n')
+    .action(async (o: { config: string; org?: string; at?: string; format: string }) => {
+      const config = await loadAdminConfig(o.config);
+      if (o.org && !config.orgs[o.org])
+        throw new CliError(`no org "${o.org}" in ${o.config} (have: ${Object.keys(config.orgs).join(', ')})`);
+      const at = o.at ?? new Date().toISOString().slice(0, 10);
+      const orgs = Object.entries(config.orgs)
+        .filter(([name]) => !o.org || name === o.org)
+        .map(([name, org]) => ({ org: name, profile: org.profile ?? null, ...orgEgress(org, at) }));
+      if (o.format === 'json') {
+        process.stdout.write(JSON.stringify({ at, orgs }, null, 2) + '\n');
+        return;
+      }
+      process.stdout.write(
+        table([
+          ['ORG', 'LIST', 'RULE', 'WHY'],
+          ...orgs.flatMap((g) => g.rules.map((r) => [g.org, r.list, r.rule, r.why])),
+        ]) + 'Deny wins over allow; a host no rule allows is denied.\n',
+      );
     });
 }

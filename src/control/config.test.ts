@@ -24,7 +24,6 @@ describe('config', () => {
         rateLimits: {},
         unpricedModel: 'refuse',
         flaggedRetentionDays: 730,
-        egress: { allow: ['*'], deny: [] },
       },
     );
     assert.equal(cfg.orgs.default?.guard.secrets, 'redact');

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { EgressPolicy } from '../egress/policy.js';
 import { detectionRules } from '../guard/rules/index.js';
+import { profileSchema } from '../policy/profile.js';
 
 const guardAction = z.enum(['off', 'log', 'redact', 'block']);
 const PII_KINDS = detectionRules.filter((r) => r.kind === 'pii').map((r) => r.id);
@@ -76,11 +77,16 @@ const orgSchema = z
       .default({}),
     /** A model with no price: refused when the org has budgets, or charged at this rate. */
     unpricedModel: z.union([z.literal('refuse'), priceSchema]).default('refuse'),
-    /** Hosts this org's clients may reach through the egress proxy (deny wins; unlisted is denied). */
+    /** The org's setup as `sluice explain` reads it; decides the egress policy's defaults. */
+    profile: profileSchema.optional(),
+    /**
+     * Hosts this org's clients may reach through the egress proxy (deny wins; unlisted is denied).
+     * Added to what `profile` implies; without a profile, `allow` defaults to every host.
+     */
     egress: z
-      .object({ allow: z.array(z.string()).default(['*']), deny: z.array(z.string()).default([]) })
+      .object({ allow: z.array(z.string()).optional(), deny: z.array(z.string()).default([]) })
       .strict()
-      .default({ allow: ['*'], deny: [] }),
+      .optional(),
     /** How long records of blocked requests (metadata only) are kept, days. */
     flaggedRetentionDays: z.number().int().positive().default(730),
   })
@@ -129,7 +135,7 @@ export const configSchema = z
   .superRefine((cfg, ctx) => {
     for (const [name, org] of Object.entries(cfg.orgs)) {
       for (const list of ['allow', 'deny'] as const)
-        org.egress[list].forEach((entry, i) => {
+        (org.egress?.[list] ?? []).forEach((entry, i) => {
           try {
             new EgressPolicy([entry], []);
           } catch (err) {

@@ -34,6 +34,14 @@ orgs:
     # rateLimits: { perUser: { requestsPerMinute: 60, tokensPerMinute: 400000 } }
     # unpricedModel: refuse    # or { input, output, cacheWrite, cacheRead } in USD per million tokens
     # flaggedRetentionDays: 730  # records of blocked requests (metadata only)
+    # profile:                 # the org's setup, as \`sluice explain --profile\` reads it; sets egress defaults
+    #   plan: team
+    #   provider: anthropic    # or bedrock, vertex, foundry
+    #   env: { CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1" }
+    # egress:                  # added to what the profile implies; see \`sluice egress policy\`
+    #   allow: [package-registries, "*.internal.example.com"]
+    #   deny: [anthropic-api]
+# egress: { host: 127.0.0.1, port: 8788 }   # the egress proxy for HTTPS_PROXY (off unless set)
 # prices:                      # USD per million tokens; adds to the shipped table (src/control/prices.ts)
 #   my-model: { input: 3, output: 15, cacheWrite: 3.75, cacheRead: 0.3 }
 `;

@@ -39,6 +39,26 @@ export const PRESETS: Record<string, Preset> = {
     source:
       'https://code.claude.com/docs/en/network-config (telemetry and error reporting; legacy Statsig and Sentry)',
   },
+  bedrock: {
+    hosts: ['bedrock-runtime.*.amazonaws.com:443', 'bedrock.*.amazonaws.com:443'],
+    source:
+      'shared/reference/claude-code-network.md §5.1 (https://bedrock-runtime.{AWS_REGION}.amazonaws.com; ANTHROPIC_BEDROCK_BASE_URL overrides it)',
+  },
+  vertex: {
+    hosts: [
+      '*-aiplatform.googleapis.com:443',
+      'aiplatform.googleapis.com:443',
+      'aiplatform.*.rep.googleapis.com:443',
+      'oauth2.googleapis.com:443',
+    ],
+    source:
+      'shared/reference/claude-code-network.md §5.2 ({region}-aiplatform.googleapis.com, global and multi-region endpoints) and Google OAuth token exchange',
+  },
+  foundry: {
+    hosts: ['*.services.ai.azure.com:443', 'login.microsoftonline.com:443'],
+    source:
+      'shared/reference/claude-code-network.md §1.6 ({resource}.services.ai.azure.com) and Microsoft Entra ID sign-in',
+  },
   'package-registries': {
     hosts: [
       'registry.npmjs.org:443',
@@ -59,7 +79,9 @@ interface Pattern {
   /** The rule as written (a preset name for preset hosts). */
   rule: string;
   host: string;
-  wildcard: 'none' | 'subdomains' | 'any';
+  /** `label`: `*` inside a name (`bedrock-runtime.*.amazonaws.com`) matches within one label. */
+  wildcard: 'none' | 'subdomains' | 'any' | 'label';
+  glob?: RegExp;
   port: number | null;
   /** Written out host (not a preset or wildcard): may name a private address. */
   explicit: boolean;
@@ -68,7 +90,7 @@ interface Pattern {
 export class EgressPolicyError extends Error {}
 
 function parsePattern(text: string, rule: string, fromPreset: boolean): Pattern {
-  const m = /^(\*|\*\.[a-z0-9.-]+|[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::(\d{1,5}))?$/i.exec(text.trim());
+  const m = /^(\*|\*\.[a-z0-9.-]+|[a-z0-9.*-]+|\[[0-9a-f:.]+\])(?::(\d{1,5}))?$/i.exec(text.trim());
   if (!m)
     throw new EgressPolicyError(
       `"${text}" is not a host, *.domain, * or a preset (${Object.keys(PRESETS).join(', ')})`,
@@ -80,6 +102,14 @@ function parsePattern(text: string, rule: string, fromPreset: boolean): Pattern 
   if (raw === '*') return { rule, host: '', wildcard: 'any', port, explicit: false };
   if (raw.startsWith('*.'))
     return { rule, host: raw.slice(2), wildcard: 'subdomains', port, explicit: false };
+  if (raw.includes('*')) {
+    const labels = raw.split('.');
+    const lastStar = labels.findLastIndex((l) => l.includes('*'));
+    if (labels.length - lastStar - 1 < 2)
+      throw new EgressPolicyError(`"${text}": a * inside a name needs at least two fixed labels after it`);
+    const glob = new RegExp(`^${raw.replace(/\./g, '\\.').replace(/\*/g, '[a-z0-9-]*')}$`);
+    return { rule, host: raw, wildcard: 'label', glob, port, explicit: false };
+  }
   return { rule, host: raw.replace(/^\[|\]$/g, ''), wildcard: 'none', port, explicit: !fromPreset };
 }
 
@@ -95,6 +125,7 @@ function matches(p: Pattern, host: string, port: number): boolean {
   if (p.port !== null && p.port !== port) return false;
   if (p.wildcard === 'any') return true;
   if (p.wildcard === 'subdomains') return host.endsWith(`.${p.host}`);
+  if (p.wildcard === 'label') return (p.glob as RegExp).test(host);
   return host === p.host;
 }
 

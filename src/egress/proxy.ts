@@ -15,6 +15,7 @@ import { connect, isIP, type AddressInfo, type Socket } from 'node:net';
 import type { SluiceConfig } from '../control/config.js';
 import { cachedAuthenticator } from '../control/keys.js';
 import type { EgressRecord, KeyRecord, Store } from '../store/types.js';
+import { orgEgress } from './flows.js';
 import { EgressPolicy, isPrivateAddress, type Decision } from './policy.js';
 
 export interface EgressLogger {
@@ -47,11 +48,12 @@ export async function startEgressProxy(options: {
   const { config, store } = options;
   const logger = options.logger ?? silent;
   const settings = config.egress ?? { host: '127.0.0.1', port: 8788, idleTimeoutMs: 300_000 };
+  const today = new Date().toISOString().slice(0, 10);
   const policies = new Map(
-    Object.entries(config.orgs).map(([name, org]) => [
-      name,
-      new EgressPolicy(org.egress.allow, org.egress.deny),
-    ]),
+    Object.entries(config.orgs).map(([name, org]) => {
+      const { allow, deny } = orgEgress(org, today);
+      return [name, new EgressPolicy(allow, deny)];
+    }),
   );
   const findKey = cachedAuthenticator(store);
   const open = new Set<Socket>();

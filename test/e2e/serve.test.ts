@@ -80,7 +80,7 @@ describe('sluice serve (a real process)', () => {
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     await writeFile(
       join(dir, 'sluice.yaml'),
-      `server: { host: 127.0.0.1, port: 0 }\nstorage: sqlite:./.sluice/sluice.db\negress: { port: 0 }\nupstreams:\n  anthropic: { provider: anthropic, baseUrl: "http://127.0.0.1:9", apiKey: "\${ANTHROPIC_API_KEY}" }\norgs:\n  acme: { upstream: anthropic, egress: { allow: [package-registries] } }\n`,
+      `server: { host: 127.0.0.1, port: 0 }\nstorage: sqlite:./.sluice/sluice.db\negress: { port: 0 }\nupstreams:\n  anthropic: { provider: anthropic, baseUrl: "http://127.0.0.1:9", apiKey: "\${ANTHROPIC_API_KEY}" }\norgs:\n  acme: { upstream: anthropic, profile: { plan: team, provider: anthropic, env: { CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1" } }, egress: { allow: [package-registries] } }\n`,
     );
     const key = createKeyCli(dir, 'acme', 'dev@acme.test');
     const served = await serve(dir, [], cleanEnv({ ANTHROPIC_API_KEY: 'sk-ant-x' }));
@@ -98,7 +98,7 @@ describe('sluice serve (a real process)', () => {
       socket.on('error', reject);
     });
     assert.match(answer, /^HTTP\/1\.1 403 Forbidden/);
-    assert.match(answer, /rule default-deny/);
+    assert.match(answer, /rule deny:anthropic-api/, 'the org profile makes the API a deny rule');
     let rows: { host: string; decision: string; rule: string; org: string; user: string }[] = [];
     for (let i = 0; i < 200 && rows.length === 0; i++) {
       const log = sluice(dir, ['egress', 'log', '--format', 'json']);
@@ -111,7 +111,7 @@ describe('sluice serve (a real process)', () => {
     }
     assert.deepEqual(
       rows.map((r) => [r.org, r.user, r.host, r.decision, r.rule]),
-      [['acme', 'dev@acme.test', 'api.anthropic.com', 'deny', 'default-deny']],
+      [['acme', 'dev@acme.test', 'api.anthropic.com', 'deny', 'deny:anthropic-api']],
     );
     const report = sluice(dir, ['egress', 'report', '--format', 'json']);
     assert.equal(report.status, 0, report.stderr);
@@ -123,9 +123,28 @@ describe('sluice serve (a real process)', () => {
         attempts: 1,
         bytesUp: 0,
         bytesDown: 0,
-        rules: ['default-deny'],
-        flows: ['anthropic-api'],
+        rules: ['deny:anthropic-api'],
+        presets: ['anthropic-api'],
+        flows: ['inference', 'telemetry'],
+        uses: ['the Claude API; also WebFetch domain check, feature flags, event logging, managed settings'],
       },
     ]);
+    const policy = sluice(dir, ['egress', 'policy', '--format', 'json']);
+    assert.equal(policy.status, 0, policy.stderr);
+    const acme = (JSON.parse(policy.stdout) as { orgs: { org: string; allow: string[]; deny: string[] }[] })
+      .orgs[0];
+    assert.deepEqual(acme && [acme.org, acme.allow, acme.deny], [
+      'acme',
+      ['claude-code-essential', 'package-registries'],
+      ['anthropic-api', 'claude-code-nonessential'],
+    ]);
+    const table = sluice(dir, ['egress', 'policy']);
+    assert.match(
+      table.stdout,
+      /acme\s+deny\s+claude-code-nonessential\s+the profile turns telemetry and error reporting off/,
+    );
+    const unknown = sluice(dir, ['egress', 'policy', '--org', 'nope']);
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /no org "nope" in \.\/sluice\.yaml \(have: acme\)/);
   });
 });

@@ -1,0 +1,186 @@
+/**
+ * Where the policy model meets the wire: which data flow of `sluice explain` a contacted host
+ * belongs to, and the egress policy an org's explain profile implies.
+ *
+ * Hosts and their uses are from Claude Code's network requirements (shared/reference/
+ * claude-code-network.md §1.8, §3.1, §5); flows are the engine's (src/policy/types.ts FlowId), plus
+ * `client` for what the client needs to run at all (sign-in, updates, plugins) and `packages` for
+ * package registries, which the policy model does not describe.
+ */
+import { catalog } from '../policy/catalog/index.js';
+import { evaluate } from '../policy/engine.js';
+import type { Flow, FlowId, Profile } from '../policy/types.js';
+import { EgressPolicy } from './policy.js';
+
+export type HostFlow = FlowId | 'client' | 'packages';
+
+interface HostUse {
+  pattern: string;
+  flows: HostFlow[];
+  use: string;
+}
+
+const HOSTS: HostUse[] = [
+  {
+    pattern: 'api.anthropic.com:443',
+    flows: ['inference', 'telemetry'],
+    use: 'the Claude API; also WebFetch domain check, feature flags, event logging, managed settings',
+  },
+  { pattern: 'statsig.anthropic.com:443', flows: ['telemetry'], use: 'Statsig metrics (older clients)' },
+  {
+    pattern: 'http-intake.logs.us5.datadoghq.com:443',
+    flows: ['telemetry'],
+    use: 'operational telemetry (DISABLE_TELEMETRY, DO_NOT_TRACK)',
+  },
+  {
+    pattern: 'browser-intake-us5-datadoghq.com:443',
+    flows: ['error-reporting'],
+    use: 'error reports (DISABLE_ERROR_REPORTING)',
+  },
+  { pattern: 'sentry.io:443', flows: ['error-reporting'], use: 'Sentry error reports (older clients)' },
+  { pattern: '*.sentry.io:443', flows: ['error-reporting'], use: 'Sentry error reports (older clients)' },
+  { pattern: 'claude.ai:443', flows: ['client'], use: 'claude.ai sign-in' },
+  { pattern: 'claude.com:443', flows: ['client'], use: 'sign-in redirect; docs lookups' },
+  { pattern: 'platform.claude.com:443', flows: ['client'], use: 'Console sign-in, OAuth tokens' },
+  {
+    pattern: 'downloads.claude.ai:443',
+    flows: ['client'],
+    use: 'installer, auto-updater, plugin executables',
+  },
+  { pattern: 'storage.googleapis.com:443', flows: ['client'], use: 'plugin metadata; legacy updater' },
+  { pattern: 'code.claude.com:443', flows: ['client'], use: 'docs lookups' },
+  { pattern: 'raw.githubusercontent.com:443', flows: ['client'], use: '/release-notes changelog' },
+  {
+    pattern: 'mcp-proxy.anthropic.com:443',
+    flows: ['third-party'],
+    use: 'claude.ai MCP connectors (ENABLE_CLAUDEAI_MCP_SERVERS=false)',
+  },
+  {
+    pattern: '*.frame.claudeusercontent.com:443',
+    flows: ['client'],
+    use: 'Artifact reads (CLAUDE_CODE_DISABLE_ARTIFACT)',
+  },
+  { pattern: 'bridge.claudeusercontent.com:443', flows: ['client'], use: 'Claude in Chrome bridge' },
+  { pattern: 'bedrock-runtime.*.amazonaws.com:443', flows: ['inference'], use: 'Amazon Bedrock inference' },
+  { pattern: 'bedrock.*.amazonaws.com:443', flows: ['inference'], use: 'Amazon Bedrock model listing' },
+  { pattern: '*-aiplatform.googleapis.com:443', flows: ['inference'], use: 'Vertex AI inference (regional)' },
+  { pattern: 'aiplatform.googleapis.com:443', flows: ['inference'], use: 'Vertex AI inference (global)' },
+  {
+    pattern: 'aiplatform.*.rep.googleapis.com:443',
+    flows: ['inference'],
+    use: 'Vertex AI inference (multi-region)',
+  },
+  { pattern: 'oauth2.googleapis.com:443', flows: ['client'], use: 'Google sign-in for Vertex' },
+  { pattern: '*.services.ai.azure.com:443', flows: ['inference'], use: 'Microsoft Foundry inference' },
+  { pattern: 'login.microsoftonline.com:443', flows: ['client'], use: 'Entra ID sign-in for Foundry' },
+  { pattern: 'package-registries', flows: ['packages'], use: 'package registry' },
+];
+
+const matchers = HOSTS.map((h) => ({ ...h, policy: new EgressPolicy([h.pattern], []) }));
+
+/** The flows (and what the host is used for) of `host:port`; empty for a host the model does not know. */
+export function flowsFor(host: string, port: number): { flows: HostFlow[]; uses: string[] } {
+  const flows = new Set<HostFlow>();
+  const uses: string[] = [];
+  for (const m of matchers) {
+    if (m.policy.decide(host, port).decision !== 'allow') continue;
+    m.flows.forEach((f) => flows.add(f));
+    uses.push(m.use);
+  }
+  return { flows: [...flows], uses };
+}
+
+/** One entry of a derived policy, with the reason it is there. */
+export interface DerivedRule {
+  list: 'allow' | 'deny';
+  rule: string;
+  why: string;
+}
+
+const INFERENCE_PRESET: Record<string, string> = {
+  'aws-bedrock': 'bedrock',
+  'google-vertex': 'vertex',
+  'microsoft-foundry': 'foundry',
+};
+
+function flow(flows: Flow[], id: FlowId): Flow {
+  return flows.find((f) => f.id === id) as Flow;
+}
+
+/**
+ * The egress policy an explain profile implies for a client whose model route is the gateway:
+ * what the client needs to run is allowed; the provider's inference hosts are allowed when the
+ * profile routes to a cloud provider; Anthropic's API is denied (a direct connection would bypass
+ * the gateway); non-essential traffic is allowed only while the profile leaves telemetry or error
+ * reporting on. Anything else falls to the default deny.
+ */
+export function derivedEgress(profile: Profile, at: string): DerivedRule[] {
+  const { flows } = evaluate(profile, catalog, at);
+  const rules: DerivedRule[] = [
+    { list: 'allow', rule: 'claude-code-essential', why: 'sign-in, token refresh, installer and updater' },
+  ];
+  const inference = flow(flows, 'inference');
+  const cloud = INFERENCE_PRESET[inference.destination];
+  if (cloud)
+    rules.push({
+      list: 'allow',
+      rule: cloud,
+      why: `inference goes to ${inference.destination} (rules: ${inference.rules.join(', ')})`,
+    });
+  rules.push({
+    list: 'deny',
+    rule: 'anthropic-api',
+    why:
+      inference.destination === 'anthropic'
+        ? 'the model route is the gateway; a direct connection to the API would bypass it'
+        : `inference goes to ${inference.destination}, not to Anthropic's API`,
+  });
+  const telemetry = flow(flows, 'telemetry');
+  const errors = flow(flows, 'error-reporting');
+  const on = [telemetry, errors].filter((f) => f.enabled);
+  if (on.length)
+    rules.push({
+      list: 'allow',
+      rule: 'claude-code-nonessential',
+      why: `the profile leaves ${on.map((f) => f.id).join(' and ')} on`,
+    });
+  else
+    rules.push({
+      list: 'deny',
+      rule: 'claude-code-nonessential',
+      why: `the profile turns telemetry and error reporting off (rules: ${[...telemetry.rules, ...errors.rules].join(', ')})`,
+    });
+  return rules;
+}
+
+/**
+ * An org's effective egress lists, each entry with its reason: what its profile implies, plus what
+ * it writes under `egress` (a written rule overrides the profile's opposite decision on the same
+ * rule). Without a profile or a written `allow`, every host is allowed (and recorded).
+ */
+export function orgEgress(
+  org: {
+    zdr: boolean;
+    profile?: Profile | undefined;
+    egress?: { allow?: string[] | undefined; deny: string[] };
+  },
+  at: string,
+): { allow: string[]; deny: string[]; rules: DerivedRule[] } {
+  const written = org.egress?.allow ?? (org.profile ? [] : ['*']);
+  const writtenDeny = org.egress?.deny ?? [];
+  // What the org writes overrides what its profile implies for the same rule.
+  const rules: DerivedRule[] = (
+    org.profile ? derivedEgress({ zdr: org.zdr, ...org.profile }, at) : []
+  ).filter((r) => !(r.list === 'deny' ? written : writtenDeny).includes(r.rule));
+  for (const rule of written)
+    rules.push({
+      list: 'allow',
+      rule,
+      why: org.egress?.allow ? 'written in egress.allow' : 'no profile and no egress.allow: every host',
+    });
+  for (const rule of writtenDeny) rules.push({ list: 'deny', rule, why: 'written in egress.deny' });
+  const pick = (list: 'allow' | 'deny') => [
+    ...new Set(rules.filter((r) => r.list === list).map((r) => r.rule)),
+  ];
+  return { allow: pick('allow'), deny: pick('deny'), rules };
+}

@@ -1,12 +1,13 @@
 /** Audits one machine: settings layers, environment, MCP servers, local data, the policy engine's flows. */
 import type { ExplainResult, Profile } from '../policy/types.js';
 import { checkConfiguration } from './checks.js';
+import { compareEgress, type EgressComparison, type EgressLine } from './egress.js';
 import { sortFindings } from './finding.js';
 import { locate } from './files.js';
 import { inspectLocalData, type LocalDataSummary, type Progress } from './local-data.js';
 import { loadMcpServers } from './mcp.js';
 import { checkPolicy, type OrgPolicy } from './policy-file.js';
-import { buildProfile } from './profile.js';
+import { buildProfile, gatewayBaseUrl } from './profile.js';
 import { effectiveEnv, loadSettingsLayers, mergeSettings } from './settings.js';
 import type {
   AuditDeps,
@@ -26,6 +27,8 @@ export interface AuditOptions {
   flags?: ProfileFlags;
   policy?: { rules: OrgPolicy; file: string };
   progress?: Progress;
+  /** Egress proxy records to compare with the predicted flows (`--egress-log`). */
+  egress?: { lines: EgressLine[]; file: string; user?: string };
 }
 
 export interface AuditReport {
@@ -39,6 +42,7 @@ export interface AuditReport {
   explain: ExplainResult;
   retentionDays: number;
   local: LocalDataSummary;
+  egress?: EgressComparison;
   findings: Finding[];
 }
 
@@ -115,6 +119,19 @@ export async function runAudit(
     ...(options.progress ? { progress: options.progress } : {}),
   });
   findings.push(...local.findings);
+  let egress: EgressComparison | undefined;
+  if (options.egress) {
+    const gateway = gatewayBaseUrl(env);
+    const compared = compareEgress(
+      options.egress.lines,
+      explain,
+      gateway,
+      options.egress.file,
+      options.egress.user,
+    );
+    egress = compared.comparison;
+    findings.push(...compared.findings);
+  }
 
   return {
     paths,
@@ -127,6 +144,7 @@ export async function runAudit(
     explain,
     retentionDays,
     local: local.summary,
+    ...(egress ? { egress } : {}),
     findings: sortFindings(findings),
   };
 }

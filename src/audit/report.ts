@@ -64,6 +64,7 @@ export function toJson(report: AuditReport, inspector: Inspector) {
     disabledFeatures: report.explain.disabledFeatures,
     warnings: report.explain.warnings,
     local: report.local,
+    ...(report.egress ? { egress: report.egress } : {}),
     findings: report.findings.map((f) => ({ ...f, message: redactText(f.message, inspector) })),
   };
 }
@@ -143,6 +144,29 @@ export function toTable(report: AuditReport, inspector: Inspector): string {
     ]),
   );
   for (const w of report.explain.warnings) lines.push(`  ! ${w.message}`);
+  if (report.egress) {
+    const e = report.egress;
+    lines.push(
+      '',
+      `Egress: hosts contacted (${e.records} records in ${short(e.file)}${e.user ? ` for ${e.user}` : ''})`,
+    );
+    lines.push(
+      ...pad([
+        ['  HOST', 'ATTEMPTS', 'ALLOWED', 'FLOW', 'VERDICT', 'WHY'],
+        ...e.hosts.map((h) => [
+          `  ${h.host}:${h.port}`,
+          String(h.attempts),
+          String(h.allowed),
+          h.flows.join(' ') || '-',
+          h.verdict,
+          h.why,
+        ]),
+      ]),
+    );
+    lines.push(
+      `  predicted: ${e.predicted.map((p) => `${p.flow} -> ${p.destination}${p.seen ? '' : ' (not seen)'}`).join(', ') || 'no network flows'}`,
+    );
+  }
   lines.push('', `Findings (${counts(report.findings)})`);
   if (!report.findings.length) lines.push('  none');
   for (const f of j.findings) {
@@ -180,6 +204,22 @@ export function toMarkdown(report: AuditReport, inspector: Inspector): string {
   }
   if (report.explain.warnings.length) {
     out.push('', '### Warnings', '', ...report.explain.warnings.map((w) => `- ${cell(w.message)}`));
+  }
+  if (report.egress) {
+    const e = report.egress;
+    out.push(
+      '',
+      `## Egress: hosts contacted (${e.records} records in \`${cell(short(e.file))}\`${e.user ? ` for ${cell(e.user)}` : ''})`,
+      '',
+      '| Host | Attempts | Allowed | Flow | Verdict | Why |',
+      '|---|---|---|---|---|---|',
+      ...e.hosts.map(
+        (h) =>
+          `| \`${h.host}:${h.port}\` | ${h.attempts} | ${h.allowed} | ${h.flows.join(', ') || '-'} | ${h.verdict} | ${cell(h.why)} |`,
+      ),
+      '',
+      `Predicted network flows: ${e.predicted.map((p) => `${p.flow} → ${p.destination}${p.seen ? '' : ' (not seen)'}`).join(', ') || 'none'}.`,
+    );
   }
   out.push('', '## Findings', '');
   if (!j.findings.length) out.push('None.');

@@ -8,6 +8,8 @@ import type { AuditDeps } from '../audit/types.js';
 import { mask } from '../guard/mask.js';
 import { scan } from '../guard/scan.js';
 import { transcriptLines } from '../audit/testing/transcript.js';
+import { catalog } from '../policy/catalog/index.js';
+import { evaluate } from '../policy/engine.js';
 import { registerAudit, type VerbIo } from './audit.js';
 import { CliError } from './exit.js';
 import { registerManagedSettings } from './managed-settings.js';
@@ -232,6 +234,136 @@ describe('sluice audit', () => {
     ]);
     assert.equal(r.code, 2);
     assert.match(r.err, /maxLocalRetentionDays: /);
+  });
+
+  it('--egress-log: hosts contacted beside the predicted flows; traffic the settings rule out is a finding', async () => {
+    const f = await fixture();
+    fixtures.push(f);
+    await f.write('managed/managed-settings.json', {
+      env: {
+        DISABLE_TELEMETRY: '1',
+        DISABLE_ERROR_REPORTING: '1',
+        ANTHROPIC_BASE_URL: 'http://127.0.0.1:8787',
+      },
+    });
+    const rec = (host: string, decision: string, user = 'dev@acme.test', port = 443) =>
+      JSON.stringify({ time: '2026-03-01T11:00:00Z', org: 'acme', user, host, port, decision, rule: 'x' });
+    const log = await f.write(
+      'egress.jsonl',
+      [
+        rec('api.anthropic.com', 'deny'),
+        rec('api.anthropic.com', 'deny'),
+        rec('http-intake.logs.us5.datadoghq.com', 'allow'),
+        rec('downloads.claude.ai', 'allow'),
+        rec('registry.npmjs.org', 'allow'),
+        rec('example.org', 'allow'),
+        rec('statsig.anthropic.com', 'allow', 'other@acme.test'),
+        '',
+      ].join('\n'),
+    );
+    const realDeps: AuditDeps = { ...testDeps, evaluate: (p, at) => evaluate(p, catalog, at) };
+    const base = ['audit', '--home', f.home, '--project', f.project, '--managed', f.managed];
+    const r = await run(
+      [...base, '--egress-log', log, '--egress-user', 'dev@acme.test', '--format', 'json'],
+      {},
+      realDeps,
+    );
+    assert.equal(r.code, 1, 'an allowed telemetry connection the settings rule out is high');
+    const j = JSON.parse(r.out) as {
+      egress: { records: number; hosts: { host: string; attempts: number; verdict: string; why: string }[] };
+      findings: { id: string; severity: string; message: string }[];
+    };
+    assert.equal(j.egress.records, 6, "only that user's records");
+    assert.deepEqual(
+      j.egress.hosts.map((h) => [h.host, h.attempts, h.verdict]),
+      [
+        ['downloads.claude.ai', 1, 'expected'],
+        ['registry.npmjs.org', 1, 'expected'],
+        ['api.anthropic.com', 2, 'unexpected'],
+        ['http-intake.logs.us5.datadoghq.com', 1, 'unexpected'],
+        ['example.org', 1, 'unknown'],
+      ],
+    );
+    const api = j.egress.hosts.find((h) => h.host === 'api.anthropic.com')!;
+    assert.match(
+      api.why,
+      /inference goes through the gateway ANTHROPIC_BASE_URL \(http:\/\/127\.0\.0\.1:8787\)/,
+    );
+    assert.match(api.why, /telemetry is off \(rules: .*telemetry-disable-telemetry/);
+    assert.deepEqual(
+      j.findings.filter((x) => x.id.startsWith('egress-')).map((x) => [x.id, x.severity]),
+      [
+        ['egress-unexpected-host', 'high'],
+        ['egress-unexpected-host', 'medium'],
+        ['egress-unknown-host', 'info'],
+      ],
+    );
+    assert.match(
+      j.findings[0]!.message,
+      /^http-intake\.logs\.us5\.datadoghq\.com:443 \(telemetry\) was contacted 1× \(1 allowed, 0 denied\), but the configuration says it should not be/,
+    );
+    const table = (await run([...base, '--egress-log', log], {}, realDeps)).out;
+    assert.match(table, /Egress: hosts contacted \(7 records in /);
+    assert.match(table, /statsig\.anthropic\.com:443\s+1\s+1\s+telemetry\s+unexpected/);
+    assert.match(table, /predicted: inference -> anthropic \(not seen\)/);
+    const md = (await run([...base, '--egress-log', log, '--format', 'markdown'], {}, realDeps)).out;
+    assert.match(md, /\| `example\.org:443` \| 1 \| 1 \| - \| unknown \|/);
+
+    // With telemetry on and no gateway, the same API connection is what the settings predict.
+    const open = await fixture();
+    fixtures.push(open);
+    const clean = await open.write('egress.jsonl', rec('api.anthropic.com', 'allow') + '\n');
+    const ok = await run(
+      [
+        'audit',
+        '--home',
+        open.home,
+        '--project',
+        open.project,
+        '--managed',
+        open.managed,
+        '--egress-log',
+        clean,
+        '--format',
+        'json',
+      ],
+      {},
+      realDeps,
+    );
+    const okJson = JSON.parse(ok.out) as {
+      egress: { hosts: { verdict: string }[] };
+      findings: { id: string }[];
+    };
+    assert.equal(okJson.egress.hosts[0]!.verdict, 'expected');
+    assert.deepEqual(
+      okJson.findings.filter((x) => x.id.startsWith('egress-')),
+      [],
+    );
+  });
+
+  it('--egress-log: a bad record or a missing file exits 2 naming the line; --egress-user needs --egress-log', async () => {
+    const f = await fixture();
+    fixtures.push(f);
+    const base = ['audit', '--home', f.home, '--project', f.project, '--managed', f.managed];
+    const bad = await f.write(
+      'bad.jsonl',
+      '{"host":"a.example","port":443,"decision":"allow"}\n{"host":"b.example","port":0,"decision":"deny"}\n',
+    );
+    let r = await run([...base, '--egress-log', bad]);
+    assert.equal(r.code, 2);
+    assert.equal(r.err, `sluice: ${bad}:2: port: expected a number from 1 to 65535\n`);
+    const notJson = await f.write('text.log', 'CONNECT api.anthropic.com:443\n');
+    r = await run([...base, '--egress-log', notJson]);
+    assert.equal(
+      r.err,
+      `sluice: ${notJson}:1: not JSON (expected the output of sluice egress log --format json)\n`,
+    );
+    r = await run([...base, '--egress-log', join(f.root, 'missing.jsonl')]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /missing\.jsonl: cannot read the egress log: ENOENT/);
+    r = await run([...base, '--egress-user', 'dev@acme.test']);
+    assert.equal(r.code, 2);
+    assert.equal(r.err, 'sluice: --egress-user needs --egress-log\n');
   });
 
   it('--help shows examples and exit codes', async () => {

@@ -1,7 +1,9 @@
 /** `sluice audit`: read this machine the way Claude Code reads it and report flows and findings. */
 import { homedir } from 'node:os';
 import { Option, type Command } from 'commander';
+import { readFile } from 'node:fs/promises';
 import { runAudit } from '../audit/audit.js';
+import { EgressLogError, parseEgressLog } from '../audit/egress.js';
 import { reaches } from '../audit/finding.js';
 import { loadPolicy, PolicyFileError } from '../audit/policy-file.js';
 import { toJson, toMarkdown, toSarif, toTable } from '../audit/report.js';
@@ -46,6 +48,8 @@ interface AuditFlags {
   trainingOptIn?: boolean;
   developmentPartnerProgram?: boolean;
   policy?: string;
+  egressLog?: string;
+  egressUser?: string;
   format: 'table' | 'json' | 'sarif' | 'markdown';
   failOn: Severity | 'none';
 }
@@ -72,6 +76,11 @@ export function registerAudit(program: Command, io: VerbIo = {}): void {
       '--policy <file>',
       "the organization's rules (YAML or JSON); broken rules become policy-* findings",
     )
+    .option(
+      '--egress-log <file>',
+      'egress proxy records (sluice egress log --format json; - for stdin): compare the hosts contacted with the predicted flows',
+    )
+    .option('--egress-user <email>', "with --egress-log, read only this user's records")
     .addOption(formatOption(['table', 'json', 'sarif', 'markdown']))
     .addOption(
       new Option('--fail-on <severity>', 'exit 1 when a finding reaches this severity')
@@ -87,6 +96,7 @@ Examples:
   $ sluice audit
   $ sluice audit --plan team --format json
   $ sluice audit --policy org-policy.yaml --format sarif > sluice.sarif
+  $ sluice egress log --since 7d --format json > egress.jsonl && sluice audit --egress-log egress.jsonl
   $ sluice audit --home /tmp/fixture-home --project . --managed ./managed --fail-on medium`,
     )
     .action(async (flags: AuditFlags) => {
@@ -94,6 +104,8 @@ Examples:
       const err = io.stderr ?? ((s: string) => void process.stderr.write(s));
       const env = io.env ?? process.env;
       const policy = flags.policy ? await readPolicy(flags.policy) : undefined;
+      if (flags.egressUser && !flags.egressLog) throw new CliError('--egress-user needs --egress-log');
+      const egress = flags.egressLog ? await readEgressLog(flags.egressLog) : undefined;
       const deps = await resolveDeps(io);
       const project = flags.project ?? (io.cwd ?? process.cwd)();
       const showProgress = io.progress ?? canShowProgress();
@@ -115,6 +127,15 @@ Examples:
             ...(flags.developmentPartnerProgram ? { developmentPartnerProgram: true } : {}),
           },
           ...(policy ? { policy: { rules: policy, file: flags.policy! } } : {}),
+          ...(egress
+            ? {
+                egress: {
+                  lines: egress,
+                  file: flags.egressLog!,
+                  ...(flags.egressUser ? { user: flags.egressUser } : {}),
+                },
+              }
+            : {}),
           ...(showProgress ? { progress: progressMeter(err, 'scanning local data') } : {}),
         },
       );
@@ -135,4 +156,27 @@ async function readPolicy(file: string) {
     if (e instanceof PolicyFileError) throw new CliError(e.message, EXIT.usage);
     throw e;
   }
+}
+
+async function readEgressLog(file: string) {
+  let text: string;
+  try {
+    text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
+  } catch (e) {
+    throw new CliError(
+      `${file}: cannot read the egress log: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+    );
+  }
+  try {
+    return parseEgressLog(text, file === '-' ? 'stdin' : file);
+  } catch (e) {
+    if (e instanceof EgressLogError) throw new CliError(e.message, EXIT.usage);
+    throw e;
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }

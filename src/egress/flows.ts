@@ -9,7 +9,7 @@
  */
 import { catalog } from '../policy/catalog/index.js';
 import { evaluate } from '../policy/engine.js';
-import type { Flow, FlowId, Profile } from '../policy/types.js';
+import type { Destination, Flow, FlowId, Profile } from '../policy/types.js';
 import { EgressPolicy } from './policy.js';
 
 export type HostFlow = FlowId | 'client' | 'packages';
@@ -18,12 +18,15 @@ interface HostUse {
   pattern: string;
   flows: HostFlow[];
   use: string;
+  /** For inference hosts: the route (the engine's inference destination) they serve. */
+  destination?: Destination;
 }
 
 const HOSTS: HostUse[] = [
   {
     pattern: 'api.anthropic.com:443',
     flows: ['inference', 'telemetry'],
+    destination: 'anthropic',
     use: 'the Claude API; also WebFetch domain check, feature flags, event logging, managed settings',
   },
   { pattern: 'statsig.anthropic.com:443', flows: ['telemetry'], use: 'Statsig metrics (older clients)' },
@@ -61,17 +64,43 @@ const HOSTS: HostUse[] = [
     use: 'Artifact reads (CLAUDE_CODE_DISABLE_ARTIFACT)',
   },
   { pattern: 'bridge.claudeusercontent.com:443', flows: ['client'], use: 'Claude in Chrome bridge' },
-  { pattern: 'bedrock-runtime.*.amazonaws.com:443', flows: ['inference'], use: 'Amazon Bedrock inference' },
-  { pattern: 'bedrock.*.amazonaws.com:443', flows: ['inference'], use: 'Amazon Bedrock model listing' },
-  { pattern: '*-aiplatform.googleapis.com:443', flows: ['inference'], use: 'Vertex AI inference (regional)' },
-  { pattern: 'aiplatform.googleapis.com:443', flows: ['inference'], use: 'Vertex AI inference (global)' },
+  {
+    pattern: 'bedrock-runtime.*.amazonaws.com:443',
+    flows: ['inference'],
+    destination: 'aws-bedrock',
+    use: 'Amazon Bedrock inference',
+  },
+  {
+    pattern: 'bedrock.*.amazonaws.com:443',
+    flows: ['inference'],
+    destination: 'aws-bedrock',
+    use: 'Amazon Bedrock model listing',
+  },
+  {
+    pattern: '*-aiplatform.googleapis.com:443',
+    flows: ['inference'],
+    destination: 'google-vertex',
+    use: 'Vertex AI inference (regional)',
+  },
+  {
+    pattern: 'aiplatform.googleapis.com:443',
+    flows: ['inference'],
+    destination: 'google-vertex',
+    use: 'Vertex AI inference (global)',
+  },
   {
     pattern: 'aiplatform.*.rep.googleapis.com:443',
     flows: ['inference'],
+    destination: 'google-vertex',
     use: 'Vertex AI inference (multi-region)',
   },
   { pattern: 'oauth2.googleapis.com:443', flows: ['client'], use: 'Google sign-in for Vertex' },
-  { pattern: '*.services.ai.azure.com:443', flows: ['inference'], use: 'Microsoft Foundry inference' },
+  {
+    pattern: '*.services.ai.azure.com:443',
+    flows: ['inference'],
+    destination: 'microsoft-foundry',
+    use: 'Microsoft Foundry inference',
+  },
   { pattern: 'login.microsoftonline.com:443', flows: ['client'], use: 'Entra ID sign-in for Foundry' },
   { pattern: 'package-registries', flows: ['packages'], use: 'package registry' },
 ];
@@ -80,14 +109,25 @@ const matchers = HOSTS.map((h) => ({ ...h, policy: new EgressPolicy([h.pattern],
 
 /** The flows (and what the host is used for) of `host:port`; empty for a host the model does not know. */
 export function flowsFor(host: string, port: number): { flows: HostFlow[]; uses: string[] } {
+  const { flows, uses } = hostInfo(host, port);
+  return { flows, uses };
+}
+
+/** `flowsFor`, plus the inference route the host serves, if it is an inference host. */
+export function hostInfo(
+  host: string,
+  port: number,
+): { flows: HostFlow[]; uses: string[]; destination?: Destination } {
   const flows = new Set<HostFlow>();
   const uses: string[] = [];
+  let destination: Destination | undefined;
   for (const m of matchers) {
     if (m.policy.decide(host, port).decision !== 'allow') continue;
     m.flows.forEach((f) => flows.add(f));
     uses.push(m.use);
+    destination ??= m.destination;
   }
-  return { flows: [...flows], uses };
+  return { flows: [...flows], uses, ...(destination ? { destination } : {}) };
 }
 
 /** One entry of a derived policy, with the reason it is there. */

@@ -86,7 +86,7 @@ interface Setup {
   closed: Promise<void>;
 }
 
-async function setup(): Promise<Setup> {
+async function setup(idleTimeoutMs = 300_000): Promise<Setup> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-egress-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   let closedResolve!: () => void;
@@ -106,7 +106,7 @@ async function setup(): Promise<Setup> {
   });
   const config = parseConfig(
     `storage: sqlite:./e.db
-egress: { port: 0 }
+egress: { port: 0, idleTimeoutMs: ${idleTimeoutMs} }
 upstreams: { a: { provider: anthropic, baseUrl: "http://127.0.0.1:1", apiKey: k } }
 orgs:
   acme: { upstream: a, egress: { allow: ["127.0.0.1", "package-registries"], deny: [claude-code-nonessential] } }
@@ -244,5 +244,45 @@ describe('the egress proxy', () => {
     );
     assert.match(again.head, /^HTTP\/1\.1 200 /);
     again.socket.destroy();
+  });
+
+  it('a tunnel closes when the far side closes: the client reads to the end, and the record has both byte counts', async () => {
+    const s = await setup();
+    const far = createServer((c) => {
+      c.on('error', () => undefined);
+      c.once('data', (d: Buffer) => c.end(`bye after ${d.length}`));
+    });
+    await new Promise<void>((r) => far.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => far.close(r)));
+    const port = (far.address() as AddressInfo).port;
+    const t = await raw(s.proxy.port, `CONNECT 127.0.0.1:${port} HTTP/1.1\r\n${auth(s.keys.acme)}\r\n`);
+    let got = '';
+    t.socket.on('data', (d: Buffer) => (got += d.toString()));
+    const closed = new Promise<void>((r) => t.socket.on('close', () => r()));
+    t.socket.write('hello');
+    await closed;
+    assert.equal(got, 'bye after 5');
+    const [rec] = await records(s.store, 1);
+    assert.deepEqual([rec?.bytesUp, rec?.bytesDown, rec?.error], [5, 11, null]);
+  });
+
+  it('an idle tunnel and a client that never finishes its request line are closed after idleTimeoutMs', async () => {
+    const s = await setup(300);
+    const t = await raw(s.proxy.port, `CONNECT 127.0.0.1:${s.echoPort} HTTP/1.1\r\n${auth(s.keys.acme)}\r\n`);
+    const started = performance.now();
+    await Promise.all([new Promise((r) => t.socket.on('close', r)), s.closed]);
+    assert.ok(performance.now() - started >= 250, 'not before the idle timeout');
+    const [rec] = await records(s.store, 1);
+    assert.equal(rec?.decision, 'allow');
+    assert.ok((rec?.durationMs ?? 0) >= 250);
+
+    // Half a request head, then silence: 408 and the connection is closed; the proxy never waits forever.
+    const slow = connect(s.proxy.port, '127.0.0.1');
+    let answer = '';
+    slow.on('data', (d: Buffer) => (answer += d.toString()));
+    slow.on('error', () => undefined);
+    slow.write('CONNECT 127.0.0.1:1 HTTP/1.1\r\nHost: x');
+    await new Promise((r) => slow.on('close', r));
+    assert.equal(answer, 'HTTP/1.1 408 Request Timeout\r\nconnection: close\r\n\r\n');
   });
 });

@@ -167,59 +167,68 @@ export async function startEgressProxy(options: {
     });
   }
 
-  const server = createServer(async (req, res) => {
-    // Plain HTTP forwarding: the request line carries an absolute URL.
-    const started = performance.now();
-    const time = new Date().toISOString();
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '');
-      if (url.protocol !== 'http:') throw new Error('not http');
-    } catch {
-      return refuse(res, 400, 'Sluice egress: expected an absolute http:// URL (use CONNECT for https).');
-    }
-    const port = Number(url.port || 80);
-    const key = await who(req).catch(() => undefined);
-    if (!key) return refuse(res, 407, needAuth, { 'proxy-authenticate': 'Basic realm="sluice"' });
-    const d = await decide(key, url.hostname, port);
-    const base = {
-      time,
-      org: key.org,
-      user: key.user,
-      host: url.hostname,
-      port,
-      method: req.method ?? 'GET',
-    };
-    if (d.decision === 'deny' || !d.address) return refuseDenied(res, base, d.rule, started);
-    const headers = { ...req.headers };
-    delete headers['proxy-authorization'];
-    delete headers['proxy-connection'];
-    let up = 0;
-    let down = 0;
-    const out = httpRequest(
-      {
-        host: d.address,
+  const idle = settings.idleTimeoutMs;
+  const server = createServer(
+    {
+      // A client that never finishes its request head is dropped after the idle timeout (or 10 s).
+      headersTimeout: Math.min(10_000, idle),
+      requestTimeout: idle,
+      connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(idle / 4))),
+    },
+    async (req, res) => {
+      // Plain HTTP forwarding: the request line carries an absolute URL.
+      const started = performance.now();
+      const time = new Date().toISOString();
+      let url: URL;
+      try {
+        url = new URL(req.url ?? '');
+        if (url.protocol !== 'http:') throw new Error('not http');
+      } catch {
+        return refuse(res, 400, 'Sluice egress: expected an absolute http:// URL (use CONNECT for https).');
+      }
+      const port = Number(url.port || 80);
+      const key = await who(req).catch(() => undefined);
+      if (!key) return refuse(res, 407, needAuth, { 'proxy-authenticate': 'Basic realm="sluice"' });
+      const d = await decide(key, url.hostname, port);
+      const base = {
+        time,
+        org: key.org,
+        user: key.user,
+        host: url.hostname,
         port,
-        method: req.method,
-        path: url.pathname + url.search,
-        headers: { ...headers, host: url.host },
-      },
-      (upstream) => {
-        res.writeHead(upstream.statusCode ?? 502, upstream.headers);
-        upstream.on('data', (c: Buffer) => (down += c.length));
-        upstream.pipe(res);
-        upstream.on('end', () => allowed(null));
-      },
-    );
-    const allowed = (error: string | null) => recordAllowed(base, d.rule, up, down, started, error);
-    out.on('error', (err) => {
-      allowed(err.message);
-      if (!res.headersSent) refuse(res, 502, `Sluice egress: ${url.host} could not be reached.`);
-      else res.destroy();
-    });
-    req.on('data', (c: Buffer) => (up += c.length));
-    req.pipe(out);
-  });
+        method: req.method ?? 'GET',
+      };
+      if (d.decision === 'deny' || !d.address) return refuseDenied(res, base, d.rule, started);
+      const headers = { ...req.headers };
+      delete headers['proxy-authorization'];
+      delete headers['proxy-connection'];
+      let up = 0;
+      let down = 0;
+      const out = httpRequest(
+        {
+          host: d.address,
+          port,
+          method: req.method,
+          path: url.pathname + url.search,
+          headers: { ...headers, host: url.host },
+        },
+        (upstream) => {
+          res.writeHead(upstream.statusCode ?? 502, upstream.headers);
+          upstream.on('data', (c: Buffer) => (down += c.length));
+          upstream.pipe(res);
+          upstream.on('end', () => allowed(null));
+        },
+      );
+      const allowed = (error: string | null) => recordAllowed(base, d.rule, up, down, started, error);
+      out.on('error', (err) => {
+        allowed(err.message);
+        if (!res.headersSent) refuse(res, 502, `Sluice egress: ${url.host} could not be reached.`);
+        else res.destroy();
+      });
+      req.on('data', (c: Buffer) => (up += c.length));
+      req.pipe(out);
+    },
+  );
 
   server.on('connect', async (req: IncomingMessage, client: Socket, head: Buffer) => {
     const started = performance.now();
@@ -271,13 +280,12 @@ export async function startEgressProxy(options: {
     });
   });
 
-  // A malformed request line (or a client that never finishes its headers) gets a 400, never a crash.
-  server.on('clientError', (_err, socket: Socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+  // A malformed request line gets a 400, a client that never finishes its request head a 408; never a crash.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
     else socket.destroy();
   });
-  server.headersTimeout = 10_000;
-  server.requestTimeout = settings.idleTimeoutMs;
 
   await new Promise<void>((resolve) => server.listen(settings.port, settings.host, resolve));
   const { port } = server.address() as AddressInfo;

@@ -2,13 +2,24 @@
  * Stages limit and account: budgets (USD per user and per org, per UTC day and month) and rate
  * limits (requests and tokens per user per minute), checked before a request goes upstream and
  * charged from its final usage. Counters live in the store, so every gateway on one PostgreSQL
- * sees the same figures; a request is refused when the spend so far has reached a limit, so
- * concurrent requests can overshoot a budget by at most what is already in flight. No lock is held
- * across the upstream call.
+ * sees the same figures; no lock is held across the upstream call.
+ *
+ * The check stays off the store while it can (the store is a network round trip on PostgreSQL):
+ * - Spend and token counters are read into a view that this gateway's own charges keep current.
+ *   A view is used as it is while it is under half of its limit and at most MAX_STALE_MS old; it
+ *   is re-read in the background once it is REFRESH_MS old, and read before the check (one round
+ *   trip for all of a request's counters) when it is missing, older than MAX_STALE_MS, or at half
+ *   its limit or more. Near a limit every check sees the shared figure; far from it, what other
+ *   gateways spent in the last REFRESH_MS may not be seen yet. A refusal happens once the spend so
+ *   far has reached a limit, so concurrent requests can overshoot by what is already in flight.
+ * - Requests per minute are taken in leases: one atomic increment of the shared count by a slice
+ *   of what is left this minute (an eighth, at least one), spent locally. Gateways together never
+ *   admit more than the limit; a lease left unspent when the minute ends is capacity lost.
+ * - With the store gone, a check fails closed once its views are older than MAX_STALE_MS.
  */
 import type { OrgConfig, SluiceConfig } from '../control/config.js';
 import { costOf, defaultPrices, priceOf, type Price, type TokenUsage } from '../control/prices.js';
-import type { CounterKey, Store } from '../store/types.js';
+import type { Counter, CounterKey, Store } from '../store/types.js';
 import { errors } from './errors.js';
 
 export interface Periods {
@@ -53,8 +64,51 @@ function hasLimits(org: OrgConfig): boolean {
   return hasBudgets(org) || org.rateLimits.perUser !== undefined;
 }
 
+/** Re-read a view in the background once it is this old. */
+export const REFRESH_MS = 1_000;
+/** Never decide on a view older than this: read the store first (and fail closed without it). */
+export const MAX_STALE_MS = 5_000;
+/** At or past this fraction of its limit, a counter is read before every check. */
+const EXACT_FROM = 0.5;
+/** A rate-limit lease takes this fraction of what is left of the minute. */
+const LEASE_FRACTION = 1 / 8;
+
+type Amount = Pick<Counter, 'costUsd' | 'tokens'>;
+
+/** A shared counter as this gateway sees it: the store's figure plus its own charges since. */
+interface View {
+  base: Amount;
+  /** When `base` was read (the gateway's clock, ms). */
+  readAt: number;
+  /** Everything this gateway has charged to the counter, ever, and that total when `base` was read. */
+  charged: Amount;
+  chargedAtRead: Amount;
+  /** Sequence number of the read `base` came from; an older read finishing later is ignored. */
+  seq: number;
+}
+
+interface Lease {
+  /** Requests this gateway may still admit this minute without asking the store. */
+  left: number;
+  /** The shared count after this gateway's last lease (every gateway's leases). */
+  total: number;
+}
+
+const keyOf = (org: string, k: CounterKey) => `${org}\u0000${k.user}\u0000${k.period}`;
+
+interface Limit {
+  key: CounterKey;
+  field: keyof Amount;
+  limit: number;
+  refuse: (used: number) => Error;
+}
+
 export class Limits {
   private readonly prices: Record<string, Price>;
+  private readonly views = new Map<string, View>();
+  private readonly leases = new Map<string, Lease>();
+  private readonly refreshing = new Set<string>();
+  private seq = 0;
 
   constructor(
     private readonly store: Store,
@@ -69,52 +123,141 @@ export class Limits {
     return listed ?? (org.unpricedModel === 'refuse' ? undefined : org.unpricedModel);
   }
 
+  private value(view: View, field: keyof Amount): number {
+    return view.base[field] + view.charged[field] - view.chargedAtRead[field];
+  }
+
+  /** Reads `keys` (and takes a lease, if `bump`) in one round trip, and updates their views. */
+  private async read(
+    org: string,
+    keys: CounterKey[],
+    at: number,
+    bump?: CounterKey & { by: number },
+  ): Promise<number | undefined> {
+    const seq = ++this.seq;
+    const marks = keys.map((k) => {
+      const v = this.views.get(keyOf(org, k));
+      return v ? { ...v.charged } : { costUsd: 0, tokens: 0 };
+    });
+    const { counters, requests } = await this.store.checkCounters(org, keys, bump);
+    keys.forEach((k, i) => {
+      const id = keyOf(org, k);
+      const found = counters.find((c) => c.user === k.user && c.period === k.period);
+      const v = this.views.get(id);
+      if (v && v.seq > seq) return;
+      const base = { costUsd: found?.costUsd ?? 0, tokens: found?.tokens ?? 0 };
+      this.views.set(id, {
+        base,
+        readAt: at,
+        charged: v?.charged ?? { costUsd: 0, tokens: 0 },
+        chargedAtRead: marks[i] as Amount,
+        seq,
+      });
+    });
+    return requests;
+  }
+
+  /** Re-reads stale views off the request's path; failures leave them to go stale (and fail closed). */
+  private refreshLater(org: string, keys: CounterKey[], at: number): void {
+    const due = keys.filter((k) => {
+      const v = this.views.get(keyOf(org, k));
+      return v && at - v.readAt >= REFRESH_MS && !this.refreshing.has(keyOf(org, k));
+    });
+    if (!due.length) return;
+    due.forEach((k) => this.refreshing.add(keyOf(org, k)));
+    this.read(org, due, at)
+      .catch(() => undefined)
+      .finally(() => due.forEach((k) => this.refreshing.delete(keyOf(org, k))));
+  }
+
+  /** Forgets views and leases of periods that have ended (called as periods roll over). */
+  private prune(p: Periods): void {
+    const current = new Set([p.minute, p.day, p.month]);
+    for (const map of [this.views, this.leases] as Map<string, unknown>[])
+      for (const id of map.keys()) if (!current.has(id.slice(id.lastIndexOf('\u0000') + 1))) map.delete(id);
+  }
+
   /** Stage: limit. Throws the Anthropic-shaped refusal for the first limit reached. */
   async check(orgName: string, org: OrgConfig, user: string, model: string | null, at: Date): Promise<void> {
     const { budgets } = org;
     const perUser = org.rateLimits.perUser;
     if (hasBudgets(org) && !this.priceFor(model, org)) throw errors.unpricedModel(orgName, model ?? '(none)');
     if (!hasLimits(org)) return;
+    const now = at.getTime();
     const p = periodsOf(at);
-    const keys: CounterKey[] = [];
-    if (budgets.perUser?.daily) keys.push({ user, period: p.day });
-    if (budgets.perUser?.monthly) keys.push({ user, period: p.month });
-    if (budgets.org?.daily) keys.push({ user: '', period: p.day });
-    if (budgets.org?.monthly) keys.push({ user: '', period: p.month });
-    if (perUser?.tokensPerMinute) keys.push({ user, period: p.minute });
-    const rpm = perUser?.requestsPerMinute;
-    // One round trip: the counters the limits read, and this request counted against rpm.
-    const { counters, requests } = await this.store.checkCounters(
-      orgName,
-      keys,
-      rpm !== undefined ? { user, period: p.minute } : undefined,
-    );
-    const spent = (u: string, period: string) =>
-      counters.find((c) => c.user === u && c.period === period) ?? { costUsd: 0, tokens: 0 };
-    const budget = (
-      who: string,
-      scope: 'perUser' | 'org',
-      span: 'daily' | 'monthly',
-      u: string,
-      period: string,
-      ends: Date,
-    ) => {
+    if (this.views.size + this.leases.size > 10_000) this.prune(p);
+    const limits: Limit[] = [];
+    const budget = (scope: 'perUser' | 'org', span: 'daily' | 'monthly') => {
       const limit = budgets[scope]?.[span];
       if (limit === undefined) return;
-      const used = spent(u, period).costUsd;
-      if (used >= limit)
-        throw errors.budgetExceeded({ org: orgName, who, scope, span, limit, used, resetsAt: ends, at });
+      const who = scope === 'perUser' ? user : `org "${orgName}"`;
+      const resetsAt = span === 'daily' ? p.dayEnds : p.monthEnds;
+      limits.push({
+        key: { user: scope === 'perUser' ? user : '', period: span === 'daily' ? p.day : p.month },
+        field: 'costUsd',
+        limit,
+        refuse: (used) =>
+          errors.budgetExceeded({ org: orgName, who, scope, span, limit, used, resetsAt, at }),
+      });
     };
-    budget(user, 'perUser', 'daily', user, p.day, p.dayEnds);
-    budget(user, 'perUser', 'monthly', user, p.month, p.monthEnds);
-    budget(`org "${orgName}"`, 'org', 'daily', '', p.day, p.dayEnds);
-    budget(`org "${orgName}"`, 'org', 'monthly', '', p.month, p.monthEnds);
+    budget('perUser', 'daily');
+    budget('perUser', 'monthly');
+    budget('org', 'daily');
+    budget('org', 'monthly');
     const overRate = (what: string) =>
       errors.rateLimited({ org: orgName, user, what, resetsAt: p.minuteEnds, at });
     const tpm = perUser?.tokensPerMinute;
-    if (tpm !== undefined && spent(user, p.minute).tokens >= tpm) throw overRate(`${tpm} tokens per minute`);
-    if (rpm !== undefined && requests !== undefined && requests > rpm)
-      throw overRate(`${rpm} requests per minute`);
+    if (tpm !== undefined)
+      limits.push({
+        key: { user, period: p.minute },
+        field: 'tokens',
+        limit: tpm,
+        refuse: () => overRate(`${tpm} tokens per minute`),
+      });
+
+    const stale = limits.filter((l) => {
+      const v = this.views.get(keyOf(orgName, l.key));
+      return !v || now - v.readAt > MAX_STALE_MS || this.value(v, l.field) >= l.limit * EXACT_FROM;
+    });
+    const rpm = perUser?.requestsPerMinute;
+    const leaseId = keyOf(orgName, { user, period: p.minute });
+    const lease = rpm !== undefined ? this.leases.get(leaseId) : undefined;
+    let admitted = rpm === undefined || (lease !== undefined && lease.left > 0);
+    if (admitted && lease) lease.left--;
+    // Leases are never handed back: once they add up to the limit, the minute is used up everywhere.
+    const exhausted = !admitted && lease !== undefined && rpm !== undefined && lease.total >= rpm;
+    if (stale.length || (!admitted && !exhausted)) {
+      const want =
+        rpm === undefined || admitted || exhausted
+          ? undefined
+          : Math.max(1, Math.floor((rpm - (lease?.total ?? 0)) * LEASE_FRACTION));
+      const total = await this.read(
+        orgName,
+        stale.map((l) => l.key),
+        now,
+        want === undefined ? undefined : { user, period: p.minute, by: want },
+      );
+      if (want !== undefined && total !== undefined && rpm !== undefined) {
+        const granted = Math.max(0, want - Math.max(0, total - rpm));
+        // Concurrent checks may each have taken a lease: every slice goes to one pool, spent in turn.
+        const held = this.leases.get(leaseId) ?? { left: 0, total: 0 };
+        held.left += granted;
+        held.total = Math.max(held.total, total);
+        this.leases.set(leaseId, held);
+        admitted = held.left > 0;
+        if (admitted) held.left--;
+      }
+    }
+    this.refreshLater(
+      orgName,
+      limits.map((l) => l.key),
+      now,
+    );
+    for (const l of limits) {
+      const used = this.value(this.views.get(keyOf(orgName, l.key)) as View, l.field);
+      if (used >= l.limit) throw l.refuse(used);
+    }
+    if (!admitted) throw overRate(`${rpm} requests per minute`);
   }
 
   /**
@@ -134,22 +277,28 @@ export class Limits {
     if (!hasLimits(org)) return cost;
     const p = periodsOf(at);
     const tokens = limitedTokens(usage);
-    await this.store.addCounters(
-      orgName,
-      [
-        { user, period: p.day },
-        { user, period: p.month },
-        { user: '', period: p.day },
-        { user: '', period: p.month },
-      ],
-      { requests: 1, tokens, costUsd: cost ?? 0 },
-    );
-    if (org.rateLimits.perUser?.tokensPerMinute && tokens)
-      await this.store.addCounters(orgName, [{ user, period: p.minute }], {
-        requests: 0,
-        tokens,
-        costUsd: 0,
-      });
+    const spend: CounterKey[] = [
+      { user, period: p.day },
+      { user, period: p.month },
+      { user: '', period: p.day },
+      { user: '', period: p.month },
+    ];
+    await this.store.addCounters(orgName, spend, { requests: 1, tokens, costUsd: cost ?? 0 });
+    this.charge(orgName, spend, { costUsd: cost ?? 0, tokens });
+    if (org.rateLimits.perUser?.tokensPerMinute && tokens) {
+      const minute = [{ user, period: p.minute }];
+      await this.store.addCounters(orgName, minute, { requests: 0, tokens, costUsd: 0 });
+      this.charge(orgName, minute, { costUsd: 0, tokens });
+    }
     return cost;
+  }
+
+  /** Adds a charge this gateway has written to the views of its counters. */
+  private charge(org: string, keys: CounterKey[], amount: Amount): void {
+    for (const k of keys) {
+      const v = this.views.get(keyOf(org, k));
+      if (!v) continue;
+      v.charged = { costUsd: v.charged.costUsd + amount.costUsd, tokens: v.charged.tokens + amount.tokens };
+    }
   }
 }

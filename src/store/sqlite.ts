@@ -84,8 +84,8 @@ export class SqliteStore implements Store {
     );
     this.countRequestStmt = lazy(() =>
       this.db.prepare(
-        `INSERT INTO usage_counters (org, user_email, period, requests) VALUES (?, ?, ?, 1)
-         ON CONFLICT (org, user_email, period) DO UPDATE SET requests = requests + 1 RETURNING requests`,
+        `INSERT INTO usage_counters (org, user_email, period, requests) VALUES (?, ?, ?, ?)
+         ON CONFLICT (org, user_email, period) DO UPDATE SET requests = requests + excluded.requests RETURNING requests`,
       ),
     );
   }
@@ -260,15 +260,15 @@ export class SqliteStore implements Store {
     })();
   }
 
-  private countRequest(org: string, key: CounterKey): number {
-    const row = this.countRequestStmt().get(org, key.user, key.period) as Row;
+  private countRequest(org: string, key: CounterKey & { by?: number }): number {
+    const row = this.countRequestStmt().get(org, key.user, key.period, key.by ?? 1) as Row;
     return Number(row.requests);
   }
 
   async checkCounters(
     org: string,
     keys: CounterKey[],
-    bump?: CounterKey,
+    bump?: CounterKey & { by?: number },
   ): Promise<{ counters: Counter[]; requests?: number }> {
     const requests = bump ? this.countRequest(org, bump) : undefined;
     const counters = this.readCounters(org, keys);

@@ -188,13 +188,13 @@ export interface Store {
   ): Promise<void>;
   /**
    * The limit stage's one round trip: the counters of `org` at `keys` (missing ones are absent)
-   * and, when `bump` is given, one more request counted there atomically (its new count in
-   * `requests`).
+   * and, when `bump` is given, `bump.by` (default 1) more requests counted there atomically (the
+   * new count in `requests`).
    */
   checkCounters(
     org: string,
     keys: CounterKey[],
-    bump?: CounterKey,
+    bump?: CounterKey & { by?: number },
   ): Promise<{ counters: Counter[]; requests?: number }>;
   /** Deletes counters of periods that ended: minute ones before `minuteBefore`, day ones before `dayBefore`. */
   sweepCounters(minuteBefore: string, dayBefore: string): Promise<void>;

@@ -34,7 +34,9 @@ async function setup(orgYaml: string) {
   let open = true;
   cleanups.push(() => (open ? store.close() : Promise.resolve()));
   let reads = 0;
-  // The real store, with its reads counted.
+  let writes = 0;
+  let failWrites = 0;
+  // The real store, with its reads and writes counted (and writes made to fail on demand).
   const counted: Store = Object.create(store, {
     checkCounters: {
       value: (...args: Parameters<Store['checkCounters']>) => {
@@ -42,18 +44,35 @@ async function setup(orgYaml: string) {
         return store.checkCounters(...args);
       },
     },
+    addCounters: {
+      value: (...args: Parameters<Store['addCounters']>) => {
+        writes++;
+        if (failWrites > 0) {
+          failWrites--;
+          return Promise.reject(new Error('store write refused'));
+        }
+        return store.addCounters(...args);
+      },
+    },
   }) as Store;
   const org = config.orgs.acme!;
+  const errors: string[] = [];
   const gateway = () => {
-    const limits = new Limits(counted, config);
+    const limits = new Limits(counted, config, (err) => errors.push(err.message));
     return {
       check: (at: number) => limits.check('acme', org, 'dev@acme.test', 'm', new Date(at)),
       charge: (at: number) => limits.account('acme', org, 'dev@acme.test', 'm', USAGE, new Date(at)),
+      flush: () => limits.flush(),
+      close: () => limits.close(),
     };
   };
   return {
     gateway,
+    store,
+    errors,
     reads: () => reads,
+    writes: () => writes,
+    failNextWrites: (n: number) => (failWrites = n),
     closeStore: async () => {
       open = false;
       await store.close();
@@ -139,5 +158,33 @@ describe('limit checks off the store', () => {
     const a = s.gateway();
     const results = await Promise.allSettled(Array.from({ length: 100 }, () => a.check(T0)));
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 64);
+  });
+
+  it('charges far from a limit are written in batches; near it, before account returns; a refused write is retried', async () => {
+    const s = await setup('{ upstream: a, budgets: { perUser: { daily: 100 } } }');
+    const a = s.gateway();
+    await a.check(T0);
+    for (let i = 0; i < 30; i++) await a.charge(T0);
+    assert.equal(s.writes(), 0, 'nothing written yet: the batch waits FLUSH_MS');
+    await a.flush();
+    assert.equal(s.writes(), 4, 'one write per counter (user and org, day and month) for 30 charges');
+    const day = { user: 'dev@acme.test', period: 'day:2026-11-22' };
+    const read = async () => (await s.store.checkCounters('acme', [day])).counters[0];
+    assert.deepEqual([(await read())?.costUsd, (await read())?.requests], [30, 30]);
+
+    s.failNextWrites(4);
+    await a.charge(T0);
+    await a.flush();
+    assert.deepEqual(s.errors, Array(4).fill('store write refused'));
+    assert.equal((await read())?.costUsd, 30, 'not written yet');
+    await a.close(); // tries again, and this time the store takes it
+    assert.equal((await read())?.costUsd, 31);
+
+    const b = s.gateway();
+    for (let i = 0; i < 20; i++) await b.charge(T0); // $51: past half the limit
+    await b.check(T0);
+    const before = s.writes();
+    await b.charge(T0);
+    assert.ok(s.writes() > before, 'near the limit, written before account returns');
   });
 });

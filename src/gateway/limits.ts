@@ -68,21 +68,30 @@ function hasLimits(org: OrgConfig): boolean {
 export const REFRESH_MS = 1_000;
 /** Never decide on a view older than this: read the store first (and fail closed without it). */
 export const MAX_STALE_MS = 5_000;
-/** At or past this fraction of its limit, a counter is read before every check. */
+/** Charges are written to the store in batches this often. */
+export const FLUSH_MS = 20;
+/** A batch the store refused is tried again this much later. */
+const RETRY_MS = 1_000;
+/** At or past this fraction of its limit, a counter is read before every check (and charged at once). */
 const EXACT_FROM = 0.5;
 /** A rate-limit lease takes this fraction of what is left of the minute. */
 const LEASE_FRACTION = 1 / 8;
 
 type Amount = Pick<Counter, 'costUsd' | 'tokens'>;
+type Delta = Pick<Counter, 'requests' | 'costUsd' | 'tokens'>;
 
 /** A shared counter as this gateway sees it: the store's figure plus its own charges since. */
 interface View {
   base: Amount;
   /** When `base` was read (the gateway's clock, ms). */
   readAt: number;
-  /** Everything this gateway has charged to the counter, ever, and that total when `base` was read. */
+  /**
+   * Everything this gateway has charged to the counter (counted at once), the part of it written
+   * to the store, and what had been written when `base` was read (so `base` already holds it).
+   */
   charged: Amount;
-  chargedAtRead: Amount;
+  written: Amount;
+  writtenAtRead: Amount;
   /** Sequence number of the read `base` came from; an older read finishing later is ignored. */
   seq: number;
 }
@@ -109,10 +118,16 @@ export class Limits {
   private readonly leases = new Map<string, Lease>();
   private readonly refreshing = new Set<string>();
   private seq = 0;
+  /** Charges not yet written, by counter; written together every FLUSH_MS (or at once near a limit). */
+  private pending = new Map<string, { org: string; key: CounterKey; delta: Delta }>();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  private closed = false;
 
   constructor(
     private readonly store: Store,
     config: SluiceConfig,
+    private readonly onError: (err: Error) => void = () => undefined,
   ) {
     this.prices = { ...defaultPrices, ...config.prices };
   }
@@ -124,7 +139,7 @@ export class Limits {
   }
 
   private value(view: View, field: keyof Amount): number {
-    return view.base[field] + view.charged[field] - view.chargedAtRead[field];
+    return view.base[field] + view.charged[field] - view.writtenAtRead[field];
   }
 
   /** Reads `keys` (and takes a lease, if `bump`) in one round trip, and updates their views. */
@@ -137,7 +152,7 @@ export class Limits {
     const seq = ++this.seq;
     const marks = keys.map((k) => {
       const v = this.views.get(keyOf(org, k));
-      return v ? { ...v.charged } : { costUsd: 0, tokens: 0 };
+      return v ? { ...v.written } : { costUsd: 0, tokens: 0 };
     });
     const { counters, requests } = await this.store.checkCounters(org, keys, bump);
     keys.forEach((k, i) => {
@@ -149,8 +164,13 @@ export class Limits {
       this.views.set(id, {
         base,
         readAt: at,
-        charged: v?.charged ?? { costUsd: 0, tokens: 0 },
-        chargedAtRead: marks[i] as Amount,
+        // A new view starts with this gateway's charges still queued (the store has not seen them).
+        charged: v?.charged ?? {
+          costUsd: this.pending.get(id)?.delta.costUsd ?? 0,
+          tokens: this.pending.get(id)?.delta.tokens ?? 0,
+        },
+        written: v?.written ?? { costUsd: 0, tokens: 0 },
+        writtenAtRead: marks[i] as Amount,
         seq,
       });
     });
@@ -177,15 +197,9 @@ export class Limits {
       for (const id of map.keys()) if (!current.has(id.slice(id.lastIndexOf('\u0000') + 1))) map.delete(id);
   }
 
-  /** Stage: limit. Throws the Anthropic-shaped refusal for the first limit reached. */
-  async check(orgName: string, org: OrgConfig, user: string, model: string | null, at: Date): Promise<void> {
+  /** The spend and token limits that apply to `user` of `org` at `at`, with their counters. */
+  private limitsOf(orgName: string, org: OrgConfig, user: string, at: Date, p: Periods): Limit[] {
     const { budgets } = org;
-    const perUser = org.rateLimits.perUser;
-    if (hasBudgets(org) && !this.priceFor(model, org)) throw errors.unpricedModel(orgName, model ?? '(none)');
-    if (!hasLimits(org)) return;
-    const now = at.getTime();
-    const p = periodsOf(at);
-    if (this.views.size + this.leases.size > 10_000) this.prune(p);
     const limits: Limit[] = [];
     const budget = (scope: 'perUser' | 'org', span: 'daily' | 'monthly') => {
       const limit = budgets[scope]?.[span];
@@ -204,17 +218,35 @@ export class Limits {
     budget('perUser', 'monthly');
     budget('org', 'daily');
     budget('org', 'monthly');
-    const overRate = (what: string) =>
-      errors.rateLimited({ org: orgName, user, what, resetsAt: p.minuteEnds, at });
-    const tpm = perUser?.tokensPerMinute;
+    const tpm = org.rateLimits.perUser?.tokensPerMinute;
     if (tpm !== undefined)
       limits.push({
         key: { user, period: p.minute },
         field: 'tokens',
         limit: tpm,
-        refuse: () => overRate(`${tpm} tokens per minute`),
+        refuse: () =>
+          errors.rateLimited({
+            org: orgName,
+            user,
+            what: `${tpm} tokens per minute`,
+            resetsAt: p.minuteEnds,
+            at,
+          }),
       });
+    return limits;
+  }
 
+  /** Stage: limit. Throws the Anthropic-shaped refusal for the first limit reached. */
+  async check(orgName: string, org: OrgConfig, user: string, model: string | null, at: Date): Promise<void> {
+    const perUser = org.rateLimits.perUser;
+    if (hasBudgets(org) && !this.priceFor(model, org)) throw errors.unpricedModel(orgName, model ?? '(none)');
+    if (!hasLimits(org)) return;
+    const now = at.getTime();
+    const p = periodsOf(at);
+    if (this.views.size + this.leases.size > 10_000) this.prune(p);
+    const limits = this.limitsOf(orgName, org, user, at, p);
+    const overRate = (what: string) =>
+      errors.rateLimited({ org: orgName, user, what, resetsAt: p.minuteEnds, at });
     const stale = limits.filter((l) => {
       const v = this.views.get(keyOf(orgName, l.key));
       return !v || now - v.readAt > MAX_STALE_MS || this.value(v, l.field) >= l.limit * EXACT_FROM;
@@ -277,28 +309,79 @@ export class Limits {
     if (!hasLimits(org)) return cost;
     const p = periodsOf(at);
     const tokens = limitedTokens(usage);
-    const spend: CounterKey[] = [
+    const keys: CounterKey[] = [
       { user, period: p.day },
       { user, period: p.month },
       { user: '', period: p.day },
       { user: '', period: p.month },
     ];
-    await this.store.addCounters(orgName, spend, { requests: 1, tokens, costUsd: cost ?? 0 });
-    this.charge(orgName, spend, { costUsd: cost ?? 0, tokens });
-    if (org.rateLimits.perUser?.tokensPerMinute && tokens) {
-      const minute = [{ user, period: p.minute }];
-      await this.store.addCounters(orgName, minute, { requests: 0, tokens, costUsd: 0 });
-      this.charge(orgName, minute, { costUsd: 0, tokens });
-    }
+    for (const key of keys) this.queue(orgName, key, { requests: 1, tokens, costUsd: cost ?? 0 });
+    if (org.rateLimits.perUser?.tokensPerMinute && tokens)
+      this.queue(orgName, { user, period: p.minute }, { requests: 0, tokens, costUsd: 0 });
+    // Near a limit, other gateways must see this charge now, not a batch later.
+    const near = this.limitsOf(orgName, org, user, at, p).some((l) => {
+      const v = this.views.get(keyOf(orgName, l.key));
+      return v !== undefined && this.value(v, l.field) >= l.limit * EXACT_FROM;
+    });
+    if (near) await this.flush();
     return cost;
   }
 
-  /** Adds a charge this gateway has written to the views of its counters. */
-  private charge(org: string, keys: CounterKey[], amount: Amount): void {
-    for (const k of keys) {
-      const v = this.views.get(keyOf(org, k));
-      if (!v) continue;
-      v.charged = { costUsd: v.charged.costUsd + amount.costUsd, tokens: v.charged.tokens + amount.tokens };
-    }
+  /** Counts a charge in the counter's view at once, and queues it for the store. */
+  private queue(org: string, key: CounterKey, delta: Delta): void {
+    const id = keyOf(org, key);
+    const v = this.views.get(id);
+    if (v)
+      v.charged = { costUsd: v.charged.costUsd + delta.costUsd, tokens: v.charged.tokens + delta.tokens };
+    this.enqueue(id, org, key, delta, FLUSH_MS);
+  }
+
+  private enqueue(id: string, org: string, key: CounterKey, delta: Delta, inMs: number): void {
+    const p = this.pending.get(id);
+    if (p)
+      p.delta = {
+        requests: p.delta.requests + delta.requests,
+        tokens: p.delta.tokens + delta.tokens,
+        costUsd: p.delta.costUsd + delta.costUsd,
+      };
+    else this.pending.set(id, { org, key, delta });
+    if (!this.closed) this.flushTimer ??= setTimeout(() => void this.flush(), inMs).unref();
+  }
+
+  /**
+   * Writes every queued charge (one statement per counter). A failed write stays queued and is
+   * retried with the next batch; `close()` writes what is left.
+   */
+  flush(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const batch = [...this.pending.entries()];
+    this.pending = new Map();
+    const run = this.flushing.then(async () => {
+      await Promise.all(
+        batch.map(async ([id, { org, key, delta }]) => {
+          try {
+            await this.store.addCounters(org, [key], delta);
+            const v = this.views.get(id);
+            if (v)
+              v.written = {
+                costUsd: v.written.costUsd + delta.costUsd,
+                tokens: v.written.tokens + delta.tokens,
+              };
+          } catch (err) {
+            this.onError(err as Error);
+            this.enqueue(id, org, key, delta, RETRY_MS);
+          }
+        }),
+      );
+    });
+    this.flushing = run;
+    return run;
+  }
+
+  /** Writes the charges still queued (at shutdown); one try. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
   }
 }

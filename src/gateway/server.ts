@@ -81,7 +81,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const logger = options.logger ?? silent;
   const now = options.now ?? (() => performance.now());
   const clock = options.clock ?? (() => new Date());
-  const limits = new Limits(store, config);
+  const limits = new Limits(store, config, (err) =>
+    logger.error({ err: err.message }, 'usage counters not written; retrying'),
+  );
   const admin = new AdminApi(config, store, clock);
   const pools = new Map<string, Pool>();
   const poolFor = (up: UpstreamConfig) => {
@@ -502,6 +504,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         server.closeAllConnections();
       });
       await Promise.all([...pools.values()].map((p) => p.close()));
+      await limits.close();
     },
   };
 }

@@ -285,4 +285,37 @@ describe('the egress proxy', () => {
     await new Promise((r) => slow.on('close', r));
     assert.equal(answer, 'HTTP/1.1 408 Request Timeout\r\nconnection: close\r\n\r\n');
   });
+
+  it('a far side that sends a lot and closes at once: every byte reaches the client before the tunnel is torn down', async () => {
+    const s = await setup();
+    const SIZE = 4 * 1024 * 1024;
+    const payload = Buffer.alloc(SIZE, 7);
+    const far = createServer((c) => {
+      c.on('error', () => undefined);
+      c.end(payload);
+    });
+    await new Promise<void>((r) => far.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => far.close(r)));
+    const port = (far.address() as AddressInfo).port;
+    const download = async () => {
+      const t = await raw(s.proxy.port, `CONNECT 127.0.0.1:${port} HTTP/1.1\r\n${auth(s.keys.acme)}\r\n`);
+      // The first read may have carried payload after the 200 head.
+      let got = Buffer.byteLength(t.head, 'latin1') - (t.head.indexOf('\r\n\r\n') + 4);
+      // Read slowly enough that the proxy has bytes buffered for the client when the far side closes.
+      t.socket.on('data', (d: Buffer) => {
+        got += d.length;
+        t.socket.pause();
+        setTimeout(() => t.socket.resume(), 1);
+      });
+      await new Promise((r) => t.socket.on('close', r));
+      return got;
+    };
+    const sizes = await Promise.all(Array.from({ length: 8 }, download));
+    assert.deepEqual(sizes, Array(8).fill(SIZE));
+    const rows = await records(s.store, 8);
+    assert.deepEqual(
+      rows.map((r) => r.bytesDown),
+      Array(8).fill(SIZE),
+    );
+  });
 });

@@ -267,8 +267,15 @@ export async function startEgressProxy(options: {
       if (!connected) refuse(client, 502, `Sluice egress: ${host}:${port} could not be reached.`);
       finish();
     });
-    client.on('close', finish);
-    target.on('close', finish);
+    // When one side closes cleanly, the other still gets what is buffered for it (the pipe ends it)
+    // before the tunnel is torn down; after an error, it is torn down at once.
+    const drainThenFinish = (other: Socket) => (hadError: boolean) => {
+      if (hadError || other.destroyed || other.writableFinished) return finish();
+      other.once('finish', finish);
+      if (!other.writableEnded) other.end();
+    };
+    client.on('close', drainThenFinish(target));
+    target.on('close', drainThenFinish(client));
     target.on('connect', () => {
       connected = true;
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');

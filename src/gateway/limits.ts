@@ -4,22 +4,20 @@
  * charged from its final usage. Counters live in the store, so every gateway on one PostgreSQL
  * sees the same figures; no lock is held across the upstream call.
  *
- * The check stays off the store while it can (the store is a network round trip on PostgreSQL):
- * - Spend and token counters are read into a view that this gateway's own charges keep current.
- *   A view is used as it is while it is under half of its limit and at most MAX_STALE_MS old; it
- *   is re-read in the background once it is REFRESH_MS old, and read before the check (one round
- *   trip for all of a request's counters) when it is missing, older than MAX_STALE_MS, or at half
- *   its limit or more. Near a limit every check sees the shared figure; far from it, what other
- *   gateways spent in the last REFRESH_MS may not be seen yet. A refusal happens once the spend so
- *   far has reached a limit, so concurrent requests can overshoot by what is already in flight.
- * - Requests per minute are taken in leases: one atomic increment of the shared count by a slice
- *   of what is left this minute (an eighth, at least one), spent locally. Gateways together never
- *   admit more than the limit; a lease left unspent when the minute ends is capacity lost.
- * - With the store gone, a check fails closed once its views are older than MAX_STALE_MS.
+ * Reservations keep the check off the store (a network round trip on PostgreSQL). For each limit a
+ * gateway reserves a slice of what is left (an eighth) by adding it to the shared counter at once,
+ * and admits requests locally while its reservation lasts: a request's cost (or tokens) is taken
+ * from the reservation when it finishes, and only what exceeds it is written, at once. A counter
+ * therefore always holds every gateway's spend plus what they have reserved, and a slice is granted
+ * only while the counter is under the limit, so all gateways together overshoot a limit by at most
+ * what the requests admitted under it cost beyond it: the requests in flight. Requests per minute
+ * are reserved the same way and taken at the check. A reservation unused for IDLE_MS is handed
+ * back, and so is every reservation when the gateway stops; one held by a gateway that crashed
+ * counts as spent until its period ends. Counters without a limit are written in batches.
  */
 import type { OrgConfig, SluiceConfig } from '../control/config.js';
 import { costOf, defaultPrices, priceOf, type Price, type TokenUsage } from '../control/prices.js';
-import type { Counter, CounterKey, Store } from '../store/types.js';
+import type { CounterKey, Store } from '../store/types.js';
 import { errors } from './errors.js';
 
 export interface Periods {
@@ -64,72 +62,63 @@ function hasLimits(org: OrgConfig): boolean {
   return hasBudgets(org) || org.rateLimits.perUser !== undefined;
 }
 
-/** Re-read a view in the background once it is this old. */
-export const REFRESH_MS = 1_000;
-/** Never decide on a view older than this: read the store first (and fail closed without it). */
-export const MAX_STALE_MS = 5_000;
-/** Charges are written to the store in batches this often. */
+/** A reservation unused this long is handed back to the shared counter. */
+export const IDLE_MS = 2_000;
+/** Charges to counters without a limit are written in batches this often. */
 export const FLUSH_MS = 20;
 /** A batch the store refused is tried again this much later. */
 const RETRY_MS = 1_000;
-/** At or past this fraction of its limit, a counter is read before every check (and charged at once). */
-const EXACT_FROM = 0.5;
-/** A rate-limit lease takes this fraction of what is left of the minute. */
-const LEASE_FRACTION = 1 / 8;
+/** A reservation is this fraction of what is left of the limit. */
+const SLICE = 1 / 8;
+/** After a limit refused, the gateway refuses locally this long before asking the store again. */
+const REFUSED_MS = 1_000;
 
-type Amount = Pick<Counter, 'costUsd' | 'tokens'>;
-type Delta = Pick<Counter, 'requests' | 'costUsd' | 'tokens'>;
-
-/** A shared counter as this gateway sees it: the store's figure plus its own charges since. */
-interface View {
-  base: Amount;
-  /** When `base` was read (the gateway's clock, ms). */
-  readAt: number;
-  /**
-   * Everything this gateway has charged to the counter (counted at once), the part of it written
-   * to the store, and what had been written when `base` was read (so `base` already holds it).
-   */
-  charged: Amount;
-  written: Amount;
-  writtenAtRead: Amount;
-  /** Sequence number of the read `base` came from; an older read finishing later is ignored. */
-  seq: number;
-}
-
-interface Lease {
-  /** Requests this gateway may still admit this minute without asking the store. */
-  left: number;
-  /** The shared count after this gateway's last lease (every gateway's leases). */
-  total: number;
-}
+type Field = 'costUsd' | 'tokens' | 'requests';
+type Delta = Record<Field, number>;
+const ZERO: Delta = { requests: 0, tokens: 0, costUsd: 0 };
 
 const keyOf = (org: string, k: CounterKey) => `${org}\u0000${k.user}\u0000${k.period}`;
 
 interface Limit {
   key: CounterKey;
-  field: keyof Amount;
+  field: Field;
   limit: number;
   refuse: (used: number) => Error;
 }
 
+/** What this gateway holds of one limit's counter. */
+interface Reservation {
+  org: string;
+  key: CounterKey;
+  field: Field;
+  /** Reserved in the shared counter and not yet used. */
+  held: number;
+  /** The counter as last seen (every gateway's spend and reservations). */
+  seen: number;
+  /** When the limit last refused (the gateway's clock, ms), if it did. */
+  refusedAt?: number;
+  /** When this reservation was last used. */
+  usedAt: number;
+}
+
 export class Limits {
   private readonly prices: Record<string, Price>;
-  private readonly views = new Map<string, View>();
-  private readonly leases = new Map<string, Lease>();
-  private readonly refreshing = new Set<string>();
-  private seq = 0;
-  /** Charges not yet written, by counter; written together every FLUSH_MS (or at once near a limit). */
+  private readonly held = new Map<string, Reservation>();
+  /** Charges not yet written to counters without a limit, written together every FLUSH_MS. */
   private pending = new Map<string, { org: string; key: CounterKey; delta: Delta }>();
   private flushTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  private readonly idleTimer: NodeJS.Timeout;
   private closed = false;
 
   constructor(
     private readonly store: Store,
     config: SluiceConfig,
     private readonly onError: (err: Error) => void = () => undefined,
+    private readonly clock: () => number = () => Date.now(),
   ) {
     this.prices = { ...defaultPrices, ...config.prices };
+    this.idleTimer = setInterval(() => void this.handBackIdle(this.clock()), IDLE_MS).unref();
   }
 
   /** The price a request for `model` is charged at in `org`, or undefined (unpriced). */
@@ -138,66 +127,7 @@ export class Limits {
     return listed ?? (org.unpricedModel === 'refuse' ? undefined : org.unpricedModel);
   }
 
-  private value(view: View, field: keyof Amount): number {
-    return view.base[field] + view.charged[field] - view.writtenAtRead[field];
-  }
-
-  /** Reads `keys` (and takes a lease, if `bump`) in one round trip, and updates their views. */
-  private async read(
-    org: string,
-    keys: CounterKey[],
-    at: number,
-    bump?: CounterKey & { by: number },
-  ): Promise<number | undefined> {
-    const seq = ++this.seq;
-    const marks = keys.map((k) => {
-      const v = this.views.get(keyOf(org, k));
-      return v ? { ...v.written } : { costUsd: 0, tokens: 0 };
-    });
-    const { counters, requests } = await this.store.checkCounters(org, keys, bump);
-    keys.forEach((k, i) => {
-      const id = keyOf(org, k);
-      const found = counters.find((c) => c.user === k.user && c.period === k.period);
-      const v = this.views.get(id);
-      if (v && v.seq > seq) return;
-      const base = { costUsd: found?.costUsd ?? 0, tokens: found?.tokens ?? 0 };
-      this.views.set(id, {
-        base,
-        readAt: at,
-        // A new view starts with this gateway's charges still queued (the store has not seen them).
-        charged: v?.charged ?? {
-          costUsd: this.pending.get(id)?.delta.costUsd ?? 0,
-          tokens: this.pending.get(id)?.delta.tokens ?? 0,
-        },
-        written: v?.written ?? { costUsd: 0, tokens: 0 },
-        writtenAtRead: marks[i] as Amount,
-        seq,
-      });
-    });
-    return requests;
-  }
-
-  /** Re-reads stale views off the request's path; failures leave them to go stale (and fail closed). */
-  private refreshLater(org: string, keys: CounterKey[], at: number): void {
-    const due = keys.filter((k) => {
-      const v = this.views.get(keyOf(org, k));
-      return v && at - v.readAt >= REFRESH_MS && !this.refreshing.has(keyOf(org, k));
-    });
-    if (!due.length) return;
-    due.forEach((k) => this.refreshing.add(keyOf(org, k)));
-    this.read(org, due, at)
-      .catch(() => undefined)
-      .finally(() => due.forEach((k) => this.refreshing.delete(keyOf(org, k))));
-  }
-
-  /** Forgets views and leases of periods that have ended (called as periods roll over). */
-  private prune(p: Periods): void {
-    const current = new Set([p.minute, p.day, p.month]);
-    for (const map of [this.views, this.leases] as Map<string, unknown>[])
-      for (const id of map.keys()) if (!current.has(id.slice(id.lastIndexOf('\u0000') + 1))) map.delete(id);
-  }
-
-  /** The spend and token limits that apply to `user` of `org` at `at`, with their counters. */
+  /** The limits that apply to `user` of `org` at `at`, each with its counter and field. */
   private limitsOf(orgName: string, org: OrgConfig, user: string, at: Date, p: Periods): Limit[] {
     const { budgets } = org;
     const limits: Limit[] = [];
@@ -218,83 +148,102 @@ export class Limits {
     budget('perUser', 'monthly');
     budget('org', 'daily');
     budget('org', 'monthly');
-    const tpm = org.rateLimits.perUser?.tokensPerMinute;
-    if (tpm !== undefined)
+    const rate = (field: 'tokens' | 'requests', limit: number | undefined, what: string) => {
+      if (limit === undefined) return;
       limits.push({
         key: { user, period: p.minute },
-        field: 'tokens',
-        limit: tpm,
+        field,
+        limit,
         refuse: () =>
-          errors.rateLimited({
-            org: orgName,
-            user,
-            what: `${tpm} tokens per minute`,
-            resetsAt: p.minuteEnds,
-            at,
-          }),
+          errors.rateLimited({ org: orgName, user, what: `${limit} ${what}`, resetsAt: p.minuteEnds, at }),
       });
+    };
+    rate('tokens', org.rateLimits.perUser?.tokensPerMinute, 'tokens per minute');
+    rate('requests', org.rateLimits.perUser?.requestsPerMinute, 'requests per minute');
     return limits;
+  }
+
+  private id(org: string, key: CounterKey, field: Field): string {
+    return `${keyOf(org, key)}\u0000${field}`;
+  }
+
+  /**
+   * Makes sure this gateway holds part of `l`'s counter: reserves a slice of what is left, or
+   * returns the refusal when the counter has reached the limit.
+   */
+  private async reserve(org: string, l: Limit, now: number): Promise<Error | undefined> {
+    const id = this.id(org, l.key, l.field);
+    let r = this.held.get(id);
+    // A request takes its unit of a requests-per-minute reservation here, so concurrent checks
+    // never spend the same unit twice.
+    const take = l.field === 'requests' ? 1 : 0;
+    if (r && r.held >= Math.max(take, Number.MIN_VALUE)) {
+      r.held -= take;
+      r.usedAt = now;
+      return undefined;
+    }
+    if (r?.refusedAt !== undefined && now - r.refusedAt < REFUSED_MS) return l.refuse(r.seen - r.held);
+    const whole = l.field !== 'costUsd';
+    const left = l.limit - (r?.seen ?? 0);
+    const raw = Math.max(left * SLICE, l.limit / 1000);
+    const slice = whole ? Math.max(1, Math.ceil(raw)) : raw;
+    const after = await this.store.bumpCounter(org, l.key, { ...ZERO, [l.field]: slice });
+    r = this.held.get(id) ?? { org, key: l.key, field: l.field, held: 0, seen: 0, usedAt: now };
+    this.held.set(id, r);
+    r.seen = Math.max(r.seen, after[l.field]);
+    r.usedAt = now;
+    const before = after[l.field] - slice;
+    if (before >= l.limit) {
+      // Full: hand the slice back. Concurrent checks may have been granted slices meanwhile: what
+      // they left is still ours to spend; otherwise refuse here for a while without asking.
+      r.seen = before;
+      void this.giveBack(org, l.key, l.field, slice);
+      if (r.held > 0 && r.held >= take) {
+        r.held -= take;
+        return undefined;
+      }
+      r.refusedAt = now;
+      return l.refuse(before - r.held);
+    }
+    delete r.refusedAt;
+    r.held += slice - take;
+    return undefined;
+  }
+
+  /** Returns `amount` of a reservation to the shared counter (errors are reported, not thrown). */
+  private giveBack(org: string, key: CounterKey, field: Field, amount: number): Promise<void> {
+    return this.store
+      .bumpCounter(org, key, { ...ZERO, [field]: -amount })
+      .then(() => undefined)
+      .catch((err: Error) => this.onError(err));
+  }
+
+  /** Hands back reservations unused for IDLE_MS (and all, with `all`). */
+  async handBackIdle(now: number, all = false): Promise<void> {
+    const returns: Promise<void>[] = [];
+    for (const [id, r] of this.held) {
+      if (!all && now - r.usedAt < IDLE_MS) continue;
+      this.held.delete(id);
+      if (r.held > 0) returns.push(this.giveBack(r.org, r.key, r.field, r.held));
+    }
+    await Promise.all(returns);
   }
 
   /** Stage: limit. Throws the Anthropic-shaped refusal for the first limit reached. */
   async check(orgName: string, org: OrgConfig, user: string, model: string | null, at: Date): Promise<void> {
-    const perUser = org.rateLimits.perUser;
     if (hasBudgets(org) && !this.priceFor(model, org)) throw errors.unpricedModel(orgName, model ?? '(none)');
     if (!hasLimits(org)) return;
     const now = at.getTime();
-    const p = periodsOf(at);
-    if (this.views.size + this.leases.size > 10_000) this.prune(p);
-    const limits = this.limitsOf(orgName, org, user, at, p);
-    const overRate = (what: string) =>
-      errors.rateLimited({ org: orgName, user, what, resetsAt: p.minuteEnds, at });
-    const stale = limits.filter((l) => {
-      const v = this.views.get(keyOf(orgName, l.key));
-      return !v || now - v.readAt > MAX_STALE_MS || this.value(v, l.field) >= l.limit * EXACT_FROM;
-    });
-    const rpm = perUser?.requestsPerMinute;
-    const leaseId = keyOf(orgName, { user, period: p.minute });
-    const lease = rpm !== undefined ? this.leases.get(leaseId) : undefined;
-    let admitted = rpm === undefined || (lease !== undefined && lease.left > 0);
-    if (admitted && lease) lease.left--;
-    // Leases are never handed back: once they add up to the limit, the minute is used up everywhere.
-    const exhausted = !admitted && lease !== undefined && rpm !== undefined && lease.total >= rpm;
-    if (stale.length || (!admitted && !exhausted)) {
-      const want =
-        rpm === undefined || admitted || exhausted
-          ? undefined
-          : Math.max(1, Math.floor((rpm - (lease?.total ?? 0)) * LEASE_FRACTION));
-      const total = await this.read(
-        orgName,
-        stale.map((l) => l.key),
-        now,
-        want === undefined ? undefined : { user, period: p.minute, by: want },
-      );
-      if (want !== undefined && total !== undefined && rpm !== undefined) {
-        const granted = Math.max(0, want - Math.max(0, total - rpm));
-        // Concurrent checks may each have taken a lease: every slice goes to one pool, spent in turn.
-        const held = this.leases.get(leaseId) ?? { left: 0, total: 0 };
-        held.left += granted;
-        held.total = Math.max(held.total, total);
-        this.leases.set(leaseId, held);
-        admitted = held.left > 0;
-        if (admitted) held.left--;
-      }
-    }
-    this.refreshLater(
-      orgName,
-      limits.map((l) => l.key),
-      now,
-    );
-    for (const l of limits) {
-      const used = this.value(this.views.get(keyOf(orgName, l.key)) as View, l.field);
-      if (used >= l.limit) throw l.refuse(used);
-    }
-    if (!admitted) throw overRate(`${rpm} requests per minute`);
+    const limits = this.limitsOf(orgName, org, user, at, periodsOf(at));
+    const refusals = await Promise.all(limits.map((l) => this.reserve(orgName, l, now)));
+    const refusal = refusals.find((r) => r !== undefined);
+    if (refusal) throw refusal;
   }
 
   /**
-   * Stage: account. The request's cost (null when unpriced), added to the counters its org's limits
-   * read; an org without limits writes none (reports sum the audit records).
+   * Stage: account. The request's cost (null when unpriced), taken from the reservations of its
+   * org's limits (what exceeds them written at once) and added to the other counters in a batch;
+   * an org without limits writes none (reports sum the audit records).
    */
   async account(
     orgName: string,
@@ -309,34 +258,41 @@ export class Limits {
     if (!hasLimits(org)) return cost;
     const p = periodsOf(at);
     const tokens = limitedTokens(usage);
-    const keys: CounterKey[] = [
+    const charges: { key: CounterKey; delta: Delta }[] = [
       { user, period: p.day },
       { user, period: p.month },
       { user: '', period: p.day },
       { user: '', period: p.month },
-    ];
-    for (const key of keys) this.queue(orgName, key, { requests: 1, tokens, costUsd: cost ?? 0 });
+    ].map((key) => ({ key, delta: { requests: 1, tokens, costUsd: cost ?? 0 } }));
     if (org.rateLimits.perUser?.tokensPerMinute && tokens)
-      this.queue(orgName, { user, period: p.minute }, { requests: 0, tokens, costUsd: 0 });
-    // Near a limit, other gateways must see this charge now, not a batch later.
-    const near = this.limitsOf(orgName, org, user, at, p).some((l) => {
-      const v = this.views.get(keyOf(orgName, l.key));
-      return v !== undefined && this.value(v, l.field) >= l.limit * EXACT_FROM;
-    });
-    if (near) await this.flush();
+      charges.push({ key: { user, period: p.minute }, delta: { ...ZERO, tokens } });
+    const now = at.getTime();
+    const excess: Promise<unknown>[] = [];
+    for (const { key, delta } of charges) {
+      const rest = { ...delta };
+      for (const field of ['costUsd', 'tokens'] as const) {
+        const r = this.held.get(this.id(orgName, key, field));
+        if (!r || rest[field] <= 0) continue;
+        // Already in the shared counter as part of the reservation.
+        const covered = Math.min(r.held, rest[field]);
+        r.held -= covered;
+        r.seen += rest[field] - covered;
+        r.usedAt = now;
+        rest[field] -= covered;
+        if (rest[field] > 0) {
+          // Beyond the reservation: other gateways must see it before they reserve again.
+          excess.push(this.store.bumpCounter(orgName, key, { ...ZERO, [field]: rest[field] }));
+          rest[field] = 0;
+        }
+      }
+      if (rest.requests || rest.tokens || rest.costUsd) this.enqueue(orgName, key, rest, FLUSH_MS);
+    }
+    await Promise.all(excess);
     return cost;
   }
 
-  /** Counts a charge in the counter's view at once, and queues it for the store. */
-  private queue(org: string, key: CounterKey, delta: Delta): void {
+  private enqueue(org: string, key: CounterKey, delta: Delta, inMs: number): void {
     const id = keyOf(org, key);
-    const v = this.views.get(id);
-    if (v)
-      v.charged = { costUsd: v.charged.costUsd + delta.costUsd, tokens: v.charged.tokens + delta.tokens };
-    this.enqueue(id, org, key, delta, FLUSH_MS);
-  }
-
-  private enqueue(id: string, org: string, key: CounterKey, delta: Delta, inMs: number): void {
     const p = this.pending.get(id);
     if (p)
       p.delta = {
@@ -350,27 +306,21 @@ export class Limits {
 
   /**
    * Writes every queued charge (one statement per counter). A failed write stays queued and is
-   * retried with the next batch; `close()` writes what is left.
+   * retried later; `close()` writes what is left.
    */
   flush(): Promise<void> {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
-    const batch = [...this.pending.entries()];
+    const batch = [...this.pending.values()];
     this.pending = new Map();
     const run = this.flushing.then(async () => {
       await Promise.all(
-        batch.map(async ([id, { org, key, delta }]) => {
+        batch.map(async ({ org, key, delta }) => {
           try {
             await this.store.addCounters(org, [key], delta);
-            const v = this.views.get(id);
-            if (v)
-              v.written = {
-                costUsd: v.written.costUsd + delta.costUsd,
-                tokens: v.written.tokens + delta.tokens,
-              };
           } catch (err) {
             this.onError(err as Error);
-            this.enqueue(id, org, key, delta, RETRY_MS);
+            this.enqueue(org, key, delta, RETRY_MS);
           }
         }),
       );
@@ -379,9 +329,10 @@ export class Limits {
     return run;
   }
 
-  /** Writes the charges still queued (at shutdown); one try. */
+  /** Hands back every reservation and writes the charges still queued (at shutdown); one try. */
   async close(): Promise<void> {
     this.closed = true;
-    await this.flush();
+    clearInterval(this.idleTimer);
+    await Promise.all([this.handBackIdle(this.clock(), true), this.flush()]);
   }
 }

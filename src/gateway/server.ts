@@ -81,8 +81,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const logger = options.logger ?? silent;
   const now = options.now ?? (() => performance.now());
   const clock = options.clock ?? (() => new Date());
-  const limits = new Limits(store, config, (err) =>
-    logger.error({ err: err.message }, 'usage counters not written; retrying'),
+  const limits = new Limits(
+    store,
+    config,
+    (err) => logger.error({ err: err.message }, 'usage counters not written'),
+    () => clock().getTime(),
   );
   const admin = new AdminApi(config, store, clock);
   const pools = new Map<string, Pool>();

@@ -218,6 +218,25 @@ export class PostgresStore implements Store {
     );
   }
 
+  async bumpCounter(
+    org: string,
+    key: CounterKey,
+    delta: { requests: number; tokens: number; costUsd: number },
+  ): Promise<Counter> {
+    const { rows } = await this.pool.query({
+      name: 'sluice-bump-counter',
+      text: `INSERT INTO usage_counters (org, user_email, period, requests, tokens, cost_usd)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (org, user_email, period) DO UPDATE SET
+         requests = usage_counters.requests + excluded.requests,
+         tokens = usage_counters.tokens + excluded.tokens,
+         cost_usd = usage_counters.cost_usd + excluded.cost_usd
+       RETURNING user_email, period, requests, tokens, cost_usd`,
+      values: [org, key.user, key.period, delta.requests, delta.tokens, delta.costUsd],
+    });
+    return counterFromRow(rows[0]);
+  }
+
   async checkCounters(
     org: string,
     keys: CounterKey[],

@@ -49,6 +49,7 @@ export class SqliteStore implements Store {
   private readonly addCounterStmt: () => Database.Statement;
   private readonly insertAuditBatch: () => (batch: { values: unknown[] }[]) => void;
   private readonly countRequestStmt: () => Database.Statement;
+  private readonly bumpCounterStmt: () => Database.Statement;
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly locks = new Map<string, Promise<void>>();
   private pendingAudit: { values: unknown[]; resolve: () => void; reject: (err: Error) => void }[] = [];
@@ -80,6 +81,14 @@ export class SqliteStore implements Store {
         `INSERT INTO usage_counters (org, user_email, period, requests, tokens, cost_usd) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (org, user_email, period) DO UPDATE SET requests = requests + excluded.requests,
            tokens = tokens + excluded.tokens, cost_usd = cost_usd + excluded.cost_usd`,
+      ),
+    );
+    this.bumpCounterStmt = lazy(() =>
+      this.db.prepare(
+        `INSERT INTO usage_counters (org, user_email, period, requests, tokens, cost_usd) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (org, user_email, period) DO UPDATE SET requests = requests + excluded.requests,
+           tokens = tokens + excluded.tokens, cost_usd = cost_usd + excluded.cost_usd
+         RETURNING user_email, period, requests, tokens, cost_usd`,
       ),
     );
     this.countRequestStmt = lazy(() =>
@@ -258,6 +267,22 @@ export class SqliteStore implements Store {
     this.db.transaction(() => {
       for (const k of keys) stmt.run(org, k.user, k.period, delta.requests, delta.tokens, delta.costUsd);
     })();
+  }
+
+  async bumpCounter(
+    org: string,
+    key: CounterKey,
+    delta: { requests: number; tokens: number; costUsd: number },
+  ): Promise<Counter> {
+    const row = this.bumpCounterStmt().get(
+      org,
+      key.user,
+      key.period,
+      delta.requests,
+      delta.tokens,
+      delta.costUsd,
+    ) as Row;
+    return counterFromRow(row);
   }
 
   private countRequest(org: string, key: CounterKey & { by?: number }): number {

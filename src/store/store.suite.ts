@@ -322,6 +322,25 @@ export function defineStoreSuite(
       );
     });
 
+    it('bumpCounter: adds (or takes back) atomically and returns the counter after', async () => {
+      const key = { user: 'u@bump.test', period: 'day:2026-11-22' };
+      const after = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          store.bumpCounter('bump', key, { requests: 0, tokens: 3, costUsd: 0.5 }),
+        ),
+      );
+      assert.deepEqual(
+        after.map((c) => c.tokens).sort((a, b) => a - b),
+        Array.from({ length: 20 }, (_, i) => 3 * (i + 1)),
+      );
+      assert.deepEqual(await store.bumpCounter('bump', key, { requests: 1, tokens: -60, costUsd: -4 }), {
+        ...key,
+        requests: 1,
+        tokens: 0,
+        costUsd: 6,
+      });
+    });
+
     it('sums usage by user, model and org, with unpriced requests counted apart', async () => {
       const u = (id: string, user: string, model: string, costUsd: number | null) =>
         auditRecord({ id, org: 'usage', user, model, costUsd, time: '2026-11-20T00:00:00.000Z' });

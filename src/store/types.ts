@@ -196,6 +196,15 @@ export interface Store {
     keys: CounterKey[],
     bump?: CounterKey & { by?: number },
   ): Promise<{ counters: Counter[]; requests?: number }>;
+  /**
+   * Adds `delta` to one counter of `org` atomically (creating it at zero) and returns the counter
+   * as it is after the addition: the limit stage's reservations and their returns.
+   */
+  bumpCounter(
+    org: string,
+    key: CounterKey,
+    delta: { requests: number; tokens: number; costUsd: number },
+  ): Promise<Counter>;
   /** Deletes counters of periods that ended: minute ones before `minuteBefore`, day ones before `dayBefore`. */
   sweepCounters(minuteBefore: string, dayBefore: string): Promise<void>;
 

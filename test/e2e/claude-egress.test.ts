@@ -18,12 +18,13 @@ describe('the real Claude Code CLI behind the egress proxy', () => {
     const dir = await mkdtemp(join(tmpdir(), 'sluice-cce-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     await Promise.all([mkdir(join(dir, 'home')), mkdir(join(dir, 'project'))]);
-    const h = await startHarness(
-      '{ upstream: anthropic, egress: { allow: [claude-code-essential], deny: [claude-code-nonessential, anthropic-api] } }',
-    );
+    // The org's explain profile forbids non-essential traffic; the egress policy follows from it.
+    const org =
+      '{ upstream: anthropic, profile: { plan: team, provider: anthropic, env: { CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1" } } }';
+    const h = await startHarness(org);
     cleanups.push(() => h.close());
     const config = parseConfig(
-      `egress: { port: 0 }\nupstreams: { anthropic: { provider: anthropic, baseUrl: "${h.standin.url}", apiKey: k } }\norgs:\n  acme: { upstream: anthropic, egress: { allow: [claude-code-essential], deny: [claude-code-nonessential, anthropic-api] } }\n`,
+      `egress: { port: 0 }\nupstreams: { anthropic: { provider: anthropic, baseUrl: "${h.standin.url}", apiKey: k } }\norgs:\n  acme: ${org}\n`,
       'test.yaml',
       {},
     );

@@ -35,7 +35,8 @@ async function setup(orgYaml: string) {
   let open = true;
   cleanups.push(() => (open ? store.close() : Promise.resolve()));
   let calls = 0;
-  // The real store, with the calls of the limit stage counted.
+  let failBumps = 0;
+  // The real store, with the calls of the limit stage counted (and bumps made to fail on demand).
   const counted: Store = Object.create(store, {
     ...Object.fromEntries(
       (['bumpCounter', 'addCounters', 'checkCounters'] as const).map((name) => [
@@ -43,6 +44,10 @@ async function setup(orgYaml: string) {
         {
           value: (...args: unknown[]) => {
             calls++;
+            if (name === 'bumpCounter' && failBumps > 0) {
+              failBumps--;
+              return Promise.reject(new Error('store write refused'));
+            }
             return (store[name] as (...a: unknown[]) => Promise<unknown>)(...args);
           },
         },
@@ -51,8 +56,14 @@ async function setup(orgYaml: string) {
   }) as Store;
   const org = config.orgs.acme!;
   let now = T0;
+  const errors: string[] = [];
   const gateway = () => {
-    const limits = new Limits(counted, config, undefined, () => now);
+    const limits = new Limits(
+      counted,
+      config,
+      (err) => errors.push(err.message),
+      () => now,
+    );
     cleanups.push(() => limits.close());
     return {
       limits,
@@ -65,6 +76,8 @@ async function setup(orgYaml: string) {
     gateway,
     counter,
     calls: () => calls,
+    errors,
+    failNextBumps: (n: number) => (failBumps = n),
     advance: (ms: number) => (now += ms),
     closeStore: async () => {
       open = false;
@@ -200,5 +213,17 @@ describe('limit reservations', () => {
     await s.closeStore();
     for (let i = 0; i < 9; i++) await a.check();
     await assert.rejects(a.check(), /not open|closed/i);
+  });
+
+  it('a cost beyond the reservation that the store refuses is kept and written with the next batch', async () => {
+    const s = await setup('{ upstream: a, budgets: { perUser: { daily: 4 } } }');
+    const a = s.gateway();
+    await a.check(); // reserves $0.50
+    s.failNextBumps(1);
+    await a.charge(); // $1: $0.50 from the reservation, $0.50 beyond it, refused by the store
+    assert.deepEqual(s.errors, ['store write refused']);
+    assert.equal((await s.counter())?.costUsd, 0.5);
+    await a.limits.flush();
+    assert.equal((await s.counter())?.costUsd, 1, 'written with the batch: nothing lost');
   });
 });

@@ -280,8 +280,15 @@ export class Limits {
         r.usedAt = now;
         rest[field] -= covered;
         if (rest[field] > 0) {
-          // Beyond the reservation: other gateways must see it before they reserve again.
-          excess.push(this.store.bumpCounter(orgName, key, { ...ZERO, [field]: rest[field] }));
+          // Beyond the reservation: other gateways must see it before they reserve again. If the
+          // store refuses, it joins the batch and is retried rather than lost.
+          const over = { ...ZERO, [field]: rest[field] };
+          excess.push(
+            this.store.bumpCounter(orgName, key, over).catch((err: Error) => {
+              this.onError(err);
+              this.enqueue(orgName, key, over, RETRY_MS);
+            }),
+          );
           rest[field] = 0;
         }
       }

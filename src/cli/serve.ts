@@ -85,10 +85,17 @@ export function registerServe(program: Command): void {
       );
       const egress = config.egress ? await startEgressProxy({ config, store, logger }) : null;
       process.stdout.write(`sluice gateway listening on ${gateway.url} (store: ${store.kind})\n`);
-      if (egress)
+      if (egress) {
         process.stdout.write(
           `sluice egress proxy listening on ${egress.url} (clients: HTTPS_PROXY=http://you:<sluice key>@${egress.url.slice(7)}, NO_PROXY=${new URL(gateway.url).hostname})\n`,
         );
+        for (const [name, org] of Object.entries(config.orgs))
+          if (!org.profile && !org.egress?.allow)
+            logger.warn(
+              { org: name },
+              `org "${name}" has neither a profile nor egress.allow: its clients may reach every host through the egress proxy (recorded, not refused)`,
+            );
+      }
       if (firstKey) {
         process.stdout.write(
           `\nPoint Claude Code at it (this key is shown once; more with sluice keys create):\n` +

@@ -80,7 +80,7 @@ describe('sluice serve (a real process)', () => {
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     await writeFile(
       join(dir, 'sluice.yaml'),
-      `server: { host: 127.0.0.1, port: 0 }\nstorage: sqlite:./.sluice/sluice.db\negress: { port: 0 }\nupstreams:\n  anthropic: { provider: anthropic, baseUrl: "http://127.0.0.1:9", apiKey: "\${ANTHROPIC_API_KEY}" }\norgs:\n  acme: { upstream: anthropic, profile: { plan: team, provider: anthropic, env: { CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1" } }, egress: { allow: [package-registries] } }\n`,
+      `server: { host: 127.0.0.1, port: 0 }\nstorage: sqlite:./.sluice/sluice.db\negress: { port: 0 }\nupstreams:\n  anthropic: { provider: anthropic, baseUrl: "http://127.0.0.1:9", apiKey: "\${ANTHROPIC_API_KEY}" }\norgs:\n  acme: { upstream: anthropic, profile: { plan: team, provider: anthropic, env: { CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1" } }, egress: { allow: [package-registries] } }\n  open: { upstream: anthropic }\n`,
     );
     const key = createKeyCli(dir, 'acme', 'dev@acme.test');
     const served = await serve(dir, [], cleanEnv({ ANTHROPIC_API_KEY: 'sk-ant-x' }));
@@ -145,6 +145,9 @@ describe('sluice serve (a real process)', () => {
     );
     const unknown = sluice(dir, ['egress', 'policy', '--org', 'nope']);
     assert.equal(unknown.status, 2);
-    assert.match(unknown.stderr, /no org "nope" in \.\/sluice\.yaml \(have: acme\)/);
+    assert.match(unknown.stderr, /no org "nope" in \.\/sluice\.yaml \(have: acme, open\)/);
+    // An org with neither a profile nor egress.allow is allowed everything, and serve says so.
+    assert.match(served.stderr(), /org \\"open\\" has neither a profile nor egress\.allow/);
+    assert.doesNotMatch(served.stderr(), /org \\"acme\\" has neither/);
   });
 });

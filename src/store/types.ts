@@ -187,9 +187,10 @@ export interface Store {
     delta: { requests: number; tokens: number; costUsd: number },
   ): Promise<void>;
   /**
-   * The limit stage's one round trip: the counters of `org` at `keys` (missing ones are absent)
-   * and, when `bump` is given, `bump.by` (default 1) more requests counted there atomically (the
-   * new count in `requests`).
+   * The counters of `org` at `keys` (missing ones are absent) and, when `bump` is given, `bump.by`
+   * (default 1) more requests counted there atomically (the new count in `requests`), in one round
+   * trip. The limit stage reserves with `bumpCounter` instead; this reads counters for reports and
+   * tests.
    */
   checkCounters(
     org: string,

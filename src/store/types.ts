@@ -189,8 +189,8 @@ export interface Store {
   /**
    * The counters of `org` at `keys` (missing ones are absent) and, when `bump` is given, `bump.by`
    * (default 1) more requests counted there atomically (the new count in `requests`), in one round
-   * trip. The limit stage reserves with `bumpCounter` instead; this reads counters for reports and
-   * tests.
+   * trip. The limit stage reserves with `bumpCounter` instead; this one is used by tests and
+   * benchmarks to read counters.
    */
   checkCounters(
     org: string,

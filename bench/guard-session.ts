@@ -5,9 +5,10 @@
  * everything grows with the history.
  *
  * The last column is the gateway's own work on the same session as Messages request bodies: reading
- * the body (structure check and the spans of the strings the model reads, no JSON.parse), the
- * cached scan of those strings by their bytes, and (every turn after the third, whose tool result
- * holds a secret) redaction spliced into the raw body.
+ * the body (structure check and the spans of the strings the model reads, no JSON.parse; from where
+ * the previous body's identical bytes end, as the gateway does per conversation), the scan of those
+ * strings (results of unchanged spans reused, new ones through the content cache), and (every turn
+ * after the third, whose tool result holds a secret) redaction spliced into the raw body.
  *
  * Run: node --import tsx bench/guard-session.ts [turns]
  */
@@ -74,10 +75,13 @@ const bodies: Buffer[] = [];
 function gatewaySession(): Map<number, number> {
   const cache = new ScanCache();
   const times = new Map<number, number>();
+  // As the gateway does: each read starts from the conversation's previous body.
+  let previous: ReturnType<typeof readMessagesBody>['resume'] | undefined;
   for (let turn = 1; turn <= turns; turn++) {
     const body = bodies[turn - 1] as Buffer;
     const t0 = performance.now();
-    const parsed = readMessagesBody(body, true);
+    const parsed = readMessagesBody(body, true, previous);
+    previous = parsed.resume;
     const result = inspect(body, parsed.content, org, cache, Date.now() + 10_000);
     if (turn > 3 && result.forwarded === body) throw new Error('expected a redaction');
     if (REPORT.has(turn)) times.set(turn, performance.now() - t0);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { BodyError, readMessagesBody } from './body.js';
+import { BodyError, commonPrefix, readMessagesBody, type MessagesBody } from './body.js';
 
 /**
  * The reference: the strings the model reads, found by walking the parsed request with the rules
@@ -167,6 +167,78 @@ describe('readMessagesBody', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('reading with the previous body of the conversation gives exactly the same result as without', () => {
+    const same = (a: MessagesBody, b: MessagesBody) => {
+      assert.deepEqual(a.content, b.content);
+      assert.deepEqual([a.model, a.stream, [...a.fields]], [b.model, b.stream, [...b.fields]]);
+      assert.deepEqual(a.resume.marks, b.resume.marks);
+    };
+    const outcome = (body: Buffer, previous?: MessagesBody['resume']) => {
+      try {
+        return readMessagesBody(body, true, previous);
+      } catch (err) {
+        return err instanceof BodyError ? err.message : `not a BodyError: ${String(err)}`;
+      }
+    };
+    fc.assert(
+      fc.property(
+        request,
+        fc.array(fc.record({ role: fc.constantFrom('user', 'assistant'), content: text }), { maxLength: 3 }),
+        fc.nat(),
+        fc.nat({ max: 40 }),
+        fc.uint8Array({ maxLength: 3 }),
+        (r, more, at, cut, insert) => {
+          const first = Buffer.from(JSON.stringify(r));
+          const previous = readMessagesBody(first, true).resume;
+          // The next turn: the same history and more messages (as Claude Code sends it).
+          const next = Buffer.from(JSON.stringify({ ...r, messages: [...r.messages, ...more] }));
+          same(readMessagesBody(next, true, previous), readMessagesBody(next, true));
+          // Any edit anywhere: the result (or the error) is what a fresh read gives.
+          const p = at % (first.length + 1);
+          const edited = Buffer.concat([
+            first.subarray(0, p),
+            insert,
+            first.subarray(Math.min(first.length, p + cut)),
+          ]);
+          const fresh = outcome(edited);
+          const reused = outcome(edited, previous);
+          if (typeof fresh === 'string' || typeof reused === 'string') assert.equal(reused, fresh);
+          else same(reused, fresh);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('the previous body of the conversation saves reading what is unchanged: later elements only', () => {
+    const turn = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `message ${i}` }));
+    const b1 = Buffer.from(JSON.stringify({ model: 'm', system: 's', messages: turn(5) }));
+    const b2 = Buffer.from(JSON.stringify({ model: 'm', system: 's', messages: turn(7) }));
+    const r1 = readMessagesBody(b1, true);
+    assert.equal(r1.resume.marks.length, 10, 'one mark (position, spans before) per message');
+    const r2 = readMessagesBody(b2, true, r1.resume);
+    // The spans of messages 0-3 are the previous read's own objects: taken, not read again.
+    assert.equal(r2.content[1], r1.content[1]);
+    assert.equal(r2.content[4], r1.content[4]);
+    assert.notEqual(r2.content[5], r1.content[5], 'the last old message is read again');
+    assert.deepEqual(
+      r2.content.map((sp) => b2.toString('utf8', sp.start, sp.end)),
+      ['"s"', ...turn(7).map((m) => `"${m.content}"`)],
+    );
+  });
+
+  it('commonPrefix finds the first differing byte at any position', () => {
+    const a = Buffer.alloc(200_000, 1);
+    for (const at of [0, 1, 65535, 65536, 65537, 131072, 199_999]) {
+      const b = Buffer.from(a);
+      b[at] = 2;
+      assert.equal(commonPrefix(a, b), at);
+    }
+    assert.equal(commonPrefix(a, a.subarray(0, 1234)), 1234);
+    assert.equal(commonPrefix(a, Buffer.from(a)), a.length);
   });
 
   it('accepts every valid Messages request JSON.parse accepts', () => {

@@ -38,6 +38,67 @@ export interface MessagesBody {
   content: Span[];
   /** Top-level field types seen, for validation: `model` -> 'string', ... */
   fields: Map<string, 'string' | 'number' | 'boolean' | 'null' | 'object' | 'array'>;
+  /** Where the next request of the same conversation can pick this read up (see `readMessagesBody`). */
+  resume: Resume;
+}
+
+/**
+ * What a read leaves for the next request of the same conversation: the body, and at the start of
+ * each element of `messages` the byte position and how many content spans came before it. Claude
+ * Code resends the whole history each turn, so the next body usually starts with the same bytes.
+ */
+export interface Resume {
+  body: Buffer;
+  content: Span[];
+  /** Pairs (position, content spans before it), one per element of `messages`, in order. */
+  marks: number[];
+}
+
+/** The last body read of each conversation, least recently used dropped first, bounded by bytes held. */
+export class BodyMemory {
+  private readonly entries = new Map<string, Resume>();
+  private held = 0;
+
+  constructor(readonly maxBytes: number) {}
+
+  get(conversation: string): Resume | undefined {
+    return this.entries.get(conversation);
+  }
+
+  set(conversation: string, resume: Resume): void {
+    const old = this.entries.get(conversation);
+    if (old) {
+      this.held -= old.body.length;
+      this.entries.delete(conversation);
+    }
+    if (resume.body.length > this.maxBytes) return;
+    this.entries.set(conversation, resume);
+    this.held += resume.body.length;
+    for (const [k, v] of this.entries) {
+      if (this.held <= this.maxBytes) break;
+      this.entries.delete(k);
+      this.held -= v.body.length;
+    }
+  }
+}
+
+/** The length of the longest common prefix of `a` and `b` (native compares, 64 KB at a time). */
+export function commonPrefix(a: Buffer, b: Buffer): number {
+  const n = Math.min(a.length, b.length);
+  const STEP = 65536;
+  let lo = 0;
+  while (lo < n) {
+    const hi = Math.min(n, lo + STEP);
+    if (a.compare(b, lo, hi, lo, hi) !== 0) break;
+    lo = hi;
+  }
+  let hi = Math.min(n, lo + STEP);
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a.compare(b, lo, mid + 1, lo, mid + 1) === 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 const enum Role {
@@ -107,8 +168,13 @@ class Reader {
   readonly fields = new Map<string, 'string' | 'number' | 'boolean' | 'null' | 'object' | 'array'>();
   model: string | null = null;
   stream = false;
+  readonly marks: number[] = [];
+  private messagesSeen = false;
 
-  constructor(private readonly b: Buffer) {}
+  constructor(
+    private readonly b: Buffer,
+    private readonly previous?: Resume,
+  ) {}
 
   fail(what: string): never {
     throw new BodyError(`${what} at byte ${this.pos}`, true);
@@ -268,6 +334,28 @@ class Reader {
     if (data && sourceType !== 'base64' && sourceType !== 'url') this.content.splice(data.at, 0, data.span);
   }
 
+  /**
+   * At the first element of `messages`: when the bytes up to one of the previous read's marks are
+   * the same (and so is everything read so far), take its spans and marks and continue from there.
+   */
+  private skipKnown(prev: Resume): void {
+    const { marks } = prev;
+    if (marks[0] !== this.pos || marks[1] !== this.content.length) return;
+    const same = commonPrefix(this.b, prev.body);
+    // The last mark within the common prefix; the element starting there is read again.
+    let k = -1;
+    for (let i = marks.length - 2; i > 0; i -= 2)
+      if ((marks[i] as number) <= same) {
+        k = i;
+        break;
+      }
+    if (k < 0) return;
+    for (let i = 0; i < k; i += 2) this.marks.push(marks[i] as number, marks[i + 1] as number);
+    for (let i = this.content.length; i < (marks[k + 1] as number); i++)
+      this.content.push(prev.content[i] as Span);
+    this.pos = marks[k] as number;
+  }
+
   array(role: Role, depth: number): void {
     if (depth > MAX_DEPTH) this.fail('nesting too deep');
     this.pos++; // [
@@ -277,7 +365,15 @@ class Reader {
       return;
     }
     const child = elementRole(role);
+    // The top-level `messages` (the first, if a body repeats the key): mark each element, and skip
+    // the elements the previous body of the conversation had byte for byte.
+    const marking = role === Role.Messages && !this.messagesSeen;
+    if (marking) {
+      this.messagesSeen = true;
+      if (this.previous) this.skipKnown(this.previous);
+    }
     for (;;) {
+      if (marking) this.marks.push(this.pos, this.content.length);
       this.value(child, depth);
       this.ws();
       const c = this.b[this.pos];
@@ -296,10 +392,13 @@ class Reader {
 
 /**
  * Reads `body` as a Messages request. Throws `BodyError` (malformed: true) when the bytes are not
- * JSON, or (malformed: false) when the JSON is not a Messages request.
+ * JSON, or (malformed: false) when the JSON is not a Messages request. With `previous` (the
+ * `resume` of an earlier read, usually the conversation's last request), the elements of
+ * `messages` whose bytes, and all bytes before them, are the same in both bodies are not read
+ * again: the result is the same as without it, at the cost of a byte comparison.
  */
-export function readMessagesBody(body: Buffer, needsGeneration: boolean): MessagesBody {
-  const r = new Reader(body);
+export function readMessagesBody(body: Buffer, needsGeneration: boolean, previous?: Resume): MessagesBody {
+  const r = new Reader(body, previous);
   r.ws();
   if (body[r.pos] !== 0x7b) {
     if (r.pos >= body.length) r.fail('unexpected end of input');
@@ -318,5 +417,11 @@ export function readMessagesBody(body: Buffer, needsGeneration: boolean): Messag
   if (fields.get('messages') !== 'array') throw new BodyError('"messages" must be an array', false);
   if (needsGeneration && fields.has('max_tokens') && fields.get('max_tokens') !== 'number')
     throw new BodyError('"max_tokens" must be a number', false);
-  return { model: r.model, stream: r.stream, content: r.content, fields };
+  return {
+    model: r.model,
+    stream: r.stream,
+    content: r.content,
+    fields,
+    resume: { body, content: r.content, marks: r.marks },
+  };
 }

@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
+import { createKey } from '../control/keys.js';
 import { PlaceholderVault } from '../guard/redact.js';
 import { holdBack, SseRestorer } from './restore.js';
 import { startHarness, type Harness, type HarnessOptions } from './testing/harness.js';
@@ -179,6 +180,47 @@ describe('the guard in the gateway', () => {
     const last = bodies.at(-1) as string;
     assert.match(last, /\[REDACTED:github-pat:1\][^]*\[REDACTED:github-pat:2\]/);
     assert.match(last, /\[REDACTED:email:1\]/);
+  });
+
+  it('a conversation whose history changes (edited, cut, rewound) is forwarded as a first request would be', async () => {
+    const h = await setup('{ upstream: anthropic, guard: { secrets: redact, pii: redact } }');
+    const { env } = plantedEnv();
+    const msg = (i: number, content: string) => ({ role: i % 2 ? 'assistant' : 'user', content });
+    const base = [
+      msg(0, 'start'),
+      msg(1, 'reading'),
+      msg(2, env),
+      msg(3, 'done'),
+      msg(4, 'mail jane.doe@acme-corp.io'),
+    ];
+    const turns = [
+      base,
+      [...base, msg(5, 'more'), msg(6, 'and more')],
+      // An early message edited: nothing from the previous read may be reused past it.
+      [msg(0, 'start, edited'), ...base.slice(1), msg(5, 'more')],
+      // The secret's message cut out (a rewind), the rest kept.
+      [base[0]!, base[1]!, base[3]!, base[4]!, msg(5, 'more')],
+      base,
+    ];
+    const send = async (key: string, messages: unknown[]) => {
+      await fetch(`${h.gateway.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': key, 'x-claude-code-session-id': 'one-session' },
+        body: JSON.stringify({ model: 'm', max_tokens: 5, system: 'sys', messages }),
+      });
+      return h.standin.seen.at(-1)?.body.toString('utf8') ?? '';
+    };
+    for (const [n, messages] of turns.entries()) {
+      const continued = await send(h.key, messages);
+      // A key of its own: a conversation the gateway has never seen.
+      const { key } = await createKey(
+        h.store,
+        { org: 'acme', user: `fresh${n}@acme.test`, role: 'member' },
+        new Date(),
+      );
+      assert.equal(continued, await send(key, messages), `turn ${n}`);
+      assert.equal(continued.includes('[REDACTED:email:1]'), true, `turn ${n}`);
+    }
   });
 
   it('block: a 429 that names the rules, not the values, says how to recover, and sends nothing', async () => {

@@ -60,6 +60,13 @@ function decodeLiteral(encoded: Buffer): string {
   throw new BodyError('a string in the body is not valid JSON', true);
 }
 
+/**
+ * Scan results by span object. `readMessagesBody` hands a span on to a later body only where every
+ * byte up to it is the same, so a result stays true for the span wherever it appears; entries go
+ * with their spans (the gateway keeps one previous body per conversation).
+ */
+const bySpan = new WeakMap<Span, { text: string; detections: Detection[] }>();
+
 /** `body` with the literal at each span replaced by the JSON encoding of its new text. */
 function splice(body: Buffer, edits: { span: Span; text: string }[]): Buffer {
   const parts: Buffer[] = [];
@@ -84,12 +91,29 @@ export function inspect(
   deadline: number,
 ): Inspection {
   // Both kinds, every rule: actions are applied after the scan, so one cache entry serves every org.
-  const found = scanEncoded(
-    spans.map((s) => body.subarray(s.start, s.end)),
+  // A span handed on from the conversation's previous body stands for the same bytes: its result
+  // is reused without even a cache lookup; the rest go through the content cache.
+  const found: { text: string; detections: Detection[] }[] = new Array(spans.length);
+  const todo: number[] = [];
+  spans.forEach((span, i) => {
+    const known = bySpan.get(span);
+    if (known) found[i] = { text: known.text, detections: known.detections.slice() };
+    else todo.push(i);
+  });
+  const scanned = scanEncoded(
+    todo.map((i) => body.subarray((spans[i] as Span).start, (spans[i] as Span).end)),
     decodeLiteral,
     { deadline },
     cache,
   );
+  todo.forEach((i, j) => {
+    const result = scanned[j] as { text: string; detections: Detection[] };
+    found[i] = result;
+    bySpan.set(spans[i] as Span, {
+      text: result.detections.length ? result.text : '',
+      detections: result.detections.slice(),
+    });
+  });
   const rules: Record<string, number> = {};
   const blocked = new Set<string>();
   let redactAny = false;

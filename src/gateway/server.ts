@@ -12,7 +12,7 @@ import { ScanCache } from '../guard/cache.js';
 import type { PlaceholderVault } from '../guard/redact.js';
 import type { AuditRecord, KeyRecord, Store } from '../store/types.js';
 import { errors, GatewayError } from './errors.js';
-import { BodyError, readMessagesBody, type MessagesBody } from './body.js';
+import { BodyError, BodyMemory, readMessagesBody, type MessagesBody } from './body.js';
 import { guardScans, inspect as inspectRequest } from './inspect.js';
 import { Limits } from './limits.js';
 import { AdminApi } from './admin.js';
@@ -81,6 +81,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const logger = options.logger ?? silent;
   const now = options.now ?? (() => performance.now());
   const clock = options.clock ?? (() => new Date());
+  const previousBodies = new BodyMemory(64 * 1024 * 1024);
   const limits = new Limits(
     store,
     config,
@@ -144,10 +145,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     return Buffer.concat(chunks, size);
   }
 
-  /** Reads the body once for what the gateway needs; the bytes themselves are forwarded unchanged. */
-  function parseMessages(body: Buffer, needsGeneration: boolean): MessagesBody {
+  /**
+   * Reads the body once for what the gateway needs; the bytes themselves are forwarded unchanged.
+   * `conversation` names the body's conversation (key and session): the read starts from where its
+   * previous body's identical bytes end.
+   */
+  function parseMessages(body: Buffer, needsGeneration: boolean, conversation: string): MessagesBody {
     try {
-      return readMessagesBody(body, needsGeneration);
+      const parsed = readMessagesBody(body, needsGeneration, previousBodies.get(conversation));
+      previousBodies.set(conversation, parsed.resume);
+      return parsed;
     } catch (err) {
       if (!(err instanceof BodyError)) throw err;
       throw err.malformed ? errors.malformedJson(err.message) : errors.notMessages(err.message);
@@ -355,7 +362,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       let stream = false;
       if (route === 'POST /v1/messages' || route === 'POST /v1/messages/count_tokens') {
         body = await readBody(req);
-        const parsed = parseMessages(body, route === 'POST /v1/messages');
+        const parsed = parseMessages(
+          body,
+          route === 'POST /v1/messages',
+          `${key.id}\u0000${state.record.sessionId ?? ''}`,
+        );
         state.record.model = parsed.model;
         stream = parsed.stream;
         state.record.stream = stream;

@@ -14,6 +14,8 @@
  * redacted thinking) are not content: they are the model's own signed output.
  */
 
+import type { ScanResult } from './inspect.js';
+
 export class BodyError extends Error {
   constructor(
     message: string,
@@ -40,6 +42,10 @@ export interface MessagesBody {
   fields: Map<string, 'string' | 'number' | 'boolean' | 'null' | 'object' | 'array'>;
   /** Where the next request of the same conversation can pick this read up (see `readMessagesBody`). */
   resume: Resume;
+  /** `content[from, to)` are the previous read's spans, taken over with the bytes they stand for. */
+  reused: { from: number; to: number };
+  /** The previous read they were taken from (when any were). */
+  previous?: Resume;
 }
 
 /**
@@ -52,6 +58,8 @@ export interface Resume {
   content: Span[];
   /** Pairs (position, content spans before it), one per element of `messages`, in order. */
   marks: number[];
+  /** What the gateway's inspect stage found in each span, once it has run (index as `content`). */
+  results?: ScanResult[];
 }
 
 /** The last body read of each conversation, least recently used dropped first, bounded by bytes held. */
@@ -170,6 +178,8 @@ class Reader {
   stream = false;
   readonly marks: number[] = [];
   private messagesSeen = false;
+  reusedFrom = 0;
+  reusedTo = 0;
 
   constructor(
     private readonly b: Buffer,
@@ -351,8 +361,10 @@ class Reader {
       }
     if (k < 0) return;
     for (let i = 0; i < k; i += 2) this.marks.push(marks[i] as number, marks[i + 1] as number);
+    this.reusedFrom = this.content.length;
     for (let i = this.content.length; i < (marks[k + 1] as number); i++)
       this.content.push(prev.content[i] as Span);
+    this.reusedTo = this.content.length;
     this.pos = marks[k] as number;
   }
 
@@ -423,5 +435,7 @@ export function readMessagesBody(body: Buffer, needsGeneration: boolean, previou
     content: r.content,
     fields,
     resume: { body, content: r.content, marks: r.marks },
+    reused: { from: r.reusedFrom, to: r.reusedTo },
+    ...(previous && r.reusedTo > r.reusedFrom ? { previous } : {}),
   };
 }

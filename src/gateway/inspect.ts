@@ -35,6 +35,14 @@ export interface Inspection {
   stored: () => string;
   /** Placeholders issued for the forwarded body, to restore in the answer. */
   vault: PlaceholderVault;
+  /** What was found in each span, for the next request of the conversation (`prior`). */
+  results: ScanResult[];
+}
+
+/** What the scan found in one span; `text` is its decoded text where something was found. */
+export interface ScanResult {
+  text: string;
+  detections: Detection[];
 }
 
 /** The action an org takes for a detection: its kind's action, unless that PII kind is switched off. */
@@ -60,13 +68,6 @@ function decodeLiteral(encoded: Buffer): string {
   throw new BodyError('a string in the body is not valid JSON', true);
 }
 
-/**
- * Scan results by span object. `readMessagesBody` hands a span on to a later body only where every
- * byte up to it is the same, so a result stays true for the span wherever it appears; entries go
- * with their spans (the gateway keeps one previous body per conversation).
- */
-const bySpan = new WeakMap<Span, { text: string; detections: Detection[] }>();
-
 /** `body` with the literal at each span replaced by the JSON encoding of its new text. */
 function splice(body: Buffer, edits: { span: Span; text: string }[]): Buffer {
   const parts: Buffer[] = [];
@@ -89,31 +90,30 @@ export function inspect(
   org: OrgConfig,
   cache: ScanCache,
   deadline: number,
+  prior?: { results: readonly (ScanResult | undefined)[]; from: number; to: number },
 ): Inspection {
   // Both kinds, every rule: actions are applied after the scan, so one cache entry serves every org.
-  // A span handed on from the conversation's previous body stands for the same bytes: its result
-  // is reused without even a cache lookup; the rest go through the content cache.
-  const found: { text: string; detections: Detection[] }[] = new Array(spans.length);
+  // Spans taken over from the conversation's previous body stand for the same bytes: their results
+  // are reused without even a cache lookup; the rest go through the content cache.
+  const found: ScanResult[] = new Array<ScanResult>(spans.length);
   const todo: number[] = [];
-  spans.forEach((span, i) => {
-    const known = bySpan.get(span);
+  for (let i = 0; i < spans.length; i++) {
+    const known = prior && i >= prior.from && i < prior.to ? prior.results[i] : undefined;
     if (known) found[i] = { text: known.text, detections: known.detections.slice() };
     else todo.push(i);
-  });
+  }
   const scanned = scanEncoded(
     todo.map((i) => body.subarray((spans[i] as Span).start, (spans[i] as Span).end)),
     decodeLiteral,
     { deadline },
     cache,
   );
-  todo.forEach((i, j) => {
-    const result = scanned[j] as { text: string; detections: Detection[] };
-    found[i] = result;
-    bySpan.set(spans[i] as Span, {
-      text: result.detections.length ? result.text : '',
-      detections: result.detections.slice(),
-    });
-  });
+  todo.forEach((i, j) => (found[i] = scanned[j] as ScanResult));
+  // Kept for the next request: texts only where something was found (they are needed to redact).
+  const results = found.map((r) => ({
+    text: r.detections.length ? r.text : '',
+    detections: r.detections.slice(),
+  }));
   const rules: Record<string, number> = {};
   const blocked = new Set<string>();
   let redactAny = false;
@@ -150,6 +150,7 @@ export function inspect(
     blockedRules: [...blocked].sort(),
     forwarded: edits.length ? splice(body, edits) : body,
     vault,
+    results,
     stored: () => {
       // Every detected value goes, logged ones too.
       const storeVault = new PlaceholderVault();

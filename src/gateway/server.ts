@@ -287,7 +287,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     if (!guardScans(org)) return body;
     let result;
     try {
-      result = inspectRequest(body, parsed.content, org, scanCache, Date.now() + org.guard.timeoutMs);
+      const previous = parsed.previous?.results;
+      result = inspectRequest(
+        body,
+        parsed.content,
+        org,
+        scanCache,
+        Date.now() + org.guard.timeoutMs,
+        previous ? { results: previous, ...parsed.reused } : undefined,
+      );
+      parsed.resume.results = result.results;
     } catch (err) {
       if (err instanceof BodyError) throw errors.malformedJson(err.message);
       const reason =

@@ -51,6 +51,7 @@ describe('the admin API', () => {
       ['GET', '/orgs/acme/records'],
       ['GET', '/orgs/acme/keys'],
       ['GET', '/orgs/acme/usage'],
+      ['GET', '/orgs/acme/egress'],
       ['POST', '/orgs/acme/keys'],
       ['DELETE', '/orgs/acme/keys/key_0'],
     ] as const) {
@@ -127,6 +128,39 @@ describe('the admin API', () => {
       ok: true,
       entries: (log.body.entries as unknown[]).length,
     });
+  });
+
+  it("egress records: an org's auditors and admins read its own, members and other orgs are refused", async () => {
+    const { h, keys, call } = await setup();
+    const rec = (id: string, org: string, user: string, host: string) =>
+      h.store.insertEgress({
+        id,
+        time: new Date().toISOString(),
+        org,
+        user,
+        host,
+        port: 443,
+        method: 'CONNECT',
+        decision: 'deny',
+        rule: 'deny:anthropic-api',
+        bytesUp: 0,
+        bytesDown: 0,
+        durationMs: 1,
+        error: null,
+      });
+    await rec('e1', 'acme', 'dev@acme.test', 'api.anthropic.com');
+    await rec('e2', 'beta', 'boss@beta.test', 'secret.beta.example');
+    for (const token of [keys.acmeAuditor, keys.acmeAdmin, TOKEN]) {
+      const r = await call(token, 'GET', '/orgs/acme/egress');
+      assert.equal(r.status, 200);
+      assert.deepEqual(
+        (r.body.records as { id: string; host: string }[]).map((x) => [x.id, x.host]),
+        [['e1', 'api.anthropic.com']],
+      );
+    }
+    const member = await call(keys.acmeMember, 'GET', '/orgs/acme/egress');
+    assert.equal(member.status, 403);
+    assert.equal(message(member), 'This needs the auditor role in org "acme"; your key has member.');
   });
 
   it('refuses missing and unknown tokens, bad input, and admin tokens on the model route', async () => {

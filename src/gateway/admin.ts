@@ -10,6 +10,7 @@
  *   DELETE /admin/v1/orgs/:org/keys/:id
  *   GET    /admin/v1/orgs/:org/records?since=&user=&limit=
  *   GET    /admin/v1/orgs/:org/usage?since=&by=user|model
+ *   GET    /admin/v1/orgs/:org/egress?since=&limit=   (auditor: the egress proxy's records)
  *   GET    /admin/v1/admin-log               (config admin tokens)
  *   GET    /admin/v1/admin-log/verify        (config admin tokens)
  */
@@ -151,6 +152,13 @@ export class AdminApi {
         status: 200,
         body: { usage: await this.store.usage({ org, by, ...user, ...(since ? { since } : {}) }) },
       };
+    }
+    if (first === 'orgs' && org && sub === 'egress' && method === 'GET') {
+      // Every user's connections: what the org's clients tried to reach is for auditors.
+      this.allow(c, org, 'auditor');
+      const limit = Math.min(1000, Math.max(1, Number(q.get('limit') ?? 100) || 100));
+      const records = await this.store.queryEgress({ org, ...(since ? { since } : {}), limit });
+      return { status: 200, body: { records } };
     }
     if (first === 'admin-log' && method === 'GET') {
       if (c.org !== null)

@@ -39,11 +39,17 @@ export interface Inspection {
   results: ScanResult[];
 }
 
-/** What the scan found in one span; `text` is its decoded text where something was found. */
+/**
+ * What the scan found in one span; `text` is its decoded text where something was found. Never
+ * changed once made, so one result serves every later request that reuses the span.
+ */
 export interface ScanResult {
-  text: string;
-  detections: Detection[];
+  readonly text: string;
+  readonly detections: readonly Detection[];
 }
+
+/** The result of a span where nothing was found (its text is not kept). */
+const NOTHING: ScanResult = { text: '', detections: [] };
 
 /** The action an org takes for a detection: its kind's action, unless that PII kind is switched off. */
 function actionFor(org: OrgConfig, d: Detection): GuardAction {
@@ -99,7 +105,7 @@ export function inspect(
   const todo: number[] = [];
   for (let i = 0; i < spans.length; i++) {
     const known = prior && i >= prior.from && i < prior.to ? prior.results[i] : undefined;
-    if (known) found[i] = { text: known.text, detections: known.detections.slice() };
+    if (known) found[i] = known;
     else todo.push(i);
   }
   const scanned = scanEncoded(
@@ -110,10 +116,7 @@ export function inspect(
   );
   todo.forEach((i, j) => (found[i] = scanned[j] as ScanResult));
   // Kept for the next request: texts only where something was found (they are needed to redact).
-  const results = found.map((r) => ({
-    text: r.detections.length ? r.text : '',
-    detections: r.detections.slice(),
-  }));
+  const results = found.map((r) => (r.detections.length ? r : NOTHING));
   const rules: Record<string, number> = {};
   const blocked = new Set<string>();
   let redactAny = false;

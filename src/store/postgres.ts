@@ -240,26 +240,19 @@ export class PostgresStore implements Store {
   async checkCounters(
     org: string,
     keys: CounterKey[],
-    bump?: CounterKey & { by?: number },
+    bump?: CounterKey,
   ): Promise<{ counters: Counter[]; requests?: number }> {
     const { rows } = await this.pool.query(
       `WITH bump AS (
          INSERT INTO usage_counters (org, user_email, period, requests)
-         SELECT $1, $4, $5, $6::bigint WHERE $4::text IS NOT NULL
-         ON CONFLICT (org, user_email, period) DO UPDATE SET requests = usage_counters.requests + EXCLUDED.requests
+         SELECT $1, $4, $5, 1 WHERE $4::text IS NOT NULL
+         ON CONFLICT (org, user_email, period) DO UPDATE SET requests = usage_counters.requests + 1
          RETURNING requests)
        SELECT c.user_email, c.period, c.requests, c.tokens, c.cost_usd, NULL::bigint AS bumped
          FROM usage_counters c JOIN unnest($2::text[], $3::text[]) AS k(u, p)
          ON c.user_email = k.u AND c.period = k.p WHERE c.org = $1
        UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, requests FROM bump`,
-      [
-        org,
-        keys.map((k) => k.user),
-        keys.map((k) => k.period),
-        bump?.user ?? null,
-        bump?.period ?? null,
-        bump?.by ?? 1,
-      ],
+      [org, keys.map((k) => k.user), keys.map((k) => k.period), bump?.user ?? null, bump?.period ?? null],
     );
     const bumped = rows.find((r) => r.bumped !== null);
     const counters = rows.filter((r) => r.bumped === null).map(counterFromRow);

@@ -46,7 +46,6 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly insertAuditStmt: () => Database.Statement;
   private readonly keyByHashStmt: () => Database.Statement;
-  private readonly addCounterStmt: () => Database.Statement;
   private readonly insertAuditBatch: () => (batch: { values: unknown[] }[]) => void;
   private readonly countRequestStmt: () => Database.Statement;
   private readonly bumpCounterStmt: () => Database.Statement;
@@ -76,13 +75,7 @@ export class SqliteStore implements Store {
         for (const b of batch) stmt.run(...b.values);
       });
     });
-    this.addCounterStmt = lazy(() =>
-      this.db.prepare(
-        `INSERT INTO usage_counters (org, user_email, period, requests, tokens, cost_usd) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (org, user_email, period) DO UPDATE SET requests = requests + excluded.requests,
-           tokens = tokens + excluded.tokens, cost_usd = cost_usd + excluded.cost_usd`,
-      ),
-    );
+    // One upsert adds to a counter, for addCounters and bumpCounter alike (the latter reads it back).
     this.bumpCounterStmt = lazy(() =>
       this.db.prepare(
         `INSERT INTO usage_counters (org, user_email, period, requests, tokens, cost_usd) VALUES (?, ?, ?, ?, ?, ?)
@@ -93,8 +86,8 @@ export class SqliteStore implements Store {
     );
     this.countRequestStmt = lazy(() =>
       this.db.prepare(
-        `INSERT INTO usage_counters (org, user_email, period, requests) VALUES (?, ?, ?, ?)
-         ON CONFLICT (org, user_email, period) DO UPDATE SET requests = requests + excluded.requests RETURNING requests`,
+        `INSERT INTO usage_counters (org, user_email, period, requests) VALUES (?, ?, ?, 1)
+         ON CONFLICT (org, user_email, period) DO UPDATE SET requests = requests + 1 RETURNING requests`,
       ),
     );
   }
@@ -263,9 +256,9 @@ export class SqliteStore implements Store {
     keys: CounterKey[],
     delta: { requests: number; tokens: number; costUsd: number },
   ): Promise<void> {
-    const stmt = this.addCounterStmt();
+    const stmt = this.bumpCounterStmt();
     this.db.transaction(() => {
-      for (const k of keys) stmt.run(org, k.user, k.period, delta.requests, delta.tokens, delta.costUsd);
+      for (const k of keys) stmt.get(org, k.user, k.period, delta.requests, delta.tokens, delta.costUsd);
     })();
   }
 
@@ -285,15 +278,15 @@ export class SqliteStore implements Store {
     return counterFromRow(row);
   }
 
-  private countRequest(org: string, key: CounterKey & { by?: number }): number {
-    const row = this.countRequestStmt().get(org, key.user, key.period, key.by ?? 1) as Row;
+  private countRequest(org: string, key: CounterKey): number {
+    const row = this.countRequestStmt().get(org, key.user, key.period) as Row;
     return Number(row.requests);
   }
 
   async checkCounters(
     org: string,
     keys: CounterKey[],
-    bump?: CounterKey & { by?: number },
+    bump?: CounterKey,
   ): Promise<{ counters: Counter[]; requests?: number }> {
     const requests = bump ? this.countRequest(org, bump) : undefined;
     const counters = this.readCounters(org, keys);

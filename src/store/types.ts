@@ -187,15 +187,14 @@ export interface Store {
     delta: { requests: number; tokens: number; costUsd: number },
   ): Promise<void>;
   /**
-   * The counters of `org` at `keys` (missing ones are absent) and, when `bump` is given, `bump.by`
-   * (default 1) more requests counted there atomically (the new count in `requests`), in one round
-   * trip. The limit stage reserves with `bumpCounter` instead; this one is used by tests and
-   * benchmarks to read counters.
+   * The counters of `org` at `keys` (missing ones are absent) and, when `bump` is given, one more
+   * request counted there atomically (its new count in `requests`), in one round trip. The limit
+   * stage reserves with `bumpCounter` instead; tests read counters with this.
    */
   checkCounters(
     org: string,
     keys: CounterKey[],
-    bump?: CounterKey & { by?: number },
+    bump?: CounterKey,
   ): Promise<{ counters: Counter[]; requests?: number }>;
   /**
    * Adds `delta` to one counter of `org` atomically (creating it at zero) and returns the counter

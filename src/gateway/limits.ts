@@ -13,7 +13,7 @@
  * what the requests admitted under it cost beyond it: the requests in flight. Requests per minute
  * are reserved the same way and taken at the check. A reservation unused for IDLE_MS is handed
  * back, and so is every reservation when the gateway stops; one held by a gateway that crashed
- * counts as spent until its period ends. Counters without a limit are written in batches.
+ * counts as spent until its period ends. What no reservation covers is written in batches.
  */
 import type { OrgConfig, SluiceConfig } from '../control/config.js';
 import { costOf, defaultPrices, priceOf, type Price, type TokenUsage } from '../control/prices.js';
@@ -64,7 +64,7 @@ function hasLimits(org: OrgConfig): boolean {
 
 /** A reservation unused this long is handed back to the shared counter. */
 export const IDLE_MS = 2_000;
-/** Charges to counters without a limit are written in batches this often. */
+/** What reservations do not cover (counts, unlimited fields and counters) is written in batches this often. */
 export const FLUSH_MS = 20;
 /** A batch the store refused is tried again this much later. */
 const RETRY_MS = 1_000;
@@ -104,7 +104,7 @@ interface Reservation {
 export class Limits {
   private readonly prices: Record<string, Price>;
   private readonly held = new Map<string, Reservation>();
-  /** Charges not yet written to counters without a limit, written together every FLUSH_MS. */
+  /** Parts of charges no reservation covered, not yet written; written together every FLUSH_MS. */
   private pending = new Map<string, { org: string; key: CounterKey; delta: Delta }>();
   private flushTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();

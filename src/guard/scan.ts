@@ -37,8 +37,6 @@ export class GuardTimeoutError extends Error {
   }
 }
 
-/** The pseudo-keyword for `digit-run` rules (the automaton folds every digit to `0`). */
-const DIGIT_RUN = '0000';
 /** Characters the keyword pass handles between deadline checks. */
 const CHUNK = 1 << 20;
 
@@ -94,8 +92,7 @@ function compile(rules: DetectionRule[]): Catalog {
   const beforeOk = new Uint8Array(rules.length * 128);
   const afterOk = new Uint8Array(rules.length * 128);
   const compiled = rules.map((rule, index): CompiledRule => {
-    const keywords = rule.trigger === 'digit-run' ? [...rule.keywords, DIGIT_RUN] : rule.keywords;
-    for (const kw of keywords) {
+    for (const kw of rule.keywords) {
       byKeyword.set(kw, [...(byKeyword.get(kw) ?? []), pairRule.length]);
       pairRule.push(index);
       pairLength.push(kw.length);
@@ -108,7 +105,7 @@ function compile(rules: DetectionRule[]): Catalog {
     if (/\\[1-9]|\\k</.test(source)) throw new Error(`rule ${rule.id}: back-references are not supported`);
     const group = rule.secretGroup ?? 0;
     const flags = rule.pattern.flags.replace(/[gyd]/g, '');
-    const within = rule.keywordWithin !== undefined && !rule.trigger ? rule.keywordWithin : longest;
+    const within = rule.keywordWithin ?? longest;
     const wrap = within > 0;
     return {
       rule,

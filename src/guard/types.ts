@@ -2,12 +2,6 @@
 
 export type DetectionKind = 'secret' | 'pii';
 
-/**
- * A cheap non-literal trigger for rules that have no keyword. `digit-run`: the rule runs only around
- * runs of at least four ASCII digits (payment cards, phone numbers, IBANs, SSNs all contain one).
- */
-export type DetectionTrigger = 'digit-run';
-
 /** One detector, written as data in `src/guard/rules/<provider-or-topic>.ts`. */
 export interface DetectionRule {
   /** Stable id, kebab-case, for example `aws-access-key`. Used in placeholders and audit records. */
@@ -31,8 +25,6 @@ export interface DetectionRule {
    * the edges of the text and non-ASCII characters always pass.
    */
   keywordContext?: { before?: string; after?: string };
-  /** For rules without a literal keyword: run around this trigger instead. */
-  trigger?: DetectionTrigger;
   /** The pattern. Must be linear-time safe: bounded quantifiers only, nothing unbounded. */
   pattern: RegExp;
   /** Which capture group holds the secret value (0 = whole match). */

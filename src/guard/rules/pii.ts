@@ -6,13 +6,12 @@ import { ibanChecksumValid, luhnCheckDigit, luhnValid, withIbanCheckDigits } fro
 import type { DetectionRule } from '../types.js';
 import { DIGITS, fake } from './fake.js';
 
-/** Digit-triggered rules only see runs of 4+ digits; a value without one is left alone, by design. */
-/**
- * No match can start right after a digit (each pattern's lookbehind), so a run of digits inside a
- * match begins inside it: only the first four digits of a run need to open candidates.
+/*
+ * Number-shaped values have keywords too: the automaton folds every digit to `0`, so `0000` is any
+ * four digits and `000-00-0000` any SSN-shaped run. Each keyword below sits at a fixed place in every
+ * match (its start, or after at most `keywordWithin` characters), and the context is the pattern's own
+ * lookbehind, so the regex runs only where a match could begin.
  */
-const RUN_START = { before: '[^0-9]' };
-const hasDigitRun = (v: string) => /\d{4}/.test(v);
 
 const FILE_EXTENSIONS = new Set(
   'png jpg jpeg gif svg webp ico js mjs cjs ts tsx jsx css scss less map json html htm txt lock yml yaml rb java kt swift cpp exe dll zip gz tar wasm'.split(
@@ -30,7 +29,6 @@ function plausibleEmail(v: string): boolean {
 
 function plausiblePhone(v: string): boolean {
   const digits = v.replace(/\D/g, '');
-  if (!hasDigitRun(v)) return false;
   return v.startsWith('+') ? digits.length >= 10 && digits.length <= 15 : digits.length === 10;
 }
 
@@ -71,9 +69,7 @@ const IBAN_LENGTHS: Record<string, number> = Object.fromEntries(
 
 function plausibleIban(v: string): boolean {
   const compact = v.replace(/ /g, '');
-  return (
-    IBAN_LENGTHS[compact.slice(0, 2)] === compact.length && hasDigitRun(compact) && ibanChecksumValid(compact)
-  );
+  return IBAN_LENGTHS[compact.slice(0, 2)] === compact.length && ibanChecksumValid(compact);
 }
 
 const card = (prefix: string, length: number, seed: string) => {
@@ -123,10 +119,10 @@ export const piiRules: DetectionRule[] = [
   {
     id: 'phone',
     kind: 'pii',
-    keywordContext: RUN_START,
     description: 'Phone number (E.164 with +country code, or NANP with separators)',
-    keywords: [],
-    trigger: 'digit-run',
+    // E.164 starts with `+` and a digit; NANP ends with a separator and four digits, 9 characters in.
+    keywords: ['+0', ' 0000', '.0000', '-0000'],
+    keywordWithin: 9,
     pattern:
       /(?<![\w+.-])(?:\+[1-9]\d{0,2}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}|\(?[2-9]\d{2}\)?[ .-]?[2-9]\d{2}[ .-]\d{4})(?![\w.-])/,
     validate: plausiblePhone,
@@ -137,6 +133,7 @@ export const piiRules: DetectionRule[] = [
         'phone: (415) 555-2671',
         'cell 212-555-0198',
         '+49 30 12345678',
+        'Tél : +33 1 42 68 53 00',
       ],
       fp: [
         'version 2024-01-15',
@@ -151,10 +148,11 @@ export const piiRules: DetectionRule[] = [
   {
     id: 'credit-card',
     kind: 'pii',
-    keywordContext: RUN_START,
     description: 'Payment card number (known issuer prefix, Luhn-valid, 13-19 digits)',
-    keywords: [],
-    trigger: 'digit-run',
+    // Four digits open every match, so only the first four of a run can be its start.
+    keywords: ['0000'],
+    keywordWithin: 0,
+    keywordContext: { before: '[^\\w.+-]' },
     pattern: /(?<![\w.+-])[2-6]\d{3}(?:[ -]?\d){9,15}(?![\w.-]|[ -]\d)/,
     validate: plausibleCard,
     samples: {
@@ -177,10 +175,11 @@ export const piiRules: DetectionRule[] = [
   {
     id: 'iban',
     kind: 'pii',
-    keywordContext: RUN_START,
     description: 'International Bank Account Number (country length and mod-97 checksum)',
-    keywords: [],
-    trigger: 'digit-run',
+    // The country code and the two check digits open every match.
+    keywords: Object.keys(IBAN_LENGTHS).map((country) => `${country.toLowerCase()}00`),
+    keywordWithin: 0,
+    keywordContext: { before: '[^A-Za-z0-9]' },
     pattern: /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![A-Za-z0-9])/,
     validate: plausibleIban,
     samples: {
@@ -195,11 +194,11 @@ export const piiRules: DetectionRule[] = [
   {
     id: 'us-ssn',
     kind: 'pii',
-    // The serial (the only run of four digits) follows a dash and ends the match.
-    keywordContext: { before: '-', after: '[^\\w-]' },
     description: 'US Social Security number (AAA-GG-SSSS, valid area/group/serial)',
-    keywords: [],
-    trigger: 'digit-run',
+    // The whole shape is the keyword (every digit folds to `0`).
+    keywords: ['000-00-0000'],
+    keywordWithin: 0,
+    keywordContext: { before: '[^\\w-]', after: '[^\\w-]' },
     pattern: /(?<![\w-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-])/,
     samples: {
       tp: ['SSN: 536-22-8175', 'ssn=401-84-3310'],

@@ -6,6 +6,8 @@ import { scan } from '../scan.js';
 import { detectionRules } from './index.js';
 
 const PII_IDS = ['email', 'phone', 'credit-card', 'iban', 'us-ssn'];
+/** As the keyword automaton reads text: case-insensitive, every digit the same. */
+const fold = (s: string): string => s.toLowerCase().replace(/[0-9]/g, '0');
 
 describe('rule catalog', () => {
   it('has unique kebab-case ids and at least 60 secret rules', () => {
@@ -27,21 +29,20 @@ describe('rule catalog', () => {
 
   for (const rule of detectionRules) {
     describe(rule.id, () => {
-      it('has lower-case ASCII keywords or a trigger, and no unbounded quantifier', () => {
-        assert.ok(rule.keywords.length > 0 || rule.trigger, 'needs a keyword or a trigger');
+      it('has lower-case ASCII keywords and no unbounded quantifier', () => {
+        assert.ok(rule.keywords.length > 0, 'needs a keyword');
         for (const kw of rule.keywords) assert.match(kw, /^[\x20-\x40\x5b-\x7e]+$/, `keyword ${kw}`);
         assert.ok(Number.isFinite(maxMatchLength(rule.pattern)), 'unbounded quantifier');
         assert.ok(!rule.pattern.flags.includes('g') && !rule.pattern.flags.includes('y'), 'no g/y flags');
         assert.ok(rule.samples.tp.length > 0 && rule.samples.fp.length > 0, 'needs tp and fp samples');
       });
 
-      it('detects every true positive, through its keyword or trigger', () => {
+      it('detects every true positive, through its keyword', () => {
         for (const tp of rule.samples.tp) {
-          const lower = tp.toLowerCase();
-          const triggered =
-            rule.keywords.some((k) => lower.includes(k)) ||
-            (rule.trigger === 'digit-run' && /\d{4}/.test(tp));
-          assert.ok(triggered, `no keyword in tp: ${tp.slice(0, 60)}`);
+          assert.ok(
+            rule.keywords.some((k) => fold(tp).includes(fold(k))),
+            `no keyword in tp: ${tp.slice(0, 60)}`,
+          );
           const found = scan(tp, { rules: [rule] });
           assert.equal(found.length, 1, `expected one finding in ${JSON.stringify(tp.slice(0, 200))}`);
           const m = new RegExp(rule.pattern.source, rule.pattern.flags).exec(tp);
@@ -51,7 +52,7 @@ describe('rule catalog', () => {
               m.index + rule.keywordWithin + Math.max(...rule.keywords.map((k) => k.length)),
             );
             assert.ok(
-              rule.keywords.some((k) => head.toLowerCase().includes(k)),
+              rule.keywords.some((k) => fold(head).includes(fold(k))),
               `keyword not within ${rule.keywordWithin}`,
             );
           }

@@ -4,17 +4,9 @@
  * URLs, e-mail addresses, numbers) appear about as often as in real code, not artificially often.
  */
 
-/** A seeded PRNG (mulberry32): the same seed gives the same text on every machine. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../src/guard/testing/prng.js';
+
+export { prng };
 
 const NOUNS = (
   'user order item request response config client server handler value result cache session account ' +

@@ -2,11 +2,12 @@
  * Throughput of the guard's scan() on one core, on two texts of ~20 MB each: generated source code
  * (TypeScript, Python, Go, YAML, JSON, Markdown with a realistic density of keywords and a few
  * planted secrets) and real code (the .js/.ts files of the installed node_modules). For each:
- * scan() as the gateway runs it, every rule forced over the whole text (the reference the
- * pre-filter must agree with), the keyword walk alone, and both scan() and secretlint (recommended
- * preset) on the same 2 MB, one call per file as each tool's CLI makes them: the first 2 MB cut into
- * ~64 KB pieces, and (real code) the first 2 MB of whole files. Both tools: best of several runs
- * after a warm-up, findings included.
+ * scan() as the gateway runs it; the same with the JS keyword walk (what a runtime without
+ * WebAssembly SIMD gets); every rule forced over the whole text (the reference the pre-filter must
+ * agree with); the keyword walk alone, JS and WebAssembly; and both scan() and secretlint
+ * (recommended preset) on the same 2 MB, one call per file as each tool's CLI makes them: the first
+ * 2 MB cut into ~64 KB pieces, and (real code) the first 2 MB of whole files. Both tools: best of
+ * several runs after a warm-up, findings included.
  *
  * Run: node --import tsx bench/guard-throughput.ts [megabytes]
  */
@@ -15,6 +16,7 @@ import { join } from 'node:path';
 import { lintSource } from '@secretlint/core';
 import { creator as recommended } from '@secretlint/secretlint-rule-preset-recommend';
 import { KeywordAutomaton } from '../src/guard/keyword-automaton.js';
+import { wasmWalker } from '../src/guard/keyword-walk-wasm.js';
 import { ALNUM, fake } from '../src/guard/rules/fake.js';
 import { detectionRules } from '../src/guard/rules/index.js';
 import { scan } from '../src/guard/scan.js';
@@ -121,8 +123,10 @@ function scanFiles(files: string[]): number {
   return found;
 }
 
-const keywords = [...new Set(detectionRules.flatMap((r) => r.keywords)), '0000'];
+const keywords = [...new Set(detectionRules.flatMap((r) => r.keywords))];
 const automaton = new KeywordAutomaton(keywords.map((keyword, i) => ({ keyword, values: [i] })));
+const wasm = wasmWalker(automaton);
+if (!wasm) throw new Error('this Node.js has no WebAssembly SIMD: the benchmark needs it');
 function keywordWalk(text: string): number {
   const { table, start, reportFrom } = automaton;
   let state = start;
@@ -136,7 +140,7 @@ function keywordWalk(text: string): number {
 
 const line = (label: string, r: { mbs: number; ms: number; result: number }, what: string): void =>
   console.log(
-    `  ${label.padEnd(52)} ${r.mbs.toFixed(1).padStart(7)} MB/s  (${r.ms.toFixed(0)} ms, ${r.result} ${what})`,
+    `  ${label.padEnd(52)} ${r.mbs.toFixed(1).padStart(7)} MB/s  (${r.ms.toFixed(1)} ms, ${r.result} ${what})`,
   );
 
 /** Both tools on the same files, one call per file; returns scan() / secretlint. */
@@ -156,13 +160,23 @@ async function measure(name: string, text: string, files: string[] = []): Promis
   const fast = rate(text.length, () => scan(text).length);
   line('scan() (keyword pre-filter)', fast, 'findings');
   line(
+    'scan() with the JS keyword walk (no WebAssembly)',
+    rate(text.length, () => scan(text, { wasm: false }).length),
+    'findings',
+  );
+  line(
     'scan() every rule over the whole text',
     rate(text.length, () => scan(text, { prefilter: false }).length, 1),
     'findings',
   );
   line(
-    'keyword walk alone',
+    'keyword walk alone, JS',
     rate(text.length, () => keywordWalk(text)),
+    'keyword hits',
+  );
+  line(
+    'keyword walk alone, WebAssembly',
+    rate(text.length, () => (wasm ? wasm.walk(text, 0, text.length).length / 2 : 0)),
     'keyword hits',
   );
   const sample = text.slice(0, SECRETLINT_SAMPLE);

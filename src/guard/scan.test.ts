@@ -128,5 +128,32 @@ describe('scan', () => {
       }),
       { numRuns: 300, seed: 4 },
     );
+    // Texts long enough for the WebAssembly walk, against the JS walk and the reference.
+    fc.assert(
+      fc.property(fc.array(piece, { minLength: 300, maxLength: 900 }), (pieces) => {
+        const text = pieces.join('');
+        const found = scan(text);
+        assert.deepEqual(found, scan(text, { wasm: false }));
+        assert.deepEqual(found, scan(text, { prefilter: false }));
+      }),
+      { numRuns: 60, seed: 5 },
+    );
+  });
+
+  it('finds a value whose keyword straddles the boundary between two pieces of a long text', () => {
+    const piece = 1 << 20;
+    for (const cut of [1, 2, 3, 4]) {
+      // `ghp_` ends `cut` characters after the boundary; non-ASCII text on both sides.
+      const text = 'é'.repeat(piece - 4 + cut - 1) + ' ' + ghp + ' ' + 'ü'.repeat(64) + ' ' + ghp;
+      const found = scan(text);
+      assert.deepEqual(
+        found.map((d) => [d.rule, d.start]),
+        [
+          ['github-pat', piece - 4 + cut],
+          ['github-pat', text.length - ghp.length],
+        ],
+      );
+      assert.deepEqual(found, scan(text, { wasm: false }));
+    }
   });
 });

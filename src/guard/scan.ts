@@ -1,14 +1,17 @@
 /**
- * The scanning engine. One pass of a keyword automaton finds where each rule could match: a keyword
- * hit whose neighbours fit the rule's `keywordContext` makes the positions just before it candidate
- * match starts. Each rule then tries its sticky regex only at those candidates, on the original text
- * (no copies), finding exactly what its regex would find over the whole text; cost grows with the
- * text and the hits, not with the number of rules. Candidates pass the rule's entropy floor and
- * validator and the shared allowlist; overlaps keep the most specific.
+ * The scanning engine. One pass of a keyword automaton (in WebAssembly for texts of a kilobyte or
+ * more, see keyword-walk-wasm.ts; in JS below that, or where WebAssembly SIMD is missing) finds
+ * where each rule could match: a keyword hit whose neighbours fit the rule's `keywordContext` makes
+ * the positions just before it candidate match starts. Each rule then tries its sticky regex only at
+ * those candidates, on the original text (no copies), finding exactly what its regex would find
+ * over the whole text; cost grows with the text and the hits, not with the number of rules.
+ * Candidates pass the rule's entropy floor and validator and the shared allowlist; overlaps keep the
+ * most specific.
  */
 import { isAllowlisted } from './allowlist.js';
 import { shannonEntropy } from './entropy.js';
 import { KeywordAutomaton } from './keyword-automaton.js';
+import { wasmWalker, type WasmWalker } from './keyword-walk-wasm.js';
 import { maxMatchLength } from './regex-bounds.js';
 import { detectionRules } from './rules/index.js';
 import type { Detection, DetectionKind, DetectionRule } from './types.js';
@@ -26,6 +29,8 @@ export interface ScanOptions {
   clock?: () => number;
   /** `false` runs every rule over the whole text: the reference the pre-filter is tested against. */
   prefilter?: boolean;
+  /** `false` walks the keywords in JS even where the WebAssembly walk would run (for tests and benchmarks). */
+  wasm?: boolean;
 }
 
 /** Thrown when a scan exceeds its time budget; the gateway refuses the request rather than pass it unscanned. */
@@ -39,6 +44,11 @@ export class GuardTimeoutError extends Error {
 
 /** Characters the keyword pass handles between deadline checks. */
 const CHUNK = 1 << 20;
+/**
+ * Texts at least this long take the WebAssembly walk; below it the JS walk is faster (copying the
+ * text into the module and calling it cost about a microsecond).
+ */
+const WASM_FROM = 1024;
 
 interface CompiledRule {
   rule: DetectionRule;
@@ -59,6 +69,12 @@ interface CompiledRule {
 interface Catalog {
   rules: CompiledRule[];
   automaton: KeywordAutomaton;
+  /** The automaton's WebAssembly walk: built on first use, `null` where WebAssembly SIMD is missing. */
+  wasm: WasmWalker | null | undefined;
+  /** The longest keyword's length: pieces of a long text overlap by one less. */
+  longestKeyword: number;
+  /** Scratch for findCandidates, reused by every scan (allocating it cost more than a short text's walk). */
+  candidates: Candidates;
   /** The automaton reports (rule, keyword) pairs: the rule and the keyword's length. */
   pairRule: Int32Array;
   pairLength: Int32Array;
@@ -122,6 +138,14 @@ function compile(rules: DetectionRule[]): Catalog {
   const catalog: Catalog = {
     rules: compiled,
     automaton,
+    wasm: undefined,
+    longestKeyword: Math.max(0, ...[...byKeyword.keys()].map((k) => k.length)),
+    candidates: {
+      lists: new Array<number[] | undefined>(rules.length).fill(undefined),
+      openFirst: new Int32Array(rules.length),
+      openLast: new Int32Array(rules.length).fill(-1),
+      touched: [],
+    },
     pairRule: Int32Array.from(pairRule),
     pairLength: Int32Array.from(pairLength),
     within: Int32Array.from(compiled, (c) => c.within),
@@ -150,12 +174,10 @@ export function scan(text: string, options: ScanOptions = {}): Detection[] {
       runEverywhere(catalog.rules[r] as CompiledRule, text, found);
     }
   } else {
-    const candidates = findCandidates(catalog, text, enabled, deadline, clock);
-    for (let r = 0; r < candidates.length; r++) {
-      const ranges = candidates[r];
-      if (ranges === undefined) continue;
+    const candidates = findCandidates(catalog, text, enabled, deadline, clock, options.wasm !== false);
+    for (const { rule, ranges } of candidates) {
       if (clock() > deadline) throw new GuardTimeoutError(text.length);
-      runAtCandidates(catalog.rules[r] as CompiledRule, text, ranges, found);
+      runAtCandidates(catalog.rules[rule] as CompiledRule, text, ranges, found);
     }
   }
   return resolveOverlaps(found, catalog);
@@ -189,9 +211,10 @@ const STRIDE = 1 << 14;
 const hitBuffer = new Int32Array(2 * STRIDE + 1);
 
 /**
- * The automaton over `text[from, to)`: writes each reporting `(index, state)` pair to `hits` and
- * returns how many entries it wrote; the state carries over in `hits[2 * STRIDE]`. Kept tiny, with
- * its tables as parameters, so V8 compiles the same tight loop every time.
+ * The automaton over `text[from, to)`: writes each reporting `(index, k)` pair to `hits` (`k` the
+ * reporting state's index, see KeywordAutomaton.outStart) and returns how many entries it wrote; the
+ * state carries over in `hits[2 * STRIDE]`. Kept tiny, with its tables as parameters, so V8 compiles
+ * the same tight loop every time.
  */
 function walk(
   text: string,
@@ -199,6 +222,7 @@ function walk(
   to: number,
   table: Int32Array,
   reportFrom: number,
+  width: number,
   hits: Int32Array,
 ): number {
   let state = hits[2 * STRIDE] as number;
@@ -207,7 +231,7 @@ function walk(
     state = table[state + (table[text.charCodeAt(i)] as number)] as number;
     if (state >= reportFrom) {
       hits[h] = i;
-      hits[h + 1] = state;
+      hits[h + 1] = (state - reportFrom) / width;
       h += 2;
     }
   }
@@ -215,18 +239,21 @@ function walk(
   return h;
 }
 
-/** Per rule, the candidate ranges being collected in one scan. */
+/** Per rule, the candidate ranges being collected in one scan; emptied again when the scan ends. */
 interface Candidates {
-  ranges: (number[] | undefined)[];
-  /** The open range of each rule (`openLast` -1 when none), flushed into `ranges` when a candidate lands past it. */
+  lists: (number[] | undefined)[];
+  /** The open range of each rule (`openLast` -1 when none), flushed into `lists` when a candidate lands past it. */
   openFirst: Int32Array;
   openLast: Int32Array;
+  /** The rules with an open range. */
   touched: number[];
 }
 
 /**
- * One keyword pass: per rule, the sorted, merged `[first, last]` ranges of positions where one of
- * its matches could start (`undefined` for a rule with none).
+ * One keyword pass: for each rule with candidates, in rule order, the sorted, merged `[first, last]`
+ * ranges of positions where one of its matches could start. Long texts take the WebAssembly walk,
+ * in pieces of CHUNK characters that overlap by the longest keyword less one, so an occurrence
+ * across a boundary is taken from the piece it ends in and from no other.
  */
 function findCandidates(
   catalog: Catalog,
@@ -234,52 +261,80 @@ function findCandidates(
   enabled: Uint8Array,
   deadline: number,
   clock: () => number,
-): (number[] | undefined)[] {
-  const { table, start, reportFrom } = catalog.automaton;
-  const count = catalog.rules.length;
-  const n = text.length;
-  const found: Candidates = {
-    ranges: new Array<number[] | undefined>(count).fill(undefined),
-    openFirst: new Int32Array(count),
-    openLast: new Int32Array(count).fill(-1),
-    touched: [],
-  };
-  const hits = hitBuffer;
-  hits[2 * STRIDE] = start;
-  for (let from = 0; from < n; from += STRIDE) {
-    if (from % CHUNK === 0 && from > 0 && clock() > deadline) throw new GuardTimeoutError(from);
-    const h = walk(text, from, Math.min(n, from + STRIDE), table, reportFrom, hits);
-    if (h > 0) addCandidates(catalog, text, hits, h, enabled, found);
+  allowWasm: boolean,
+): { rule: number; ranges: number[] }[] {
+  const found = catalog.candidates;
+  try {
+    const n = text.length;
+    const walker = allowWasm && n >= WASM_FROM ? wasmWalkerOf(catalog) : null;
+    if (walker) {
+      const overlap = catalog.longestKeyword - 1;
+      for (let from = 0; from < n; from += CHUNK) {
+        if (from > 0 && clock() > deadline) throw new GuardTimeoutError(from);
+        const to = Math.min(n, from + CHUNK);
+        const { hits, length } = walker.walk(text, Math.max(0, from - overlap), to);
+        addCandidates(catalog, text, hits, length, from, enabled, found);
+      }
+    } else {
+      const { table, start, reportFrom, width } = catalog.automaton;
+      const hits = hitBuffer;
+      hits[2 * STRIDE] = start;
+      for (let from = 0; from < n; from += STRIDE) {
+        if (from % CHUNK === 0 && from > 0 && clock() > deadline) throw new GuardTimeoutError(from);
+        const h = walk(text, from, Math.min(n, from + STRIDE), table, reportFrom, width, hits);
+        if (h > 0) addCandidates(catalog, text, hits, h, 0, enabled, found);
+      }
+    }
+    return takeRanges(found);
+  } finally {
+    for (const r of found.touched) {
+      found.openLast[r] = -1;
+      found.lists[r] = undefined;
+    }
+    found.touched.length = 0;
   }
-  const { ranges, openFirst, openLast } = found;
-  for (const r of found.touched) {
-    const list = (ranges[r] ??= []);
-    list.push(openFirst[r] as number, openLast[r] as number);
-    if (!isSorted(list)) sortRanges(list);
-  }
-  return ranges;
+}
+
+/** Each touched rule's ranges, the open one closed, in rule order. */
+function takeRanges(found: Candidates): { rule: number; ranges: number[] }[] {
+  const { lists, openFirst, openLast } = found;
+  return found.touched
+    .sort((a, b) => a - b)
+    .map((rule) => {
+      const ranges = lists[rule] ?? [];
+      ranges.push(openFirst[rule] as number, openLast[rule] as number);
+      if (!isSorted(ranges)) sortRanges(ranges);
+      return { rule, ranges };
+    });
+}
+
+function wasmWalkerOf(catalog: Catalog): WasmWalker | null {
+  if (catalog.wasm === undefined) catalog.wasm = wasmWalker(catalog.automaton) ?? null;
+  return catalog.wasm;
 }
 
 /**
- * Turns keyword hits into candidate match starts: a hit of a rule's keyword starting at `s` makes
- * `[s - within, s]` candidates, unless the rule's `keywordContext` excludes the keyword's neighbours.
+ * Turns the keyword hits in `hits[0, count)` (`(index, k)` pairs) that end at or after `minIndex` into
+ * candidate match starts: a hit of a rule's keyword starting at `s` makes `[s - within, s]`
+ * candidates, unless the rule's `keywordContext` excludes the keyword's neighbours.
  */
 function addCandidates(
   catalog: Catalog,
   text: string,
   hits: Int32Array,
   count: number,
+  minIndex: number,
   enabled: Uint8Array,
   found: Candidates,
 ): void {
-  const { outStart, values, width } = catalog.automaton;
-  const { reportFrom } = catalog.automaton;
+  const { outStart, values } = catalog.automaton;
   const { pairRule, pairLength, within, beforeOk, afterOk } = catalog;
-  const { ranges, openFirst, openLast, touched } = found;
+  const { lists, openFirst, openLast, touched } = found;
   const n = text.length;
   for (let h = 0; h < count; h += 2) {
     const i = hits[h] as number;
-    const k = ((hits[h + 1] as number) - reportFrom) / width;
+    if (i < minIndex) continue;
+    const k = hits[h + 1] as number;
     const end = outStart[k + 1] as number;
     for (let o = outStart[k] as number; o < end; o++) {
       const p = values[o] as number;
@@ -305,7 +360,7 @@ function addCandidates(
         if (first < (openFirst[r] as number)) openFirst[r] = first;
         if (start > last) openLast[r] = start;
       } else {
-        (ranges[r] ??= []).push(openFirst[r] as number, last);
+        (lists[r] ??= []).push(openFirst[r] as number, last);
         openFirst[r] = first;
         openLast[r] = start;
       }

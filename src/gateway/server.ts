@@ -10,6 +10,7 @@ import type { OrgConfig, SluiceConfig, UpstreamConfig } from '../control/config.
 import { cachedAuthenticator } from '../control/keys.js';
 import { ScanCache } from '../guard/cache.js';
 import type { PlaceholderVault } from '../guard/redact.js';
+import { prepareScan } from '../guard/scan.js';
 import type { AuditRecord, KeyRecord, Store } from '../store/types.js';
 import { errors, GatewayError } from './errors.js';
 import { BodyError, BodyMemory, readMessagesBody, type MessagesBody } from './body.js';
@@ -516,6 +517,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     handle(req, res).catch((err: Error) => logger.error({ err: err.name }, 'unhandled'));
   });
   server.keepAliveTimeout = 65_000;
+  prepareScan();
   await new Promise<void>((resolve) => server.listen(config.server.port, config.server.host, resolve));
   const { port } = server.address() as AddressInfo;
   return {

@@ -4,6 +4,6 @@ export { ScanCache, scanSegments } from './cache.js';
 export { mask } from './mask.js';
 export { PlaceholderVault, redact } from './redact.js';
 export { detectionRules } from './rules/index.js';
-export { GuardTimeoutError, scan, scanWithBudget } from './scan.js';
+export { GuardTimeoutError, prepareScan, scan, scanWithBudget } from './scan.js';
 export type { ScanOptions } from './scan.js';
 export type { Detection, DetectionKind, DetectionRule } from './types.js';

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ALNUM, fake } from './rules/fake.js';
 import { detectionRules } from './rules/index.js';
-import { GuardTimeoutError, scan, scanWithBudget } from './scan.js';
+import { GuardTimeoutError, prepareScan, scan, scanWithBudget } from './scan.js';
 import type { DetectionRule } from './types.js';
 
 const ghp = 'ghp_' + fake(ALNUM, 36, 'scan-test');
@@ -78,6 +78,19 @@ describe('scan', () => {
     assert.equal(calls, 0);
     assert.equal(scan('abcd zqx_ijkl', { rules: [probe] }).length, 1);
     assert.ok(calls > 0);
+  });
+
+  it('prepares a catalog up front, so a bad rule fails at start-up rather than on the first request', () => {
+    const unbounded: DetectionRule = {
+      id: 'unbounded',
+      kind: 'secret',
+      description: 'a pattern that could run away',
+      keywords: ['zqx_'],
+      pattern: /zqx_[a-z]+/,
+      samples: { tp: [], fp: [] },
+    };
+    assert.throws(() => prepareScan([unbounded]), /rule unbounded: pattern has an unbounded quantifier/);
+    assert.doesNotThrow(() => prepareScan());
   });
 
   it('throws GuardTimeoutError when the budget is spent', () => {

@@ -183,6 +183,14 @@ export function scan(text: string, options: ScanOptions = {}): Detection[] {
   return resolveOverlaps(found, catalog);
 }
 
+/**
+ * Compiles the rules (by default the built-in catalog) and their WebAssembly walk now, which the
+ * first scan would otherwise do (~40 ms): the gateway calls it before it listens.
+ */
+export function prepareScan(rules: DetectionRule[] = detectionRules): void {
+  wasmWalkerOf(compile(rules));
+}
+
 /** `scan` with a time budget in milliseconds; throws `GuardTimeoutError` when it is exceeded. */
 export function scanWithBudget(text: string, budgetMs: number, options: ScanOptions = {}): Detection[] {
   const clock = options.clock ?? Date.now;

@@ -22,6 +22,21 @@ const KNOWN_EXAMPLES = new Set([
   '3056930009020004',
   '3566002020360505',
   '6200000000000005',
+  '4007000000027',
+  '30569309025904',
+  '38520000023237',
+  '3530111333300000',
+  '5200828282828210',
+  // The example IBANs of the IBAN registry and of Wikipedia's IBAN article.
+  'DE89370400440532013000',
+  'GB29NWBK60161331926819',
+  'GB82WEST12345698765432',
+  'NL91ABNA0417164300',
+  'FR1420041010050500013M02606',
+  'BE68539007547034',
+  'NO9386011117947',
+  'CH9300762011623852957',
+  'MT84MALT011000012345MTLCAST001S',
   '078051120',
   '123456789',
   '219099999',
@@ -39,6 +54,11 @@ const PLACEHOLDER_SHAPES: RegExp[] = [
   /^\[REDACTED:[a-z0-9-]{1,64}:\d{1,9}\]$/, // our own placeholders
   /^(?:process\.env|import\.meta\.env|os\.environ|os\.getenv|env\[|ENV\[|System\.getenv|Deno\.env)/,
   /^(?:true|false|null|nil|none|undefined)$/i,
+  // Lower-case words that name the slot: `db-password`, `my-top-secret`, `password-for-30001`.
+  /^(?:[a-z0-9]{1,20}[-_]){0,6}(?:password|passwd|secret)(?:[-_][a-z0-9]{1,20}){0,6}$/,
+  /^(?:auth|some|db|admin|user|root|the)(?:password|passwd|secret)$/,
+  // jwt.io's example token (`{"sub":"1234567890","name":"John Doe","iat":1516239022}`).
+  /\.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ\./,
 ];
 
 /** Words that mark a value as a stand-in when they appear anywhere in it (case-insensitive). */
@@ -57,6 +77,7 @@ const PLACEHOLDER_VALUES = new Set([
   'api_key',
   'mypassword',
   'test',
+  'guest',
 ]);
 
 /** True when `value` must not be reported (see the module comment for what counts). */

@@ -6,4 +6,4 @@ export { PlaceholderVault, redact } from './redact.js';
 export { detectionRules } from './rules/index.js';
 export { GuardTimeoutError, prepareScan, scan, scanWithBudget } from './scan.js';
 export type { ScanOptions } from './scan.js';
-export type { Detection, DetectionKind, DetectionRule } from './types.js';
+export type { Detection, DetectionKind, DetectionRule, ValueContext } from './types.js';

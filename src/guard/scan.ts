@@ -438,7 +438,8 @@ function toDetection(rule: DetectionRule, m: RegExpExecArray, group: number): De
   if (value === undefined || value.length === 0) return undefined;
   const start = group === 0 ? m.index : (m.indices?.[group]?.[0] ?? m.index);
   if (rule.minEntropy !== undefined && shannonEntropy(value) < rule.minEntropy) return undefined;
-  if (rule.validate && !rule.validate(value)) return undefined;
+  if (rule.validate && !rule.validate(value, { text: m.input, start, end: start + value.length }))
+    return undefined;
   if (isAllowlisted(value)) return undefined;
   return { rule: rule.id, kind: rule.kind, start, end: start + value.length, value };
 }

@@ -32,11 +32,18 @@ export interface DetectionRule {
   /** Minimum Shannon entropy (bits/char) of the value, for generic rules. */
   minEntropy?: number;
   /** Extra check on the captured value (Luhn, mod 97, ...). */
-  validate?: (value: string) => boolean;
+  validate?: (value: string, where: ValueContext) => boolean;
   /** A catch-all rule (`password = ...`): loses to a provider-specific rule on the same span. */
   generic?: boolean;
   /** Samples the generic rule test checks: every `tp` must match, no `fp` may. */
   samples: { tp: string[]; fp: string[] };
+}
+
+/** Where a candidate value sits, for validators that read its surroundings (`text[start, end)` is the value). */
+export interface ValueContext {
+  text: string;
+  start: number;
+  end: number;
 }
 
 /** A value found in a text. Offsets are UTF-16 code-unit indexes into the scanned string. */

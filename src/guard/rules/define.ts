@@ -1,6 +1,6 @@
 /** Small constructors for the common rule shapes, so each provider file reads as a table of facts. */
 import { maxMatchLength } from '../regex-bounds.js';
-import type { DetectionKind, DetectionRule } from '../types.js';
+import type { DetectionKind, DetectionRule, ValueContext } from '../types.js';
 import { inContexts } from './fake.js';
 
 /** Characters that continue a token: a match must not be preceded or followed by one. */
@@ -85,7 +85,7 @@ export interface AssignmentSpec {
   /** Regex source for the value (bounded quantifiers only). */
   value: string;
   minEntropy?: number;
-  validate?: (value: string) => boolean;
+  validate?: (value: string, where: ValueContext) => boolean;
   generic?: boolean;
   tp: string[];
   fp: string[];

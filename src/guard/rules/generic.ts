@@ -2,18 +2,54 @@
  * Catch-all rules: values assigned to names like `password`, `secret`, `api_key`, `token`, and
  * credentials in HTTP headers and URLs. They need an entropy floor and lose to a specific rule.
  */
-import type { DetectionRule } from '../types.js';
+import type { DetectionRule, ValueContext } from '../types.js';
 import { isAllowlisted } from '../allowlist.js';
 import { assignment } from './define.js';
 import { ALNUM, BASE64, BASE64URL, fake } from './fake.js';
 
-/** A bare or dotted identifier without digits (`getPassword`, `config.db.password`) is code, not a value. */
-const notCode = (value: string): boolean =>
-  !/^[A-Za-z_$][\w$]{0,127}(?:\.[A-Za-z_$][\w$]{0,127}){0,16}$/.test(value) || /\d/.test(value);
+const IDENT = String.raw`[A-Za-z_$][\w$]{0,127}`;
+const IDENTIFIER = new RegExp(`^${IDENT}$`);
+/** `config.db.password`, `result.groups?.password`: a member chain. */
+const MEMBER_CHAIN = new RegExp(`^${IDENT}(?:\\??\\.${IDENT}){1,16}$`);
+/** A type with type arguments: `ArrayRef<StringRef>`, `Map<string, Buffer>[]`. */
+const GENERIC_TYPE = /^[A-Za-z_$][\w$.]{0,127}<[\w$.,<>[\]| ]{1,256}>(?:\[\])?$/;
+
+const QUOTES = `"'\``;
+
+/** Letters in words (three or more, with a vowel; `Uint8Array` is `Uint`, `Array`) over the length. */
+function wordShare(value: string): number {
+  let inWords = 0;
+  for (const piece of value.match(/[A-Z]?[a-z]+|[A-Z]+(?![a-z])/g) ?? []) {
+    if (piece.length >= 3 && /[aeiouy]/i.test(piece)) inWords += piece.length;
+  }
+  return inWords / value.length;
+}
+
+/**
+ * Is the value code rather than a literal? Member chains (`type2.declaration.name`, up to three
+ * digits), negations (`!isComplete`), types (`ArrayRef<T>`), a C++ scope (`Pass::run` reads as
+ * `Pass: :run`) and identifiers without digits are. An identifier with digits is a literal
+ * (`hunter2`) unless it stands unquoted where code does: before a `;`, or made of words
+ * (`Uint8Array`, `AuthenticationMD5Password`).
+ */
+function isCode(value: string, where?: ValueContext): boolean {
+  if (value.startsWith(':')) return true;
+  const bare = value.replace(/^!{1,2}/, '');
+  if (GENERIC_TYPE.test(bare)) return true;
+  if (MEMBER_CHAIN.test(bare) && (bare.match(/\d/g)?.length ?? 0) <= 3) return true;
+  if (!IDENTIFIER.test(bare)) return false;
+  if (bare !== value || !/\d/.test(bare)) return true;
+  if (!where || QUOTES.includes(where.text.charAt(where.start - 1))) return false;
+  return where.text.charAt(where.end) === ';' || wordShare(bare) >= 0.7;
+}
+const notCode = (value: string, where?: ValueContext): boolean => !isCode(value, where);
 /** An absolute or home-relative file path (`password_file = /etc/app/db.pass`) names where a value is. */
 const notPath = (value: string): boolean => !/^(?:~|\.{1,2})?\/[\w.-]+(?:\/[\w.-]+)+$/.test(value);
+/** A URL (`redis://:password@host`): url-credentials judges the password inside it. */
+const notUrl = (value: string): boolean => !/^[A-Za-z][A-Za-z0-9+.-]{1,20}:\/\//.test(value);
 /** Random tokens almost always contain a digit; words, paths and identifiers often do not. */
-const randomToken = (value: string): boolean => notCode(value) && /\d/.test(value);
+const randomToken = (value: string, where: ValueContext): boolean =>
+  notCode(value, where) && /\d/.test(value);
 /** The user:password text inside a Basic header, when the password is not a placeholder. */
 const basicCredentials = (v: string): boolean => {
   const m = /^[\x20-\x7e]{1,256}:([\x20-\x7e]{3,256})$/.exec(Buffer.from(v, 'base64').toString('latin1'));
@@ -27,11 +63,12 @@ export const genericRules: DetectionRule[] = [
   assignment({
     id: 'generic-password',
     description: 'A password assigned in code or config (password=, passwd:, pwd =>)',
-    name: String.raw`pass(?:word|wd|phrase)?|pwd`,
+    // Not another word that starts with "pass" (`passport`, `passenger`, `passive`, `passthrough`).
+    name: String.raw`pass(?:word|wd|phrase|(?!port|enger|age|ive|ion|able|through|over))|pwd`,
     keywords: ['pass', 'pwd'],
     value: String.raw`[A-Za-z0-9!#%&*+\-./:<>?@^_|~]{6,128}`,
     minEntropy: 3,
-    validate: (v) => notCode(v) && notPath(v),
+    validate: (v, where) => notCode(v, where) && notPath(v) && notUrl(v),
     generic: true,
     tp: [
       `DB_PASSWORD=${fake(ALNUM, 14, 'pw1')}!`,
@@ -40,6 +77,16 @@ export const genericRules: DetectionRule[] = [
       `mysql --user=root --password=${fake(ALNUM, 12, 'pw4')} app`,
     ],
     fp: [
+      'const password = result.groups?.password;',
+      '"passport-local": "passport-local",',
+      'needsSecondPassForFixAll: !isCompleteFix',
+      'runPasses(module: ModuleRef, passes: ArrayRef<StringRef>): void;',
+      '// PassRunner::addDefaultPrePasses',
+      'pbkdf2(password: Uint8Array, salt: Uint8Array): Uint8Array;',
+      'exports.AuthMD5Password = AuthMD5Password;',
+      "  password: 'db-password',",
+      '// redis://:password@host has an empty user name',
+      'this._passThroughOptions = !!passThrough;',
       'password = getPassword()',
       'password: string;',
       'const password = this.config.password;',
@@ -92,6 +139,8 @@ export const genericRules: DetectionRule[] = [
       `x-api-key: ${fake(ALNUM, 40, 'ak3')}`,
     ],
     fp: [
+      'const apiKeys = beta_1.BETA_CLIENT_TOOL_KEYS;',
+      'Organization.APIKeys = api_keys_1.APIKeys;',
       'apiKey: string',
       'api_key = request.headers.get("x-api-key")',
       'API_KEY=your_api_key_here',
@@ -109,6 +158,11 @@ export const genericRules: DetectionRule[] = [
     generic: true,
     tp: [`AUTH_TOKEN=${fake(BASE64URL, 40, 'tok1')}`, `refresh_token: "${fake(ALNUM, 48, 'tok2')}"`],
     fp: [
+      'const readonlyToken = type2.declaration.readonlyToken ? a : b;',
+      'api.xTokenize = fts5V1toV2Tokenize;',
+      "type TokenType = 'cache_creation.ephemeral_1h_input_tokens' | 'other';",
+      'token2.depth = token2.isGlobstar ? Infinity : 1;',
+      'if (nToken > FTS5_MAX_TOKEN_SIZE) nToken = FTS5_MAX_TOKEN_SIZE;',
       'token = await getToken()',
       'token: this.tokenService.current',
       'TOKEN_EXPIRY=3600',
@@ -125,7 +179,8 @@ export const genericRules: DetectionRule[] = [
     pattern: /(?:-u|--user)(?:\s{1,4}|=)["']?[^\s:"'@]{1,64}:([^\s"']{6,128})(?=["'\s]|$)/,
     secretGroup: 1,
     minEntropy: 3,
-    validate: (v) => notCode(v) && !isAllowlisted(v),
+    // `-u http://host`: a URL after the flag, not user:password.
+    validate: (v, where) => !v.startsWith('//') && notCode(v, where) && !isAllowlisted(v),
     generic: true,
     samples: {
       tp: [
@@ -133,6 +188,7 @@ export const genericRules: DetectionRule[] = [
         `curl --user "deploy:${fake(ALNUM, 16, 'curl-user')}" https://nexus.acme.io/`,
       ],
       fp: [
+        'node app.js | pino-http-send -u http://localhost:8080/logs',
         'curl -u admin:$PASSWORD https://ci.acme.io',
         'ps -u root',
         'curl -u user:password https://x.io',
@@ -192,6 +248,9 @@ export const genericRules: DetectionRule[] = [
     pattern:
       /(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{1,20}:\/\/[^\s:/?#@"'`]{1,128}:([^\s/?#@"'`]{3,128})@(?=[A-Za-z0-9[_-])/,
     secretGroup: 1,
+    // The domains reserved for documentation (RFC 2606) hold no real accounts.
+    validate: (_v, where) =>
+      !/^(?:[\w-]+\.)*example(?:\.(?:com|org|net))?(?![\w.-])/i.test(where.text.slice(where.end + 1)),
     generic: true,
     samples: {
       tp: [
@@ -199,6 +258,8 @@ export const genericRules: DetectionRule[] = [
         `proxy=http://svc:${fake(ALNUM, 12, 'url2')}@10.0.0.1:3128`,
       ],
       fp: [
+        "const options = new URL('http://abc:xyz@example.com');",
+        'uri://foo:bar@www.example.org:1/path',
         'https://user:${PASSWORD}@host.io',
         'https://git.acme.io/app.git',
         'http://user:password@host.io',

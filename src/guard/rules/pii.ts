@@ -27,8 +27,13 @@ function plausibleEmail(v: string): boolean {
   return labels.every((l) => !l.startsWith('-') && !l.endsWith('-'));
 }
 
+/** Digits that are a number in code or a filler, not a phone: INT_MAX and friends, `1234567`, `555555`. */
+const NOT_A_NUMBER_TO_CALL =
+  /^(?:2147483647|2147483648|4294967295|4294967296|9007199254740991)$|1234567|2345678|3456789|9876543|(\d)\1{5}/;
+
 function plausiblePhone(v: string): boolean {
   const digits = v.replace(/\D/g, '');
+  if (NOT_A_NUMBER_TO_CALL.test(digits)) return false;
   return v.startsWith('+') ? digits.length >= 10 && digits.length <= 15 : digits.length === 10;
 }
 
@@ -53,6 +58,8 @@ function plausibleCard(v: string): boolean {
     if (separators.size !== 1 || !CARD_GROUPINGS.has(groups.map((g) => g.length).join(','))) return false;
   }
   const digits = groups.join('');
+  // Five zeros in a row: a processor's test number (`6011000000000004`), almost never a real one.
+  if (digits.includes('00000')) return false;
   return digits.length >= 13 && digits.length <= 19 && knownIssuer(digits) && luhnValid(digits);
 }
 
@@ -124,7 +131,7 @@ export const piiRules: DetectionRule[] = [
     keywords: ['+0', ' 0000', '.0000', '-0000'],
     keywordWithin: 9,
     pattern:
-      /(?<![\w+.-])(?:\+[1-9]\d{0,2}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}|\(?[2-9]\d{2}\)?[ .-]?[2-9]\d{2}[ .-]\d{4})(?![\w.-])/,
+      /(?<![\w+.)\]-])(?:\+[1-9]\d{0,2}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}|\(?[2-9]\d{2}\)?[ .-]?[2-9]\d{2}[ .-]\d{4})(?![\w.-])/,
     validate: plausiblePhone,
     samples: {
       tp: [
@@ -132,7 +139,7 @@ export const piiRules: DetectionRule[] = [
         'Tel: +44 20 7946 0958',
         'phone: (415) 555-2671',
         'cell 212-555-0198',
-        '+49 30 12345678',
+        '+49 30 90182736',
         'Tél : +33 1 42 68 53 00',
       ],
       fp: [
@@ -142,6 +149,10 @@ export const piiRules: DetectionRule[] = [
         'order 555-1234',
         'id: 123456789012',
         '+1 2024',
+        'if the value is -2147483648, return +2147483647',
+        'h = this.imul(h, 5)+3864292196;',
+        'expect(parse("+1234567890")).toBe(true)',
+        '"+100555555555555", // the longest',
       ],
     },
   },
@@ -163,6 +174,8 @@ export const piiRules: DetectionRule[] = [
         `amex ${amex.slice(0, 4)} ${amex.slice(4, 10)} ${amex.slice(10)}`,
       ],
       fp: [
+        'Discover test card "6450000000000002"',
+        'visa13: 4007000000027',
         '4111 1111 1111 1111',
         '4242424242424242',
         `${visa.slice(0, 15)}${(Number(visa.at(-1)) + 1) % 10}`,
@@ -185,6 +198,8 @@ export const piiRules: DetectionRule[] = [
     samples: {
       tp: [`IBAN: ${de}`, `iban ${spaced(gb)}`],
       fp: [
+        'example: DE89370400440532013000',
+        'GB29 NWBK 6016 1331 9268 19',
         `IBAN: ${de.slice(0, 2)}${(Number(de.slice(2, 4)) + 1) % 100}${de.slice(4)}`,
         'DE00 0000 0000 0000 0000 00',
         'AB12 3456 7890',

@@ -42,6 +42,9 @@ before(() => {
   writeFileSync(join(dir, 'repo/node_modules/pkg/index.js'), `x="${nestedSecret}"\n`);
   writeFileSync(join(dir, 'repo/logo.bin'), Buffer.concat([Buffer.from([0, 1, 2]), Buffer.from(secret)]));
   writeFileSync(join(dir, 'clean/readme.md'), '# nothing to see\n');
+  mkdirSync(join(dir, 'big'));
+  const filler = 'const x = 1; // filler line of ordinary code\n'.repeat(1000);
+  writeFileSync(join(dir, 'big/app.js'), `a = "${secret}"\n${filler}b = "${secret}"\n`);
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -76,6 +79,18 @@ describe('sluice scan', () => {
     for (const skipped of ['secrets.env', 'generated', 'node_modules', 'logo.bin']) {
       assert.ok(!files.some((f: string) => f.includes(skipped)), `${skipped} was scanned`);
     }
+  });
+
+  it('reads a file past the part it sniffs for binary content', () => {
+    const r = sluice(['big', '--format', 'json']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.deepEqual(
+      JSON.parse(r.stdout).map((f: { line: number; rule: string }) => [f.line, f.rule]),
+      [
+        [1, 'github-pat'],
+        [1002, 'github-pat'],
+      ],
+    );
   });
 
   it('scans stdin given as - or piped without a path', () => {

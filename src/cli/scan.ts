@@ -1,5 +1,5 @@
 /** `sluice scan`: looks for secrets and personal data in files, folders (honouring .gitignore) or stdin. */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { Option, type Command } from 'commander';
 import ignore, { type Ignore } from 'ignore';
@@ -115,13 +115,24 @@ function isIgnored(path: string, isDir: boolean, matchers: { base: string; rules
   return ignored;
 }
 
-/** The file as UTF-8 text, or undefined for a binary file (a NUL byte near the start). */
+/**
+ * The file as UTF-8 text, or undefined for a binary file (a NUL byte near the start): the start is
+ * read first, so a binary (an executable, an image) is never read whole.
+ */
 async function readText(path: string): Promise<string | undefined> {
-  const bytes = await readFile(path).catch((err: NodeJS.ErrnoException) => {
+  const fail = (err: NodeJS.ErrnoException): never => {
     throw new CliError(`cannot read ${path}: ${describeError(err)}`);
-  });
-  if (bytes.subarray(0, BINARY_SNIFF).includes(0)) return undefined;
-  return bytes.toString('utf8');
+  };
+  const file = await open(path, 'r').catch(fail);
+  try {
+    const head = Buffer.alloc(BINARY_SNIFF);
+    const { bytesRead } = await file.read(head, 0, BINARY_SNIFF, 0).catch(fail);
+    if (head.subarray(0, bytesRead).includes(0)) return undefined;
+    if (bytesRead < BINARY_SNIFF) return head.toString('utf8', 0, bytesRead);
+    return (await readFile(file).catch(fail)).toString('utf8');
+  } finally {
+    await file.close();
+  }
 }
 
 async function readStdin(): Promise<string> {

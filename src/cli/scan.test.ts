@@ -114,6 +114,24 @@ describe('sluice scan', () => {
     );
   });
 
+  it('leaves out values given with --allow, whole values with * as any run of characters', () => {
+    const r = sluice(['repo', '--allow', '*@acme-corp.io', '--allow', 'ghp_*', '--format', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), []);
+    const partial = sluice(['repo', '--allow', 'acme-corp.io', '--format', 'json']);
+    assert.deepEqual(
+      JSON.parse(partial.stdout).map((f: { rule: string }) => f.rule),
+      ['github-pat', 'email'],
+      'an entry matches the whole value',
+    );
+  });
+
+  it('exits 2 on an --allow that would allow everything', () => {
+    const r = sluice(['repo', '--allow', '*']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--allow "\*": would allow every value; set the kind to off instead/);
+  });
+
   it('exits 0 with a table when nothing is found', () => {
     const r = sluice(['clean']);
     assert.equal(r.code, 0);

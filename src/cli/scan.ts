@@ -1,8 +1,9 @@
 /** `sluice scan`: looks for secrets and personal data in files, folders (honouring .gitignore) or stdin. */
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import ignore, { type Ignore } from 'ignore';
+import { allowMatcher, allowPatternError } from '../guard/allowlist.js';
 import { detectionRules } from '../guard/rules/index.js';
 import { locate, toSarif, type Finding } from '../guard/report.js';
 import { scan } from '../guard/scan.js';
@@ -18,6 +19,7 @@ const BINARY_SNIFF = 8000;
 interface ScanCliOptions {
   format: (typeof FORMATS)[number];
   kind?: DetectionKind;
+  allow: string[];
 }
 
 const EXAMPLES = `
@@ -27,6 +29,7 @@ Examples:
   $ git diff | sluice scan -         scan stdin
   $ sluice scan --kind pii --format json logs/
   $ sluice scan --format sarif . > sluice.sarif
+  $ sluice scan --allow '*@acme-corp.io' --allow 'sk-test-*' .
 
 Exit codes: 0 nothing found, 1 findings, 2 usage error or unreadable path.`;
 
@@ -38,6 +41,18 @@ export function registerScan(program: Command): void {
     .argument('[paths...]', 'files or folders to scan; "-" reads stdin')
     .addOption(formatOption(FORMATS))
     .addOption(new Option('--kind <kind>', 'only report this kind').choices(['secret', 'pii']))
+    .addOption(
+      new Option(
+        '--allow <value>',
+        'a value that is not a finding here (the whole value; * for any run of characters); repeatable',
+      )
+        .argParser((value: string, previous: string[]) => {
+          const error = allowPatternError(value);
+          if (error) throw new InvalidArgumentError(`--allow ${JSON.stringify(value)}: ${error}`);
+          return [...previous, value];
+        })
+        .default([]),
+    )
     .addHelpText('after', EXAMPLES)
     .action(async (paths: string[], options: ScanCliOptions) => {
       process.exitCode = await runScan(paths, options);
@@ -47,11 +62,18 @@ export function registerScan(program: Command): void {
 async function runScan(paths: string[], options: ScanCliOptions): Promise<number> {
   const targets = paths.length > 0 ? paths : process.stdin.isTTY ? ['.'] : ['-'];
   const kinds = options.kind ? [options.kind] : undefined;
+  const allowed = allowMatcher(options.allow);
   const findings: Finding[] = [];
   const progress = canShowProgress();
   let files = 0;
   const scanText = (file: string, text: string): void => {
-    findings.push(...locate(file, text, scan(text, { kinds })));
+    findings.push(
+      ...locate(
+        file,
+        text,
+        scan(text, { kinds }).filter((d) => !allowed(d.value)),
+      ),
+    );
     files++;
     if (progress && files % 50 === 0) process.stderr.write(`\rsluice: scanned ${files} files`);
   };

@@ -68,6 +68,14 @@ describe('config', () => {
     });
   });
 
+  it('an allowlist entry that would allow every value is refused', () => {
+    const text = starterConfigText().replace('pii: log', "pii: log\n      allow: ['*@acme-corp.io', '*']");
+    assert.throws(() => parseConfig(text, 'sluice.yaml', env), {
+      message:
+        'sluice.yaml: invalid configuration\n  orgs.default.guard.allow.1: would allow every value; set the kind to off instead',
+    });
+  });
+
   it('unknown keys and broken YAML are refused', () => {
     assert.throws(
       () => parseConfig(starterConfigText() + 'extra: 1\n', 'sluice.yaml', env),

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { EgressPolicy } from '../egress/policy.js';
+import { allowPatternError } from '../guard/allowlist.js';
 import { detectionRules } from '../guard/rules/index.js';
 import { profileSchema } from '../policy/profile.js';
 
@@ -53,13 +54,23 @@ const orgSchema = z
                   message: `unknown personal-data kind; expected one of ${PII_KINDS.join(', ')}`,
                 });
           }),
+        /** Values that are not findings in this org: whole values, `*` for any run of characters. */
+        allow: z
+          .array(z.string())
+          .default([])
+          .superRefine((patterns, ctx) => {
+            patterns.forEach((pattern, i) => {
+              const error = allowPatternError(pattern);
+              if (error) ctx.addIssue({ code: 'custom', path: [i], message: error });
+            });
+          }),
         /** Refuse (false, default) or forward unscanned (true) when the guard fails. */
         failOpen: z.boolean().default(false),
         /** Scan time budget for one request, milliseconds. */
         timeoutMs: z.number().int().positive().default(2_000),
       })
       .strict()
-      .default({ secrets: 'redact', pii: 'log', piiKinds: {}, failOpen: false, timeoutMs: 2_000 }),
+      .default({ secrets: 'redact', pii: 'log', piiKinds: {}, allow: [], failOpen: false, timeoutMs: 2_000 }),
     restore: z.boolean().default(false),
     /** USD spend limits, per user and for the whole org, by UTC day and month. */
     budgets: z.object({ perUser: spendLimits.optional(), org: spendLimits.optional() }).strict().default({}),

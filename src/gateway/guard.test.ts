@@ -291,6 +291,25 @@ describe('the guard in the gateway', () => {
     assert.deepEqual(rec?.guard, { decision: 'redact', rules: { phone: 1 } });
   });
 
+  it("leaves values on the org's allowlist alone, in the request and in the record", async () => {
+    const h = await setup(
+      "{ upstream: anthropic, contentLogging: redacted, guard: { pii: redact, allow: ['*@acme-corp.io', 'ghp_a1B2*'] } }",
+    );
+    const token = 'ghp_' + 'a1B2'.repeat(9);
+    const other = 'ghp_' + 'Zq8v'.repeat(9);
+    const text = `owner jane.doe@acme-corp.io, reviewer sam.lee@fabrikam.de; tokens ${token} ${other}`;
+    await sdk(h).messages.create({ model: 'm', max_tokens: 5, messages: [{ role: 'user', content: text }] });
+    const sent = h.standin.seen[0]?.body.toString('utf8') ?? '';
+    assert.match(sent, /owner jane\.doe@acme-corp\.io, reviewer \[REDACTED:email:1\]/);
+    assert.match(sent, new RegExp(`tokens ${token} \\[REDACTED:github-pat:1\\]`));
+    const [rec] = await h.store.queryAudit({ org: 'acme' });
+    assert.deepEqual(rec?.guard, { decision: 'redact', rules: { email: 1, 'github-pat': 1 } });
+    const stored = rec?.requestContent ?? '';
+    assert.match(stored, /owner \[REDACTED:email:1\]/);
+    for (const value of [token, other, 'jane.doe@acme-corp.io', 'sam.lee@fabrikam.de'])
+      assert.ok(!stored.includes(value), 'the stored copy holds no detected value, allowed or not');
+  });
+
   it('fails closed when the scan runs past its budget; fails open, logged, when the org chose that', async () => {
     const big = 'x = 1\n'.repeat(4 * 1024 * 1024);
     const closed = await setup('{ upstream: anthropic, guard: { timeoutMs: 1 } }');

@@ -14,6 +14,7 @@
  * one request is what restores the values in that request's answer.
  */
 import type { OrgConfig } from '../control/config.js';
+import { allowMatcher } from '../guard/allowlist.js';
 import { type ScanCache, scanEncoded } from '../guard/cache.js';
 import { PlaceholderVault, redact } from '../guard/redact.js';
 import type { Detection } from '../guard/types.js';
@@ -52,8 +53,14 @@ export interface ScanResult {
 const NOTHING: ScanResult = { text: '', detections: [] };
 
 /** The action an org takes for a detection: its kind's action, unless that PII kind is switched off. */
+/** Each org's `guard.allow`, compiled once per loaded configuration. */
+const allowed = new WeakMap<OrgConfig['guard'], (value: string) => boolean>();
+
 function actionFor(org: OrgConfig, d: Detection): GuardAction {
   if (d.kind === 'pii' && org.guard.piiKinds[d.rule] === false) return 'off';
+  let isAllowed = allowed.get(org.guard);
+  if (!isAllowed) allowed.set(org.guard, (isAllowed = allowMatcher(org.guard.allow)));
+  if (isAllowed(d.value)) return 'off';
   return d.kind === 'secret' ? org.guard.secrets : org.guard.pii;
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isAllowlisted } from './allowlist.js';
+import { allowMatcher, allowPatternError, isAllowlisted } from './allowlist.js';
 import { ALNUM, fake } from './rules/fake.js';
 
 describe('isAllowlisted', () => {
@@ -29,5 +29,27 @@ describe('isAllowlisted', () => {
 
   it('does not allow random values', () => {
     for (let i = 0; i < 50; i++) assert.ok(!isAllowlisted(fake(ALNUM, 40, `allow-${i}`)));
+  });
+});
+
+describe('allowMatcher', () => {
+  it('matches whole values, literally or with * for any run of characters', () => {
+    const allowed = allowMatcher(['*@acme-corp.io', 'sk-test-*', 'a.b+c@x.io', '*-*-fixture']);
+    assert.ok(allowed('jane.doe@acme-corp.io'));
+    assert.ok(allowed('sk-test-' + fake(ALNUM, 20, 'allow-test')));
+    assert.ok(allowed('a.b+c@x.io'));
+    assert.ok(allowed('db-user-fixture'));
+    assert.ok(!allowed('jane.doe@acme-corp.io.evil.com'), 'the whole value must match');
+    assert.ok(!allowed('abxbc@x.io'), '. and + are literal');
+    assert.ok(!allowed('live-sk-test-1'));
+  });
+
+  it('allows nothing without entries', () => assert.ok(!allowMatcher([])('anything')));
+
+  it('refuses entries that would allow everything', () => {
+    assert.equal(allowPatternError('*'), 'would allow every value; set the kind to off instead');
+    assert.equal(allowPatternError('**'), 'would allow every value; set the kind to off instead');
+    assert.equal(allowPatternError(''), 'must be 1 to 256 characters');
+    assert.equal(allowPatternError('*@acme-corp.io'), undefined);
   });
 });

@@ -104,3 +104,32 @@ function isRepeatedCharacter(value: string): boolean {
   }
   return longest >= compact.length * 0.8;
 }
+
+/**
+ * Why `pattern` cannot be an allowlist entry, or undefined when it can: an entry must name
+ * something, so `*` alone (or `**`) is refused; switching a kind off says that plainly.
+ */
+export function allowPatternError(pattern: string): string | undefined {
+  if (pattern.length === 0 || pattern.length > 256) return 'must be 1 to 256 characters';
+  if (!/[^*]/.test(pattern)) return 'would allow every value; set the kind to off instead';
+  return undefined;
+}
+
+/**
+ * A user's own allowlist (an org's `guard.allow`, `sluice scan --allow`): values that are not
+ * findings there. An entry matches the whole value; `*` stands for any run of characters
+ * (`*@acme-corp.io`, `sk-test-*`) and everything else is literal. Entries apply to detected values
+ * only, which are short, so a pattern's cost stays small.
+ */
+export function allowMatcher(patterns: readonly string[]): (value: string) => boolean {
+  if (patterns.length === 0) return () => false;
+  const exact = new Set(patterns.filter((p) => !p.includes('*')));
+  const globs = patterns
+    .filter((p) => p.includes('*'))
+    .map((p) => new RegExp(`^${p.split('*').map(escapeRegExp).join('[^]*')}$`));
+  return (value) => exact.has(value) || globs.some((re) => re.test(value));
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

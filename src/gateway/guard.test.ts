@@ -281,7 +281,7 @@ describe('the guard in the gateway', () => {
     const h = await setup(
       '{ upstream: anthropic, guard: { secrets: off, pii: redact, piiKinds: { email: false } } }',
     );
-    const text = 'mail jane.doe@example.org or call +1 415 555 0134; token ghp_' + 'a1B2'.repeat(9);
+    const text = 'mail jane.doe@example.org or call +1 415 864 0134; token ghp_' + 'a1B2'.repeat(9);
     await sdk(h).messages.create({ model: 'm', max_tokens: 5, messages: [{ role: 'user', content: text }] });
     const sent = h.standin.seen[0]?.body.toString('utf8') ?? '';
     assert.match(sent, /jane\.doe@example\.org/, 'email is switched off');

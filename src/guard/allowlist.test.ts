@@ -24,8 +24,24 @@ describe('isAllowlisted', () => {
     '****',
     '[REDACTED:github-pat:3]',
     '4111 1111 1111 1111',
+    'db-password',
+    'my-top-secret',
+    'password-for-30001',
+    'pass%2Bword',
+    'mypass',
+    '{ENCODED_PASSWORD}',
+    'your-access-token',
+    'tiger',
+    'DE89 3704 0044 0532 0130 00',
+    'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.' +
+      'SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c',
   ];
   for (const value of placeholders) it(`allows ${value}`, () => assert.ok(isAllowlisted(value)));
+
+  it('does not allow chosen passwords that merely contain a word', () => {
+    for (const value of ['Summer2024!Password', 'pa55word-x9Q', 'hunter2', 'correct horse battery staple'])
+      assert.ok(!isAllowlisted(value), value);
+  });
 
   it('does not allow random values', () => {
     for (let i = 0; i < 50; i++) assert.ok(!isAllowlisted(fake(ALNUM, 40, `allow-${i}`)));

@@ -51,19 +51,26 @@ const PLACEHOLDER_SHAPES: RegExp[] = [
   /^%[A-Za-z_][A-Za-z0-9_]{0,100}%$/, // %VAR%
   /^@[A-Za-z_][A-Za-z0-9_]{0,100}@$/, // @VAR@
   /^<[^<>]{1,200}>$/, // <your-key>
+  /^\{[A-Za-z_][\w.]{0,100}\}$/, // {PASSWORD} (Python's format strings)
   /^\[REDACTED:[a-z0-9-]{1,64}:\d{1,9}\]$/, // our own placeholders
   /^(?:process\.env|import\.meta\.env|os\.environ|os\.getenv|env\[|ENV\[|System\.getenv|Deno\.env)/,
   /^(?:true|false|null|nil|none|undefined)$/i,
-  // Lower-case words that name the slot: `db-password`, `my-top-secret`, `password-for-30001`.
-  /^(?:[a-z0-9]{1,20}[-_]){0,6}(?:password|passwd|secret)(?:[-_][a-z0-9]{1,20}){0,6}$/,
-  /^(?:auth|some|db|admin|user|root|the)(?:password|passwd|secret)$/,
   // jwt.io's example token (`{"sub":"1234567890","name":"John Doe","iat":1516239022}`).
   /\.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ\./,
 ];
 
+/**
+ * Lower-case words that name the slot rather than fill it: `db-password`, `my-top-secret`,
+ * `pass+word`, `password-for-30001`, `mypass`, `somepassword`.
+ */
+const SLOT_NAMES = [
+  /^(?:[a-z0-9]{1,20}[-_+ #.]){0,6}(?:password|passwd|pass|pwd|secret)(?:[-_+ #.][a-z0-9]{1,20}){0,6}$/,
+  /^(?:auth|some|db|admin|user|root|the|my|cache|test|bad)(?:password|passwd|pass|pwd|secret)$/,
+];
+
 /** Words that mark a value as a stand-in when they appear anywhere in it (case-insensitive). */
 const PLACEHOLDER_WORDS =
-  /example|placeholder|changeme|change_me|change-me|dummy|redacted|your[-_ ]?(?:key|token|secret|password|api|own)|insert[-_ ]?your|replace[-_ ]?me|xxxx|\*\*\*\*|<redacted>|sample[-_]?(?:key|token|secret)/i;
+  /example|placeholder|changeme|change_me|change-me|dummy|redacted|your[-_ ]?(?:[a-z]{1,20}[-_ ]){0,3}(?:key|token|secret|password|api|own)|insert[-_ ]?your|replace[-_ ]?me|xxxx|\*\*\*\*|<redacted>|sample[-_]?(?:key|token|secret)/i;
 
 /** Passwords in URLs and configs that only name the slot. */
 const PLACEHOLDER_VALUES = new Set([
@@ -71,6 +78,7 @@ const PLACEHOLDER_VALUES = new Set([
   'passwd',
   'pass',
   'pwd',
+  'pw',
   'secret',
   'token',
   'apikey',
@@ -78,6 +86,10 @@ const PLACEHOLDER_VALUES = new Set([
   'mypassword',
   'test',
   'guest',
+  'tiger', // Oracle's demo account, scott/tiger, in every database tutorial
+  'bar',
+  'baz',
+  'foobar',
 ]);
 
 /** True when `value` must not be reported (see the module comment for what counts). */
@@ -86,7 +98,19 @@ export function isAllowlisted(value: string): boolean {
   if (isRepeatedCharacter(value)) return true;
   if (PLACEHOLDER_VALUES.has(value.toLowerCase())) return true;
   if (PLACEHOLDER_WORDS.test(value)) return true;
-  return PLACEHOLDER_SHAPES.some((re) => re.test(value));
+  if (PLACEHOLDER_SHAPES.some((re) => re.test(value))) return true;
+  // `+has-password` (a shell expansion's word), `pass%2Bword` (percent-encoded in a URL).
+  const words = decodePercent(value).replace(/^[^A-Za-z0-9]+/, '');
+  return SLOT_NAMES.some((re) => re.test(words));
+}
+
+function decodePercent(value: string): string {
+  if (!value.includes('%')) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 /**

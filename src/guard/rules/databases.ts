@@ -1,5 +1,6 @@
 /** Database and message-broker connection strings that carry a password. */
 import type { DetectionRule } from '../types.js';
+import { notUserEcho } from './define.js';
 import { ALNUM, fake } from './fake.js';
 
 const pw = fake(ALNUM, 18, 'db-password') + '%21';
@@ -16,6 +17,7 @@ const connection = (id: string, description: string, schemes: string[], host: st
     'i',
   ),
   secretGroup: 1,
+  validate: notUserEcho,
   samples: {
     tp: [
       `${schemes[0]}://app_user:${pw}@${host}`,
@@ -26,6 +28,10 @@ const connection = (id: string, description: string, schemes: string[], host: st
       `${schemes[0]}://app_user:\${DB_PASSWORD}@${host}`,
       `${schemes[0]}://app_user:changeme@${host}`,
       `${schemes[0]}://app_user:****@${host}`,
+      `${schemes[0]}://scott:tiger@${host}`,
+      `${schemes[0]}://${schemes[0]}:${schemes[0]}@localhost`,
+      `${schemes[0]}://myuser:mypass@localhost/somedatabase`,
+      `${schemes[0]}://user:pw@host/db`,
       `${schemes[0]}://${host}`,
     ],
   },

@@ -113,3 +113,16 @@ export function assignment(spec: AssignmentSpec): DetectionRule {
     samples: { tp: spec.tp, fp: spec.fp },
   };
 }
+
+/**
+ * For a password in `scheme://user:password@host`: false when the password repeats the user name
+ * (`postgres:postgres`, `guest:guest`), a product's default account rather than a chosen secret.
+ */
+export function notUserEcho(value: string, where: ValueContext): boolean {
+  const userEnd = where.start - 1;
+  return !(
+    where.text.charAt(userEnd) === ':' &&
+    where.text.slice(userEnd - value.length, userEnd) === value &&
+    where.text.charAt(userEnd - value.length - 1) === '/'
+  );
+}

@@ -4,13 +4,15 @@
  */
 import type { DetectionRule, ValueContext } from '../types.js';
 import { isAllowlisted } from '../allowlist.js';
-import { assignment } from './define.js';
+import { assignment, notUserEcho } from './define.js';
 import { ALNUM, BASE64, BASE64URL, fake } from './fake.js';
 
 const IDENT = String.raw`[A-Za-z_$][\w$]{0,127}`;
 const IDENTIFIER = new RegExp(`^${IDENT}$`);
-/** `config.db.password`, `result.groups?.password`: a member chain. */
-const MEMBER_CHAIN = new RegExp(`^${IDENT}(?:\\??\\.${IDENT}){1,16}$`);
+/** `config.db.password`, `result.groups?.password`, `Rails.env.test?`: a member chain. */
+const MEMBER_CHAIN = new RegExp(`^${IDENT}(?:\\??\\.${IDENT}){1,16}[?!]?$`);
+/** `sessions#create`, `String#length`: a controller action or a method as documentation names it. */
+const METHOD_REFERENCE = /^[A-Za-z_][\w/]{0,127}#[A-Za-z_]\w{0,127}[?!]?$/;
 /** A type with type arguments: `ArrayRef<StringRef>`, `Map<string, Buffer>[]`. */
 const GENERIC_TYPE = /^[A-Za-z_$][\w$.]{0,127}<[\w$.,<>[\]| ]{1,256}>(?:\[\])?$/;
 
@@ -34,8 +36,9 @@ function wordShare(value: string): number {
  */
 function isCode(value: string, where?: ValueContext): boolean {
   if (value.startsWith(':')) return true;
-  const bare = value.replace(/^!{1,2}/, '');
-  if (GENERIC_TYPE.test(bare)) return true;
+  // Negations (`!isValid`) and Ruby's instance and class variables (`@user.password`).
+  const bare = value.replace(/^(?:!{1,2}|@{1,2})/, '');
+  if (GENERIC_TYPE.test(bare) || METHOD_REFERENCE.test(bare)) return true;
   if (MEMBER_CHAIN.test(bare) && (bare.match(/\d/g)?.length ?? 0) <= 3) return true;
   if (!IDENTIFIER.test(bare)) return false;
   if (bare !== value || !/\d/.test(bare)) return true;
@@ -77,6 +80,13 @@ export const genericRules: DetectionRule[] = [
       `mysql --user=root --password=${fake(ALNUM, 12, 'pw4')} app`,
     ],
     fp: [
+      'get "admin/passwords" => "queenbee#passwords"',
+      'ActiveModel::SecurePassword.min_cost = Rails.env.test?',
+      'User.authenticate_by(token: @user.token, password: @user.password)',
+      'ActiveModel::SecurePassword.min_cost = @original_min_cost',
+      'export KAMAL_REGISTRY_PASSWORD=your-access-token',
+      'case "${MVNW_PASSWORD:+has-password}" in',
+      '"DSN=mydsn;UID=ed;PWD=pass%2Bword",',
       'const password = result.groups?.password;',
       '"passport-local": "passport-local",',
       'needsSecondPassForFixAll: !isCompleteFix',
@@ -249,7 +259,8 @@ export const genericRules: DetectionRule[] = [
       /(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{1,20}:\/\/[^\s:/?#@"'`]{1,128}:([^\s/?#@"'`]{3,128})@(?=[A-Za-z0-9[_-])/,
     secretGroup: 1,
     // The domains reserved for documentation (RFC 2606) hold no real accounts.
-    validate: (_v, where) =>
+    validate: (v, where) =>
+      notUserEcho(v, where) &&
       !/^(?:[\w-]+\.)*example(?:\.(?:com|org|net))?(?![\w.-])/i.test(where.text.slice(where.end + 1)),
     generic: true,
     samples: {
@@ -258,6 +269,10 @@ export const genericRules: DetectionRule[] = [
         `proxy=http://svc:${fake(ALNUM, 12, 'url2')}@10.0.0.1:3128`,
       ],
       fp: [
+        '"http://user:pass%23pass@complex.url.com/path"',
+        'f"http://{ENCODED_USER}:{ENCODED_PASSWORD}@request.com/url.html"',
+        'engine = create_engine("oracle://scott:tiger@localhost/test")',
+        'amqp://guest:guest@localhost:5672/',
         "const options = new URL('http://abc:xyz@example.com');",
         'uri://foo:bar@www.example.org:1/path',
         'https://user:${PASSWORD}@host.io',

@@ -31,10 +31,22 @@ function plausibleEmail(v: string): boolean {
 const NOT_A_NUMBER_TO_CALL =
   /^(?:2147483647|2147483648|4294967295|4294967296|9007199254740991)$|1234567|2345678|3456789|9876543|(\d)\1{5}/;
 
+/**
+ * A North American number (10 digits after an optional `1`) that is a real subscriber's: area code
+ * and exchange start with 2–9, and not 555-0100–0199 (kept for fiction) or 555-1212 (directory
+ * assistance).
+ */
+function plausibleNanp(ten: string): boolean {
+  if (!/^[2-9]\d\d[2-9]/.test(ten)) return false;
+  return !(ten.slice(3, 6) === '555' && (ten.slice(6, 8) === '01' || ten.slice(6) === '1212'));
+}
+
 function plausiblePhone(v: string): boolean {
   const digits = v.replace(/\D/g, '');
   if (NOT_A_NUMBER_TO_CALL.test(digits)) return false;
-  return v.startsWith('+') ? digits.length >= 10 && digits.length <= 15 : digits.length === 10;
+  if (!v.startsWith('+')) return digits.length === 10 && plausibleNanp(digits);
+  if (digits.length === 11 && digits.startsWith('1')) return plausibleNanp(digits.slice(1));
+  return digits.length >= 10 && digits.length <= 15;
 }
 
 const CARD_GROUPINGS = new Set(['4,4,4,4', '4,4,4,4,3', '4,6,5', '4,6,4', '4,4,4,1', '4,4,4,4,2']);
@@ -138,7 +150,7 @@ export const piiRules: DetectionRule[] = [
         'call +14155552671 today',
         'Tel: +44 20 7946 0958',
         'phone: (415) 555-2671',
-        'cell 212-555-0198',
+        'cell 212-864-0198',
         '+49 30 90182736',
         'Tél : +33 1 42 68 53 00',
       ],
@@ -149,6 +161,9 @@ export const piiRules: DetectionRule[] = [
         'order 555-1234',
         'id: 123456789012',
         '+1 2024',
+        'directory assistance: (800) 555-1212',
+        'cell 212-555-0198',
+        '+1-123-555-1234',
         'if the value is -2147483648, return +2147483647',
         'h = this.imul(h, 5)+3864292196;',
         'expect(parse("+1234567890")).toBe(true)',

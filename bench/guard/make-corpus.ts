@@ -914,6 +914,52 @@ const v = (rule: string): string => (gen[rule] as () => string)();
   decoy('services/worker/config.yaml', `queue_id: ${look.uuid()}`, 'UUID');
 }
 
+// --- code where a value would be: member chains, negations, types, defaults and doc examples ---
+{
+  const rb = 'src/models/user.rb';
+  add(rb, 'class User < ApplicationRecord', '  has_secure_password');
+  decoy(
+    rb,
+    '  def login = authenticate_by(email: @user.email, password: @user.password)',
+    'instance variable',
+  );
+  decoy(rb, '  SecurePassword.min_cost = Rails.env.test?', 'predicate');
+  decoy(rb, '  get "admin/passwords" => "admin#passwords"', 'route to an action');
+  add(rb, 'end');
+  const ts = 'src/lib/tokens.ts';
+  add(ts, '/* eslint-disable */', '// @ts-nocheck');
+  decoy(ts, 'const readonlyToken = type2.declaration.readonlyToken ? clone(t) : t;', 'member chain');
+  decoy(
+    ts,
+    'export declare function derive(password: Uint8Array, salt: Uint8Array): Uint8Array;',
+    'parameter type',
+  );
+  decoy(ts, 'this.passThroughOptions = !!passThrough;', 'negation');
+  decoy(
+    ts,
+    "type UsageTokenType = 'cache_creation.ephemeral_1h_input_tokens' | 'output_tokens';",
+    'string union',
+  );
+  decoy(ts, 'const dependencies = { "passport-local": "passport-local" };', 'package name');
+  const c = 'src/native/fts.c';
+  decoy(c, '  api->xTokenize = fts5V1toV2Tokenize;', 'function pointer');
+  decoy(c, '  if (nToken > FTS5_MAX_TOKEN_SIZE) nToken = FTS5_MAX_TOKEN_SIZE;', 'constant');
+  decoy(c, '  /* a value of -2147483648 returns +2147483647 */', 'INT_MAX');
+  const md = 'docs/database.md';
+  decoy(md, 'engine = create_engine("postgresql://scott:tiger@localhost/test")', 'demo account');
+  decoy(md, 'DATABASE_URL=postgres://postgres:postgres@localhost:5432/app', 'default account');
+  decoy(md, 'const url = new URL("https://abc:xyz@example.com");', 'documentation domain');
+  decoy(md, 'export REGISTRY_PASSWORD=your-access-token', 'slot name');
+  decoy(md, '  password: "my-top-secret",', 'slot name');
+  decoy(md, 'Call directory assistance at (800) 555-1212 or +1 (212) 555-0148.', 'fictional numbers');
+  decoy(md, 'IBAN for the example: DE89 3704 0044 0532 0130 00', 'registry example');
+  plant(
+    md,
+    `BILLING_DATABASE_URL=postgres://billing:${v('urlPassword')}@db.internal:5432/billing`,
+    'postgres-connection-string',
+  );
+}
+
 /** Writes the corpus and labels under `root`. */
 export function writeCorpus(root = CORPUS_DIR): { files: number; labels: Label[] } {
   rmSync(root, { recursive: true, force: true });

@@ -52,10 +52,13 @@ export interface ScanResult {
 /** The result of a span where nothing was found (its text is not kept). */
 const NOTHING: ScanResult = { text: '', detections: [] };
 
-/** The action an org takes for a detection: its kind's action, unless that PII kind is switched off. */
 /** Each org's `guard.allow`, compiled once per loaded configuration. */
 const allowed = new WeakMap<OrgConfig['guard'], (value: string) => boolean>();
 
+/**
+ * The action an org takes for a detection: its kind's action, unless that PII kind is switched off
+ * or the value is on the org's allowlist.
+ */
 function actionFor(org: OrgConfig, d: Detection): GuardAction {
   if (d.kind === 'pii' && org.guard.piiKinds[d.rule] === false) return 'off';
   let isAllowed = allowed.get(org.guard);

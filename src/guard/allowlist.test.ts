@@ -62,6 +62,12 @@ describe('allowMatcher', () => {
 
   it('allows nothing without entries', () => assert.ok(!allowMatcher([])('anything')));
 
+  it('matches a many-star entry against a near miss in linear steps, not exponential', () => {
+    const glob = '*a'.repeat(40) + '*b';
+    assert.ok(!allowMatcher([glob])('a'.repeat(2000)));
+    assert.ok(allowMatcher([glob])('a'.repeat(2000) + 'b'));
+  });
+
   it('refuses entries that would allow everything', () => {
     assert.equal(allowPatternError('*'), 'would allow every value; set the kind to off instead');
     assert.equal(allowPatternError('**'), 'would allow every value; set the kind to off instead');

@@ -142,18 +142,37 @@ export function allowPatternError(pattern: string): string | undefined {
 /**
  * A user's own allowlist (an org's `guard.allow`, `sluice scan --allow`): values that are not
  * findings there. An entry matches the whole value; `*` stands for any run of characters
- * (`*@acme-corp.io`, `sk-test-*`) and everything else is literal. Entries apply to detected values
- * only, which are short, so a pattern's cost stays small.
+ * (`*@acme-corp.io`, `sk-test-*`) and everything else is literal.
  */
 export function allowMatcher(patterns: readonly string[]): (value: string) => boolean {
   if (patterns.length === 0) return () => false;
   const exact = new Set(patterns.filter((p) => !p.includes('*')));
-  const globs = patterns
-    .filter((p) => p.includes('*'))
-    .map((p) => new RegExp(`^${p.split('*').map(escapeRegExp).join('[^]*')}$`));
-  return (value) => exact.has(value) || globs.some((re) => re.test(value));
+  const globs = patterns.filter((p) => p.includes('*'));
+  return (value) => exact.has(value) || globs.some((glob) => globMatches(glob, value));
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/**
+ * Wildcard matching in at most `glob.length × value.length` steps (a regex of many `*` could take
+ * exponentially long on a value that almost matches): on a mismatch, the last `*` takes one more
+ * character and the rest is tried again.
+ */
+function globMatches(glob: string, value: string): boolean {
+  let g = 0;
+  let v = 0;
+  let star = -1;
+  let resume = 0;
+  while (v < value.length) {
+    if (g < glob.length && glob[g] === '*') {
+      star = g++;
+      resume = v;
+    } else if (g < glob.length && glob[g] === value[v]) {
+      g++;
+      v++;
+    } else if (star >= 0) {
+      g = star + 1;
+      v = ++resume;
+    } else return false;
+  }
+  while (glob[g] === '*') g++;
+  return g === glob.length;
 }

@@ -28,21 +28,23 @@ function wordShare(value: string): number {
 }
 
 /**
- * Is the value code rather than a literal? Member chains (`type2.declaration.name`, up to three
- * digits), negations (`!isComplete`), types (`ArrayRef<T>`), a C++ scope (`Pass::run` reads as
- * `Pass: :run`) and identifiers without digits are. An identifier with digits is a literal
- * (`hunter2`) unless it stands unquoted where code does: before a `;`, or made of words
- * (`Uint8Array`, `AuthenticationMD5Password`).
+ * Is the value code rather than a literal? Negations (`!isComplete`), types (`ArrayRef<T>`), method
+ * references (`sessions#create`), a C++ scope (`Pass::run` reads as `Pass: :run`), identifiers and
+ * member chains without digits are. With digits they are literals (`hunter2`, `"Hello.World1"`)
+ * unless they stand unquoted where code does: a member chain with at most three digits
+ * (`type2.declaration.name`), or an identifier before a `;` or made of words (`Uint8Array`,
+ * `AuthenticationMD5Password`).
  */
 function isCode(value: string, where?: ValueContext): boolean {
   if (value.startsWith(':')) return true;
   // Negations (`!isValid`) and Ruby's instance and class variables (`@user.password`).
   const bare = value.replace(/^(?:!{1,2}|@{1,2})/, '');
   if (GENERIC_TYPE.test(bare) || METHOD_REFERENCE.test(bare)) return true;
-  if (MEMBER_CHAIN.test(bare) && (bare.match(/\d/g)?.length ?? 0) <= 3) return true;
-  if (!IDENTIFIER.test(bare)) return false;
+  const chain = MEMBER_CHAIN.test(bare);
+  if (!chain && !IDENTIFIER.test(bare)) return false;
   if (bare !== value || !/\d/.test(bare)) return true;
   if (!where || QUOTES.includes(where.text.charAt(where.start - 1))) return false;
+  if (chain) return (bare.match(/\d/g)?.length ?? 0) <= 3;
   return where.text.charAt(where.end) === ';' || wordShare(bare) >= 0.7;
 }
 const notCode = (value: string, where?: ValueContext): boolean => !isCode(value, where);
@@ -50,9 +52,12 @@ const notCode = (value: string, where?: ValueContext): boolean => !isCode(value,
 const notPath = (value: string): boolean => !/^(?:~|\.{1,2})?\/[\w.-]+(?:\/[\w.-]+)+$/.test(value);
 /** A URL (`redis://:password@host`): url-credentials judges the password inside it. */
 const notUrl = (value: string): boolean => !/^[A-Za-z][A-Za-z0-9+.-]{1,20}:\/\//.test(value);
-/** Random tokens almost always contain a digit; words, paths and identifiers often do not. */
+/**
+ * Random tokens almost always contain a digit, and are not made of words
+ * (`'cache_creation.ephemeral_1h_input_tokens'` is a name); words, paths and identifiers often are.
+ */
 const randomToken = (value: string, where: ValueContext): boolean =>
-  notCode(value, where) && /\d/.test(value);
+  notCode(value, where) && /\d/.test(value) && wordShare(value) < 0.7;
 /** The user:password text inside a Basic header, when the password is not a placeholder. */
 const basicCredentials = (v: string): boolean => {
   const m = /^[\x20-\x7e]{1,256}:([\x20-\x7e]{3,256})$/.exec(Buffer.from(v, 'base64').toString('latin1'));
@@ -74,6 +79,7 @@ export const genericRules: DetectionRule[] = [
     validate: (v, where) => notCode(v, where) && notPath(v) && notUrl(v),
     generic: true,
     tp: [
+      '"password": "Hello.World7x9",',
       `DB_PASSWORD=${fake(ALNUM, 14, 'pw1')}!`,
       `"password": "${fake(ALNUM, 12, 'pw2')}#x"`,
       `  smtp_pass: ${fake(ALNUM, 16, 'pw3')}`,

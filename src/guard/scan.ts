@@ -19,7 +19,7 @@ import type { Detection, DetectionKind, DetectionRule } from './types.js';
 export interface ScanOptions {
   /** Only rules of these kinds (default: all). */
   kinds?: DetectionKind[];
-  /** The rule catalog (default: every built-in rule). */
+  /** The rule catalog (default: every built-in rule); compiled once per array, so pass the same array each time. */
   rules?: DetectionRule[];
   /** Rule ids to skip. */
   disabledRules?: string[];

@@ -39,7 +39,7 @@ async function setup(orgYaml: string) {
   // The real store, with the calls of the limit stage counted (and bumps made to fail on demand).
   const counted: Store = Object.create(store, {
     ...Object.fromEntries(
-      (['bumpCounter', 'addCounters', 'checkCounters'] as const).map((name) => [
+      (['bumpCounter', 'addCounters', 'readCounters'] as const).map((name) => [
         name,
         {
           value: (...args: unknown[]) => {
@@ -71,7 +71,7 @@ async function setup(orgYaml: string) {
       charge: () => limits.account('acme', org, 'dev@acme.test', 'm', USAGE, new Date(now)),
     };
   };
-  const counter = async () => (await store.checkCounters('acme', [DAY])).counters[0];
+  const counter = async () => (await store.readCounters('acme', [DAY]))[0];
   return {
     gateway,
     counter,

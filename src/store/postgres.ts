@@ -237,26 +237,14 @@ export class PostgresStore implements Store {
     return counterFromRow(rows[0]);
   }
 
-  async checkCounters(
-    org: string,
-    keys: CounterKey[],
-    bump?: CounterKey,
-  ): Promise<{ counters: Counter[]; requests?: number }> {
+  async readCounters(org: string, keys: CounterKey[]): Promise<Counter[]> {
     const { rows } = await this.pool.query(
-      `WITH bump AS (
-         INSERT INTO usage_counters (org, user_email, period, requests)
-         SELECT $1, $4, $5, 1 WHERE $4::text IS NOT NULL
-         ON CONFLICT (org, user_email, period) DO UPDATE SET requests = usage_counters.requests + 1
-         RETURNING requests)
-       SELECT c.user_email, c.period, c.requests, c.tokens, c.cost_usd, NULL::bigint AS bumped
+      `SELECT c.user_email, c.period, c.requests, c.tokens, c.cost_usd
          FROM usage_counters c JOIN unnest($2::text[], $3::text[]) AS k(u, p)
-         ON c.user_email = k.u AND c.period = k.p WHERE c.org = $1
-       UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, requests FROM bump`,
-      [org, keys.map((k) => k.user), keys.map((k) => k.period), bump?.user ?? null, bump?.period ?? null],
+         ON c.user_email = k.u AND c.period = k.p WHERE c.org = $1`,
+      [org, keys.map((k) => k.user), keys.map((k) => k.period)],
     );
-    const bumped = rows.find((r) => r.bumped !== null);
-    const counters = rows.filter((r) => r.bumped === null).map(counterFromRow);
-    return bumped ? { counters, requests: Number(bumped.bumped) } : { counters };
+    return rows.map(counterFromRow);
   }
 
   async sweepCounters(minuteBefore: string, dayBefore: string): Promise<void> {

@@ -47,7 +47,6 @@ export class SqliteStore implements Store {
   private readonly insertAuditStmt: () => Database.Statement;
   private readonly keyByHashStmt: () => Database.Statement;
   private readonly insertAuditBatch: () => (batch: { values: unknown[] }[]) => void;
-  private readonly countRequestStmt: () => Database.Statement;
   private readonly bumpCounterStmt: () => Database.Statement;
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly locks = new Map<string, Promise<void>>();
@@ -82,12 +81,6 @@ export class SqliteStore implements Store {
          ON CONFLICT (org, user_email, period) DO UPDATE SET requests = requests + excluded.requests,
            tokens = tokens + excluded.tokens, cost_usd = cost_usd + excluded.cost_usd
          RETURNING user_email, period, requests, tokens, cost_usd`,
-      ),
-    );
-    this.countRequestStmt = lazy(() =>
-      this.db.prepare(
-        `INSERT INTO usage_counters (org, user_email, period, requests) VALUES (?, ?, ?, 1)
-         ON CONFLICT (org, user_email, period) DO UPDATE SET requests = requests + 1 RETURNING requests`,
       ),
     );
   }
@@ -242,7 +235,7 @@ export class SqliteStore implements Store {
     return run.immediate();
   }
 
-  private readCounters(org: string, keys: CounterKey[]): Counter[] {
+  async readCounters(org: string, keys: CounterKey[]): Promise<Counter[]> {
     if (!keys.length) return [];
     const where = keys.map(() => '(user_email = ? AND period = ?)').join(' OR ');
     const rows = this.db
@@ -276,21 +269,6 @@ export class SqliteStore implements Store {
       delta.costUsd,
     ) as Row;
     return counterFromRow(row);
-  }
-
-  private countRequest(org: string, key: CounterKey): number {
-    const row = this.countRequestStmt().get(org, key.user, key.period) as Row;
-    return Number(row.requests);
-  }
-
-  async checkCounters(
-    org: string,
-    keys: CounterKey[],
-    bump?: CounterKey,
-  ): Promise<{ counters: Counter[]; requests?: number }> {
-    const requests = bump ? this.countRequest(org, bump) : undefined;
-    const counters = this.readCounters(org, keys);
-    return requests === undefined ? { counters } : { counters, requests };
   }
 
   async sweepCounters(minuteBefore: string, dayBefore: string): Promise<void> {

@@ -209,9 +209,7 @@ export function defineStoreSuite(
       await store.addCounters('cnt', [day, orgMonth], { requests: 1, tokens: 100, costUsd: 0.25 });
       await store.addCounters('cnt', [day, orgMonth], { requests: 1, tokens: 50, costUsd: 0.5 });
       await store.addCounters('other', [day], { requests: 9, tokens: 9, costUsd: 9 });
-      const read = (
-        await store.checkCounters('cnt', [day, orgMonth, { user: 'x', period: 'day:2026-11-22' }])
-      ).counters;
+      const read = await store.readCounters('cnt', [day, orgMonth, { user: 'x', period: 'day:2026-11-22' }]);
       assert.deepEqual(
         read.sort((a, b) => a.period.localeCompare(b.period)),
         [
@@ -221,7 +219,11 @@ export function defineStoreSuite(
       );
       const minute = { user: 'dev@acme.test', period: 'minute:2026-11-22T10:05' };
       const counts = await Promise.all(
-        Array.from({ length: 40 }, async () => (await store.checkCounters('cnt', [], minute)).requests ?? 0),
+        Array.from(
+          { length: 40 },
+          async () =>
+            (await store.bumpCounter('cnt', minute, { requests: 1, tokens: 0, costUsd: 0 })).requests,
+        ),
       );
       assert.deepEqual(
         counts.sort((a, b) => a - b),
@@ -229,11 +231,11 @@ export function defineStoreSuite(
         'every concurrent request gets its own number',
       );
       await store.sweepCounters('2026-11-22T10:06', '2026-11-22');
-      const after = (await store.checkCounters('cnt', [day, orgMonth, minute])).counters;
+      const after = await store.readCounters('cnt', [day, orgMonth, minute]);
       assert.deepEqual(after.map((c) => c.period).sort(), ['day:2026-11-22', 'month:2026-11']);
       await store.sweepCounters('2026-11-22T10:06', '2026-11-23');
       assert.deepEqual(
-        (await store.checkCounters('cnt', [day, orgMonth])).counters.map((c) => c.period),
+        (await store.readCounters('cnt', [day, orgMonth])).map((c) => c.period),
         ['month:2026-11'],
       );
     });
@@ -299,21 +301,24 @@ export function defineStoreSuite(
         assert.equal(order[i]?.[0], order[i + 1]?.[0], order.join(' '));
     });
 
-    it('checkCounters: reads counters and counts a request in one step, atomically', async () => {
+    it('readCounters: reads the counters asked for while requests are counted beside them', async () => {
       const day = { user: 'u@chk.test', period: 'day:2026-11-22' };
       const minute = { user: 'u@chk.test', period: 'minute:2026-11-22T11:00' };
       await store.addCounters('chk', [day], { requests: 1, tokens: 10, costUsd: 2 });
       const results = await Promise.all(
-        Array.from({ length: 20 }, () => store.checkCounters('chk', [day], minute)),
+        Array.from({ length: 20 }, async () => ({
+          requests: (await store.bumpCounter('chk', minute, { requests: 1, tokens: 0, costUsd: 0 })).requests,
+          counters: await store.readCounters('chk', [day]),
+        })),
       );
       assert.deepEqual(
         results.map((r) => r.requests).sort((a, b) => (a ?? 0) - (b ?? 0)),
         Array.from({ length: 20 }, (_, i) => i + 1),
       );
       assert.deepEqual(results[0]?.counters, [{ ...day, requests: 1, tokens: 10, costUsd: 2 }]);
-      assert.deepEqual(await store.checkCounters('chk', [day]), {
-        counters: [{ ...day, requests: 1, tokens: 10, costUsd: 2 }],
-      });
+      assert.deepEqual(await store.readCounters('chk', [day]), [
+        { ...day, requests: 1, tokens: 10, costUsd: 2 },
+      ]);
     });
 
     it('bumpCounter: adds (or takes back) atomically and returns the counter after', async () => {

@@ -186,16 +186,8 @@ export interface Store {
     keys: CounterKey[],
     delta: { requests: number; tokens: number; costUsd: number },
   ): Promise<void>;
-  /**
-   * The counters of `org` at `keys` (missing ones are absent) and, when `bump` is given, one more
-   * request counted there atomically (its new count in `requests`), in one round trip. The limit
-   * stage reserves with `bumpCounter` instead; tests read counters with this.
-   */
-  checkCounters(
-    org: string,
-    keys: CounterKey[],
-    bump?: CounterKey,
-  ): Promise<{ counters: Counter[]; requests?: number }>;
+  /** The counters of `org` at `keys` (missing ones are absent): for reports and tests. */
+  readCounters(org: string, keys: CounterKey[]): Promise<Counter[]>;
   /**
    * Adds `delta` to one counter of `org` atomically (creating it at zero) and returns the counter
    * as it is after the addition: the limit stage's reservations and their returns.

@@ -1,109 +1,15 @@
 /**
  * Where the policy model meets the wire: which data flow of `sluice explain` a contacted host
- * belongs to, and the egress policy an org's explain profile implies.
- *
- * Hosts and their uses are from Claude Code's network requirements (shared/reference/
- * claude-code-network.md §1.8, §3.1, §5); flows are the engine's (src/policy/types.ts FlowId), plus
- * `client` for what the client needs to run at all (sign-in, updates, plugins) and `packages` for
- * package registries, which the policy model does not describe.
+ * belongs to (from the host table in hosts.ts), and the egress policy an org's explain profile
+ * implies.
  */
 import { catalog } from '../policy/catalog/index.js';
 import { evaluate } from '../policy/engine.js';
 import type { Destination, Flow, FlowId, Profile } from '../policy/types.js';
+import { HOSTS, type HostFlow } from './hosts.js';
 import { EgressPolicy } from './policy.js';
 
-export type HostFlow = FlowId | 'client' | 'packages';
-
-interface HostUse {
-  pattern: string;
-  flows: HostFlow[];
-  use: string;
-  /** For inference hosts: the route (the engine's inference destination) they serve. */
-  destination?: Destination;
-}
-
-const HOSTS: HostUse[] = [
-  {
-    pattern: 'api.anthropic.com:443',
-    flows: ['inference', 'telemetry'],
-    destination: 'anthropic',
-    use: 'the Claude API; also WebFetch domain check, feature flags, event logging, managed settings',
-  },
-  { pattern: 'statsig.anthropic.com:443', flows: ['telemetry'], use: 'Statsig metrics (older clients)' },
-  {
-    pattern: 'http-intake.logs.us5.datadoghq.com:443',
-    flows: ['telemetry'],
-    use: 'operational telemetry (DISABLE_TELEMETRY, DO_NOT_TRACK)',
-  },
-  {
-    pattern: 'browser-intake-us5-datadoghq.com:443',
-    flows: ['error-reporting'],
-    use: 'error reports (DISABLE_ERROR_REPORTING)',
-  },
-  { pattern: 'sentry.io:443', flows: ['error-reporting'], use: 'Sentry error reports (older clients)' },
-  { pattern: '*.sentry.io:443', flows: ['error-reporting'], use: 'Sentry error reports (older clients)' },
-  { pattern: 'claude.ai:443', flows: ['client'], use: 'claude.ai sign-in' },
-  { pattern: 'claude.com:443', flows: ['client'], use: 'sign-in redirect; docs lookups' },
-  { pattern: 'platform.claude.com:443', flows: ['client'], use: 'Console sign-in, OAuth tokens' },
-  {
-    pattern: 'downloads.claude.ai:443',
-    flows: ['client'],
-    use: 'installer, auto-updater, plugin executables',
-  },
-  { pattern: 'storage.googleapis.com:443', flows: ['client'], use: 'plugin metadata; legacy updater' },
-  { pattern: 'code.claude.com:443', flows: ['client'], use: 'docs lookups' },
-  { pattern: 'raw.githubusercontent.com:443', flows: ['client'], use: '/release-notes changelog' },
-  {
-    pattern: 'mcp-proxy.anthropic.com:443',
-    flows: ['third-party'],
-    use: 'claude.ai MCP connectors (ENABLE_CLAUDEAI_MCP_SERVERS=false)',
-  },
-  {
-    pattern: '*.frame.claudeusercontent.com:443',
-    flows: ['client'],
-    use: 'Artifact reads (CLAUDE_CODE_DISABLE_ARTIFACT)',
-  },
-  { pattern: 'bridge.claudeusercontent.com:443', flows: ['client'], use: 'Claude in Chrome bridge' },
-  {
-    pattern: 'bedrock-runtime.*.amazonaws.com:443',
-    flows: ['inference'],
-    destination: 'aws-bedrock',
-    use: 'Amazon Bedrock inference',
-  },
-  {
-    pattern: 'bedrock.*.amazonaws.com:443',
-    flows: ['inference'],
-    destination: 'aws-bedrock',
-    use: 'Amazon Bedrock model listing',
-  },
-  {
-    pattern: '*-aiplatform.googleapis.com:443',
-    flows: ['inference'],
-    destination: 'google-vertex',
-    use: 'Vertex AI inference (regional)',
-  },
-  {
-    pattern: 'aiplatform.googleapis.com:443',
-    flows: ['inference'],
-    destination: 'google-vertex',
-    use: 'Vertex AI inference (global)',
-  },
-  {
-    pattern: 'aiplatform.*.rep.googleapis.com:443',
-    flows: ['inference'],
-    destination: 'google-vertex',
-    use: 'Vertex AI inference (multi-region)',
-  },
-  { pattern: 'oauth2.googleapis.com:443', flows: ['client'], use: 'Google sign-in for Vertex' },
-  {
-    pattern: '*.services.ai.azure.com:443',
-    flows: ['inference'],
-    destination: 'microsoft-foundry',
-    use: 'Microsoft Foundry inference',
-  },
-  { pattern: 'login.microsoftonline.com:443', flows: ['client'], use: 'Entra ID sign-in for Foundry' },
-  { pattern: 'package-registries', flows: ['packages'], use: 'package registry' },
-];
+export type { HostFlow } from './hosts.js';
 
 const matchers = HOSTS.map((h) => ({ ...h, policy: new EgressPolicy([h.pattern], []) }));
 

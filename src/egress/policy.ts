@@ -4,6 +4,7 @@
  * with a port (`registry.npmjs.org:443`), or named presets derived from the policy model. Deny
  * rules win over allow rules; anything no rule allows is denied ("nothing else leaves").
  */
+import { HOSTS } from './hosts.js';
 
 export interface Preset {
   hosts: string[];
@@ -11,51 +12,37 @@ export interface Preset {
   source: string;
 }
 
+/** The hosts of hosts.ts that `preset` lists, in the table's order. */
+const hostsOf = (preset: string): string[] => HOSTS.filter((h) => h.preset === preset).map((h) => h.pattern);
+
 /** Named host sets, from Claude Code's documented network requirements (shared/reference/claude-code-network.md §1.8). */
 export const PRESETS: Record<string, Preset> = {
   'anthropic-api': {
-    hosts: ['api.anthropic.com:443'],
+    hosts: hostsOf('anthropic-api'),
     source:
       'https://code.claude.com/docs/en/network-config (API, WebFetch check, feature flags, event logging)',
   },
   'claude-code-essential': {
-    hosts: [
-      'claude.ai:443',
-      'claude.com:443',
-      'platform.claude.com:443',
-      'downloads.claude.ai:443',
-      'storage.googleapis.com:443',
-    ],
+    hosts: hostsOf('claude-code-essential'),
     source: 'https://code.claude.com/docs/en/network-config (sign-in, token refresh, installer and updater)',
   },
   'claude-code-nonessential': {
-    hosts: [
-      'statsig.anthropic.com:443',
-      'sentry.io:443',
-      '*.sentry.io:443',
-      'http-intake.logs.us5.datadoghq.com:443',
-      'browser-intake-us5-datadoghq.com:443',
-    ],
+    hosts: hostsOf('claude-code-nonessential'),
     source:
       'https://code.claude.com/docs/en/network-config (telemetry and error reporting; legacy Statsig and Sentry)',
   },
   bedrock: {
-    hosts: ['bedrock-runtime.*.amazonaws.com:443', 'bedrock.*.amazonaws.com:443'],
+    hosts: hostsOf('bedrock'),
     source:
       'shared/reference/claude-code-network.md §5.1 (https://bedrock-runtime.{AWS_REGION}.amazonaws.com; ANTHROPIC_BEDROCK_BASE_URL overrides it)',
   },
   vertex: {
-    hosts: [
-      '*-aiplatform.googleapis.com:443',
-      'aiplatform.googleapis.com:443',
-      'aiplatform.*.rep.googleapis.com:443',
-      'oauth2.googleapis.com:443',
-    ],
+    hosts: hostsOf('vertex'),
     source:
       'shared/reference/claude-code-network.md §5.2 ({region}-aiplatform.googleapis.com, global and multi-region endpoints) and Google OAuth token exchange',
   },
   foundry: {
-    hosts: ['*.services.ai.azure.com:443', 'login.microsoftonline.com:443'],
+    hosts: hostsOf('foundry'),
     source:
       'shared/reference/claude-code-network.md §1.6 ({resource}.services.ai.azure.com) and Microsoft Entra ID sign-in',
   },

@@ -14,6 +14,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import { connect, isIP, type AddressInfo, type Socket } from 'node:net';
 import type { SluiceConfig } from '../control/config.js';
 import { cachedAuthenticator } from '../control/keys.js';
+import { errors, type SluiceError } from '../errors/catalog.js';
 import type { EgressRecord, KeyRecord, Store } from '../store/types.js';
 import { orgEgress } from './flows.js';
 import { EgressPolicy, isPrivateAddress, type Decision } from './policy.js';
@@ -90,24 +91,18 @@ export async function startEgressProxy(options: {
       .catch((err: Error) => logger.error({ err: err.message }, 'egress record not written'));
   }
 
-  const STATUS: Record<number, [string, string]> = {
-    400: ['Bad Request', 'invalid_request_error'],
-    403: ['Forbidden', 'permission_error'],
-    407: ['Proxy Authentication Required', 'authentication_error'],
-    502: ['Bad Gateway', 'api_error'],
+  const REASONS: Record<number, string> = {
+    400: 'Bad Request',
+    403: 'Forbidden',
+    407: 'Proxy Authentication Required',
+    502: 'Bad Gateway',
   };
 
-  /** An Anthropic-shaped error on a plain response or, for CONNECT, written on the raw socket. */
-  function refuse(
-    to: Socket | ServerResponse,
-    status: 400 | 403 | 407 | 502,
-    message: string,
-    headers: Record<string, string> = {},
-  ) {
-    const [reason, type] = STATUS[status] as [string, string];
-    const body = JSON.stringify({ type: 'error', error: { type, message } });
+  /** A catalog error on a plain response or, for CONNECT, written on the raw socket. */
+  function refuse(to: Socket | ServerResponse, e: SluiceError) {
+    const body = e.body();
     if ('writeHead' in to) {
-      to.writeHead(status, { 'content-type': 'application/json', ...headers });
+      to.writeHead(e.status, { 'content-type': 'application/json', ...e.headers });
       to.end(body);
       return;
     }
@@ -115,18 +110,13 @@ export async function startEgressProxy(options: {
       'content-type': 'application/json',
       'content-length': String(Buffer.byteLength(body)),
       connection: 'close',
-      ...headers,
+      ...e.headers,
     };
     const head = Object.entries(all)
       .map(([k, v]) => `${k}: ${v}\r\n`)
       .join('');
-    to.end(`HTTP/1.1 ${status} ${reason}\r\n${head}\r\n${body}`);
+    to.end(`HTTP/1.1 ${e.status} ${REASONS[e.status] ?? ''}\r\n${head}\r\n${body}`);
   }
-
-  const needAuth =
-    'Sluice egress: set the proxy to http://you:SLUICE_KEY@host:port (your Sluice key as the password).';
-  const denied = (host: string, port: number, rule: string) =>
-    `Sluice egress: ${host}:${port} is not allowed for this org (rule ${rule}). Ask your administrator to add it to orgs.<org>.egress.allow if it is needed.`;
 
   /** Records a denied attempt and answers 403 naming the rule. */
   function refuseDenied(
@@ -144,7 +134,7 @@ export async function startEgressProxy(options: {
       durationMs: performance.now() - started,
       error: null,
     });
-    refuse(to, 403, denied(base.host, base.port, rule));
+    refuse(to, errors.egressDenied(base.host, base.port, rule));
   }
 
   /** Records an allowed connection or request once it has ended. */
@@ -184,11 +174,14 @@ export async function startEgressProxy(options: {
         url = new URL(req.url ?? '');
         if (url.protocol !== 'http:') throw new Error('not http');
       } catch {
-        return refuse(res, 400, 'Sluice egress: expected an absolute http:// URL (use CONNECT for https).');
+        return refuse(
+          res,
+          errors.egressBadRequest('expected an absolute http:// URL (use CONNECT for https).'),
+        );
       }
       const port = Number(url.port || 80);
       const key = await who(req).catch(() => undefined);
-      if (!key) return refuse(res, 407, needAuth, { 'proxy-authenticate': 'Basic realm="sluice"' });
+      if (!key) return refuse(res, errors.egressAuthRequired());
       const d = await decide(key, url.hostname, port);
       const base = {
         time,
@@ -222,7 +215,7 @@ export async function startEgressProxy(options: {
       const allowed = (error: string | null) => recordAllowed(base, d.rule, up, down, started, error);
       out.on('error', (err) => {
         allowed(err.message);
-        if (!res.headersSent) refuse(res, 502, `Sluice egress: ${url.host} could not be reached.`);
+        if (!res.headersSent) refuse(res, errors.egressUnreachable(url.host));
         else res.destroy();
       });
       req.on('data', (c: Buffer) => (up += c.length));
@@ -241,7 +234,7 @@ export async function startEgressProxy(options: {
     const host = (m[1] as string).replace(/^\[|\]$/g, '');
     const port = Number(m[2]);
     const key = await who(req).catch(() => undefined);
-    if (!key) return refuse(client, 407, needAuth, { 'proxy-authenticate': 'Basic realm="sluice"' });
+    if (!key) return refuse(client, errors.egressAuthRequired());
     const d = await decide(key, host, port);
     const base = { time, org: key.org, user: key.user, host, port, method: 'CONNECT' };
     if (d.decision === 'deny' || !d.address) return refuseDenied(client, base, d.rule, started);
@@ -264,7 +257,7 @@ export async function startEgressProxy(options: {
     client.setTimeout(settings.idleTimeoutMs, finish);
     target.on('error', (err) => {
       error = err.message;
-      if (!connected) refuse(client, 502, `Sluice egress: ${host}:${port} could not be reached.`);
+      if (!connected) refuse(client, errors.egressUnreachable(`${host}:${port}`));
       finish();
     });
     // When one side closes cleanly, the other still gets what is buffered for it (the pipe ends it)

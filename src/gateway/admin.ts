@@ -20,7 +20,7 @@ import { recordAdmin, verifyChain } from '../control/admin-log.js';
 import type { SluiceConfig } from '../control/config.js';
 import { authenticate, createKey } from '../control/keys.js';
 import type { Role, Store } from '../store/types.js';
-import { GatewayError } from './errors.js';
+import { errors, type SluiceError } from '../errors/catalog.js';
 
 interface Caller {
   /** null: a config admin token, over every org. */
@@ -31,11 +31,14 @@ interface Caller {
 
 const ROLES: Role[] = ['member', 'auditor', 'admin'];
 
-export function adminError(status: 400 | 401 | 403 | 404, message: string): GatewayError {
-  const code = (
-    { 400: 'not_a_messages_request', 401: 'bad_key', 403: 'zdr_forbidden', 404: 'not_found' } as const
-  )[status];
-  return new GatewayError(code, message);
+export function adminError(status: 400 | 401 | 403 | 404, message: string): SluiceError {
+  const make = {
+    400: errors.adminBadRequest,
+    401: errors.adminUnauthenticated,
+    403: errors.adminForbidden,
+    404: errors.adminNotFound,
+  }[status];
+  return make(message);
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();

@@ -18,7 +18,7 @@
 import type { OrgConfig, SluiceConfig } from '../control/config.js';
 import { costOf, defaultPrices, priceOf, type Price, type TokenUsage } from '../control/prices.js';
 import type { CounterKey, Store } from '../store/types.js';
-import { errors } from './errors.js';
+import { errors } from '../errors/catalog.js';
 
 export interface Periods {
   minute: string;

@@ -12,7 +12,7 @@ import { ScanCache } from '../guard/cache.js';
 import type { PlaceholderVault } from '../guard/redact.js';
 import { prepareScan } from '../guard/scan.js';
 import type { AuditRecord, KeyRecord, Store } from '../store/types.js';
-import { errors, GatewayError } from './errors.js';
+import { errors, SluiceError } from '../errors/catalog.js';
 import { BodyError, BodyMemory, readMessagesBody, type MessagesBody } from './body.js';
 import { guardScans, inspect as inspectRequest } from './inspect.js';
 import { Limits } from './limits.js';
@@ -243,14 +243,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       state.record.errorType = 'upstream_stream_error';
       logger.error({ id: state.id, err: (err as Error).name }, 'upstream failed mid-response');
       if (isSse || stream) {
-        const payload = {
-          type: 'error',
-          error: {
-            type: 'api_error',
-            message: `The upstream "${upstreamName}" (${base.host}) failed mid-stream. Try again.`,
-          },
-        };
-        res.write(`event: error\ndata: ${JSON.stringify(payload)}\n\n`);
+        res.write(errors.upstreamStream(upstreamName, base.host).sseEvent());
       }
     } finally {
       res.off('close', onClose);
@@ -354,10 +347,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         const answer = await admin.handle(req, path, () => readBody(req));
         return reply(res, answer.status, JSON.stringify(answer.body), started);
       } catch (err) {
-        const e = err instanceof GatewayError ? err : null;
+        const e = err instanceof SluiceError ? err : null;
         if (!e) logger.error({ id: state.id, err: (err as Error).message }, 'admin request failed');
-        const ge =
-          e ?? new GatewayError('store_unavailable', 'The admin API could not reach the store. Try again.');
+        const ge = e ?? errors.adminUnavailable();
         return reply(res, ge.status, ge.body(), started, ge.headers);
       }
     }
@@ -383,13 +375,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         // Stage: limit. Only generation costs money; count_tokens is free and Claude Code calls it often.
         if (route === 'POST /v1/messages')
           await limits.check(key.org, org, key.user, parsed.model, clock()).catch((err: unknown) => {
-            if (err instanceof GatewayError) throw err;
+            if (err instanceof SluiceError) throw err;
             // Fail closed: a limit that cannot be checked is not waived.
             logger.error({ id: state.id, err: (err as Error).message }, 'limits not checked');
-            throw new GatewayError(
-              'store_unavailable',
-              `Sluice could not check the limits of org "${key.org}" (its store did not answer), so the request was not sent. Try again; if it persists, tell the gateway's administrator.`,
-            );
+            throw errors.limitsUnavailable(key.org);
           });
         body = inspect(state, org, parsed, body);
       } else if (!(route === 'GET /v1/models')) {
@@ -412,7 +401,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         }
       }
     } catch (err) {
-      const e = err instanceof GatewayError ? err : null;
+      const e = err instanceof SluiceError ? err : null;
       if (!e) logger.error({ id: state.id, err: (err as Error).name }, 'request failed');
       if (!res.headersSent) {
         const ge = e ?? errors.upstreamUnreachable(state.org?.upstream ?? '?', '?');
@@ -459,15 +448,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       res.end(json ? '{}' : undefined);
     } catch (err) {
       const ge =
-        err instanceof GatewayError
+        err instanceof SluiceError
           ? err
           : err instanceof BodyError
-            ? errors.malformedJson(`OTLP ${json ? 'JSON' : 'protobuf'}: ${err.message}`)
-            : new GatewayError(
-                'store_unavailable',
-                'The telemetry could not be stored. The exporter will retry.',
-              );
-      if (!(err instanceof GatewayError) && !(err instanceof BodyError))
+            ? errors.telemetryMalformed(json ? 'JSON' : 'protobuf', err.message)
+            : errors.telemetryUnavailable();
+      if (!(err instanceof SluiceError) && !(err instanceof BodyError))
         logger.error({ err: (err as Error).message }, 'telemetry not stored');
       reply(res, ge.status, ge.body(), started, ge.headers);
     }

@@ -1,27 +1,12 @@
-/** Every client-facing error of the gateway, in the Anthropic shape, from one place. */
+/**
+ * Every client-facing error of Sluice (gateway, admin API, OTLP receiver, egress proxy), in the
+ * Anthropic shape, from one place: a stable code, its status and error type, and a message that
+ * says which policy was hit and what to do.
+ */
 
-export type ErrorCode =
-  | 'missing_key'
-  | 'bad_key'
-  | 'malformed_json'
-  | 'not_a_messages_request'
-  | 'too_large'
-  | 'not_found'
-  | 'zdr_forbidden'
-  | 'upstream_unreachable'
-  | 'upstream_timeout'
-  | 'store_unavailable'
-  | 'guard_blocked'
-  | 'guard_failed'
-  | 'budget_exceeded'
-  | 'rate_limited'
-  | 'unpriced_model'
-  | 'admin_bad_request'
-  | 'admin_unauthenticated'
-  | 'admin_forbidden'
-  | 'admin_not_found';
-
-const CATALOG: Record<ErrorCode, { status: number; type: string }> = {
+/** Status and Anthropic error type of each code. */
+const CATALOG = {
+  // gateway: the Messages API surface
   missing_key: { status: 401, type: 'authentication_error' },
   bad_key: { status: 401, type: 'authentication_error' },
   malformed_json: { status: 400, type: 'invalid_request_error' },
@@ -31,7 +16,9 @@ const CATALOG: Record<ErrorCode, { status: number; type: string }> = {
   zdr_forbidden: { status: 403, type: 'permission_error' },
   upstream_unreachable: { status: 502, type: 'api_error' },
   upstream_timeout: { status: 504, type: 'timeout_error' },
+  upstream_stream_error: { status: 502, type: 'api_error' },
   store_unavailable: { status: 503, type: 'api_error' },
+  limits_unavailable: { status: 503, type: 'api_error' },
   // Claude Code shows a 429 with a long retry-after at once and does not retry it; a 403 would read
   // "Failed to authenticate" and a 400 is retried six times (see shared/reference/client-observations.md).
   guard_blocked: { status: 429, type: 'rate_limit_error' },
@@ -39,11 +26,26 @@ const CATALOG: Record<ErrorCode, { status: number; type: string }> = {
   budget_exceeded: { status: 429, type: 'rate_limit_error' },
   rate_limited: { status: 429, type: 'rate_limit_error' },
   unpriced_model: { status: 400, type: 'invalid_request_error' },
+  // OTLP receiver
+  telemetry_malformed: { status: 400, type: 'invalid_request_error' },
+  telemetry_unavailable: { status: 503, type: 'api_error' },
+  // admin API
   admin_bad_request: { status: 400, type: 'invalid_request_error' },
   admin_unauthenticated: { status: 401, type: 'authentication_error' },
   admin_forbidden: { status: 403, type: 'permission_error' },
   admin_not_found: { status: 404, type: 'not_found_error' },
-};
+  admin_unavailable: { status: 503, type: 'api_error' },
+  // egress proxy
+  egress_bad_request: { status: 400, type: 'invalid_request_error' },
+  egress_auth_required: { status: 407, type: 'authentication_error' },
+  egress_denied: { status: 403, type: 'permission_error' },
+  egress_unreachable: { status: 502, type: 'api_error' },
+} as const satisfies Record<string, { status: number; type: string }>;
+
+export type ErrorCode = keyof typeof CATALOG;
+
+/** Every code of the catalog (tests walk it). */
+export const ERROR_CODES = Object.keys(CATALOG) as ErrorCode[];
 
 const usd = (n: number) => `$${n.toFixed(2)}`;
 const seconds = (from: Date, to: Date) => Math.max(1, Math.ceil((to.getTime() - from.getTime()) / 1000));
@@ -51,7 +53,8 @@ const seconds = (from: Date, to: Date) => Math.max(1, Math.ceil((to.getTime() - 
 /** Headers that tell clients (the SDK, Claude Code) not to retry a refusal that a retry cannot fix. */
 const NO_RETRY = { 'retry-after': '86400', 'x-should-retry': 'false' };
 
-export class GatewayError extends Error {
+/** A client-facing error: its code decides status and type; the message says what to do. */
+export class SluiceError extends Error {
   readonly status: number;
   readonly type: string;
   constructor(
@@ -60,54 +63,78 @@ export class GatewayError extends Error {
     readonly headers: Record<string, string> = {},
   ) {
     super(message);
+    this.name = 'SluiceError';
     this.status = CATALOG[code].status;
     this.type = CATALOG[code].type;
   }
 
+  /** The Anthropic error envelope, as JSON text. */
   body(): string {
     return JSON.stringify({ type: 'error', error: { type: this.type, message: this.message } });
   }
+
+  /** The same error as a server-sent `error` event, for a stream whose status line has gone. */
+  sseEvent(): string {
+    return `event: error\ndata: ${this.body()}\n\n`;
+  }
 }
+
+const upstreamName = (name: string, host: string) => `"${name}" (${host})`;
 
 export const errors = {
   missingKey: () =>
-    new GatewayError(
+    new SluiceError(
       'missing_key',
       'No Sluice key: set ANTHROPIC_API_KEY (sent as x-api-key) or ANTHROPIC_AUTH_TOKEN (sent as Authorization: Bearer) to a key from `sluice keys create`.',
     ),
   badKey: () =>
-    new GatewayError(
+    new SluiceError(
       'bad_key',
       'This Sluice key is unknown or revoked. Ask your administrator for a new one (`sluice keys create`).',
     ),
   malformedJson: (detail: string) =>
-    new GatewayError('malformed_json', `The request body is not valid JSON (${detail}).`),
+    new SluiceError('malformed_json', `The request body is not valid JSON (${detail}).`),
   notMessages: (what: string) =>
-    new GatewayError('not_a_messages_request', `The request body is not a Messages request: ${what}.`),
+    new SluiceError('not_a_messages_request', `The request body is not a Messages request: ${what}.`),
   tooLarge: (limit: number) =>
-    new GatewayError(
+    new SluiceError(
       'too_large',
       `The request body is larger than this gateway accepts (${limit} bytes). Shorten the conversation (/compact or /clear).`,
     ),
   notFound: (method: string, path: string) =>
-    new GatewayError('not_found', `This gateway does not serve ${method} ${path}.`),
+    new SluiceError('not_found', `This gateway does not serve ${method} ${path}.`),
   zdrForbidden: (org: string, what: string) =>
-    new GatewayError(
+    new SluiceError(
       'zdr_forbidden',
       `The organization's policy (zero data retention for org "${org}") does not allow ${what}, because it keeps content on a server. Use the Messages API directly, or ask an administrator to change the org's policy.`,
     ),
   upstreamUnreachable: (name: string, host: string) =>
-    new GatewayError(
+    new SluiceError(
       'upstream_unreachable',
-      `The gateway could not reach its upstream "${name}" (${host}). Try again; if it persists, tell the gateway's administrator.`,
+      `The gateway could not reach its upstream ${upstreamName(name, host)}. Try again; if it persists, tell the gateway's administrator.`,
     ),
   upstreamTimeout: (name: string, host: string) =>
-    new GatewayError(
+    new SluiceError(
       'upstream_timeout',
-      `The upstream "${name}" (${host}) did not answer in time. Try again with a shorter request.`,
+      `The upstream ${upstreamName(name, host)} did not answer in time. Try again with a shorter request.`,
+    ),
+  upstreamStream: (name: string, host: string) =>
+    new SluiceError(
+      'upstream_stream_error',
+      `The upstream ${upstreamName(name, host)} failed mid-stream. Try again.`,
+    ),
+  storeUnavailable: () =>
+    new SluiceError(
+      'store_unavailable',
+      "Sluice could not make this request's audit record durable (its store is not writable), so nothing was sent. Try again; if it persists, tell the gateway's administrator.",
+    ),
+  limitsUnavailable: (org: string) =>
+    new SluiceError(
+      'limits_unavailable',
+      `Sluice could not check the limits of org "${org}" (its store did not answer), so the request was not sent. Try again; if it persists, tell the gateway's administrator.`,
     ),
   guardBlocked: (org: string, rules: Record<string, number>, blocked: string[]) =>
-    new GatewayError(
+    new SluiceError(
       'guard_blocked',
       `Sluice blocked this request: org "${org}" does not allow ${blocked
         .map((r) => `${r} (${rules[r]}×)`)
@@ -127,7 +154,7 @@ export const errors = {
     resetsAt: Date;
     at: Date;
   }) =>
-    new GatewayError(
+    new SluiceError(
       'budget_exceeded',
       `Sluice: the ${b.span} budget of ${b.who} is used up (${usd(b.used)} of ${usd(b.limit)}). ` +
         `It resets at ${b.resetsAt.toISOString()}. Until then, ask your administrator to raise orgs.${b.org}.budgets.${b.scope}.${b.span}.`,
@@ -135,22 +162,49 @@ export const errors = {
       { 'retry-after': String(seconds(b.at, b.resetsAt)), 'x-should-retry': 'false' },
     ),
   rateLimited: (r: { org: string; user: string; what: string; resetsAt: Date; at: Date }) =>
-    new GatewayError(
+    new SluiceError(
       'rate_limited',
       `Sluice: ${r.user} is over the limit of ${r.what} for org "${r.org}". It resets at ${r.resetsAt.toISOString()}; retry then.`,
       { 'retry-after': String(seconds(r.at, r.resetsAt)) },
     ),
   unpricedModel: (org: string, model: string) =>
-    new GatewayError(
+    new SluiceError(
       'unpriced_model',
       `Sluice: model "${model}" has no price, and org "${org}" has budgets, so it cannot be charged. ` +
         `Use a priced model, or ask your administrator to add "${model}" under prices: or set orgs.${org}.unpricedModel.`,
       { 'x-should-retry': 'false' },
     ),
   guardFailed: (org: string, reason: string) =>
-    new GatewayError(
+    new SluiceError(
       'guard_failed',
       `Sluice could not inspect this request (${reason}), and org "${org}" never forwards content it has not inspected. ` +
         'Try again; if it keeps failing, shorten the conversation (/compact) or ask your administrator to raise guard.timeoutMs.',
     ),
+
+  telemetryMalformed: (format: string, detail: string) =>
+    new SluiceError('telemetry_malformed', `The OTLP ${format} body could not be read (${detail}).`),
+  telemetryUnavailable: () =>
+    new SluiceError('telemetry_unavailable', 'The telemetry could not be stored. The exporter will retry.'),
+
+  adminBadRequest: (detail: string) => new SluiceError('admin_bad_request', detail),
+  adminUnauthenticated: (detail: string) => new SluiceError('admin_unauthenticated', detail),
+  adminForbidden: (detail: string) => new SluiceError('admin_forbidden', detail),
+  adminNotFound: (detail: string) => new SluiceError('admin_not_found', detail),
+  adminUnavailable: () =>
+    new SluiceError('admin_unavailable', 'The admin API could not reach the store. Try again.'),
+
+  egressBadRequest: (detail: string) => new SluiceError('egress_bad_request', `Sluice egress: ${detail}`),
+  egressAuthRequired: () =>
+    new SluiceError(
+      'egress_auth_required',
+      'Sluice egress: set the proxy to http://you:SLUICE_KEY@host:port (your Sluice key as the password).',
+      { 'proxy-authenticate': 'Basic realm="sluice"' },
+    ),
+  egressDenied: (host: string, port: number, rule: string) =>
+    new SluiceError(
+      'egress_denied',
+      `Sluice egress: ${host}:${port} is not allowed for this org (rule ${rule}). Ask your administrator to add it to orgs.<org>.egress.allow if it is needed.`,
+    ),
+  egressUnreachable: (target: string) =>
+    new SluiceError('egress_unreachable', `Sluice egress: ${target} could not be reached.`),
 };

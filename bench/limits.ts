@@ -4,7 +4,7 @@
  * that has budgets (per user and per org, day and month) and rate limits (requests and tokens per
  * minute, never reached) against the same org with none, on SQLite and on PostgreSQL, side by side
  * in one run. The difference is the cost of the limit stage: with reservations
- * (src/gateway/limits.ts) a gateway takes a slice of each limit once and admits locally while it
+ * (src/control/limits.ts) a gateway takes a slice of each limit once and admits locally while it
  * lasts, so far from a limit the store is not on the request's path. (Within about eight requests'
  * cost of a limit, each check and charge takes one store statement; not measured here.) Charging
  * usage after the answer is off the request's path either way.

@@ -1,20 +1,15 @@
 /** `sluice logs`: the gateway's audit records. */
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG, openConfiguredStore } from './admin-config.js';
+import { parseSince as parseSinceText, SINCE_EXPECTED } from '../control/since.js';
 import { CliError } from './exit.js';
 import { formatOption, table } from './format.js';
 
 /** An ISO date, or a duration back from `now` such as 30m, 1h, 7d. */
 export function parseSince(value: string, now: Date): string {
-  const m = /^(\d+)([smhd])$/.exec(value);
-  if (m) {
-    const unit = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[m[2] as 's' | 'm' | 'h' | 'd'];
-    return new Date(now.getTime() - Number(m[1]) * unit).toISOString();
-  }
-  const t = Date.parse(value);
-  if (Number.isNaN(t))
-    throw new CliError(`--since: expected a date (2026-11-01) or a duration (30m, 1h, 7d), got "${value}"`);
-  return new Date(t).toISOString();
+  const since = parseSinceText(value, now);
+  if (since === undefined) throw new CliError(`--since: expected ${SINCE_EXPECTED}, got "${value}"`);
+  return since;
 }
 
 /** `--limit`: a positive whole number. */

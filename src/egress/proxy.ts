@@ -102,7 +102,7 @@ export async function startEgressProxy(options: {
   function refuse(to: Socket | ServerResponse, e: SluiceError) {
     const body = e.body();
     if ('writeHead' in to) {
-      to.writeHead(e.status, { 'content-type': 'application/json', ...e.headers });
+      to.writeHead(e.status, { 'content-type': 'application/json', ...e.responseHeaders() });
       to.end(body);
       return;
     }
@@ -110,7 +110,7 @@ export async function startEgressProxy(options: {
       'content-type': 'application/json',
       'content-length': String(Buffer.byteLength(body)),
       connection: 'close',
-      ...e.headers,
+      ...e.responseHeaders(),
     };
     const head = Object.entries(all)
       .map(([k, v]) => `${k}: ${v}\r\n`)

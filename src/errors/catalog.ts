@@ -5,7 +5,7 @@
  */
 
 /** Status and Anthropic error type of each code. */
-const CATALOG = {
+export const CATALOG = {
   // gateway: the Messages API surface
   missing_key: { status: 401, type: 'authentication_error' },
   bad_key: { status: 401, type: 'authentication_error' },
@@ -17,7 +17,7 @@ const CATALOG = {
   upstream_unreachable: { status: 502, type: 'api_error' },
   upstream_timeout: { status: 504, type: 'timeout_error' },
   upstream_stream_error: { status: 502, type: 'api_error' },
-  store_unavailable: { status: 503, type: 'api_error' },
+  internal_error: { status: 500, type: 'api_error' },
   limits_unavailable: { status: 503, type: 'api_error' },
   // Claude Code shows a 429 with a long retry-after at once and does not retry it; a 403 would read
   // "Failed to authenticate" and a 400 is retried six times (see shared/reference/client-observations.md).
@@ -66,6 +66,11 @@ export class SluiceError extends Error {
     this.name = 'SluiceError';
     this.status = CATALOG[code].status;
     this.type = CATALOG[code].type;
+  }
+
+  /** The headers an answer with this error carries: its own, and its catalog code. */
+  responseHeaders(): Record<string, string> {
+    return { ...this.headers, 'x-sluice-error': this.code };
   }
 
   /** The Anthropic error envelope, as JSON text. */
@@ -123,10 +128,10 @@ export const errors = {
       'upstream_stream_error',
       `The upstream ${upstreamName(name, host)} failed mid-stream. Try again.`,
     ),
-  storeUnavailable: () =>
+  internal: (requestId: string) =>
     new SluiceError(
-      'store_unavailable',
-      "Sluice could not make this request's audit record durable (its store is not writable), so nothing was sent. Try again; if it persists, tell the gateway's administrator.",
+      'internal_error',
+      `Sluice failed to handle this request (logged as ${requestId}). Try again; if it persists, tell the gateway's administrator.`,
     ),
   limitsUnavailable: (org: string) =>
     new SluiceError(

@@ -67,13 +67,6 @@ function actionFor(org: OrgConfig, d: Detection): GuardAction {
   return d.kind === 'secret' ? org.guard.secrets : org.guard.pii;
 }
 
-/** Does this org's guard scan at all (for actions, or for a stored copy that must hold no value)? */
-export function guardScans(org: OrgConfig): boolean {
-  return (
-    org.guard.secrets !== 'off' || org.guard.pii !== 'off' || (!org.zdr && org.contentLogging !== 'none')
-  );
-}
-
 function decodeLiteral(encoded: Buffer): string {
   try {
     const value: unknown = JSON.parse(encoded.toString('utf8'));

@@ -15,8 +15,8 @@
  * back, and so is every reservation when the gateway stops; one held by a gateway that crashed
  * counts as spent until its period ends. What no reservation covers is written in batches.
  */
-import type { OrgConfig, SluiceConfig } from '../control/config.js';
-import { costOf, defaultPrices, priceOf, type Price, type TokenUsage } from '../control/prices.js';
+import type { OrgConfig, SluiceConfig } from './config.js';
+import { costOf, defaultPrices, priceOf, type Price, type TokenUsage } from './prices.js';
 import type { CounterKey, Store } from '../store/types.js';
 import { errors } from '../errors/catalog.js';
 

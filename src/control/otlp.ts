@@ -6,7 +6,15 @@
  * lines added or removed, ...), and per event name a count. Everything else is dropped on arrival,
  * prompt text and tool content included, even when a client sends them (`OTEL_LOG_USER_PROMPTS=1`).
  */
-import { BodyError } from './body.js';
+import type { Store } from '../store/types.js';
+
+/** An OTLP body that cannot be read (malformed JSON or protobuf). */
+export class TelemetryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TelemetryError';
+  }
+}
 
 export interface TelemetryPoint {
   sessionId: string;
@@ -72,12 +80,12 @@ class Wire {
     let result = 0n;
     let shift = 0n;
     for (;;) {
-      if (this.pos >= this.end) throw new BodyError('truncated protobuf', true);
+      if (this.pos >= this.end) throw new TelemetryError('truncated protobuf');
       const byte = this.b[this.pos++] as number;
       result |= BigInt(byte & 0x7f) << shift;
       if (!(byte & 0x80)) return result;
       shift += 7n;
-      if (shift > 70n) throw new BodyError('bad protobuf varint', true);
+      if (shift > 70n) throw new TelemetryError('bad protobuf varint');
     }
   }
 
@@ -99,15 +107,15 @@ class Wire {
       const len = Number(this.varint());
       this.pos += len;
     } else if (type === 5) this.pos += 4;
-    else throw new BodyError(`unsupported protobuf wire type ${type}`, true);
-    if (this.pos > this.end) throw new BodyError('truncated protobuf', true);
+    else throw new TelemetryError(`unsupported protobuf wire type ${type}`);
+    if (this.pos > this.end) throw new TelemetryError('truncated protobuf');
   }
 
   sub(): Wire {
     const len = Number(this.varint());
     const w = new Wire(this.b, this.pos + len);
     w.pos = this.pos;
-    if (w.end > this.end) throw new BodyError('truncated protobuf', true);
+    if (w.end > this.end) throw new TelemetryError('truncated protobuf');
     this.pos += len;
     return w;
   }
@@ -118,7 +126,7 @@ class Wire {
   }
 
   private need(n: number): void {
-    if (this.pos + n > this.end) throw new BodyError('truncated protobuf', true);
+    if (this.pos + n > this.end) throw new TelemetryError('truncated protobuf');
   }
 
   fixed64(): bigint {
@@ -203,7 +211,7 @@ export function readMetrics(body: Buffer, contentType: string, now: Date): Telem
     try {
       req = JSON.parse(body.toString('utf8')) as typeof req;
     } catch {
-      throw new BodyError('not valid JSON', true);
+      throw new TelemetryError('not valid JSON');
     }
     for (const rm of (req.resourceMetrics ?? []) as {
       resource?: { attributes?: JsonKeyValue[] };
@@ -280,7 +288,7 @@ export function readLogs(body: Buffer, contentType: string, now: Date): Telemetr
     try {
       req = JSON.parse(body.toString('utf8')) as typeof req;
     } catch {
-      throw new BodyError('not valid JSON', true);
+      throw new TelemetryError('not valid JSON');
     }
     for (const rl of (req.resourceLogs ?? []) as {
       resource?: { attributes?: JsonKeyValue[] };
@@ -349,4 +357,31 @@ export function readLogs(body: Buffer, contentType: string, now: Date): Telemetr
     value: 1,
     cumulative: false,
   }));
+}
+
+/** What one OTLP export asks to be kept: its kind (the path's last part), body and content type. */
+export interface TelemetryExport {
+  kind: 'metrics' | 'logs' | 'traces';
+  body: Buffer;
+  contentType: string;
+}
+
+/**
+ * Keeps an export's points for `user` of `org` (traces are accepted and dropped). Throws
+ * TelemetryError for a body that cannot be read; a store failure propagates.
+ */
+export async function receiveTelemetry(
+  store: Store,
+  org: string,
+  user: string,
+  e: TelemetryExport,
+  at: Date,
+): Promise<void> {
+  const points =
+    e.kind === 'metrics'
+      ? readMetrics(e.body, e.contentType, at)
+      : e.kind === 'logs'
+        ? readLogs(e.body, e.contentType, at)
+        : [];
+  if (points.length) await store.addTelemetry(org, user, points);
 }

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { BodyError } from './body.js';
-import { readLogs, readMetrics } from './otlp.js';
+import { readLogs, readMetrics, TelemetryError } from './otlp.js';
 
 const now = new Date('2026-11-22T12:00:00Z');
 const kv = (key: string, stringValue: string) => ({ key, value: { stringValue } });
@@ -93,8 +92,8 @@ describe('the OTLP readers', () => {
     ]);
   });
 
-  it('bad bodies are BodyErrors, never crashes', () => {
-    assert.throws(() => readMetrics(Buffer.from('{nope'), 'application/json', now), BodyError);
+  it('bad bodies are TelemetryErrors, never crashes', () => {
+    assert.throws(() => readMetrics(Buffer.from('{nope'), 'application/json', now), TelemetryError);
     // A data point whose time (fixed64) is cut short, inside well-formed outer messages.
     const point = Buffer.from([0x19, 1, 2, 3]); // NumberDataPoint field 3, wire type 1, 3 of 8 bytes
     const wrap = (field: number, inner: Buffer) =>
@@ -107,7 +106,7 @@ describe('the OTLP readers', () => {
           try {
             read(Buffer.from(bytes), 'application/x-protobuf', now);
           } catch (err) {
-            assert.ok(err instanceof BodyError, String(err));
+            assert.ok(err instanceof TelemetryError, String(err));
           }
       }),
       { numRuns: 3000 },

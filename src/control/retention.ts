@@ -3,7 +3,7 @@
  * of blocked requests (flagged) keep their metadata for flaggedRetentionDays. Usage counters of
  * minutes and days long past go too.
  */
-import type { SluiceConfig } from '../control/config.js';
+import type { SluiceConfig } from './config.js';
 import type { Store } from '../store/types.js';
 
 const DAY = 86_400_000;

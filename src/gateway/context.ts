@@ -1,0 +1,110 @@
+/** One request's state as it passes the stages: what each stage learned, and its audit record. */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { OrgConfig, SluiceConfig } from '../control/config.js';
+import type { PlaceholderVault } from '../guard/redact.js';
+import type { AuditRecord, KeyRecord } from '../store/types.js';
+import type { MessagesBody } from './body.js';
+import type { Route } from './routes.js';
+import { emptyUsage, type Usage } from './usage.js';
+
+/** The upstream's answer once its status line and headers arrived (set by `forward`). */
+export interface UpstreamAnswer {
+  /** The upstream's name in the config, and its host, for messages. */
+  name: string;
+  host: string;
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: AsyncIterable<Buffer>;
+  /** The answer is a server-sent event stream. */
+  sse: boolean;
+}
+
+export interface RequestContext {
+  readonly id: string;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly route: Route;
+  /** The configuration the request arrived under; it finishes under it, whatever is reloaded meanwhile. */
+  readonly config: SluiceConfig;
+  /** The path without its query. */
+  readonly path: string;
+  /** Monotonic time the request arrived (ms), for latency and overhead. */
+  readonly started: number;
+  /** Cancels the upstream request (the client went away, or the gateway gave up on it). */
+  readonly abort: AbortController;
+  /** Monotonic time the upstream request left, once it did. */
+  upstreamSentAt: number | null;
+  key: KeyRecord | null;
+  org: OrgConfig | null;
+  /** The request body as received, then as it is to be forwarded (redacted when the guard redacts). */
+  body: Buffer | null;
+  message: MessagesBody | null;
+  /** Placeholders to restore in the answer (org `restore: true` and something was redacted). */
+  restore: PlaceholderVault | null;
+  upstream: UpstreamAnswer | null;
+  usage: Usage;
+  record: AuditRecord;
+}
+
+export function newContext(
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: Route,
+  config: SluiceConfig,
+  started: number,
+  at: Date,
+): RequestContext {
+  const path = (req.url ?? '/').split('?')[0] ?? '/';
+  const id = `req_${randomUUID().replace(/-/g, '')}`;
+  return {
+    id,
+    req,
+    res,
+    route,
+    config,
+    path,
+    started,
+    abort: new AbortController(),
+    upstreamSentAt: null,
+    key: null,
+    org: null,
+    body: null,
+    message: null,
+    restore: null,
+    upstream: null,
+    usage: emptyUsage(),
+    record: blankRecord(id, req, path, at),
+  };
+}
+
+function blankRecord(id: string, req: IncomingMessage, path: string, at: Date): AuditRecord {
+  const session = req.headers['x-claude-code-session-id'];
+  return {
+    id,
+    time: at.toISOString(),
+    org: null,
+    user: null,
+    keyId: null,
+    sessionId: typeof session === 'string' ? session.slice(0, 200) : null,
+    method: req.method ?? 'GET',
+    path,
+    model: null,
+    stream: false,
+    status: 0,
+    errorType: null,
+    upstream: null,
+    ...emptyUsage(),
+    costUsd: null,
+    latencyMs: 0,
+    overheadMs: 0,
+    guard: { decision: 'none', rules: {} },
+    requestContent: null,
+    responseContent: null,
+  };
+}
+
+/** Time in the gateway before the upstream request left (or until now, if it never left). */
+export function overheadMs(ctx: RequestContext, now: number): number {
+  return (ctx.upstreamSentAt ?? now) - ctx.started;
+}

@@ -1,0 +1,12 @@
+/** Stage authorize: the key's org and its route policy (zero data retention refuses some routes). */
+import { errors } from '../../errors/catalog.js';
+import type { Stage } from '../pipeline.js';
+
+export const authorize: Stage = (ctx) => {
+  const key = ctx.key;
+  const orgs = ctx.config.orgs;
+  if (!key || !Object.hasOwn(orgs, key.org)) throw errors.badKey();
+  const org = orgs[key.org] ?? null;
+  if (org?.zdr && ctx.route.zdr === 'refuse') throw errors.zdrForbidden(key.org, ctx.path);
+  ctx.org = org;
+};

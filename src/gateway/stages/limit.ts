@@ -1,0 +1,20 @@
+/** Stage limit: the org's budgets and rate limits, checked before anything is sent; fails closed. */
+import type { Limits } from '../../control/limits.js';
+import { errors, SluiceError } from '../../errors/catalog.js';
+import type { Stage } from '../pipeline.js';
+
+export function limit(limits: Limits, clock: () => Date, onError: (err: Error) => void): Stage {
+  return async (ctx) => {
+    const key = ctx.key;
+    const org = ctx.org;
+    if (!key || !org) return;
+    try {
+      await limits.check(key.org, org, key.user, ctx.record.model, clock());
+    } catch (err) {
+      if (err instanceof SluiceError) throw err;
+      // A limit that cannot be checked is not waived.
+      onError(err as Error);
+      throw errors.limitsUnavailable(key.org);
+    }
+  };
+}

@@ -6,12 +6,9 @@ import pino from 'pino';
 import { ConfigError, loadConfig } from '../control/config.js';
 import { recordAdmin } from '../control/admin-log.js';
 import { createKey } from '../control/keys.js';
-import { applyConfig } from '../control/orgs.js';
 import { starterConfigText } from '../control/starter.js';
-import { startEgressProxy } from '../egress/proxy.js';
-import { startGateway } from '../gateway/server.js';
-import { startSweeper } from '../gateway/sweeper.js';
-import { openStore } from '../store/index.js';
+import { startSluice, StoreOpenError } from '../compose/sluice.js';
+import type { Store } from '../store/types.js';
 import { DEFAULT_CONFIG } from './admin-config.js';
 import { CliError } from './exit.js';
 
@@ -55,47 +52,22 @@ export function registerServe(program: Command): void {
           throw new CliError(`--port: expected 0-65535, got "${o.port}"`);
         config.server.port = port;
       }
-      const store = await openStore(config.storage, dirname(resolve(o.config))).catch((err: Error) => {
-        throw new CliError(`cannot open the store: ${err.message}`);
-      });
-      await applyConfig(store, config, new Date(), `config:${o.config}`);
-      let firstKey: string | null = null;
-      if (firstRun) {
-        const first = await createKey(
-          store,
-          { org: 'default', user: 'admin@localhost', role: 'admin' },
-          new Date(),
-        );
-        firstKey = first.key;
-        await recordAdmin(store, new Date(), 'serve:first-run', 'key.created', first.record.id, {
-          org: 'default',
-          user: 'admin@localhost',
-          role: 'admin',
-        });
-      }
       // SLUICE_LOG_LEVEL=debug adds a line per request (the audit log already has every request).
       const logger = pino({ base: null, level: process.env.SLUICE_LOG_LEVEL ?? 'info' }, pino.destination(2));
-      const gateway = await startGateway({ config, store, logger });
-      const stopSweeper = startSweeper(
-        store,
-        config,
-        () => new Date(),
-        3_600_000,
-        (err) => logger.error({ err: err.message }, 'retention sweep failed'),
-      );
-      const egress = config.egress ? await startEgressProxy({ config, store, logger }) : null;
-      process.stdout.write(`sluice gateway listening on ${gateway.url} (store: ${store.kind})\n`);
-      if (egress) {
+      const sluice = await startSluice(config, {
+        configDir: dirname(resolve(o.config)),
+        logger,
+        actor: `config:${o.config}`,
+      }).catch((err: Error) => {
+        throw err instanceof StoreOpenError ? new CliError(err.message) : err;
+      });
+      const firstKey = firstRun ? await createFirstKey(sluice.store) : null;
+      const { gateway, egress } = sluice;
+      process.stdout.write(`sluice gateway listening on ${gateway.url} (store: ${sluice.store.kind})\n`);
+      if (egress)
         process.stdout.write(
           `sluice egress proxy listening on ${egress.url} (clients: HTTPS_PROXY=http://you:<sluice key>@${egress.url.slice(7)}, NO_PROXY=${new URL(gateway.url).hostname})\n`,
         );
-        for (const [name, org] of Object.entries(config.orgs))
-          if (!org.profile && !org.egress?.allow)
-            logger.warn(
-              { org: name },
-              `org "${name}" has neither a profile nor egress.allow: its clients may reach every host through the egress proxy (recorded, not refused)`,
-            );
-      }
       if (firstKey) {
         process.stdout.write(
           `\nPoint Claude Code at it (this key is shown once; more with sluice keys create):\n` +
@@ -107,10 +79,15 @@ export function registerServe(program: Command): void {
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
-      stopSweeper();
-      await egress?.close();
-      await gateway.close();
-      await store.close();
+      await sluice.close();
       process.stdout.write('sluice gateway stopped\n');
     });
+}
+
+/** The key printed on a fresh machine, so the first developer can point Claude Code at the gateway. */
+async function createFirstKey(store: Store): Promise<string> {
+  const who = { org: 'default', user: 'admin@localhost', role: 'admin' as const };
+  const first = await createKey(store, who, new Date());
+  await recordAdmin(store, new Date(), 'serve:first-run', 'key.created', first.record.id, who);
+  return first.key;
 }

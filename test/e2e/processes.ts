@@ -32,6 +32,8 @@ export interface Served {
   lines: string[];
   /** Everything the process wrote to stderr (its log). */
   stderr: () => string;
+  /** Resolves once stderr matches `re` (log lines are written asynchronously). */
+  stderrMatch(re: RegExp): Promise<void>;
   url: string;
   /** Resolves with the first stdout line matching `re`, already printed or still to come. */
   line(re: RegExp): Promise<string>;
@@ -45,7 +47,16 @@ export function serve(cwd: string, args: string[], env: Record<string, string>):
     env,
   });
   let err = '';
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString('utf8')));
+  const waiting: { re: RegExp; resolve: () => void }[] = [];
+  child.stderr?.on('data', (d: Buffer) => {
+    err += d.toString('utf8');
+    for (const w of waiting.filter((x) => x.re.test(err))) {
+      waiting.splice(waiting.indexOf(w), 1);
+      w.resolve();
+    }
+  });
+  const stderrMatch = (re: RegExp) =>
+    re.test(err) ? Promise.resolve() : new Promise<void>((resolve) => waiting.push({ re, resolve }));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
@@ -70,7 +81,7 @@ export function serve(cwd: string, args: string[], env: Record<string, string>):
   return new Promise<Served>((resolveUp, reject) => {
     rl.on('line', (l) => {
       const m = /listening on (http:\/\/\S+)/.exec(l);
-      if (m) resolveUp({ child, lines, url: m[1] as string, line, stderr: () => err, stop });
+      if (m) resolveUp({ child, lines, url: m[1] as string, line, stderr: () => err, stderrMatch, stop });
     });
     child.once('exit', (code) =>
       reject(new Error(`serve exited ${code} before listening: ${lines.join('\n')}\n${err}`)),

@@ -147,7 +147,7 @@ describe('sluice serve (a real process)', () => {
     assert.equal(unknown.status, 2);
     assert.match(unknown.stderr, /no org "nope" in \.\/sluice\.yaml \(have: acme, open\)/);
     // An org with neither a profile nor egress.allow is allowed everything, and serve says so.
-    assert.match(served.stderr(), /org \\"open\\" has neither a profile nor egress\.allow/);
+    await served.stderrMatch(/org \\"open\\" has neither a profile nor egress\.allow/);
     assert.doesNotMatch(served.stderr(), /org \\"acme\\" has neither/);
   });
 });

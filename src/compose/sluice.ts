@@ -1,0 +1,78 @@
+/** A running Sluice from one configuration: store, gateway, egress proxy and retention sweeper. */
+import type { SluiceConfig } from '../control/config.js';
+import { applyConfig } from '../control/orgs.js';
+import { startSweeper } from '../control/retention.js';
+import { startEgressProxy, type RunningEgress } from '../egress/proxy.js';
+import { startGateway, type GatewayLogger, type RunningGateway } from '../gateway/server.js';
+import { openStore } from '../store/index.js';
+import type { Store } from '../store/types.js';
+
+export interface SluiceDeps {
+  /** The folder relative store paths are resolved against (the config file's). */
+  configDir: string;
+  logger: GatewayLogger;
+  /** Who applies the configuration, for the admin log (`config:sluice.yaml`). */
+  actor: string;
+  clock?: () => Date;
+  now?: () => number;
+  /** How often the retention sweeper runs, ms. */
+  sweepEveryMs?: number;
+}
+
+export interface RunningSluice {
+  store: Store;
+  gateway: RunningGateway;
+  egress: RunningEgress | null;
+  close(): Promise<void>;
+}
+
+/** Opens the store and starts every part the config asks for; throws StoreOpenError if the store cannot be opened. */
+export async function startSluice(config: SluiceConfig, deps: SluiceDeps): Promise<RunningSluice> {
+  const clock = deps.clock ?? (() => new Date());
+  const { logger } = deps;
+  const store = await openStore(config.storage, deps.configDir).catch((err: Error) => {
+    throw new StoreOpenError(err.message);
+  });
+  await applyConfig(store, config, clock(), deps.actor);
+  const gateway = await startGateway({
+    config,
+    store,
+    logger,
+    clock,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  const stopSweeper = startSweeper(store, config, clock, deps.sweepEveryMs ?? 3_600_000, (err) =>
+    logger.error({ err: err.message }, 'retention sweep failed'),
+  );
+  const egress = config.egress ? await startEgressProxy({ config, store, logger }) : null;
+  if (egress) warnOpenEgress(config, logger);
+  return {
+    store,
+    gateway,
+    egress,
+    close: async () => {
+      stopSweeper();
+      await egress?.close();
+      await gateway.close();
+      await store.close();
+    },
+  };
+}
+
+/** An org the egress proxy lets reach every host deserves a word at start-up. */
+function warnOpenEgress(config: SluiceConfig, logger: GatewayLogger): void {
+  for (const [name, org] of Object.entries(config.orgs))
+    if (!org.profile && !org.egress?.allow)
+      logger.warn(
+        { org: name },
+        `org "${name}" has neither a profile nor egress.allow: its clients may reach every host through the egress proxy (recorded, not refused)`,
+      );
+}
+
+/** The configured store could not be opened (bad URL, unreachable server, unwritable file). */
+export class StoreOpenError extends Error {
+  constructor(message: string) {
+    super(`cannot open the store: ${message}`);
+    this.name = 'StoreOpenError';
+  }
+}

@@ -20,11 +20,9 @@ import pg from 'pg';
 import { Pool } from 'undici';
 import { parseConfig } from '../src/control/config.js';
 import { createKey } from '../src/control/keys.js';
-import { applyConfig } from '../src/control/orgs.js';
-import { startGateway } from '../src/gateway/server.js';
+import { startSluice } from '../src/compose/sluice.js';
 import { startStandin } from '../src/gateway/testing/standin.js';
 import { quoteIdent } from '../src/store/postgres.js';
-import { openStore } from '../src/store/index.js';
 
 const quick = process.argv.includes('--quick');
 const REQUESTS = quick ? 300 : 3000;
@@ -87,14 +85,18 @@ orgs:
     'bench.yaml',
     {},
   );
-  const store = await openStore(config.storage, dir);
-  await applyConfig(store, config, new Date());
+  const { store, gateway, close } = await startSluice(config, {
+    configDir: dir,
+    logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    actor: 'bench',
+    pid: process.pid,
+    isAlive: () => false,
+  });
   const keys = {
     open: (await createKey(store, { org: 'open', user: 'b@open.test', role: 'member' }, new Date())).key,
     limited: (await createKey(store, { org: 'limited', user: 'b@limited.test', role: 'member' }, new Date()))
       .key,
   };
-  const gateway = await startGateway({ config, store });
   for (const inFlight of [1, 16]) {
     const p99: Record<string, number> = {};
     const lines: string[] = [];
@@ -136,8 +138,7 @@ orgs:
     }
     console.log(lines.join('\n'));
   }
-  await gateway.close();
-  await store.close();
+  await close();
 }
 await standin.close();
 await rm(dir, { recursive: true, force: true });

@@ -58,6 +58,8 @@ export function registerServe(program: Command): void {
         configDir: dirname(resolve(o.config)),
         logger,
         actor: `config:${o.config}`,
+        pid: process.pid,
+        isAlive,
       }).catch((err: Error) => {
         throw err instanceof StoreOpenError ? new CliError(err.message) : err;
       });
@@ -90,4 +92,14 @@ async function createFirstKey(store: Store): Promise<string> {
   const first = await createKey(store, who, new Date());
   await recordAdmin(store, new Date(), 'serve:first-run', 'key.created', first.record.id, who);
   return first.key;
+}
+
+/** Whether process `pid` still runs (signal 0 checks without sending anything). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

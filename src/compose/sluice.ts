@@ -1,10 +1,12 @@
-/** A running Sluice from one configuration: store, gateway, egress proxy and retention sweeper. */
+/** A running Sluice from one configuration: store, audit journal, gateway, egress proxy and sweeper. */
+import { resolve } from 'node:path';
 import type { SluiceConfig } from '../control/config.js';
 import { applyConfig } from '../control/orgs.js';
 import { startSweeper } from '../control/retention.js';
 import { startEgressProxy, type RunningEgress } from '../egress/proxy.js';
 import { startGateway, type GatewayLogger, type RunningGateway } from '../gateway/server.js';
 import { openStore } from '../store/index.js';
+import { AuditJournal } from '../store/journal.js';
 import type { Store } from '../store/types.js';
 
 export interface SluiceDeps {
@@ -17,6 +19,9 @@ export interface SluiceDeps {
   now?: () => number;
   /** How often the retention sweeper runs, ms. */
   sweepEveryMs?: number;
+  /** This process's id and whether another still runs: the audit journal's slots. */
+  pid: number;
+  isAlive: (pid: number) => boolean;
 }
 
 export interface RunningSluice {
@@ -33,10 +38,24 @@ export async function startSluice(config: SluiceConfig, deps: SluiceDeps): Promi
   const store = await openStore(config.storage, deps.configDir).catch((err: Error) => {
     throw new StoreOpenError(err.message);
   });
+  await store.probeWrite(clock().toISOString()).catch(async (err: Error) => {
+    await store.close();
+    throw new StoreOpenError(`it does not take writes (${err.message}), so no request could be recorded`);
+  });
   await applyConfig(store, config, clock(), deps.actor);
+  const journal = await AuditJournal.open({
+    dir: resolve(deps.configDir, config.journal.dir),
+    store,
+    pid: deps.pid,
+    isAlive: deps.isAlive,
+    fsyncEveryMs: config.journal.fsyncEveryMs,
+    maxBacklogBytes: config.journal.maxBacklogBytes,
+    onError: (err, what) => logger.error({ err: err.message }, what),
+  });
   const gateway = await startGateway({
     config,
     store,
+    journal,
     logger,
     clock,
     ...(deps.now ? { now: deps.now } : {}),
@@ -54,6 +73,7 @@ export async function startSluice(config: SluiceConfig, deps: SluiceDeps): Promi
       stopSweeper();
       await egress?.close();
       await gateway.close();
+      await journal.close();
       await store.close();
     },
   };

@@ -123,6 +123,25 @@ export const configSchema = z
       .regex(/^(sqlite:|postgres:\/\/|postgresql:\/\/)/, 'expected sqlite:PATH or postgres://...')
       .default('sqlite:./.sluice/sluice.db'),
     upstreams: z.record(z.string(), upstreamSchema),
+    /**
+     * The local audit journal every record passes through before the store (src/store/journal.ts):
+     * a request is forwarded only once it is begun there.
+     */
+    journal: z
+      .object({
+        /** Its folder, relative to the config file; one slot per running gateway inside. */
+        dir: z.string().min(1).default('./.sluice/journal'),
+        /** How often written lines are flushed to disk (fdatasync), ms: what power loss can take. */
+        fsyncEveryMs: z.number().int().positive().default(200),
+        /** Records the store refused, held for retry; past this the gateway refuses requests (503). */
+        maxBacklogBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(64 * 1024 * 1024),
+      })
+      .strict()
+      .default({ dir: './.sluice/journal', fsyncEveryMs: 200, maxBacklogBytes: 64 * 1024 * 1024 }),
     /** The egress proxy (HTTPS_PROXY / HTTP_PROXY for clients); off unless configured. */
     egress: z
       .object({

@@ -17,6 +17,7 @@ export const CATALOG = {
   upstream_unreachable: { status: 502, type: 'api_error' },
   upstream_timeout: { status: 504, type: 'timeout_error' },
   upstream_stream_error: { status: 502, type: 'api_error' },
+  store_unavailable: { status: 503, type: 'api_error' },
   internal_error: { status: 500, type: 'api_error' },
   limits_unavailable: { status: 503, type: 'api_error' },
   // Claude Code shows a 429 with a long retry-after at once and does not retry it; a 403 would read
@@ -127,6 +128,11 @@ export const errors = {
     new SluiceError(
       'upstream_stream_error',
       `The upstream ${upstreamName(name, host)} failed mid-stream. Try again.`,
+    ),
+  storeUnavailable: (reason: string) =>
+    new SluiceError(
+      'store_unavailable',
+      `Sluice could not make this request's audit record durable (${reason}), so nothing was sent. Try again shortly; if it persists, tell the gateway's administrator.`,
     ),
   internal: (requestId: string) =>
     new SluiceError(

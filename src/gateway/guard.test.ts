@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
@@ -25,7 +25,9 @@ const sdk = (h: Harness) => new Anthropic({ baseURL: h.gateway.url, apiKey: h.ke
 /** Every file under the gateway's folder and every log line, searched for each value. */
 async function leaked(h: Harness, values: string[]): Promise<string[]> {
   const texts = [h.logs.join('\n')];
-  for (const name of await readdir(h.dir)) texts.push((await readFile(join(h.dir, name))).toString('latin1'));
+  for (const name of await readdir(h.dir, { recursive: true }))
+    if ((await stat(join(h.dir, name))).isFile())
+      texts.push((await readFile(join(h.dir, name))).toString('latin1'));
   return values.filter((v) => texts.some((t) => t.includes(v)));
 }
 

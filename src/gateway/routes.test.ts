@@ -29,6 +29,7 @@ describe('the route table', () => {
       'read',
       'limit',
       'inspect',
+      'journal',
       'forward',
       'relay',
       'account',

@@ -11,6 +11,7 @@ export type StageName =
   | 'read'
   | 'limit'
   | 'inspect'
+  | 'journal'
   | 'forward'
   | 'relay'
   | 'account'
@@ -41,6 +42,7 @@ const MODEL_CALL = [
   'read',
   'limit',
   'inspect',
+  'journal',
   'forward',
   'relay',
   'account',
@@ -70,7 +72,7 @@ export const ROUTES: readonly Route[] = [
     methods: ['POST'],
     path: '/v1/messages/count_tokens',
     // Free, and Claude Code calls it often: no limit and no charge, but inspected like any content.
-    stages: ['authenticate', 'authorize', 'read', 'inspect', 'forward', 'relay'],
+    stages: ['authenticate', 'authorize', 'read', 'inspect', 'journal', 'forward', 'relay'],
     zdr: 'allow',
     recorded: true,
   },
@@ -78,7 +80,7 @@ export const ROUTES: readonly Route[] = [
     name: 'models',
     methods: ['GET'],
     path: '/v1/models',
-    stages: ['authenticate', 'authorize', 'forward', 'relay'],
+    stages: ['authenticate', 'authorize', 'journal', 'forward', 'relay'],
     zdr: 'allow',
     recorded: true,
   },

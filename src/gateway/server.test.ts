@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -193,8 +193,9 @@ describe('gateway with the official SDK', () => {
       });
       await s.store.close();
       let found = s.logs.some((l) => l.includes(canary));
-      for (const name of await readdir(s.dir)) {
-        if ((await readFile(join(s.dir, name))).includes(canary)) found = true;
+      for (const name of await readdir(s.dir, { recursive: true })) {
+        const path = join(s.dir, name);
+        if ((await stat(path)).isFile() && (await readFile(path)).includes(canary)) found = true;
       }
       assert.equal(found, expectFound, `zdr=${!expectFound}`);
     }

@@ -10,6 +10,7 @@ import { cachedAuthenticator } from '../control/keys.js';
 import { Limits } from '../control/limits.js';
 import { ScanCache } from '../guard/cache.js';
 import { prepareScan } from '../guard/scan.js';
+import type { AuditJournal } from '../store/journal.js';
 import type { Store } from '../store/types.js';
 import { BodyMemory } from './body.js';
 import { newContext } from './context.js';
@@ -22,6 +23,7 @@ import { authorize } from './stages/authorize.js';
 import { admin, telemetry } from './stages/control-routes.js';
 import { forward, UpstreamPools } from './stages/forward.js';
 import { inspect } from './stages/inspect.js';
+import { journal } from './stages/journal.js';
 import { limit } from './stages/limit.js';
 import { read } from './stages/read.js';
 import { record } from './stages/record.js';
@@ -37,6 +39,8 @@ export interface GatewayLogger {
 export interface GatewayOptions {
   config: SluiceConfig;
   store: Store;
+  /** Every audit record passes through it on its way to the store (src/store/journal.ts). */
+  journal: AuditJournal;
   logger?: GatewayLogger;
   /** Monotonic milliseconds, for latency and overhead. */
   now?: () => number;
@@ -54,7 +58,7 @@ const silent: GatewayLogger = { info: () => undefined, warn: () => undefined, er
 
 /** Every stage unit, built once from the gateway's dependencies. */
 function buildStages(o: Required<Omit<GatewayOptions, 'logger'>> & { logger: GatewayLogger }) {
-  const { store, logger, now, clock } = o;
+  const { store, logger, now, clock, journal: j } = o;
   const limits = new Limits(
     store,
     o.config,
@@ -71,6 +75,7 @@ function buildStages(o: Required<Omit<GatewayOptions, 'logger'>> & { logger: Gat
     read: read(new BodyMemory(64 * 1024 * 1024)),
     limit: limit(limits, clock, onLimitError),
     // Findings by content, shared by every conversation: a resent history is never scanned twice.
+    journal: journal(j),
     inspect: inspect({
       cache: new ScanCache(64 * 1024 * 1024),
       now: Date.now,
@@ -80,7 +85,7 @@ function buildStages(o: Required<Omit<GatewayOptions, 'logger'>> & { logger: Gat
     relay: relay({ now, logger }),
     account: account(limits, clock, onLimitError),
     notServed,
-    health: health(store, now),
+    health: health(store, j, now),
     hello: hello(now),
     telemetry: telemetry({ store, clock, now, logError }),
     admin: admin(new AdminApi(o.config, store, clock), { store, clock, now, logError }),
@@ -89,7 +94,7 @@ function buildStages(o: Required<Omit<GatewayOptions, 'logger'>> & { logger: Gat
     await pools.close();
     await limits.close();
   };
-  return { stages, record: record({ store, now, logger }), close };
+  return { stages, record: record({ journal: j, now, logger }), close };
 }
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
@@ -97,7 +102,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const logger = options.logger ?? silent;
   const now = options.now ?? (() => performance.now());
   const clock = options.clock ?? (() => new Date());
-  const built = buildStages({ config, store: options.store, logger, now, clock });
+  const built = buildStages({ config, store: options.store, journal: options.journal, logger, now, clock });
   for (const [name, org] of Object.entries(config.orgs))
     if (org.guard.failOpen)
       logger.warn(

@@ -172,6 +172,23 @@ export class PostgresStore implements Store {
     });
   }
 
+  async insertAudits(records: readonly AuditRecord[]): Promise<void> {
+    if (!records.length) return;
+    const n = AUDIT_COLUMNS.length;
+    const rows = records.map((_r, i) => `(${AUDIT_COLUMNS.map((_c, j) => `$${i * n + j + 1}`).join(', ')})`);
+    await this.pool.query(
+      `INSERT INTO audit_records (${AUDIT_COLUMNS.join(', ')}) VALUES ${rows.join(', ')} ON CONFLICT (id) DO NOTHING`,
+      records.flatMap((r) => auditValues(r, (b) => b)),
+    );
+  }
+
+  async probeWrite(at: string): Promise<void> {
+    await this.pool.query(
+      'INSERT INTO sluice_probe (id, at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET at = excluded.at',
+      [at],
+    );
+  }
+
   async queryAudit(query: AuditQuery): Promise<AuditRecord[]> {
     const { sql, params } = auditWhere(query, (n) => `$${n}`);
     const { rows } = await this.pool.query(

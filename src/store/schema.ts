@@ -123,4 +123,10 @@ export const migrations: Migration[] = [
       `CREATE INDEX egress_org_time ON egress_records (org, time)`,
     ],
   },
+  {
+    version: 6,
+    description: 'a one-row table that proves the store takes writes',
+    sqlite: [`CREATE TABLE sluice_probe (id INTEGER PRIMARY KEY, at TEXT NOT NULL)`],
+    postgres: [`CREATE TABLE sluice_probe (id INTEGER PRIMARY KEY, at TEXT NOT NULL)`],
+  },
 ];

@@ -1,5 +1,5 @@
 /** The embedded store: one SQLite file in WAL mode through better-sqlite3. */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { migrations } from './schema.js';
@@ -48,6 +48,9 @@ export class SqliteStore implements Store {
   private readonly keyByHashStmt: () => Database.Statement;
   private readonly insertAuditBatch: () => (batch: { values: unknown[] }[]) => void;
   private readonly bumpCounterStmt: () => Database.Statement;
+  private readonly insertAuditsOnce: () => (records: readonly AuditRecord[]) => void;
+  /** The file's inode when opened: a different one (or none) means it was replaced or deleted. */
+  private readonly ino: number | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly locks = new Map<string, Promise<void>>();
   private pendingAudit: { values: unknown[]; resolve: () => void; reject: (err: Error) => void }[] = [];
@@ -74,6 +77,15 @@ export class SqliteStore implements Store {
         for (const b of batch) stmt.run(...b.values);
       });
     });
+    this.insertAuditsOnce = lazy(() => {
+      const stmt = this.db.prepare(
+        `INSERT OR IGNORE INTO audit_records (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map(() => '?').join(', ')})`,
+      );
+      return this.db.transaction((records: readonly AuditRecord[]) => {
+        for (const r of records) stmt.run(...auditValues(r, (b) => (b ? 1 : 0)));
+      });
+    });
+    this.ino = file === ':memory:' ? undefined : statSync(file).ino;
     // One upsert adds to a counter, for addCounters and bumpCounter alike (the latter reads it back).
     this.bumpCounterStmt = lazy(() =>
       this.db.prepare(
@@ -182,8 +194,12 @@ export class SqliteStore implements Store {
   private flushAudit(): void {
     clearTimeout(this.flushTimer);
     const batch = this.pendingAudit;
-    if (!batch.length || !this.db.open) return;
+    if (!batch.length) return;
     this.pendingAudit = [];
+    if (!this.db.open) {
+      for (const b of batch) b.reject(new Error('the store is closed'));
+      return;
+    }
     const stmt = this.insertAuditStmt();
     try {
       this.insertAuditBatch()(batch);
@@ -198,6 +214,32 @@ export class SqliteStore implements Store {
         }
       }
     }
+  }
+
+  async insertAudits(records: readonly AuditRecord[]): Promise<void> {
+    this.assertPresent();
+    this.insertAuditsOnce()(records);
+  }
+
+  async probeWrite(at: string): Promise<void> {
+    this.assertPresent();
+    this.db
+      .prepare(
+        'INSERT INTO sluice_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at',
+      )
+      .run(at);
+  }
+
+  /** A store whose file was deleted or replaced under it would take writes into nothing. */
+  private assertPresent(): void {
+    if (this.file === ':memory:') return;
+    let ino: number | undefined;
+    try {
+      ino = statSync(this.file).ino;
+    } catch {
+      ino = undefined;
+    }
+    if (ino !== this.ino) throw new Error(`the store file ${this.file} was deleted or replaced`);
   }
 
   async queryAudit(query: AuditQuery): Promise<AuditRecord[]> {

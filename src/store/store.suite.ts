@@ -381,5 +381,29 @@ export function defineStoreSuite(
       await Promise.all(records.map((r) => store.insertAudit(r)));
       assert.equal((await store.queryAudit({ org: 'load', limit: 1000 })).length, 200);
     });
+
+    it('inserts audit batches idempotently: a record offered twice is stored once, unchanged', async () => {
+      const first = auditRecord({ id: 'req_batch_1', org: 'replayed', status: 200 });
+      const second = auditRecord({
+        id: 'req_batch_2',
+        org: 'replayed',
+        requestContent: 'line\nbreak "quoted"',
+      });
+      await store.insertAudits([first, second]);
+      await store.insertAudits([
+        { ...first, status: 500 },
+        auditRecord({ id: 'req_batch_3', org: 'replayed' }),
+      ]);
+      await store.insertAudits([]);
+      const stored = await store.queryAudit({ org: 'replayed' });
+      assert.deepEqual(stored.map((r) => r.id).sort(), ['req_batch_1', 'req_batch_2', 'req_batch_3']);
+      assert.equal(stored.find((r) => r.id === 'req_batch_1')?.status, 200, 'the first copy stays');
+      assert.equal(stored.find((r) => r.id === 'req_batch_2')?.requestContent, 'line\nbreak "quoted"');
+    });
+
+    it('takes a probe write', async () => {
+      await store.probeWrite('2026-11-01T00:00:00.000Z');
+      await store.probeWrite('2026-11-01T00:00:01.000Z');
+    });
   });
 }

@@ -174,6 +174,13 @@ export interface Store {
   revokeKey(id: string, at: string): Promise<boolean>;
 
   insertAudit(record: AuditRecord): Promise<void>;
+  /**
+   * Inserts records in one transaction, skipping any whose id is already stored: the audit
+   * journal replays after crashes and outages, so the same record may be offered more than once.
+   */
+  insertAudits(records: readonly AuditRecord[]): Promise<void>;
+  /** Resolves when the store takes a write (a one-row probe table); rejects when it is read-only or gone. */
+  probeWrite(at: string): Promise<void>;
   queryAudit(query: AuditQuery): Promise<AuditRecord[]>;
   /** Sums of the audit records by user, model or org. */
   usage(query: UsageQuery): Promise<UsageRow[]>;

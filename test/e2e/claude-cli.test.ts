@@ -5,10 +5,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseConfig } from '../../src/control/config.js';
 import { createKey } from '../../src/control/keys.js';
-import { applyConfig } from '../../src/control/orgs.js';
-import { startGateway } from '../../src/gateway/server.js';
+import { startSluice } from '../../src/compose/sluice.js';
 import { startStandin } from '../../src/gateway/testing/standin.js';
-import { openStore } from '../../src/store/index.js';
 import { runClaude } from './processes.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -29,16 +27,20 @@ describe('the real Claude Code CLI through the gateway', () => {
       'test.yaml',
       {},
     );
-    const store = await openStore(config.storage, dir);
-    cleanups.push(() => store.close());
-    await applyConfig(store, config, new Date());
+    const sluice = await startSluice(config, {
+      configDir: dir,
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      actor: 'test',
+      pid: process.pid,
+      isAlive: () => false,
+    });
+    cleanups.push(() => sluice.close());
+    const { store, gateway } = sluice;
     const { key } = await createKey(
       store,
       { org: 'acme', user: 'dev@acme.test', role: 'member' },
       new Date(),
     );
-    const gateway = await startGateway({ config, store });
-    cleanups.push(() => gateway.close());
 
     const {
       code,

@@ -1,17 +1,25 @@
 /** Routes answered by the gateway itself: health, the client's connectivity probe, and not-served paths. */
+import type { AuditJournal } from '../../store/journal.js';
 import type { Store } from '../../store/types.js';
 import { errors } from '../../errors/catalog.js';
 import { reply, type Stage } from '../pipeline.js';
 
-/** `GET /healthz`: 200 when the store answers, else 503. */
-export function health(store: Store, now: () => number): Stage {
+/**
+ * `GET /healthz`: 200 `{"status":"ok"}` when requests can be served and recorded; otherwise 503
+ * `{"status":"not ready","reason":…}` (the journal cannot write, the store refuses records, or it
+ * does not answer).
+ */
+export function health(store: Store, journal: AuditJournal, now: () => number): Stage {
   return async (ctx) => {
-    try {
-      await store.ping();
-      reply(ctx.res, 200, '{"status":"ok"}', ctx.started, now);
-    } catch {
-      reply(ctx.res, 503, '{"status":"store unreachable"}', ctx.started, now);
-    }
+    let reason = journal.notReady();
+    if (!reason)
+      try {
+        await store.ping();
+      } catch {
+        reason = 'the store does not answer';
+      }
+    const [status, body] = reason ? [503, { status: 'not ready', reason }] : [200, { status: 'ok' }];
+    reply(ctx.res, status, JSON.stringify(body), ctx.started, now);
   };
 }
 

@@ -6,6 +6,7 @@ import { parseConfig } from '../../control/config.js';
 import { createKey } from '../../control/keys.js';
 import { applyConfig } from '../../control/orgs.js';
 import { openStore } from '../../store/index.js';
+import { AuditJournal } from '../../store/journal.js';
 import type { Store } from '../../store/types.js';
 import { startGateway, type RunningGateway } from '../server.js';
 import { startStandin, type Standin } from './standin.js';
@@ -57,9 +58,17 @@ ${opts.topLevel ?? ''}
   const { key } = await createKey(store, { org: 'acme', user: 'dev@acme.test', role: 'member' }, new Date());
   const logs: string[] = [];
   const line = (f: Record<string, unknown>, m: string) => void logs.push(JSON.stringify({ ...f, m }));
+  const journal = await AuditJournal.open({
+    dir: join(dir, 'journal'),
+    store,
+    pid: process.pid,
+    isAlive: () => false,
+    onError: (err, what) => void logs.push(JSON.stringify({ err: err.message, m: what })),
+  });
   const gateway = await startGateway({
     config,
     store,
+    journal,
     logger: { debug: line, info: line, warn: line, error: line },
     ...(opts.clock ? { clock: opts.clock } : {}),
   });
@@ -73,6 +82,7 @@ ${opts.topLevel ?? ''}
     logs,
     close: async () => {
       await gateway.close();
+      await journal.close();
       await standin.close();
       await store.close();
       await rm(dir, { recursive: true, force: true });

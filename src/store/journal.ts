@@ -1,0 +1,371 @@
+/**
+ * The audit journal: every audit record passes through a local append-only file on its way to the
+ * store, so that no request that reached the upstream goes unrecorded.
+ *
+ * A request is begun in the journal (one line, without content) before anything is forwarded, and
+ * ended with its whole record when it finishes; the record then goes to the store at once, and if
+ * the store refuses it, a drainer retries in batches until the store takes it (retries are
+ * idempotent by record id). Lines are written with write(2) before the call returns, so a process
+ * killed at any moment (kill -9) loses nothing it acknowledged: on the next start its journal is
+ * replayed, and a request begun but never ended is stored as `gateway_interrupted` (it may have
+ * reached the upstream and been paid for). Power loss can lose what the last fdatasync (every
+ * `fsyncEveryMs`) had not put on disk.
+ *
+ * `begin` throws, and the gateway refuses the request (503) instead of forwarding it unrecorded,
+ * while a line cannot be written (disk full, folder read-only), after the journal's folder was
+ * removed under the process (a restart starts a new one), or while the records the store refused
+ * exceed `maxBacklogBytes` (they wait in memory for the drainer).
+ *
+ * Each running process owns one slot folder under `dir` (`<dir>/<n>/`, a `lock` file holding its
+ * pid, made with link(2) so two processes never share one); slots whose process is gone are
+ * replayed into the store at start, then removed. Segments (`<seq>.jsonl`, 0600) are deleted once
+ * every record ended in them is in the store and no request begun in them is still open.
+ */
+import {
+  closeSync,
+  fdatasync,
+  fstatSync,
+  ftruncateSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import type { AuditRecord, Store } from './types.js';
+
+export interface JournalOptions {
+  dir: string;
+  store: Store;
+  /** This process's id (its slot's lock), and whether another pid still runs. */
+  pid: number;
+  isAlive: (pid: number) => boolean;
+  onError: (err: Error, what: string) => void;
+  segmentBytes?: number;
+  maxBacklogBytes?: number;
+  drainEveryMs?: number;
+  fsyncEveryMs?: number;
+  /** How long the drainer waits after the store refused a batch. */
+  retryMs?: number;
+  /** Records per store insert when draining or replaying. */
+  batch?: number;
+}
+
+/** The journal cannot make a record durable now; the message is for the operator. */
+export class JournalError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'JournalError';
+  }
+}
+
+interface Segment {
+  seq: number;
+  path: string;
+  /** Records ended in it that the store has not taken yet. */
+  undrained: number;
+  /** Requests begun in it that have not ended. */
+  open: number;
+}
+
+interface Pending {
+  record: AuditRecord;
+  seq: number;
+  bytes: number;
+}
+
+const SEGMENT = /^\d{8}\.jsonl$/;
+const segmentName = (seq: number) => `${String(seq).padStart(8, '0')}.jsonl`;
+
+/** The begin line: the record as it stands, without content (a crash stores it as interrupted). */
+const beginLine = (r: AuditRecord) =>
+  `${JSON.stringify({ b: { ...r, requestContent: null, responseContent: null } })}\n`;
+const endLine = (r: AuditRecord) => `${JSON.stringify({ e: r })}\n`;
+
+/** The records journal text holds: every ended one, and each begun-but-never-ended as interrupted. */
+export function recordsOf(text: string): AuditRecord[] {
+  const ended = new Map<string, AuditRecord>();
+  const begun = new Map<string, AuditRecord>();
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    let entry: { b?: AuditRecord; e?: AuditRecord };
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      continue; // a line cut short by a full disk or a crash mid-write
+    }
+    if (entry.e) ended.set(entry.e.id, entry.e);
+    else if (entry.b) begun.set(entry.b.id, entry.b);
+  }
+  for (const [id, b] of begun) if (!ended.has(id)) ended.set(id, { ...b, errorType: 'gateway_interrupted' });
+  return [...ended.values()];
+}
+
+const codeOf = (err: unknown) => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+
+export class AuditJournal {
+  private readonly o: Required<JournalOptions>;
+  private slot = '';
+  private current!: Segment & { fd: number; size: number };
+  private readonly segments = new Map<number, Segment>();
+  /** Open requests: record id -> the segment that began it. */
+  private readonly begun = new Map<string, number>();
+  /** Records the store refused, oldest first, for the drainer. */
+  private queue: Pending[] = [];
+  private queueBytes = 0;
+  private failure: string | null = null;
+  private draining = false;
+  private retryAt = 0;
+  private dirty = false;
+  private closed = false;
+  private readonly timers: NodeJS.Timeout[] = [];
+  /** Direct inserts not settled yet (close waits for them). */
+  private readonly inserts = new Set<Promise<void>>();
+
+  private constructor(o: JournalOptions) {
+    this.o = {
+      segmentBytes: 8 * 1024 * 1024,
+      maxBacklogBytes: 64 * 1024 * 1024,
+      drainEveryMs: 50,
+      fsyncEveryMs: 200,
+      retryMs: 500,
+      batch: 500,
+      ...o,
+    };
+  }
+
+  /** Replays what processes that are gone left behind, claims a slot, and starts the drainer. */
+  static async open(o: JournalOptions): Promise<AuditJournal> {
+    const j = new AuditJournal(o);
+    mkdirSync(o.dir, { recursive: true, mode: 0o700 });
+    await j.replayAbandoned();
+    j.claimSlot();
+    j.timers.push(setInterval(() => void j.drain(), j.o.drainEveryMs).unref());
+    j.timers.push(setInterval(() => j.sync(), j.o.fsyncEveryMs).unref());
+    return j;
+  }
+
+  /** Why the journal cannot take a request now, or null when it can. */
+  notReady(): string | null {
+    if (this.failure) return this.failure;
+    if (this.queueBytes > this.o.maxBacklogBytes)
+      return `the store has not taken ${this.queueBytes} bytes of audit records (limit ${this.o.maxBacklogBytes})`;
+    return null;
+  }
+
+  /** Makes `r`'s request durable before it is forwarded; throws JournalError when it cannot. */
+  begin(r: AuditRecord): void {
+    const why = this.notReady() ?? this.lostFolder();
+    if (why) throw new JournalError(why);
+    this.append(beginLine(r));
+    this.begun.set(r.id, this.current.seq);
+    this.current.open++;
+  }
+
+  /** Appends `r`'s final record and hands it to the store; what the store refuses is retried. */
+  end(r: AuditRecord): void {
+    const began = this.begun.get(r.id);
+    if (began !== undefined) {
+      this.begun.delete(r.id);
+      const s = this.segments.get(began);
+      if (s) s.open--;
+    }
+    const line = endLine(r);
+    try {
+      const why = this.failure ?? this.lostFolder();
+      if (why) throw new JournalError(why);
+      this.append(line);
+    } catch (err) {
+      // Not in the journal: the store directly is the last chance it has.
+      this.o.onError(err as Error, 'audit record not journaled; writing it to the store directly');
+      void this.o.store.insertAudits([r]).catch((e: Error) => this.o.onError(e, 'audit record lost'));
+      return;
+    }
+    const p: Pending = { record: r, seq: this.current.seq, bytes: Buffer.byteLength(line) };
+    this.current.undrained++;
+    // While earlier records wait for the store, this one waits behind them.
+    if (this.queue.length) return this.enqueue(p);
+    const insert = this.o.store.insertAudit(r).then(
+      () => this.taken([p]),
+      (err: Error) => {
+        this.o.onError(err, 'audit record not yet stored; retrying');
+        this.enqueue(p);
+      },
+    );
+    this.inserts.add(insert);
+    void insert.finally(() => this.inserts.delete(insert));
+  }
+
+  private enqueue(p: Pending): void {
+    this.queue.push(p);
+    this.queueBytes += p.bytes;
+  }
+
+  /** Writes a line whole, or cuts the segment back to where it was and marks the journal failed. */
+  private append(line: string): void {
+    const c = this.current;
+    const buf = Buffer.from(line);
+    try {
+      for (let done = 0; done < buf.length;) done += writeSync(c.fd, buf, done);
+    } catch (err) {
+      this.failure = `the audit journal cannot be written (${codeOf(err)})`;
+      try {
+        ftruncateSync(c.fd, c.size);
+      } catch {
+        // the segment keeps a cut line; replay skips it
+      }
+      throw new JournalError(this.failure);
+    }
+    c.size += buf.length;
+    this.dirty = true;
+    if (c.size >= this.o.segmentBytes) this.rotate();
+  }
+
+  /** A segment deleted under the process takes lines into nothing: say so, and refuse from now on. */
+  private lostFolder(): string | null {
+    let gone: boolean;
+    try {
+      gone = fstatSync(this.current.fd).nlink === 0;
+    } catch {
+      gone = true;
+    }
+    if (!gone) return null;
+    this.failure = `the audit journal's folder ${this.slot} was removed; restart the gateway to begin a new one`;
+    return this.failure;
+  }
+
+  private rotate(): void {
+    const old = this.current;
+    closeSync(old.fd);
+    this.segments.set(old.seq, { seq: old.seq, path: old.path, undrained: old.undrained, open: old.open });
+    this.openSegment(old.seq + 1);
+    this.collect();
+  }
+
+  private openSegment(seq: number): void {
+    const path = join(this.slot, segmentName(seq));
+    const fd = openSync(path, 'a', 0o600);
+    this.current = { seq, path, fd, size: fstatSync(fd).size, undrained: 0, open: 0 };
+    this.segments.set(seq, this.current);
+  }
+
+  /** Deletes closed segments whose records are all in the store and that began no open request. */
+  private collect(): void {
+    for (const s of [...this.segments.values()]) {
+      if (s.seq === this.current.seq || s.undrained > 0 || s.open > 0) continue;
+      this.segments.delete(s.seq);
+      rmSync(s.path, { force: true });
+    }
+  }
+
+  private taken(batch: readonly Pending[]): void {
+    for (const p of batch) {
+      const s = this.segments.get(p.seq);
+      if (s) s.undrained--;
+    }
+    this.collect();
+  }
+
+  private sync(): void {
+    if (!this.dirty || this.closed) return;
+    this.dirty = false;
+    fdatasync(this.current.fd, () => undefined);
+  }
+
+  /** Retries what the store refused, a batch at a time, until it is all in or the store refuses again. */
+  async drain(): Promise<void> {
+    if (this.draining || !this.queue.length || Date.now() < this.retryAt) return;
+    this.draining = true;
+    try {
+      while (this.queue.length) {
+        const batch = this.queue.slice(0, this.o.batch);
+        try {
+          await this.o.store.insertAudits(batch.map((p) => p.record));
+        } catch (err) {
+          this.o.onError(err as Error, 'audit records not yet stored; retrying');
+          this.retryAt = Date.now() + this.o.retryMs;
+          return;
+        }
+        this.queue.splice(0, batch.length);
+        for (const p of batch) this.queueBytes -= p.bytes;
+        this.taken(batch);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** Slots whose process is gone: their records go into the store, then the slot is removed. */
+  private async replayAbandoned(): Promise<void> {
+    for (const name of readdirSync(this.o.dir)) {
+      const slot = join(this.o.dir, name);
+      if (!/^\d+$/.test(name) || this.held(slot)) continue;
+      const files = readdirSync(slot)
+        .filter((f) => SEGMENT.test(f))
+        .sort();
+      const records = recordsOf(files.map((f) => readFileSync(join(slot, f), 'utf8')).join('\n'));
+      for (let i = 0; i < records.length; i += this.o.batch)
+        await this.o.store.insertAudits(records.slice(i, i + this.o.batch));
+      rmSync(slot, { recursive: true, force: true });
+    }
+  }
+
+  /** Some running process other than this one holds `slot` (or is claiming it). */
+  private held(slot: string): boolean {
+    for (const f of readdirSync(slot)) {
+      if (f !== 'lock' && !f.startsWith('lock.')) continue;
+      let pid: number;
+      try {
+        pid = Number(readFileSync(join(slot, f), 'utf8'));
+      } catch {
+        continue;
+      }
+      if (Number.isInteger(pid) && pid > 0 && pid !== this.o.pid && this.o.isAlive(pid)) return true;
+    }
+    return false;
+  }
+
+  /** Takes the lowest free slot; its lock is made with link(2), which fails if another took it first. */
+  private claimSlot(): void {
+    for (let n = 0; n < 10_000; n++) {
+      const slot = join(this.o.dir, String(n));
+      try {
+        mkdirSync(slot, { recursive: true, mode: 0o700 });
+        if (readdirSync(slot).some((f) => SEGMENT.test(f))) continue; // left by a process still closing
+        const mine = join(slot, `lock.${this.o.pid}`);
+        writeFileSync(mine, String(this.o.pid), { mode: 0o600 });
+        try {
+          linkSync(mine, join(slot, 'lock'));
+        } finally {
+          unlinkSync(mine);
+        }
+      } catch {
+        continue;
+      }
+      this.slot = slot;
+      this.openSegment(1);
+      return;
+    }
+    throw new JournalError(`no free slot under ${this.o.dir}`);
+  }
+
+  /** Stops the timers, retries what the store refused once, and releases the slot. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    for (const t of this.timers) clearInterval(t);
+    await Promise.allSettled([...this.inserts]);
+    this.retryAt = 0;
+    await this.drain();
+    this.closed = true;
+    closeSync(this.current.fd);
+    const settled = this.queue.length === 0 && this.begun.size === 0;
+    // With nothing left, the slot goes; otherwise the next start replays it.
+    if (settled) rmSync(this.slot, { recursive: true, force: true });
+    else rmSync(join(this.slot, 'lock'), { force: true });
+  }
+}

@@ -4,6 +4,7 @@
  * with a port (`registry.npmjs.org:443`), or named presets derived from the policy model. Deny
  * rules win over allow rules; anything no rule allows is denied ("nothing else leaves").
  */
+import { canonicalAddress } from './addresses.js';
 import { HOSTS } from './hosts.js';
 
 export interface Preset {
@@ -97,7 +98,19 @@ function parsePattern(text: string, rule: string, fromPreset: boolean): Pattern 
     const glob = new RegExp(`^${raw.replace(/\./g, '\\.').replace(/\*/g, '[a-z0-9-]*')}$`);
     return { rule, host: raw, wildcard: 'label', glob, port, explicit: false };
   }
-  return { rule, host: raw.replace(/^\[|\]$/g, ''), wildcard: 'none', port, explicit: !fromPreset };
+  return { rule, host: canonicalHost(raw), wildcard: 'none', port, explicit: !fromPreset };
+}
+
+/**
+ * A host as rules compare it: lower case, without a trailing dot or IPv6 brackets, and an IP
+ * literal in its one spelling (so `[0::1]` meets a rule for `::1`, `[::ffff:7f00:1]` one for `127.0.0.1`).
+ */
+export function canonicalHost(host: string): string {
+  const bare = host
+    .toLowerCase()
+    .replace(/\.$/, '')
+    .replace(/^\[|\]$/g, '');
+  return canonicalAddress(bare) ?? bare;
 }
 
 function expand(entries: readonly string[]): Pattern[] {
@@ -134,35 +147,13 @@ export class EgressPolicy {
   }
 
   decide(hostIn: string, port: number): Decision {
-    const host = hostIn
-      .toLowerCase()
-      .replace(/\.$/, '')
-      .replace(/^\[|\]$/g, '');
+    const host = canonicalHost(hostIn);
     const denied = this.deny.find((p) => matches(p, host, port));
     if (denied) return { decision: 'deny', rule: `deny:${denied.rule}`, explicit: false };
     const allowed = this.allow.find((p) => matches(p, host, port));
     if (allowed) return { decision: 'allow', rule: `allow:${allowed.rule}`, explicit: allowed.explicit };
     return { decision: 'deny', rule: 'default-deny', explicit: false };
   }
-}
-
-/** Loopback, private (RFC 1918, unique local), link-local, CGNAT, unspecified and metadata addresses. */
-export function isPrivateAddress(ip: string): boolean {
-  const v4 = /^(?:::ffff:)?(\d+)\.(\d+)\.(\d+)\.(\d+)$/i.exec(ip);
-  if (v4) {
-    const [a, b] = [Number(v4[1]), Number(v4[2])];
-    return (
-      a === 10 ||
-      a === 127 ||
-      a === 0 ||
-      (a === 172 && b >= 16 && b <= 31) ||
-      (a === 192 && b === 168) ||
-      (a === 169 && b === 254) ||
-      (a === 100 && b >= 64 && b <= 127)
-    );
-  }
-  const v6 = ip.toLowerCase();
-  return v6 === '::1' || v6 === '::' || /^f[cd]/.test(v6) || /^fe[89ab]/.test(v6);
 }
 
 /** The presets whose hosts include `host:port`: which documented flow a contacted host belongs to. */

@@ -59,6 +59,38 @@ describe('egress policy', () => {
       /orgs\.acme\.egress\.allow\.1: "ftp:\/\/x" is not a host/,
     );
   });
+
+  it('a misspelt preset or a bare word is refused at config load with its key path and a suggestion', () => {
+    const load =
+      (allow: string, deny = '[]') =>
+      () =>
+        parseConfig(
+          `upstreams: { a: { provider: anthropic, baseUrl: "http://127.0.0.1:1", apiKey: k } }\norgs: { acme: { upstream: a, egress: { allow: ${allow}, deny: ${deny} } } }`,
+          'sluice.yaml',
+          {},
+        );
+    assert.throws(
+      load('[registry.npmjs.org, package-registry]'),
+      (err: Error) =>
+        err.message ===
+        'sluice.yaml: invalid configuration\n  orgs.acme.egress.allow.1: "package-registry" is not a preset, and a host name needs a dot (only localhost has none); did you mean package-registries?',
+    );
+    assert.throws(
+      load('[]', '[claude-code-nonesential]'),
+      /orgs\.acme\.egress\.deny\.0: "claude-code-nonesential" is not a preset, .*did you mean claude-code-nonessential\?/,
+    );
+    assert.throws(
+      load('[package.registries]'),
+      /"package\.registries" is not a preset; did you mean package-registries\?/,
+    );
+    assert.throws(
+      load('["intranet:8080"]'),
+      /"intranet:8080" is not a preset, and a host name needs a dot \(only localhost has none\); presets are anthropic-api, claude-code-essential, /,
+    );
+    // Hosts, addresses, localhost and the wildcards are still hosts.
+    for (const ok of ['localhost:8080', '"*"', '"[::1]"', '127.0.0.1', 'vertex.example.com', '"*.internal"'])
+      assert.doesNotThrow(load(`[${ok}]`), ok);
+  });
 });
 
 interface Setup {

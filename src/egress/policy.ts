@@ -113,11 +113,54 @@ export function canonicalHost(host: string): string {
   return canonicalAddress(bare) ?? bare;
 }
 
+/** Edits (insert, delete, substitute) from `a` to `b`. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(
+        (previous[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    previous = row;
+  }
+  return previous[b.length] as number;
+}
+
+/** The preset `name` is probably a typo of (a few edits away), if any. */
+function nearestPreset(name: string): string | undefined {
+  const scored = Object.keys(PRESETS)
+    .map((p) => ({ p, d: editDistance(name, p) }))
+    .filter(({ p, d }) => d > 0 && d <= Math.max(2, Math.floor(p.length / 4)))
+    .sort((x, y) => x.d - y.d);
+  return scored[0]?.p;
+}
+
+/**
+ * A written entry that is not a preset must read as a host: a name without a dot (other than
+ * localhost) or one a few edits from a preset is a typo, not a host (`package-registry`).
+ */
+function checkWrittenEntry(entry: string): void {
+  const name = entry.trim().toLowerCase().replace(/:\d+$/, '');
+  const bare =
+    !name.includes('.') && name !== 'localhost' && name !== '*' && canonicalAddress(name) === undefined;
+  const near = nearestPreset(name);
+  if (!bare && !near) return;
+  throw new EgressPolicyError(
+    `"${entry}" is not a preset${bare ? ', and a host name needs a dot (only localhost has none)' : ''}; ` +
+      (near ? `did you mean ${near}?` : `presets are ${Object.keys(PRESETS).join(', ')}`),
+  );
+}
+
 function expand(entries: readonly string[]): Pattern[] {
   return entries.flatMap((e) => {
     const preset = PRESETS[e];
     if (preset) return preset.hosts.map((h) => parsePattern(h, e, true));
-    return [parsePattern(e, e, false)];
+    const pattern = parsePattern(e, e, false);
+    checkWrittenEntry(e);
+    return [pattern];
   });
 }
 

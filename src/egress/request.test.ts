@@ -46,7 +46,13 @@ describe('parseProxyRequest', () => {
     assert.equal(host('[::ffff:a9fe:a9fe]:443'), '169.254.169.254');
     assert.equal(host('[::ffff:0a00:0001]:443'), '10.0.0.1');
     assert.equal(host('127.1:443'), '127.0.0.1');
-    assert.equal(host('Registry.NPMJS.org.:443'), 'registry.npmjs.org');
+    assert.equal(host('Registry.NPMJS.org:443'), 'registry.npmjs.org');
+    assert.equal(
+      host('metadata.google.internal.:80'),
+      'metadata.google.internal.',
+      'an absolute name stays one',
+    );
+    assert.equal(host('127.0.0.1.:80'), '127.0.0.1');
     assert.equal(host('bücher.example:443'), 'xn--bcher-kva.example');
     assert.equal(host('１２７.０.０.１:443'), '127.0.0.1', 'full-width digits are an address after IDNA');
     const malformed = 'Sluice egress: CONNECT needs host:port (a name, an IPv4 address or [IPv6]).';

@@ -6,6 +6,7 @@
 import { domainToASCII } from 'node:url';
 import ipaddr from 'ipaddr.js';
 import { errors, type SluiceError } from '../errors/catalog.js';
+import { canonicalAddress } from './addresses.js';
 import { canonicalHost } from './policy.js';
 
 export type ProxyTarget =
@@ -27,7 +28,7 @@ export type ProxyRequest =
 type Headers = Readonly<Record<string, string | readonly string[] | undefined>>;
 
 /** A DNS name as clients send it (after IDNA): letters, digits, `-` and `_`, dot-separated. */
-const NAME = /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_](?:[a-z0-9_-]{0,62}))*$/;
+const NAME = /^(?=.{1,254}$)[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_](?:[a-z0-9_-]{0,62}))*\.?$/;
 const AUTHORITY = /^(\[[^\]\s]*\]|[^\s:[\]/?#@\\]+):(\d+)$/;
 
 const first = (v: string | readonly string[] | undefined) => (typeof v === 'string' ? v : v?.[0]);
@@ -48,14 +49,20 @@ export function proxyCredential(header: string | undefined): string | undefined 
   }
 }
 
-/** The host in one spelling (see canonicalHost), or undefined when it is no name or address. */
+/**
+ * The host as the proxy uses it: an IP literal in its one spelling (see canonicalAddress), a name
+ * in lower case ASCII (IDNA) with its trailing dot kept (an absolute name resolves differently from
+ * a relative one); undefined when it is neither.
+ */
 function readHost(text: string): string | undefined {
   if (text.startsWith('[')) return ipaddr.IPv6.isValid(text.slice(1, -1)) ? canonicalHost(text) : undefined;
-  const host = canonicalHost(text);
-  if (ipaddr.isValid(host)) return host;
+  const literal = canonicalAddress(text.replace(/\.$/, ''));
+  if (literal) return literal;
+  const ascii = domainToASCII(text.toLowerCase());
   // IDNA can turn a name into an address (full-width digits): spell the result once more.
-  const ascii = domainToASCII(host);
-  return NAME.test(ascii) ? canonicalHost(ascii) : undefined;
+  const address = canonicalAddress(ascii.replace(/\.$/, ''));
+  if (address) return address;
+  return NAME.test(ascii) ? ascii : undefined;
 }
 
 const portError = (digits: string) =>

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { parseProxyRequest, proxyCredential, type ProxyRequest } from './request.js';
 
 const basic = (userPass: string) => `Basic ${Buffer.from(userPass).toString('base64')}`;
@@ -108,5 +109,37 @@ describe('parseProxyRequest', () => {
     assert.equal(r.key, KEY);
     const bad = parseProxyRequest('CONNECT', 'h.example:0', { 'proxy-authorization': basic(`u:${KEY}`) });
     assert.equal(bad.key, KEY, 'a refused request still carries its key, to record who tried');
+  });
+
+  it('never throws, and every refusal is a 400 egress_bad_request, whatever the line and headers', () => {
+    const authority = fc.tuple(
+      fc.oneof(
+        fc.domain(),
+        fc.ipV4(),
+        fc.ipV6().map((a) => `[${a}]`),
+        fc.string(),
+      ),
+      fc.oneof(fc.integer({ min: -10, max: 200_000 }).map(String), fc.string()),
+    );
+    const url = fc.oneof(
+      authority.map(([h, p]) => `${h}:${p}`),
+      fc.webUrl(),
+      authority.map(([h, p]) => `http://${h}:${p}/x`),
+      fc.string(),
+    );
+    const header = fc.oneof(
+      fc.string(),
+      fc.string().map((s) => `Basic ${Buffer.from(s).toString('base64')}`),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom('CONNECT', 'GET', 'POST'), url, header, (method, u, h) => {
+        const r = parseProxyRequest(method, u, { 'proxy-authorization': h });
+        if (r.ok) {
+          assert.ok(r.target.port >= 1 && r.target.port <= 65535);
+          assert.ok(r.target.host.length > 0);
+        } else assert.deepEqual([r.error.status, r.error.code], [400, 'egress_bad_request']);
+      }),
+      { numRuns: 5_000 },
+    );
   });
 });

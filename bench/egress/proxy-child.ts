@@ -57,7 +57,7 @@ let records: (n: number) => Promise<EgressRecord[]> = async () => [];
 if (kind === 'sluice' && arg) {
   const config = parseConfig(
     `storage: sqlite:./egress.db
-egress: { host: 127.0.0.1, port: 0, idleTimeoutMs: ${IDLE_TIMEOUT_MS} }
+egress: { host: 127.0.0.1, port: 0, idleTimeoutMs: ${IDLE_TIMEOUT_MS}, maxConnections: 10000 }
 upstreams: { a: { provider: anthropic, baseUrl: "http://127.0.0.1:1", apiKey: k } }
 orgs:
   bench: { upstream: a, egress: { allow: ["127.0.0.1"] } }

@@ -149,6 +149,8 @@ export const configSchema = z
         port: z.number().int().min(0).max(65535).default(8788),
         /** Idle tunnels and slow clients are closed after this many milliseconds. */
         idleTimeoutMs: z.number().int().positive().default(300_000),
+        /** Client connections served at once; more are answered 503 egress_busy (docs/egress-hardening.md). */
+        maxConnections: z.number().int().positive().max(100_000).default(256),
       })
       .strict()
       .optional(),

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { openStore } from '../store/index.js';
 import { parseConfig } from './config.js';
-import { authenticate, createKey, generateKey, hashKey, KEY_PREFIX } from './keys.js';
+import type { Store } from '../store/types.js';
+import { authenticate, cachedAuthenticator, createKey, generateKey, hashKey, KEY_PREFIX } from './keys.js';
 import { applyConfig } from './orgs.js';
 import { starterConfigText } from './starter.js';
 
@@ -48,6 +49,68 @@ describe('keys', () => {
     }
     assert.equal(await store.revokeKey(record.id, '2026-11-03T00:00:00.000Z'), true);
     assert.equal(await authenticate(store, key), undefined);
+    await store.close();
+  });
+
+  it('the key cache stays bounded whatever clients present, and unknown keys never push known ones out', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-keys-'));
+    dirs.push(dir);
+    const store = await openStore('sqlite:./s.db', dir);
+    let lookups = 0;
+    const counted = new Proxy(store, {
+      get(target, p) {
+        if (p === 'findKeyByHash')
+          return (hash: string) => {
+            lookups++;
+            return target.findKeyByHash(hash);
+          };
+        const v: unknown = Reflect.get(target, p, target);
+        return typeof v === 'function' ? (v as () => unknown).bind(target) : v;
+      },
+    }) as Store;
+    const { key, record } = await createKey(
+      store,
+      { org: 'default', user: 'a@x.test', role: 'member' },
+      new Date(),
+    );
+    let t = 1_000_000;
+    const find = cachedAuthenticator(counted, 5_000, { maxKeys: 100, maxMisses: 10, now: () => t });
+    assert.deepEqual(await find(key), record);
+    assert.equal(lookups, 1);
+
+    // Unauthenticated junk, each string unique and large: never looked up, never held.
+    for (let i = 0; i < 12_000; i++) assert.equal(await find(`${'x'.repeat(8_192)}${i}`), undefined);
+    assert.equal(lookups, 1);
+    // Well-formed keys that do not exist: looked up, then held apart in a small bounded set.
+    for (let i = 0; i < 2_000; i++) assert.equal(await find(generateKey()), undefined);
+    assert.equal(lookups, 2_001);
+    assert.deepEqual(await find(key), record);
+    assert.equal(lookups, 2_001, 'the known key is still cached');
+    assert.deepEqual(find.stats().keys, 1);
+    assert.ok(find.stats().misses <= 10, `misses ${find.stats().misses}`);
+    assert.ok(find.stats().bytes < 2_000, `bytes ${find.stats().bytes}`);
+
+    // A repeated unknown key is answered from the misses; after the time to live, asked again.
+    const unknown = generateKey();
+    await find(unknown);
+    await find(unknown);
+    assert.equal(lookups, 2_002);
+    t += 5_000;
+    await find(key);
+    assert.equal(lookups, 2_003, 'looked up again once its time to live is over');
+
+    // Known keys are bounded by count and by bytes, least recently used first.
+    const small = cachedAuthenticator(counted, 5_000, { maxKeys: 3, maxBytes: 100_000, now: () => t });
+    const more = await Promise.all(
+      [1, 2, 3, 4].map((i) =>
+        createKey(store, { org: 'default', user: `u${i}@x.test`, role: 'member' }, new Date()),
+      ),
+    );
+    for (const m of more) await small(m.key);
+    assert.equal(small.stats().keys, 3);
+    const tiny = cachedAuthenticator(counted, 5_000, { maxBytes: 1_200, now: () => t });
+    for (const m of more) await tiny(m.key);
+    assert.ok(tiny.stats().bytes <= 1_200 && tiny.stats().keys >= 1, JSON.stringify(tiny.stats()));
     await store.close();
   });
 });

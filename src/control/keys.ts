@@ -56,23 +56,104 @@ export async function authenticate(store: Store, presented: string): Promise<Key
   return record && record.revokedAt === null ? record : undefined;
 }
 
+/** What a key looks like: anything else is never looked up, and never cached. */
+const KEY_SHAPE = new RegExp(`^${KEY_PREFIX}[A-Za-z0-9]{40}$`);
+
+export interface KeyCacheLimits {
+  /** Known keys kept at most (least recently used go first). */
+  maxKeys?: number;
+  /** Estimated bytes the known keys may hold. */
+  maxBytes?: number;
+  /** Well-formed keys found unknown or revoked, kept apart so they never push known keys out. */
+  maxMisses?: number;
+  /** Milliseconds, for the time to live (Date.now unless a test moves it). */
+  now?: () => number;
+}
+
+export interface KeyAuthenticator {
+  (presented: string): Promise<KeyRecord | undefined>;
+  /** What the cache holds now. */
+  stats(): { keys: number; misses: number; bytes: number };
+}
+
+/** What one cached key record is assumed to cost beyond its text (Map slot, object). */
+const ENTRY_OVERHEAD = 160;
+
+/** Least-recently-used maps from key hash to record (known keys) and to expiry (misses). */
+class KeyCache {
+  private readonly known = new Map<string, { key: KeyRecord; until: number; bytes: number }>();
+  private readonly misses = new Map<string, number>();
+  private held = 0;
+
+  constructor(private readonly limits: Required<Omit<KeyCacheLimits, 'now'>>) {}
+
+  /** The cached answer for `hash` at `t`: a record, null for a known miss, undefined if not cached. */
+  get(hash: string, t: number): KeyRecord | null | undefined {
+    const hit = this.known.get(hash);
+    if (hit && hit.until > t) {
+      this.known.delete(hash);
+      this.known.set(hash, hit);
+      return hit.key;
+    }
+    const miss = this.misses.get(hash);
+    return miss !== undefined && miss > t ? null : undefined;
+  }
+
+  set(hash: string, key: KeyRecord | undefined, until: number): void {
+    this.drop(hash);
+    if (!key) {
+      this.misses.set(hash, until);
+      if (this.misses.size > this.limits.maxMisses) this.misses.delete(this.misses.keys().next().value!);
+      return;
+    }
+    const bytes = ENTRY_OVERHEAD + 2 * (hash.length + JSON.stringify(key).length);
+    this.known.set(hash, { key, until, bytes });
+    this.held += bytes;
+    while (this.known.size > this.limits.maxKeys || this.held > this.limits.maxBytes)
+      this.drop(this.known.keys().next().value!);
+  }
+
+  private drop(hash: string): void {
+    this.misses.delete(hash);
+    const old = this.known.get(hash);
+    if (!old) return;
+    this.known.delete(hash);
+    this.held -= old.bytes;
+  }
+
+  stats() {
+    return { keys: this.known.size, misses: this.misses.size, bytes: this.held };
+  }
+}
+
 /**
  * `authenticate` with a short-lived cache in front, for the request paths (gateway and egress proxy):
  * a key is looked up at most once per `ttlMs`, which also bounds how long a revoked key keeps
- * working on this process.
+ * working on this process. Memory is bounded whatever clients present: a string that is not
+ * shaped like a key is refused without a lookup and never cached; known keys and misses are held
+ * by hash in two bounded maps, so unknown keys cannot push known ones out.
  */
 export function cachedAuthenticator(
   store: Store,
   ttlMs = 5_000,
-): (presented: string) => Promise<KeyRecord | undefined> {
-  const cache = new Map<string, { key: KeyRecord | undefined; until: number }>();
-  return async (presented) => {
-    const t = Date.now();
-    const cached = cache.get(presented);
-    if (cached && cached.until > t) return cached.key;
-    const key = await authenticate(store, presented);
-    cache.set(presented, { key, until: t + ttlMs });
-    if (cache.size > 10_000) cache.clear();
+  limits: KeyCacheLimits = {},
+): KeyAuthenticator {
+  const now = limits.now ?? Date.now;
+  const cache = new KeyCache({
+    maxKeys: limits.maxKeys ?? 10_000,
+    maxBytes: limits.maxBytes ?? 8 * 1024 * 1024,
+    maxMisses: limits.maxMisses ?? 1_000,
+  });
+  const find = async (presented: string) => {
+    if (!KEY_SHAPE.test(presented)) return undefined;
+    const hash = hashKey(presented);
+    const t = now();
+    const cached = cache.get(hash, t);
+    if (cached !== undefined) return cached ?? undefined;
+    const record = await store.findKeyByHash(hash);
+    const key = record && record.revokedAt === null ? record : undefined;
+    cache.set(hash, key, t + ttlMs);
     return key;
   };
+  return Object.assign(find, { stats: () => cache.stats() });
 }

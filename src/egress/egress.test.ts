@@ -7,10 +7,12 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseConfig } from '../control/config.js';
 import { createKey } from '../control/keys.js';
+import { catalog } from '../policy/catalog/index.js';
+import type { Rule } from '../policy/rule.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
-import { EgressPolicy, isPrivateAddress } from './policy.js';
-import { startEgressProxy } from './proxy.js';
+import { EgressPolicy } from './policy.js';
+import { startEgressProxy, type EgressOptions } from './proxy.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {
@@ -46,24 +48,6 @@ describe('egress policy', () => {
     );
   });
 
-  it('private, loopback, link-local and CGNAT addresses', () => {
-    for (const ip of [
-      '127.0.0.1',
-      '10.1.2.3',
-      '172.16.0.1',
-      '192.168.1.1',
-      '169.254.169.254',
-      '100.64.0.1',
-      '0.0.0.0',
-      '::1',
-      'fd00::1',
-      'fe80::1',
-      '::ffff:127.0.0.1',
-    ])
-      assert.ok(isPrivateAddress(ip), ip);
-    for (const ip of ['8.8.8.8', '172.32.0.1', '2606:4700::1111']) assert.ok(!isPrivateAddress(ip), ip);
-  });
-
   it('a bad rule in the config fails with its key path', () => {
     assert.throws(
       () =>
@@ -75,10 +59,44 @@ describe('egress policy', () => {
       /orgs\.acme\.egress\.allow\.1: "ftp:\/\/x" is not a host/,
     );
   });
+
+  it('a misspelt preset or a bare word is refused at config load with its key path and a suggestion', () => {
+    const load =
+      (allow: string, deny = '[]') =>
+      () =>
+        parseConfig(
+          `upstreams: { a: { provider: anthropic, baseUrl: "http://127.0.0.1:1", apiKey: k } }\norgs: { acme: { upstream: a, egress: { allow: ${allow}, deny: ${deny} } } }`,
+          'sluice.yaml',
+          {},
+        );
+    assert.throws(
+      load('[registry.npmjs.org, package-registry]'),
+      (err: Error) =>
+        err.message ===
+        'sluice.yaml: invalid configuration\n  orgs.acme.egress.allow.1: "package-registry" is not a preset, and a host name needs a dot (only localhost has none); did you mean package-registries?',
+    );
+    assert.throws(
+      load('[]', '[claude-code-nonesential]'),
+      /orgs\.acme\.egress\.deny\.0: "claude-code-nonesential" is not a preset, .*did you mean claude-code-nonessential\?/,
+    );
+    assert.throws(
+      load('[package.registries]'),
+      /"package\.registries" is not a preset; did you mean package-registries\?/,
+    );
+    assert.throws(
+      load('["intranet:8080"]'),
+      /"intranet:8080" is not a preset, and a host name needs a dot \(only localhost has none\); presets are anthropic-api, claude-code-essential, /,
+    );
+    // Hosts, addresses, localhost and the wildcards are still hosts.
+    for (const ok of ['localhost:8080', '"*"', '"[::1]"', '127.0.0.1', 'vertex.example.com', '"*.internal"'])
+      assert.doesNotThrow(load(`[${ok}]`), ok);
+  });
 });
 
 interface Setup {
   store: Store;
+  /** A new key for `org`. */
+  keyFor: (org: string) => Promise<string>;
   proxy: { url: string; port: number };
   keys: { acme: string; open: string };
   echoPort: number;
@@ -86,7 +104,10 @@ interface Setup {
   closed: Promise<void>;
 }
 
-async function setup(idleTimeoutMs = 300_000): Promise<Setup> {
+async function setup(
+  idleTimeoutMs = 300_000,
+  more: { egress?: string; orgs?: string; options?: Partial<EgressOptions> } = {},
+): Promise<Setup> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-egress-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   let closedResolve!: () => void;
@@ -106,12 +127,12 @@ async function setup(idleTimeoutMs = 300_000): Promise<Setup> {
   });
   const config = parseConfig(
     `storage: sqlite:./e.db
-egress: { port: 0, idleTimeoutMs: ${idleTimeoutMs} }
+egress: { port: 0, idleTimeoutMs: ${idleTimeoutMs}${more.egress ?? ''} }
 upstreams: { a: { provider: anthropic, baseUrl: "http://127.0.0.1:1", apiKey: k } }
 orgs:
   acme: { upstream: a, egress: { allow: ["127.0.0.1", "package-registries"], deny: [claude-code-nonessential] } }
   open: { upstream: a }
-`,
+${more.orgs ?? ''}`,
     'sluice.yaml',
     {},
   );
@@ -121,10 +142,12 @@ orgs:
     acme: (await createKey(store, { org: 'acme', user: 'dev@acme.test', role: 'member' }, new Date())).key,
     open: (await createKey(store, { org: 'open', user: 'dev@open.test', role: 'member' }, new Date())).key,
   };
-  const proxy = await startEgressProxy({ config, store });
+  const proxy = await startEgressProxy({ config, store, ...more.options });
   cleanups.push(() => proxy.close());
   return {
     store,
+    keyFor: async (org) =>
+      (await createKey(store, { org, user: `dev@${org}.test`, role: 'member' }, new Date())).key,
     proxy,
     keys,
     echoPort: (echo.address() as AddressInfo).port,
@@ -320,5 +343,286 @@ describe('the egress proxy', () => {
       rows.map((r) => r.bytesDown),
       Array(4).fill(SIZE),
     );
+  });
+});
+
+/** The store with one method replaced (fault injection for the proxy's own error paths). */
+function storeWith(store: Store, name: keyof Store, fn: (...args: unknown[]) => unknown): Store {
+  return new Proxy(store, {
+    get(target, p) {
+      if (p === name) return fn;
+      const v: unknown = Reflect.get(target, p, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+/** Log lines the proxy writes, for assertions. */
+function capture() {
+  const lines: string[] = [];
+  const log = (fields: Record<string, unknown>, msg: string) =>
+    lines.push(`${msg} ${JSON.stringify(fields)}`);
+  return { lines, logger: { warn: log, error: log } };
+}
+
+const unhandled: unknown[] = [];
+process.on('unhandledRejection', (err) => unhandled.push(err));
+
+describe('the egress proxy under attack and faults', () => {
+  it('a CONNECT to a port out of range is a 400 recorded for the key user; the proxy serves on', async () => {
+    const s = await setup();
+    const r = await raw(s.proxy.port, `CONNECT 127.0.0.1:70000 HTTP/1.1\r\n${auth(s.keys.acme)}\r\n`);
+    assert.match(r.head, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    assert.ok(
+      r.head.endsWith(
+        '\r\n\r\n{"type":"error","error":{"type":"invalid_request_error","message":"Sluice egress: port 70000 is out of range (1-65535)."}}',
+      ),
+      r.head,
+    );
+    const [rec] = await records(s.store, 1);
+    assert.deepEqual(
+      [rec?.user, rec?.host, rec?.port, rec?.decision, rec?.rule],
+      ['dev@acme.test', '127.0.0.1', 70000, 'deny', 'bad-request'],
+    );
+    const next = await raw(
+      s.proxy.port,
+      `CONNECT 127.0.0.1:${s.echoPort} HTTP/1.1\r\n${auth(s.keys.acme)}\r\n`,
+    );
+    assert.match(next.head, /^HTTP\/1\.1 200 /);
+    next.socket.destroy();
+    const notHttp = await raw(s.proxy.port, 'THIS IS NOT HTTP\r\n\r\n');
+    assert.match(
+      notHttp.head,
+      /"type":"invalid_request_error","message":"Sluice egress: the request is not valid HTTP\."/,
+    );
+    assert.deepEqual(unhandled, []);
+  });
+
+  it('IPv6 spellings of private addresses are refused for an allow-all org; a written rule meets every spelling', async () => {
+    const s = await setup(300_000, { orgs: '  zero: { upstream: a, egress: { allow: ["0.0.0.0"] } }\n' });
+    const spellings = [
+      '[::ffff:7f00:1]',
+      '[0:0:0:0:0:0:0:1]',
+      '[0000::0001]',
+      '[0::]',
+      '[::ffff:a9fe:a9fe]',
+      '[::ffff:0a00:0001]',
+      '127.1',
+      '2130706433',
+    ];
+    for (const host of spellings) {
+      const r = await raw(s.proxy.port, `CONNECT ${host}:${s.echoPort} HTTP/1.1\r\n${auth(s.keys.open)}\r\n`);
+      assert.match(r.head, /^HTTP\/1\.1 403 Forbidden\r\n/, host);
+      assert.match(r.head, /rule private-address/, host);
+    }
+    // acme writes out 127.0.0.1: the mapped spelling is the same address, so the same rule.
+    const mapped = await raw(
+      s.proxy.port,
+      `CONNECT [::ffff:7f00:1]:${s.echoPort} HTTP/1.1\r\n${auth(s.keys.acme)}\r\n`,
+    );
+    assert.match(mapped.head, /^HTTP\/1\.1 200 /);
+    mapped.socket.destroy();
+    // Even written out, the unspecified address (the local host on Linux) is no destination.
+    const zero = await raw(
+      s.proxy.port,
+      `CONNECT [::ffff:0:0]:${s.echoPort} HTTP/1.1\r\n${auth(await s.keyFor('zero'))}\r\n`,
+    );
+    assert.match(zero.head, /rule private-address/);
+    const zeroV4 = await raw(
+      s.proxy.port,
+      `CONNECT 0.0.0.0:${s.echoPort} HTTP/1.1\r\n${auth(await s.keyFor('zero'))}\r\n`,
+    );
+    assert.match(zeroV4.head, /rule private-address/);
+    const rows = await records(s.store, spellings.length + 3);
+    assert.deepEqual(
+      rows
+        .filter((r) => r.user === 'dev@open.test')
+        .map((r) => r.host)
+        .sort(),
+      ['10.0.0.1', '127.0.0.1', '127.0.0.1', '127.0.0.1', '169.254.169.254', '::', '::1', '::1'],
+      'recorded under the one spelling of each address',
+    );
+  });
+
+  it('names are resolved once, every address is checked, and the connection goes to the checked address', async () => {
+    const answers: Record<string, string[]> = {
+      'mapped.example': ['93.184.216.34', '::ffff:7f00:1'],
+      'echo.example': ['::ffff:127.0.0.1'],
+      'garbage.example': ['not an address'],
+    };
+    const asked: string[] = [];
+    const s = await setup(300_000, {
+      orgs: '  named: { upstream: a, egress: { allow: ["echo.example", "*.example"] } }\n',
+      options: {
+        lookup: async (host) => {
+          asked.push(host);
+          const a = answers[host];
+          if (!a) throw new Error('ENOTFOUND');
+          return a;
+        },
+      },
+    });
+    const key = await s.keyFor('named');
+    const ask = (host: string) =>
+      raw(s.proxy.port, `CONNECT ${host}:${s.echoPort} HTTP/1.1\r\n${auth(key)}\r\n`);
+    assert.match((await ask('mapped.example')).head, /rule private-address/, 'one private answer is enough');
+    assert.match((await ask('garbage.example')).head, /rule dns-failure/);
+    assert.match((await ask('nowhere.example')).head, /rule dns-failure/);
+    const t = await ask('echo.example');
+    assert.match(t.head, /^HTTP\/1\.1 200 /, 'written out, so it may be private; reached at 127.0.0.1');
+    const echoed = new Promise<string>((r) => t.socket.once('data', (d: Buffer) => r(d.toString())));
+    t.socket.write('through');
+    assert.equal(await echoed, 'through');
+    t.socket.destroy();
+    assert.deepEqual(asked, ['mapped.example', 'garbage.example', 'nowhere.example', 'echo.example']);
+  });
+
+  it("an org's policy is evaluated per day: a catalog rule's validFrom takes effect without a restart", async () => {
+    let now = new Date('2026-11-30T23:59:00Z');
+    const quiet: Rule = {
+      id: 'test-telemetry-off-from-december',
+      summary: 'test: telemetry and error reporting end on 2026-12-01',
+      when: {},
+      validFrom: '2026-12-01',
+      effects: [
+        { flow: 'telemetry', set: { enabled: false }, note: 'test' },
+        { flow: 'error-reporting', set: { enabled: false }, note: 'test' },
+      ],
+      sources: [],
+      example: { profile: { plan: 'team', provider: 'anthropic' }, at: '2026-12-01', expect: {} },
+    };
+    const s = await setup(300_000, {
+      orgs: '  dated: { upstream: a, profile: { plan: team, provider: anthropic } }\n',
+      options: {
+        clock: () => now,
+        policyCatalog: [...catalog, quiet],
+        lookup: () => Promise.reject(new Error('ENOTFOUND')),
+      },
+    });
+    const key = await s.keyFor('dated');
+    const ask = async () =>
+      (await raw(s.proxy.port, `CONNECT statsig.anthropic.com:443 HTTP/1.1\r\n${auth(key)}\r\n`)).head;
+    // Allowed by policy on the 30th (so it gets as far as DNS, which has no answer here) ...
+    assert.match(await ask(), /rule dns-failure/);
+    now = new Date('2026-12-01T00:00:01Z');
+    // ... and denied by the same process from the 1st.
+    assert.match(await ask(), /rule deny:claude-code-nonessential/);
+    const rows = await records(s.store, 2);
+    assert.deepEqual(rows.map((r) => [r.time, r.rule]).sort(), [
+      ['2026-11-30T23:59:00.000Z', 'dns-failure'],
+      ['2026-12-01T00:00:01.000Z', 'deny:claude-code-nonessential'],
+    ]);
+  });
+
+  it('connections over egress.maxConnections are answered 503 egress_busy; a freed slot serves again', async () => {
+    const s = await setup(300_000, { egress: ', maxConnections: 2' });
+    const open = (key = s.keys.acme) =>
+      raw(s.proxy.port, `CONNECT 127.0.0.1:${s.echoPort} HTTP/1.1\r\n${auth(key)}\r\n`);
+    const [a, b] = [await open(), await open()];
+    assert.match(a.head, /^HTTP\/1\.1 200 /);
+    assert.match(b.head, /^HTTP\/1\.1 200 /);
+    const busy = await open();
+    assert.match(busy.head, /^HTTP\/1\.1 503 Service Unavailable\r\n/);
+    assert.match(busy.head, /retry-after: 1\r\n/);
+    assert.ok(
+      busy.head.endsWith(
+        '{"type":"error","error":{"type":"api_error","message":"Sluice egress: the proxy is serving its limit of 2 connections, so this one was not served. Try again shortly; if it keeps happening, ask your administrator to raise egress.maxConnections."}}',
+      ),
+    );
+    const plain = await raw(
+      s.proxy.port,
+      `GET http://127.0.0.1:${s.httpPort}/ HTTP/1.1\r\nHost: x\r\n${auth(s.keys.acme)}\r\n`,
+    );
+    assert.match(plain.head, /^HTTP\/1\.1 503 /);
+    assert.match(plain.head, /connection: close/i);
+    a.socket.destroy();
+    // The proxy notices the freed slot when the socket's close reaches it; ask until then.
+    let again = '';
+    for (let i = 0; i < 200 && !again.startsWith('HTTP/1.1 200'); i++) {
+      const r = await open();
+      again = r.head;
+      if (!again.startsWith('HTTP/1.1 200')) r.socket.destroy();
+      else r.socket.destroy();
+    }
+    assert.match(again, /^HTTP\/1\.1 200 /);
+    b.socket.destroy();
+  });
+
+  it('a failure inside the proxy is answered 503 and logged, never thrown; the next request is served', async () => {
+    let broken = false;
+    const { lines, logger } = capture();
+    const s = await setup(300_000, {
+      options: {
+        logger,
+        clock: () => {
+          if (broken) throw new Error('clock failed');
+          return new Date();
+        },
+      },
+    });
+    broken = true;
+    const tunnel = await raw(
+      s.proxy.port,
+      `CONNECT 127.0.0.1:${s.echoPort} HTTP/1.1\r\n${auth(s.keys.acme)}\r\n`,
+    );
+    assert.match(tunnel.head, /^HTTP\/1\.1 503 /);
+    assert.match(
+      tunnel.head,
+      /"message":"Sluice egress could not handle this request \(it failed inside the proxy\), so nothing was sent\./,
+    );
+    const plain = await raw(
+      s.proxy.port,
+      `GET http://127.0.0.1:${s.httpPort}/ HTTP/1.1\r\nHost: x\r\n${auth(s.keys.acme)}\r\n`,
+    );
+    assert.match(plain.head, /^HTTP\/1\.1 503 /);
+    assert.deepEqual(lines, [
+      'egress request failed {"err":"clock failed"}',
+      'egress request failed {"err":"clock failed"}',
+    ]);
+    broken = false;
+    const next = await raw(
+      s.proxy.port,
+      `CONNECT 127.0.0.1:${s.echoPort} HTTP/1.1\r\n${auth(s.keys.acme)}\r\n`,
+    );
+    assert.match(next.head, /^HTTP\/1\.1 200 /);
+    next.socket.destroy();
+    assert.deepEqual(unhandled, []);
+  });
+
+  it('a store that fails: a key it cannot check is a 503, a record it cannot write is logged', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-egress-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const store = await openStore('sqlite:./e.db', dir);
+    cleanups.push(() => store.close());
+    const { key } = await createKey(
+      store,
+      { org: 'open', user: 'dev@open.test', role: 'member' },
+      new Date(),
+    );
+    const config = parseConfig(
+      'egress: { port: 0 }\nupstreams: { a: { provider: anthropic, baseUrl: "http://127.0.0.1:1", apiKey: k } }\norgs: { open: { upstream: a } }',
+      'sluice.yaml',
+      {},
+    );
+    const noKeys = storeWith(store, 'findKeyByHash', () => Promise.reject(new Error('database is locked')));
+    const { lines, logger } = capture();
+    const a = await startEgressProxy({ config, store: noKeys, logger });
+    cleanups.push(() => a.close());
+    const r = await raw(a.port, `CONNECT 127.0.0.1:1 HTTP/1.1\r\n${auth(key)}\r\n`);
+    assert.match(r.head, /^HTTP\/1\.1 503 /);
+    assert.match(r.head, /could not handle this request \(its store did not answer when checking your key\)/);
+    const noRecords = storeWith(store, 'insertEgress', () => {
+      throw new Error('disk full');
+    });
+    const b = await startEgressProxy({ config, store: noRecords, logger });
+    cleanups.push(() => b.close());
+    const denied = await raw(b.port, `CONNECT 127.0.0.1:1 HTTP/1.1\r\n${auth(key)}\r\n`);
+    assert.match(denied.head, /^HTTP\/1\.1 403 /);
+    for (let i = 0; i < 100 && lines.length < 2; i++) await new Promise((t) => setImmediate(t));
+    assert.deepEqual(lines, [
+      'egress key lookup failed {"err":"database is locked"}',
+      'egress record not written {"err":"disk full"}',
+    ]);
+    assert.deepEqual(unhandled, []);
   });
 });

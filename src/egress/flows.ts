@@ -5,6 +5,7 @@
  */
 import { catalog } from '../policy/catalog/index.js';
 import { evaluate } from '../policy/engine.js';
+import type { Rule } from '../policy/rule.js';
 import type { Destination, Flow, FlowId, Profile } from '../policy/types.js';
 import { HOSTS, type HostFlow } from './hosts.js';
 import { EgressPolicy } from './policy.js';
@@ -60,8 +61,12 @@ function flow(flows: Flow[], id: FlowId): Flow {
  * the gateway); non-essential traffic is allowed only while the profile leaves telemetry or error
  * reporting on. Anything else falls to the default deny.
  */
-export function derivedEgress(profile: Profile, at: string): DerivedRule[] {
-  const { flows } = evaluate(profile, catalog, at);
+export function derivedEgress(
+  profile: Profile,
+  at: string,
+  policyCatalog: readonly Rule[] = catalog,
+): DerivedRule[] {
+  const { flows } = evaluate(profile, policyCatalog, at);
   const rules: DerivedRule[] = [
     { list: 'allow', rule: 'claude-code-essential', why: 'sign-in, token refresh, installer and updater' },
   ];
@@ -102,7 +107,8 @@ export function derivedEgress(profile: Profile, at: string): DerivedRule[] {
 /**
  * An org's effective egress lists, each entry with its reason: what its profile implies, plus what
  * it writes under `egress` (a written rule overrides the profile's opposite decision on the same
- * rule). Without a profile or a written `allow`, every host is allowed (and recorded).
+ * rule). Without a profile or a written `allow`, every host is allowed (and recorded). `at` is the
+ * day the profile is evaluated at: rules with `validFrom`/`validUntil` change the result by date.
  */
 export function orgEgress(
   org: {
@@ -111,12 +117,13 @@ export function orgEgress(
     egress?: { allow?: string[] | undefined; deny: string[] };
   },
   at: string,
+  policyCatalog: readonly Rule[] = catalog,
 ): { allow: string[]; deny: string[]; rules: DerivedRule[] } {
   const written = org.egress?.allow ?? (org.profile ? [] : ['*']);
   const writtenDeny = org.egress?.deny ?? [];
   // What the org writes overrides what its profile implies for the same rule.
   const rules: DerivedRule[] = (
-    org.profile ? derivedEgress({ zdr: org.zdr, ...org.profile }, at) : []
+    org.profile ? derivedEgress({ zdr: org.zdr, ...org.profile }, at, policyCatalog) : []
   ).filter((r) => !(r.list === 'deny' ? written : writtenDeny).includes(r.rule));
   for (const rule of written)
     rules.push({

@@ -4,6 +4,7 @@
  * with a port (`registry.npmjs.org:443`), or named presets derived from the policy model. Deny
  * rules win over allow rules; anything no rule allows is denied ("nothing else leaves").
  */
+import { canonicalAddress } from './addresses.js';
 import { HOSTS } from './hosts.js';
 
 export interface Preset {
@@ -97,14 +98,69 @@ function parsePattern(text: string, rule: string, fromPreset: boolean): Pattern 
     const glob = new RegExp(`^${raw.replace(/\./g, '\\.').replace(/\*/g, '[a-z0-9-]*')}$`);
     return { rule, host: raw, wildcard: 'label', glob, port, explicit: false };
   }
-  return { rule, host: raw.replace(/^\[|\]$/g, ''), wildcard: 'none', port, explicit: !fromPreset };
+  return { rule, host: canonicalHost(raw), wildcard: 'none', port, explicit: !fromPreset };
+}
+
+/**
+ * A host as rules compare it: lower case, without a trailing dot or IPv6 brackets, and an IP
+ * literal in its one spelling (so `[0::1]` meets a rule for `::1`, `[::ffff:7f00:1]` one for `127.0.0.1`).
+ */
+export function canonicalHost(host: string): string {
+  const bare = host
+    .toLowerCase()
+    .replace(/\.$/, '')
+    .replace(/^\[|\]$/g, '');
+  return canonicalAddress(bare) ?? bare;
+}
+
+/** Edits (insert, delete, substitute) from `a` to `b`. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(
+        (previous[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    previous = row;
+  }
+  return previous[b.length] as number;
+}
+
+/** The preset `name` is probably a typo of (a few edits away), if any. */
+function nearestPreset(name: string): string | undefined {
+  const scored = Object.keys(PRESETS)
+    .map((p) => ({ p, d: editDistance(name, p) }))
+    .filter(({ p, d }) => d > 0 && d <= Math.max(2, Math.floor(p.length / 4)))
+    .sort((x, y) => x.d - y.d);
+  return scored[0]?.p;
+}
+
+/**
+ * A written entry that is not a preset must read as a host: a name without a dot (other than
+ * localhost) or one a few edits from a preset is a typo, not a host (`package-registry`).
+ */
+function checkWrittenEntry(entry: string): void {
+  const name = entry.trim().toLowerCase().replace(/:\d+$/, '');
+  const bare =
+    !name.includes('.') && name !== 'localhost' && name !== '*' && canonicalAddress(name) === undefined;
+  const near = nearestPreset(name);
+  if (!bare && !near) return;
+  throw new EgressPolicyError(
+    `"${entry}" is not a preset${bare ? ', and a host name needs a dot (only localhost has none)' : ''}; ` +
+      (near ? `did you mean ${near}?` : `presets are ${Object.keys(PRESETS).join(', ')}`),
+  );
 }
 
 function expand(entries: readonly string[]): Pattern[] {
   return entries.flatMap((e) => {
     const preset = PRESETS[e];
     if (preset) return preset.hosts.map((h) => parsePattern(h, e, true));
-    return [parsePattern(e, e, false)];
+    const pattern = parsePattern(e, e, false);
+    checkWrittenEntry(e);
+    return [pattern];
   });
 }
 
@@ -134,35 +190,13 @@ export class EgressPolicy {
   }
 
   decide(hostIn: string, port: number): Decision {
-    const host = hostIn
-      .toLowerCase()
-      .replace(/\.$/, '')
-      .replace(/^\[|\]$/g, '');
+    const host = canonicalHost(hostIn);
     const denied = this.deny.find((p) => matches(p, host, port));
     if (denied) return { decision: 'deny', rule: `deny:${denied.rule}`, explicit: false };
     const allowed = this.allow.find((p) => matches(p, host, port));
     if (allowed) return { decision: 'allow', rule: `allow:${allowed.rule}`, explicit: allowed.explicit };
     return { decision: 'deny', rule: 'default-deny', explicit: false };
   }
-}
-
-/** Loopback, private (RFC 1918, unique local), link-local, CGNAT, unspecified and metadata addresses. */
-export function isPrivateAddress(ip: string): boolean {
-  const v4 = /^(?:::ffff:)?(\d+)\.(\d+)\.(\d+)\.(\d+)$/i.exec(ip);
-  if (v4) {
-    const [a, b] = [Number(v4[1]), Number(v4[2])];
-    return (
-      a === 10 ||
-      a === 127 ||
-      a === 0 ||
-      (a === 172 && b >= 16 && b <= 31) ||
-      (a === 192 && b === 168) ||
-      (a === 169 && b === 254) ||
-      (a === 100 && b >= 64 && b <= 127)
-    );
-  }
-  const v6 = ip.toLowerCase();
-  return v6 === '::1' || v6 === '::' || /^f[cd]/.test(v6) || /^fe[89ab]/.test(v6);
 }
 
 /** The presets whose hosts include `host:port`: which documented flow a contacted host belongs to. */

@@ -41,6 +41,8 @@ export const CATALOG = {
   egress_auth_required: { status: 407, type: 'authentication_error' },
   egress_denied: { status: 403, type: 'permission_error' },
   egress_unreachable: { status: 502, type: 'api_error' },
+  egress_busy: { status: 503, type: 'api_error' },
+  egress_unavailable: { status: 503, type: 'api_error' },
 } as const satisfies Record<string, { status: number; type: string }>;
 
 export type ErrorCode = keyof typeof CATALOG;
@@ -218,4 +220,15 @@ export const errors = {
     ),
   egressUnreachable: (target: string) =>
     new SluiceError('egress_unreachable', `Sluice egress: ${target} could not be reached.`),
+  egressBusy: (cap: number) =>
+    new SluiceError(
+      'egress_busy',
+      `Sluice egress: the proxy is serving its limit of ${cap} connections, so this one was not served. Try again shortly; if it keeps happening, ask your administrator to raise egress.maxConnections.`,
+      { 'retry-after': '1' },
+    ),
+  egressUnavailable: (why: string) =>
+    new SluiceError(
+      'egress_unavailable',
+      `Sluice egress could not handle this request (${why}), so nothing was sent. Try again; if it persists, tell your administrator.`,
+    ),
 };

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import pino from 'pino';
 import { ConfigError, loadConfig } from '../control/config.js';
 import { recordAdmin } from '../control/admin-log.js';
+import { adminLogSettings, startCheckpoints } from '../control/admin-log-publish.js';
 import { createKey } from '../control/keys.js';
 import { applyConfig } from '../control/orgs.js';
 import { starterConfigText } from '../control/starter.js';
@@ -58,6 +59,11 @@ export function registerServe(program: Command): void {
       const store = await openStore(config.storage, dirname(resolve(o.config))).catch((err: Error) => {
         throw new CliError(`cannot open the store: ${err.message}`);
       });
+      // SLUICE_LOG_LEVEL=debug adds a line per request (the audit log already has every request).
+      const logger = pino({ base: null, level: process.env.SLUICE_LOG_LEVEL ?? 'info' }, pino.destination(2));
+      // Before anything is appended: every admin log entry from here on is signed (docs/admin-log.md).
+      const adminLog = adminLogSettings(config.adminLog, dirname(resolve(o.config)));
+      const stopCheckpoints = await startCheckpoints(store, adminLog, { now: () => new Date(), logger });
       await applyConfig(store, config, new Date(), `config:${o.config}`);
       let firstKey: string | null = null;
       if (firstRun) {
@@ -73,8 +79,6 @@ export function registerServe(program: Command): void {
           role: 'admin',
         });
       }
-      // SLUICE_LOG_LEVEL=debug adds a line per request (the audit log already has every request).
-      const logger = pino({ base: null, level: process.env.SLUICE_LOG_LEVEL ?? 'info' }, pino.destination(2));
       const gateway = await startGateway({ config, store, logger });
       const stopSweeper = startSweeper(
         store,
@@ -110,6 +114,7 @@ export function registerServe(program: Command): void {
       stopSweeper();
       await egress?.close();
       await gateway.close();
+      await stopCheckpoints();
       await store.close();
       process.stdout.write('sluice gateway stopped\n');
     });

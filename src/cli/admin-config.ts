@@ -1,5 +1,6 @@
 /** Opening the configured store for an admin verb (config errors become exit-2 CLI errors). */
 import { dirname, resolve } from 'node:path';
+import { adminLogSettings, attachCheckpoints, type CheckpointLogger } from '../control/admin-log-publish.js';
 import { ConfigError, loadConfig, type SluiceConfig } from '../control/config.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
@@ -24,5 +25,16 @@ export async function openConfiguredStore(file: string): Promise<{ config: Sluic
   const store = await openStore(config.storage, dirname(resolve(file))).catch((err: Error) => {
     throw new CliError(`cannot open the store: ${err.message}`);
   });
+  // A verb that appends to the admin log signs the entry as serve would (file and webhook).
+  attachCheckpoints(store, adminLogSettings(config.adminLog, dirname(resolve(file))), {
+    now: () => new Date(),
+    logger: cliCheckpointLogger,
+  });
   return { config, store };
 }
+
+/** CLI verbs keep stderr for people: no checkpoint lines, and a problem as one `sluice:` line. */
+export const cliCheckpointLogger: CheckpointLogger = {
+  info: () => undefined,
+  error: (_fields, message) => process.stderr.write(`sluice: ${message}\n`),
+};

@@ -1,6 +1,7 @@
 /** A running Sluice from one configuration: store, audit journal, gateway, egress proxy and sweeper. */
 import { resolve } from 'node:path';
 import type { SluiceConfig } from '../control/config.js';
+import { adminLogSettings, startCheckpoints } from '../control/admin-log-publish.js';
 import { applyConfig } from '../control/orgs.js';
 import { startSweeper } from '../control/retention.js';
 import { startEgressProxy, type RunningEgress } from '../egress/proxy.js';
@@ -38,6 +39,14 @@ export async function startSluice(config: SluiceConfig, deps: SluiceDeps): Promi
   const store = await openStore(config.storage, deps.configDir).catch((err: Error) => {
     throw new StoreOpenError(err.message);
   });
+  // Before anything is appended: every admin log entry from here on is signed (docs/admin-log.md).
+  const stopCheckpoints = await startCheckpoints(store, adminLogSettings(config.adminLog, deps.configDir), {
+    now: clock,
+    logger,
+  }).catch(async (err: Error) => {
+    await store.close();
+    throw err;
+  });
   await store.probeWrite(clock().toISOString()).catch(async (err: Error) => {
     await store.close();
     throw new StoreOpenError(`it does not take writes (${err.message}), so no request could be recorded`);
@@ -74,6 +83,7 @@ export async function startSluice(config: SluiceConfig, deps: SluiceDeps): Promi
       await egress?.close();
       await gateway.close();
       await journal.close();
+      await stopCheckpoints();
       await store.close();
     },
   };

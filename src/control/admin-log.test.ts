@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { adminLogSettings, attachCheckpoints } from './admin-log-publish.js';
 import { parseConfig } from './config.js';
 import { applyConfig } from './orgs.js';
 import { openStore } from '../store/index.js';
@@ -38,9 +39,15 @@ async function logged() {
   await writeFile(join(dir, 'sluice.yaml'), yaml(false, 'full'));
   const store = await openStore('sqlite:./s.db', dir);
   const at = new Date('2026-11-22T10:00:00Z');
+  const config = parseConfig(yaml(false, 'full'), 'sluice.yaml', {});
+  const signing = attachCheckpoints(store, adminLogSettings(config.adminLog, dir, 'gw-test'), {
+    now: () => at,
+    logger: { info: () => undefined, error: (_o, m) => assert.fail(m) },
+  });
   await applyConfig(store, parseConfig(yaml(false, 'full'), 'sluice.yaml', {}), at);
   await applyConfig(store, parseConfig(yaml(false, 'full'), 'sluice.yaml', {}), at);
   await applyConfig(store, parseConfig(yaml(true, 'full'), 'sluice.yaml', {}), at);
+  await signing.stop();
   const entries = await store.listAdminLog();
   await store.close();
   return { dir, entries, db: () => new Database(join(dir, 's.db')) };
@@ -63,7 +70,11 @@ describe('the admin log', () => {
 
   it('verify: exit 0 when intact; 1 naming the first entry edited, removed or reordered', async () => {
     const intact = await logged();
-    assert.deepEqual(verify(intact.dir), { code: 0, out: 'admin log intact: 3 entries\n', err: '' });
+    assert.deepEqual(verify(intact.dir), {
+      code: 0,
+      out: 'admin log intact: 3 entries, each covered by a signed checkpoint\n',
+      err: '',
+    });
 
     const edited = await logged();
     let db = edited.db();
@@ -95,7 +106,9 @@ describe('the admin log', () => {
     db.close();
     assert.deepEqual(verify(reordered.dir), {
       code: 1,
-      out: 'admin log broken at entry 1: does not link to the entry before it: removed or reordered\n',
+      out:
+        'admin log broken at entry 1: does not link to the entry before it: removed or reordered\n' +
+        'admin log rewritten at entry 1: its hash differs from the one gw-test signed at 2026-11-22T10:00:00.000Z (and 1 later checkpoint differs too)\n',
       err: '',
     });
   });

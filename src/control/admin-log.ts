@@ -2,7 +2,9 @@
  * The admin audit log: every administrative action (an org's policy created or changed, a key
  * created or revoked) as an entry chained to the one before by SHA-256, so an edited, removed or
  * reordered entry breaks the chain at that point. `verifyChain` finds the first entry that does
- * not fit; `sluice admin-log verify` prints it.
+ * not fit. The chain alone cannot tell a rewrite by someone who can write the store (they can
+ * recompute it): each append is therefore signed outside the store by the hook `onAdminLogAppend`
+ * installs (admin-log-publish.ts), and `sluice admin-log verify` checks the log against those.
  */
 import { createHash } from 'node:crypto';
 import { GENESIS_HASH } from '../store/rows.js';
@@ -39,8 +41,23 @@ export function verifyChain(entries: readonly AdminLogEntry[]): ChainCheck {
   return { ok: true, entries: entries.length };
 }
 
-/** Appends one admin action to the store's chain. */
-export function recordAdmin(
+/** What runs after each append; it reports its own failures and never throws (the action is done). */
+export type AdminLogAppendHook = (entry: AdminLogEntry) => Promise<void>;
+
+// Keyed by store, so that the process that opened a store decides how its appends are signed, and
+// every caller of recordAdmin (CLI verbs, the admin API, config changes) is covered without a flag.
+const appendHooks = new WeakMap<Store, AdminLogAppendHook>();
+
+/** Runs `hook` after every entry recordAdmin appends to `store`; returns a function that removes it. */
+export function onAdminLogAppend(store: Store, hook: AdminLogAppendHook): () => void {
+  appendHooks.set(store, hook);
+  return () => {
+    if (appendHooks.get(store) === hook) appendHooks.delete(store);
+  };
+}
+
+/** Appends one admin action to the store's chain, then runs the store's append hook (its checkpoint). */
+export async function recordAdmin(
   store: Store,
   at: Date,
   actor: string,
@@ -48,7 +65,12 @@ export function recordAdmin(
   target: string,
   details: Record<string, unknown> = {},
 ): Promise<AdminLogEntry> {
-  return store.appendAdminLog({ time: at.toISOString(), actor, action, target, details }, entryHash);
+  const entry = await store.appendAdminLog(
+    { time: at.toISOString(), actor, action, target, details },
+    entryHash,
+  );
+  await appendHooks.get(store)?.(entry);
+  return entry;
 }
 
 /** Who runs a CLI verb, for the log: the OS user, as far as the process can tell. */

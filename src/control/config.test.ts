@@ -86,4 +86,25 @@ describe('config', () => {
       /^ConfigError: sluice.yaml: not valid YAML/,
     );
   });
+
+  it('adminLog: a config without it gets the default key and checkpoint files; mistakes name the key', () => {
+    assert.deepEqual(parseConfig(starterConfigText(), 'sluice.yaml', env).adminLog, {
+      key: '.sluice/admin-log.key',
+      checkpoints: '.sluice/admin-log.checkpoints',
+      trust: [],
+    });
+    const bad = (adminLog: string) => () =>
+      parseConfig(`${starterConfigText()}\nadminLog: ${adminLog}\n`, 'sluice.yaml', env);
+    assert.throws(bad('{ publicKey: abc }'), {
+      message:
+        'sluice.yaml: invalid configuration\n  adminLog.publicKey: not a public key: expected the base64 text sluice admin-log key prints',
+    });
+    assert.throws(bad('{ webhook: { url: "ftp://audit.example" } }'), {
+      message:
+        'sluice.yaml: invalid configuration\n  adminLog.webhook.url: expected an http:// or https:// URL',
+    });
+    assert.throws(bad('{ keyFile: x }'), {
+      message: 'sluice.yaml: invalid configuration\n  adminLog: Unrecognized key: "keyFile"',
+    });
+  });
 });

@@ -6,6 +6,7 @@ import { EgressPolicy } from '../egress/policy.js';
 import { allowPatternError } from '../guard/allowlist.js';
 import { detectionRules } from '../guard/rules/index.js';
 import { profileSchema } from '../policy/profile.js';
+import { publicKeyError } from './admin-log-key.js';
 
 const guardAction = z.enum(['off', 'log', 'redact', 'block']);
 const PII_KINDS = detectionRules.filter((r) => r.kind === 'pii').map((r) => r.id);
@@ -103,6 +104,41 @@ const orgSchema = z
   })
   .strict();
 
+const adminLogPublicKey = z.string().superRefine((text, ctx) => {
+  const error = publicKeyError(text);
+  if (error) ctx.addIssue({ code: 'custom', message: error });
+});
+
+/** The admin log's signed checkpoints (docs/admin-log.md). Relative paths are relative to this file. */
+const adminLogSchema = z
+  .object({
+    /** Ed25519 private key (PKCS#8 PEM, 0600) that signs checkpoints; made when missing. Keep it off the store's host. */
+    key: z.string().min(1).default('.sluice/admin-log.key'),
+    /** The public key verify checks this gateway's checkpoints with; default: derived from `key`. */
+    publicKey: adminLogPublicKey.optional(),
+    /** Append-only file (0600) this process writes every checkpoint to. */
+    checkpoints: z.string().min(1).default('.sluice/admin-log.checkpoints'),
+    /** The name in each checkpoint; default: the host name. */
+    signer: z.string().min(1).optional(),
+    /** Also POST every checkpoint (JSON) here, retried with backoff. */
+    webhook: z
+      .object({
+        url: z
+          .string()
+          .url()
+          .refine((u) => /^https?:/i.test(u), 'expected an http:// or https:// URL'),
+        headers: z.record(z.string(), z.string()).default({}),
+        attempts: z.number().int().min(1).max(20).default(6),
+      })
+      .strict()
+      .optional(),
+    /** Other signers (gateways sharing this store, retired keys): their public keys and checkpoint files. */
+    trust: z
+      .array(z.object({ publicKey: adminLogPublicKey, checkpoints: z.string().min(1).optional() }).strict())
+      .default([]),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     server: z
@@ -162,6 +198,7 @@ export const configSchema = z
     /** USD per million tokens, by model id or id prefix; adds to and overrides the shipped table. */
     prices: z.record(z.string(), priceSchema).default({}),
     orgs: z.record(z.string(), orgSchema),
+    adminLog: adminLogSchema.prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -191,6 +228,7 @@ export const configSchema = z
 export type SluiceConfig = z.infer<typeof configSchema>;
 export type OrgConfig = SluiceConfig['orgs'][string];
 export type UpstreamConfig = SluiceConfig['upstreams'][string];
+export type AdminLogConfig = SluiceConfig['adminLog'];
 
 /** A configuration problem, with the key path and what was expected. */
 export class ConfigError extends Error {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { connect as netConnect } from 'node:net';
@@ -46,6 +47,51 @@ describe('sluice serve (a real process)', () => {
     assert.ok(
       config.includes('apiKey: ${ANTHROPIC_API_KEY}') && !config.includes(upstreamKey),
       'the key stays in the env',
+    );
+  });
+
+  it('signs every admin log entry (start-up, first key, admin API) to the checkpoint file and its log', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-serve-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const served = await serve(dir, ['--port', '0'], cleanEnv({ ANTHROPIC_API_KEY: 'sk-ant-x' }));
+    const firstKey = (await served.line(/^export ANTHROPIC_API_KEY=/)).split('=')[1];
+    const created = await fetch(`${served.url}/admin/v1/orgs/default/keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${firstKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'dev@acme.test', role: 'member' }),
+    });
+    assert.equal(created.status, 201);
+    await served.stop();
+    if (!served.child.stderr?.readableEnded) await once(served.child.stderr!, 'end');
+    const file = (await readFile(join(dir, '.sluice/admin-log.checkpoints'), 'utf8')).trimEnd().split('\n');
+    const fromFile = file.map((l) => JSON.parse(l) as { seq: number; covers: string });
+    assert.deepEqual(
+      fromFile.map((c) => [c.seq, c.covers]),
+      [
+        [1, 'entry'],
+        [2, 'entry'],
+        [3, 'entry'],
+      ],
+      'org.created, the first key, the admin API key',
+    );
+    const logged = served
+      .stderr()
+      .trimEnd()
+      .split('\n')
+      .map(
+        (l) => JSON.parse(l) as { msg: string; adminLogCheckpoint?: unknown; adminLogKey?: { id: string } },
+      );
+    assert.deepEqual(
+      logged.flatMap((l) => l.adminLogCheckpoint ?? []),
+      fromFile,
+      'the log stream carries the same checkpoints',
+    );
+    assert.equal(logged[0]?.msg, 'admin log signing key created');
+    await writeFile(join(dir, 'serve.log'), served.stderr());
+    const verified = sluice(dir, ['admin-log', 'verify', '--checkpoints', 'serve.log', '--format', 'json']);
+    assert.deepEqual(
+      { status: verified.status, verdict: JSON.parse(verified.stdout) as unknown },
+      { status: 0, verdict: { ok: true, entries: 3, checkpoints: 6, problems: [] } },
     );
   });
 

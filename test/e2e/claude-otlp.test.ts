@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -52,8 +52,11 @@ describe('the real Claude Code CLI sends its OpenTelemetry to the gateway', () =
       );
       assert.ok(metrics.includes('event:user_prompt'), `user_prompt event among ${metrics.join(', ')}`);
       await store.close();
-      for (const name of await readdir(h.dir))
-        assert.ok(!(await readFile(join(h.dir, name))).includes(canary), `the prompt reached ${name}`);
+      for (const name of await readdir(h.dir, { recursive: true })) {
+        const path = join(h.dir, name);
+        if ((await stat(path)).isFile())
+          assert.ok(!(await readFile(path)).includes(canary), `the prompt reached ${name}`);
+      }
     });
   }
 });

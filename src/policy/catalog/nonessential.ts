@@ -17,6 +17,7 @@ export const nonessentialRules: Rule[] = [
       { feature: 'feedback', reason: 'CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC is set.' },
     ],
     sources: [SRC.providerDefaults, SRC.telemetrySummary, SRC.envVars],
+    statements: ['du-nonessential-opt-out', 'sum-nonessential-opt-out', 'sum-env-in-settings'],
     example: {
       profile: {
         plan: 'api',

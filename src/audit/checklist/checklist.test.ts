@@ -218,7 +218,7 @@ describe('sluice checklist answers', () => {
     const table = toTable(r);
     assert.match(
       table,
-      /^Readiness checklist for org acme \(plan team\), 2026-03-01: \d+ pass, 1 fail, 4 cannot tell$/m,
+      /^Readiness checklist for org acme \(plan team, Claude Code 2\.1\.330\), 2026-03-01: \d+ pass, 1 fail, 4 cannot tell$/m,
     );
     assert.match(table, /^FAIL {9}input-restrictions \(corporate, high\)$/m);
     assert.match(table, /source: training-risk-by-access-route-article\.md, “SECTION 07: /);

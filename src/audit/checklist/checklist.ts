@@ -89,6 +89,7 @@ export function runChecklist(e: ChecklistEvidence): ChecklistReport {
     at: e.now.toISOString(),
     ...(e.gateway ? { org: e.gateway.name } : {}),
     plan: e.audit.profile.plan,
+    client: e.audit.client.version,
     assumptions: [...e.audit.assumptions, ...explain.assumptions.map((a) => `${a.id}: ${a.message}`)],
     items: explain.checks.map((c) => answerItem(e, c)),
   };

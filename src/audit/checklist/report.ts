@@ -14,7 +14,7 @@ function summary(r: ChecklistReport): string {
 }
 
 const heading = (r: ChecklistReport): string =>
-  `Readiness checklist${r.org ? ` for org ${r.org}` : ''} (plan ${r.plan}), ${r.at.slice(0, 10)}: ${summary(r)}`;
+  `Readiness checklist${r.org ? ` for org ${r.org}` : ''} (plan ${r.plan}, Claude Code ${r.client ?? 'version unknown'}), ${r.at.slice(0, 10)}: ${summary(r)}`;
 
 export function toTable(r: ChecklistReport): string {
   const lines = [heading(r), ''];

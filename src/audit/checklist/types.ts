@@ -102,6 +102,8 @@ export interface ChecklistReport {
   at: string;
   org?: string;
   plan: string;
+  /** The Claude Code version the answers were evaluated for (null: not known, see assumptions). */
+  client: string | null;
   /** Assumptions the answers rest on (the machine audit's and the policy engine's). */
   assumptions: string[];
   items: ChecklistItem[];

@@ -18,7 +18,8 @@ interface Item {
   question: string;
   audience: Audience;
   when: Condition;
-  source: Source;
+  /** The item's own passage first, then those its other statements come from. */
+  sources: Source[];
   statements: string[];
   example: Profile;
 }
@@ -28,43 +29,22 @@ const check = (item: Item): Rule => ({
   summary: item.question,
   when: item.when,
   effects: [{ check: item.id, question: item.question, audience: item.audience }],
-  sources: [item.source],
+  sources: item.sources,
   statements: item.statements,
   example: { profile: item.example, at: AT, expect: { checks: [item.id] } },
 });
 
-const individual = (id: string, question: string, statements: string[]): Rule =>
-  check({
-    id,
-    question,
-    audience: 'individual',
-    when: {},
-    source: SRC.routeChecklist,
-    statements,
-    example: TEAM,
-  });
-const team = (id: string, question: string, statements: string[]): Rule =>
-  check({
-    id,
-    question,
-    audience: 'team',
-    when: ORGANIZATION,
-    source: SRC.routeChecklist,
-    statements,
-    example: TEAM,
-  });
-const corporate = (id: string, question: string, statements: string[]): Rule =>
-  check({
-    id,
-    question,
-    audience: 'corporate',
-    when: ORGANIZATION,
-    source: SRC.routeCorporate,
-    statements,
-    example: TEAM,
-  });
-const zdr = (id: string, question: string, source: Source, statements: string[]): Rule =>
-  check({ id, question, audience: 'zdr', when: ZDR_CLAIMED, source, statements, example: ZDR_ORG });
+type Helper = (id: string, question: string, statements: string[], also?: Source[]) => Rule;
+const of =
+  (audience: Audience, when: Condition, source: Source, example: Profile): Helper =>
+  (id, question, statements, also = []) =>
+    check({ id, question, audience, when, sources: [source, ...also], statements, example });
+
+const individual = of('individual', {}, SRC.routeChecklist, TEAM);
+const team = of('team', ORGANIZATION, SRC.routeChecklist, TEAM);
+const corporate = of('corporate', ORGANIZATION, SRC.routeCorporate, TEAM);
+const zdr = (id: string, question: string, source: Source, statements: string[], also: Source[] = []): Rule =>
+  of('zdr', ZDR_CLAIMED, source, ZDR_ORG)(id, question, statements, also);
 
 export const checklistRules: Rule[] = [
   individual(
@@ -79,7 +59,7 @@ export const checklistRules: Rule[] = [
       'If the toggle alone is not enough, or for a whole organization: has the opt-out request form been sent?',
     audience: 'individual',
     when: {},
-    source: SRC.routeOptOut,
+    sources: [SRC.routeOptOut],
     statements: ['ra-opt-out-form'],
     example: { plan: 'pro', provider: 'anthropic', trainingOptIn: false },
   }),
@@ -87,21 +67,26 @@ export const checklistRules: Rule[] = [
     'dangerous-operations-restricted',
     "Have you configured Claude Code's initial safety restrictions for dangerous operations?",
     ['ra-individual-safety', 'ra-no-auto-commit', 'ra-no-destructive-db'],
+    [SRC.routeMcp],
   ),
   individual(
     'no-credentials-in-inputs',
     'Have you established a rule to never include credentials or API keys in AI inputs?',
     ['ra-individual-credentials', 'ra-no-credentials'],
+    [SRC.routeMcp],
   ),
   team(
     'access-route-decided',
     'Has the organization decided on a specific access route (API / Bedrock / Vertex AI)?',
     ['ra-team-route', 'ra-toggle-not-enough', 'ra-opt-out-not-routing'],
+    [SRC.routeBottomLine, SRC.routeOptOut],
   ),
-  team('data-path-diagrammed', 'Have you diagrammed which servers data passes through?', [
-    'ra-team-diagram',
-    'ra-diagram-first',
-  ]),
+  team(
+    'data-path-diagrammed',
+    'Have you diagrammed which servers data passes through?',
+    ['ra-team-diagram', 'ra-diagram-first'],
+    [SRC.routeCorporate],
+  ),
   team('audit-logging-operational', 'Is audit logging set up and operational?', ['ra-team-audit-logging']),
   team('usage-scopes-documented', 'Are member usage scopes and input rules documented?', ['ra-team-scopes']),
   team('adoption-approved', 'Has the security team or legal approved the adoption?', ['ra-team-approval']),
@@ -144,12 +129,14 @@ export const checklistRules: Rule[] = [
     'ZDR: is the organization on Claude for Enterprise (or commercial API keys) on Anthropic’s direct platform, where ZDR applies?',
     SRC.zdrIntro,
     ['zdr-enterprise', 'zdr-direct-platform', 'zh-products'],
+    [SRC.zdrProducts],
   ),
   zdr(
     'zdr-enabled-per-organization',
     'ZDR: has the account team enabled ZDR for this organization (each new organization needs its own enablement)?',
     SRC.zdrScope,
     ['zdr-per-organization', 'zdr-new-organizations', 'zh-per-organization', 'zdr-request-account-team'],
+    [SRC.zdrProducts, SRC.zdrRequest],
   ),
   zdr(
     'zdr-confirmed-in-settings',

@@ -56,7 +56,7 @@ export const cloudExecutionRules: Rule[] = [
         note: 'Web sessions are an Anthropic-hosted feature; they are not part of a cloud-provider route.',
       },
     ],
-    sources: [SRC.cloudExecution, SRC.routeBedrock],
+    sources: [SRC.cloudExecution, SRC.routeBedrock, SRC.routeBottomLine],
     statements: ['ra-cloud-not-anthropic'],
     example: {
       profile: { plan: 'enterprise', provider: 'bedrock', env: { CLAUDE_CODE_USE_BEDROCK: '1' } },

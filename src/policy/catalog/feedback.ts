@@ -21,7 +21,7 @@ export const feedbackRules: Rule[] = [
         note: 'User-initiated. Anthropic may use feedback to improve its products and services (whether that includes training models is not stated); transcripts are kept 5 years and a public GitHub issue may be created.',
       },
     ],
-    sources: [SRC.partnerProgram, SRC.telemetry, SRC.feedbackSummary],
+    sources: [SRC.partnerProgram, SRC.telemetry, SRC.feedbackSummary, SRC.localFlow],
     statements: [
       'du-bug-full-history',
       'du-bug-feedback-use',
@@ -80,7 +80,7 @@ export const feedbackRules: Rule[] = [
       },
       { feature: 'feedback', reason: 'DISABLE_FEEDBACK_COMMAND (or DISABLE_BUG_COMMAND) is set.' },
     ],
-    sources: [SRC.telemetry, SRC.envVars],
+    sources: [SRC.telemetry, SRC.envVars, SRC.providerDefaults],
     statements: ['du-bug-opt-out', 'du-claude-api-defaults'],
     example: {
       profile: { plan: 'api', provider: 'anthropic', env: { DISABLE_BUG_COMMAND: '1' } },

@@ -126,7 +126,7 @@ export const routeRules: Rule[] = [
           'The profile names a cloud provider but its environment does not set the matching CLAUDE_CODE_USE_BEDROCK, _VERTEX or _FOUNDRY to 1. Claude Code uses the provider, and turns telemetry, error reports and /bug off by default, only when it is 1; this answer leaves them on (the case where more data leaves). Add the variable to the profile’s env if the clients set it.',
       },
     ],
-    sources: [SRC.providerDefaults, SRC.defaultsSummary],
+    sources: [SRC.providerDefaults, SRC.defaultsSummary, SRC.routeBedrock],
     statements: ['du-bedrock-needs-variable', 'du-vertex-needs-variable', 'ra-bedrock-env-vars'],
     example: {
       profile: { plan: 'enterprise', provider: 'vertex' },
@@ -149,7 +149,7 @@ export const routeRules: Rule[] = [
           'A consumer plan is named but inference goes through a cloud provider: the consumer training setting does not apply to that traffic; the cloud provider’s terms do.',
       },
     ],
-    sources: [SRC.routeBedrock, SRC.trainingPolicy],
+    sources: [SRC.routeBedrock, SRC.trainingPolicy, SRC.routeBottomLine],
     statements: ['ra-cloud-not-anthropic'],
     example: {
       profile: { plan: 'pro', provider: 'vertex', trainingOptIn: true, env: { CLAUDE_CODE_USE_VERTEX: '1' } },

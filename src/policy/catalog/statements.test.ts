@@ -85,3 +85,16 @@ test('rules and the out-of-scope list name only statements that exist', () => {
       assert.ok(ids.has(id), `${rule.id} cites unknown statement ${id}`);
   for (const id of outOfScope().keys()) assert.ok(ids.has(id), `out-of-scope entry ${id} is not a statement`);
 });
+
+test('a rule cites each statement together with its passage: that seed and section are among its sources', () => {
+  const where = new Map(statements().map((s) => [s.id, s]));
+  const gaps = catalog.flatMap((rule) =>
+    (rule.statements ?? []).flatMap((id) => {
+      const s = where.get(id);
+      if (!s) return [];
+      const cited = rule.sources.some((src) => src.seed === s.seed && src.section === s.section);
+      return cited ? [] : [`${rule.id} cites ${id} without ${s.seed} “${s.section}”`];
+    }),
+  );
+  assert.deepEqual(gaps, []);
+});

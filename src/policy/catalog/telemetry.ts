@@ -33,7 +33,7 @@ export const telemetryRules: Rule[] = [
         note: 'Operational metrics only; no code or file paths. Retention follows Statsig’s policy.',
       },
     ],
-    sources: [SRC.telemetry, SRC.telemetrySummary, SRC.providerDefaults],
+    sources: [SRC.telemetry, SRC.telemetrySummary, SRC.providerDefaults, SRC.localFlow, SRC.defaultsSummary],
     statements: [
       'du-statsig-metrics',
       'du-statsig-no-code',
@@ -129,7 +129,7 @@ export const telemetryRules: Rule[] = [
         note: 'DISABLE_TELEMETRY is set (in the environment or a settings.json env block); any non-empty value opts out.',
       },
     ],
-    sources: [SRC.telemetry, SRC.telemetrySummary, SRC.envVars],
+    sources: [SRC.telemetry, SRC.telemetrySummary, SRC.envVars, SRC.providerDefaults, SRC.defaultsSummary],
     statements: ['du-statsig-opt-out', 'sum-statsig-opt-out', 'du-env-in-settings', 'sum-env-in-settings'],
     example: {
       profile: { plan: 'pro', provider: 'anthropic', trainingOptIn: false, env: { DISABLE_TELEMETRY: '0' } },

@@ -46,7 +46,7 @@ export const trainingRules: Rule[] = [
         note: '“Help improve Claude” is off for this session: not used for training.',
       },
     ],
-    sources: [SRC.trainingPolicy, SRC.consumerChoice],
+    sources: [SRC.trainingPolicy, SRC.consumerChoice, SRC.routeBottomLine, SRC.routeOptOut, SRC.retention],
     statements: [
       'du-consumer-choice',
       'ra-pro-max-opt-out',
@@ -195,7 +195,7 @@ export const trainingRules: Rule[] = [
         note: 'Commercial terms: Anthropic does not train generative models on code or prompts sent to Claude Code.',
       },
     ],
-    sources: [SRC.trainingPolicy, SRC.commercialTraining],
+    sources: [SRC.trainingPolicy, SRC.commercialTraining, SRC.routeBottomLine, SRC.routeWeb],
     statements: [
       'du-commercial-no-training',
       'sum-commercial-no-training',

@@ -23,7 +23,14 @@ export const zdrRules: Rule[] = [
         note: 'ZDR: prompts and responses are processed in real time and not retained after the response is returned, whichever Claude model is used (the ZDR page), except for Covered Models (the ZDR help article).',
       },
     ],
-    sources: [SRC.zdrIntro, SRC.zdrCovers, SRC.zdrProducts, SRC.retention],
+    sources: [
+      SRC.zdrIntro,
+      SRC.zdrCovers,
+      SRC.zdrProducts,
+      SRC.retention,
+      SRC.zdrScope,
+      SRC.retentionSummary,
+    ],
     statements: [
       'zdr-enterprise',
       'zdr-not-stored',
@@ -64,7 +71,7 @@ export const zdrRules: Rule[] = [
         note: 'Exception: inputs and outputs of a session flagged for a Usage Policy violation may be kept up to 730 days, or as required by law.',
       },
     ],
-    sources: [SRC.zdrViolations],
+    sources: [SRC.zdrViolations, SRC.zdrIntro],
     statements: ['zdr-violation-law', 'zdr-violation-2-years', 'zdr-law-misuse'],
     example: {
       profile: { ...ZDR_ORG, plan: 'api' },

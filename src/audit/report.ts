@@ -306,6 +306,8 @@ export function toSarif(report: AuditReport, inspector: Inspector, project: stri
       },
     })),
     {
+      // SARIF has no place for assumptions in a result; the run's property bag carries them, labelled.
+      properties: { assumptions: assumptionLines(report), clientVersion: report.client.version },
       originalUriBaseIds: {
         '%SRCROOT%': { uri: pathToFileURL(project.endsWith(sep) ? project : project + sep).href },
       },

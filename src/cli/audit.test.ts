@@ -382,6 +382,12 @@ describe('sluice audit', () => {
     const table = (await run(base, {}, realDeps)).out;
     assert.match(table, /^ {2}client\s+not found \(version unknown\)$/m);
     assert.match(table, /^ {2}- client-version: A Claude Code client before 2\.1\.240/m);
+    const sarif = JSON.parse((await run([...base, '--format', 'sarif'], {}, realDeps)).out);
+    assert.ok(
+      sarif.runs[0].properties.assumptions.some((a: string) =>
+        a.startsWith('client-version: A Claude Code client'),
+      ),
+    );
     const md = (await run([...base, '--format', 'markdown', '--client-version', '2.1.330'], {}, realDeps))
       .out;
     assert.match(md, /^- Claude Code: \*\*2\.1\.330 \(--client-version\)\*\*$/m);

@@ -232,5 +232,7 @@ describe('sluice checklist answers', () => {
       [['input-restrictions', 'error']],
     );
     assert.equal(results.length, 5, 'one result per item that fails or cannot be told');
+    const run = (sarif as unknown as { runs: { properties: { assumptions: string[] } }[] }).runs[0];
+    assert.deepEqual(run?.properties.assumptions, r.assumptions);
   });
 });

@@ -76,5 +76,9 @@ export function toSarif(r: ChecklistReport, file: string, version = '0.1.0'): ob
     locations: [{ physicalLocation: { artifactLocation: { uri: pathToFileURL(file).href } } }],
     properties: { status: i.status, severity: i.severity },
   });
-  return sarifLog(version, rules, { results: open.map(result) });
+  // The run's property bag carries what the answers assumed (SARIF results have no place for it).
+  return sarifLog(version, rules, {
+    properties: { assumptions: r.assumptions, clientVersion: r.client },
+    results: open.map(result),
+  });
 }

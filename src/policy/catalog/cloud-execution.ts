@@ -82,4 +82,24 @@ export const cloudExecutionRules: Rule[] = [
       expect: { flows: { 'cloud-session': { enabled: true, destination: 'anthropic' } } },
     },
   },
+  {
+    id: 'cloud-session-account-terms-on-cloud-route',
+    summary:
+      'Web sessions run on Anthropic under the account’s terms, which a profile naming a cloud route does not show.',
+    when: { providers: ['bedrock', 'vertex', 'foundry'], flags: { providerVariableSet: false } },
+    effects: [
+      {
+        flow: 'cloud-session',
+        set: { sameAs: undefined, trainingUse: 'unstated', retentionDays: 'unstated' },
+        note: 'Web sessions run in Anthropic’s VMs under the account type’s policies; the profile names a cloud provider for inference, so which Anthropic account and terms apply is not stated.',
+      },
+    ],
+    sources: [SRC.cloudExecution],
+    statements: ['du-cloud-account-policies'],
+    example: {
+      profile: { plan: 'enterprise', provider: 'bedrock' },
+      at: '2026-01-15',
+      expect: { flows: { 'cloud-session': { enabled: true, trainingUse: 'unstated', retentionDays: null } } },
+    },
+  },
 ];

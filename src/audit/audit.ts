@@ -1,6 +1,7 @@
 /** Audits one machine: settings layers, environment, MCP servers, local data, the policy engine's flows. */
 import type { ExplainResult, Profile } from '../policy/types.js';
 import { checkConfiguration } from './checks.js';
+import { clientInfo, findClients, type ClientInfo } from './client.js';
 import { compareEgress, type EgressComparison, type EgressLine } from './egress.js';
 import { sortFindings } from './finding.js';
 import { locate } from './files.js';
@@ -37,6 +38,8 @@ export interface AuditReport {
   settings: EffectiveSettings;
   env: Record<string, EffectiveEnvVar>;
   mcpServers: McpServer[];
+  /** The Claude Code found on the machine and the version the flows are evaluated for. */
+  client: ClientInfo;
   profile: Profile;
   assumptions: string[];
   explain: ExplainResult;
@@ -71,14 +74,16 @@ export async function runAudit(
   const config = await readConfiguration(machine);
   const { paths, layers, settings, env, servers } = config;
   const at = machine.now.toISOString().slice(0, 10);
+  const found = clientInfo(await findClients(machine), flags.clientVersion);
   const { profile, assumptions } = buildProfile({
     settings,
     env,
     servers,
-    flags,
+    flags: { ...flags, ...(found.client.version ? { clientVersion: found.client.version } : {}) },
     at,
     inspector: deps.inspector,
   });
+  assumptions.push(...found.assumptions);
   const explain = deps.evaluate(profile, at);
   const retentionDays = retentionOf(settings);
 
@@ -139,6 +144,7 @@ export async function runAudit(
     settings,
     env,
     mcpServers: servers,
+    client: found.client,
     profile,
     assumptions,
     explain,

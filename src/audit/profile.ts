@@ -83,6 +83,7 @@ export function buildProfile(input: {
     mcpServers: input.servers.filter((s) => s.active).map((s) => s.name),
     at: input.at,
   };
+  if (flags.clientVersion !== undefined) profile.clientVersion = flags.clientVersion;
   if (flags.zdr !== undefined) profile.zdr = flags.zdr;
   if (flags.trainingOptIn !== undefined) profile.trainingOptIn = flags.trainingOptIn;
   if (flags.developmentPartnerProgram !== undefined)

@@ -58,11 +58,19 @@ export function toJson(report: AuditReport, inspector: Inspector) {
       plan: report.profile.plan,
       provider: report.profile.provider,
       retentionDays: report.retentionDays,
+      client: {
+        version: report.client.version,
+        source: report.client.source,
+        installs: report.client.installs.map((c) => ({ path: c.path, version: c.version, via: c.via })),
+      },
     },
     assumptions: report.assumptions,
     flows: report.explain.flows,
     disabledFeatures: report.explain.disabledFeatures,
     warnings: report.explain.warnings,
+    /** What the policy engine assumed (labelled the same way in the table and markdown). */
+    policyAssumptions: report.explain.assumptions,
+    notes: report.explain.notes,
     local: report.local,
     ...(report.egress ? { egress: report.egress } : {}),
     findings: report.findings.map((f) => ({ ...f, message: redactText(f.message, inspector) })),
@@ -85,8 +93,22 @@ function where(f: Finding): string {
   return f.file ? `${short(f.file)}${f.line ? `:${f.line}` : ''}` : '';
 }
 
-function retentionLabel(days: number | null): string {
-  return days === null ? 'provider' : days === 0 ? 'none' : `${days}d`;
+function retentionLabel(days: number | null, unstated = false): string {
+  return days === null ? (unstated ? 'unstated' : 'provider') : days === 0 ? 'none' : `${days}d`;
+}
+
+/** "2.1.330 (~/.local/bin/claude, PATH)", or why the version is not known. */
+function clientLabel(report: AuditReport): string {
+  const { version, source, installs } = report.client;
+  const first = installs[0];
+  if (source === 'flag') return `${version} (--client-version)`;
+  if (!first) return 'not found (version unknown)';
+  return `${version ?? 'version unknown'} (${short(first.path)}, ${first.via})`;
+}
+
+/** The audit's own assumptions, then the policy engine's, each labelled. */
+function assumptionLines(report: AuditReport): string[] {
+  return [...report.assumptions, ...report.explain.assumptions.map((a) => `${a.id}: ${a.message}`)];
 }
 
 function pad(rows: string[][]): string[] {
@@ -118,6 +140,7 @@ export function toTable(report: AuditReport, inspector: Inspector): string {
         '  retention',
         `${report.retentionDays} days${report.settings.origins.cleanupPeriodDays ? ` (${report.settings.origins.cleanupPeriodDays.scope})` : ' (default)'}`,
       ],
+      ['  client', clientLabel(report)],
       ['  settings', report.layers.map((l) => `${l.scope} ${short(l.file)}`).join('; ') || 'none found'],
       [
         '  MCP servers',
@@ -126,9 +149,10 @@ export function toTable(report: AuditReport, inspector: Inspector): string {
       ],
     ]),
   );
-  if (report.assumptions.length) {
+  const assumed = assumptionLines(report);
+  if (assumed.length) {
     lines.push('', 'Assumptions');
-    for (const a of report.assumptions) lines.push(`  - ${a}`);
+    for (const a of assumed) lines.push(`  - ${a}`);
   }
   lines.push('', 'Data flows');
   lines.push(
@@ -139,7 +163,7 @@ export function toTable(report: AuditReport, inspector: Inspector): string {
         f.enabled ? 'yes' : 'no',
         f.destination,
         f.trainingUse,
-        f.enabled ? retentionLabel(f.retentionDays) : '-',
+        f.enabled ? retentionLabel(f.retentionDays, f.unstated.includes('retentionDays')) : '-',
       ]),
     ]),
   );
@@ -183,11 +207,11 @@ export function toMarkdown(report: AuditReport, inspector: Inspector): string {
   const j = toJson(report, inspector);
   const out: string[] = ['# Claude Code data-governance audit', ''];
   out.push(`- Route: **${j.effective.provider}**`, `- Plan: **${j.effective.plan}**`);
+  out.push(`- Claude Code: **${clientLabel(report)}**`);
   out.push(`- Local retention: **${report.retentionDays} days**`);
   out.push(`- Findings: ${counts(report.findings)}`, '');
-  if (report.assumptions.length) {
-    out.push('## Assumptions', '', ...report.assumptions.map((a) => `- ${a}`), '');
-  }
+  const assumed = assumptionLines(report);
+  if (assumed.length) out.push('## Assumptions', '', ...assumed.map((a) => `- ${cell(a)}`), '');
   out.push('## Settings files', '', '| Scope | File |', '|---|---|');
   for (const l of report.layers) out.push(`| ${l.scope} | \`${cell(short(l.file))}\` |`);
   out.push(
@@ -199,7 +223,7 @@ export function toMarkdown(report: AuditReport, inspector: Inspector): string {
   );
   for (const f of report.explain.flows) {
     out.push(
-      `| ${f.id} | ${f.enabled ? 'yes' : 'no'} | ${f.destination} | ${f.trainingUse} | ${f.enabled ? retentionLabel(f.retentionDays) : '-'} | ${cell(f.rules.join(', '))} |`,
+      `| ${f.id} | ${f.enabled ? 'yes' : 'no'} | ${f.destination} | ${f.trainingUse} | ${f.enabled ? retentionLabel(f.retentionDays, f.unstated.includes('retentionDays')) : '-'} | ${cell(f.rules.join(', '))} |`,
     );
   }
   if (report.explain.warnings.length) {
@@ -282,6 +306,8 @@ export function toSarif(report: AuditReport, inspector: Inspector, project: stri
       },
     })),
     {
+      // SARIF has no place for assumptions in a result; the run's property bag carries them, labelled.
+      properties: { assumptions: assumptionLines(report), clientVersion: report.client.version },
       originalUriBaseIds: {
         '%SRCROOT%': { uri: pathToFileURL(project.endsWith(sep) ? project : project + sep).href },
       },

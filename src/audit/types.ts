@@ -118,6 +118,8 @@ export interface AuditDeps {
 
 export interface ProfileFlags {
   plan?: Profile['plan'];
+  /** The Claude Code version; without it, the version of the installed client found. */
+  clientVersion?: string;
   zdr?: boolean;
   trainingOptIn?: boolean;
   developmentPartnerProgram?: boolean;

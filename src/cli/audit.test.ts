@@ -366,6 +366,39 @@ describe('sluice audit', () => {
     assert.equal(r.err, 'sluice: --egress-user needs --egress-log\n');
   });
 
+  it('--client-version: used for the flows and shown in every format; a bad one exits 2', async () => {
+    const f = await fixture();
+    fixtures.push(f);
+    const realDeps: AuditDeps = { ...testDeps, evaluate: (p, at) => evaluate(p, catalog, at) };
+    const base = ['audit', '--home', f.home, '--project', f.project, '--managed', f.managed];
+    const j = JSON.parse(
+      (await run([...base, '--client-version', '2.1.330', '--format', 'json'], {}, realDeps)).out,
+    );
+    assert.deepEqual(j.effective.client, { version: '2.1.330', source: 'flag', installs: [] });
+    assert.ok(!j.warnings.some((w: { id: string }) => w.id === 'client-version-unknown'));
+    const unknown = JSON.parse((await run([...base, '--format', 'json'], {}, realDeps)).out);
+    assert.equal(unknown.effective.client.version, null);
+    assert.ok(unknown.policyAssumptions.some((a: { id: string }) => a.id === 'client-version'));
+    const table = (await run(base, {}, realDeps)).out;
+    assert.match(table, /^ {2}client\s+not found \(version unknown\)$/m);
+    assert.match(table, /^ {2}- client-version: A Claude Code client before 2\.1\.240/m);
+    const sarif = JSON.parse((await run([...base, '--format', 'sarif'], {}, realDeps)).out);
+    assert.ok(
+      sarif.runs[0].properties.assumptions.some((a: string) =>
+        a.startsWith('client-version: A Claude Code client'),
+      ),
+    );
+    const md = (await run([...base, '--format', 'markdown', '--client-version', '2.1.330'], {}, realDeps))
+      .out;
+    assert.match(md, /^- Claude Code: \*\*2\.1\.330 \(--client-version\)\*\*$/m);
+    const bad = await run([...base, '--client-version', 'v2']);
+    assert.equal(bad.code, 2);
+    assert.equal(
+      bad.err,
+      'sluice: --client-version: expected a Claude Code version like 2.1.330, got "v2"\n',
+    );
+  });
+
   it('--help shows examples and exit codes', async () => {
     for (const verb of ['audit', 'scrub', 'managed-settings']) {
       const r = await run([verb, '--help']);

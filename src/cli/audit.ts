@@ -44,6 +44,7 @@ interface AuditFlags {
   project?: string;
   managed: string;
   plan?: Plan;
+  clientVersion?: string;
   zdr?: boolean;
   trainingOptIn?: boolean;
   developmentPartnerProgram?: boolean;
@@ -66,6 +67,10 @@ export function registerAudit(program: Command, io: VerbIo = {}): void {
     .option('--managed <path>', 'managed-settings directory or file', '/etc/claude-code')
     .addOption(
       new Option('--plan <plan>', 'the plan, which a machine cannot tell (default: assumed)').choices(PLANS),
+    )
+    .option(
+      '--client-version <version>',
+      'the Claude Code version (default: read from the installed client found on PATH or in the usual places)',
     )
     .option('--zdr', 'the organization has zero data retention')
     .option('--no-zdr', 'the organization has no zero data retention')
@@ -103,6 +108,7 @@ Examples:
       const out = io.stdout ?? ((s: string) => void process.stdout.write(s));
       const err = io.stderr ?? ((s: string) => void process.stderr.write(s));
       const env = io.env ?? process.env;
+      if (flags.clientVersion !== undefined) checkClientVersion(flags.clientVersion);
       const policy = flags.policy ? await readPolicy(flags.policy) : undefined;
       if (flags.egressUser && !flags.egressLog) throw new CliError('--egress-user needs --egress-log');
       const egress = flags.egressLog ? await readEgressLog(flags.egressLog) : undefined;
@@ -122,6 +128,7 @@ Examples:
         {
           flags: {
             ...(flags.plan ? { plan: flags.plan } : {}),
+            ...(flags.clientVersion ? { clientVersion: flags.clientVersion } : {}),
             ...(flags.zdr !== undefined ? { zdr: flags.zdr } : {}),
             ...(flags.trainingOptIn !== undefined ? { trainingOptIn: flags.trainingOptIn } : {}),
             ...(flags.developmentPartnerProgram ? { developmentPartnerProgram: true } : {}),
@@ -147,6 +154,12 @@ Examples:
       else out(toTable(report, inspector));
       process.exitCode = reaches(report.findings, flags.failOn) ? EXIT.findings : EXIT.ok;
     });
+}
+
+/** Refuses a version that is not x.y.z, as `claude --version` prints it. */
+export function checkClientVersion(value: string): void {
+  if (!/^\d+\.\d+\.\d+$/.test(value))
+    throw new CliError(`--client-version: expected a Claude Code version like 2.1.330, got "${value}"`);
 }
 
 async function readPolicy(file: string) {

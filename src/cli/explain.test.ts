@@ -39,7 +39,7 @@ describe('sluice explain', () => {
     assert.equal(r.code, 0, r.stderr);
     const body = JSON.parse(r.stdout);
     assert.equal(body.at, '2026-01-15');
-    assert.equal(body.flows.length, 9);
+    assert.equal(body.flows.length, 12);
     const inference = body.flows.find((f: { id: string }) => f.id === 'inference');
     assert.equal(inference.retentionDays, 0);
     assert.ok(inference.rules.includes('zdr-inference'));
@@ -88,6 +88,8 @@ describe('sluice explain', () => {
       'team',
       '--provider',
       'bedrock',
+      '--env',
+      'CLAUDE_CODE_USE_BEDROCK=1',
       '--format',
       'mermaid',
       '--at',
@@ -96,6 +98,22 @@ describe('sluice explain', () => {
     assert.match(mm.stdout, /^flowchart LR$/m);
     assert.match(mm.stdout, /machine -->\|"inference: training no, retention their policy"\| aws_bedrock/);
     assert.match(mm.stdout, /machine -.->\|"telemetry: off"\| statsig/);
+    // Without CLAUDE_CODE_USE_BEDROCK=1 the client keeps its non-essential traffic on; the diagram says so.
+    const unset = await explain(
+      '--plan',
+      'team',
+      '--provider',
+      'bedrock',
+      '--format',
+      'mermaid',
+      '--at',
+      '2026-01-15',
+    );
+    assert.match(unset.stdout, /machine -->\|"telemetry: training no, retention their policy"\| statsig/);
+    assert.match(
+      unset.stdout,
+      /^%% assumed \(route-provider-variable-unset\): inference: inference is taken/m,
+    );
   });
 
   it('compares plans × routes', async () => {
@@ -147,6 +165,18 @@ describe('sluice explain', () => {
     const date = await explain('--plan', 'pro', '--at', '2025-13-01');
     assert.equal(date.code, 2);
     assert.equal(date.stderr, 'sluice: --at: expected an ISO date like 2025-10-08, got "2025-13-01"\n');
+    const feb30 = await explain('--plan', 'pro', '--at', '2025-02-30');
+    assert.equal(feb30.code, 2);
+    assert.equal(
+      feb30.stderr,
+      'sluice: --at: expected an ISO date like 2025-10-08, got "2025-02-30" (February 2025 has 28 days)\n',
+    );
+    const version = await explain('--plan', 'pro', '--client-version', 'latest');
+    assert.equal(version.code, 2);
+    assert.equal(
+      version.stderr,
+      'sluice: options: invalid profile\n  clientVersion: expected a Claude Code version like 2.1.330 (claude --version), got "latest"\n',
+    );
     const env = await explain('--plan', 'pro', '--env', 'NOEQUALS');
     assert.equal(env.stderr, 'sluice: --env: expected NAME=VALUE, got "NOEQUALS"\n');
     const plans = await explain('--routes', '--plans', 'pro,platinum');
@@ -168,5 +198,65 @@ describe('sluice explain', () => {
     const r = await explain('--plan', 'api', '--format', 'json');
     assert.equal(r.code, 0, r.stderr);
     assert.match(JSON.parse(r.stdout).at, /^\d{4}-\d{2}-\d{2}$/);
+  });
+
+  it('takes --client-version; without it, warns and labels the assumed version in every format', async () => {
+    const known = await explain(
+      '--plan',
+      'api',
+      '--client-version',
+      '2.1.330',
+      '--at',
+      '2026-01-15',
+      '--format',
+      'json',
+    );
+    assert.equal(known.code, 0, known.stderr);
+    const body = JSON.parse(known.stdout);
+    assert.deepEqual(body.client, { version: '2.1.330' });
+    assert.equal(body.flows.find((f: { id: string }) => f.id === 'error-reporting').enabled, false);
+    assert.ok(!body.warnings.some((w: { id: string }) => w.id === 'client-version-unknown'));
+    const unknown = await explain('--plan', 'api', '--at', '2026-01-15', '--format', 'json');
+    const u = JSON.parse(unknown.stdout);
+    assert.deepEqual(u.client, { version: null, assumed: 'before 2.1.198' });
+    assert.ok(u.assumptions.some((a: { id: string }) => a.id === 'client-version'));
+    assert.ok(u.checks.some((c: { id: string }) => c.id === 'access-route-decided'));
+    const table = await explain('--plan', 'api', '--at', '2026-01-15');
+    assert.match(table.stdout, /; Claude Code version not given, assumed before 2\.1\.198\n/);
+    assert.match(
+      table.stdout,
+      /\nAssumptions \(not stated by any source or the profile\):\n {2}client-version: /,
+    );
+    assert.match(
+      table.stdout,
+      /\nReadiness items \(sluice checklist answers them\):\n {2}training-policy-verified \(individual\): /,
+    );
+    const md = await explain('--plan', 'api', '--at', '2026-01-15', '--format', 'markdown');
+    assert.match(
+      md.stdout,
+      /### Assumptions\n\n- \*\*client-version\*\*: A Claude Code client before 2\.1\.198/,
+    );
+    assert.match(md.stdout, /^- \[ \] \*\*audit-logging-operational\*\* \(team\): /m);
+  });
+
+  it('warns on a consumer setting given for a team plan, and on ZDR with the partner program', async () => {
+    const team = await explain(
+      '--plan',
+      'team',
+      '--training-opt-in',
+      '--at',
+      '2026-01-15',
+      '--format',
+      'json',
+    );
+    assert.ok(
+      JSON.parse(team.stdout).warnings.some((w: { id: string }) => w.id === 'consumer-setting-ignored'),
+    );
+    const zdr = await explain('--plan', 'enterprise', '--zdr', '--partner-program', '--at', '2026-01-15');
+    assert.match(zdr.stdout, /^inference\s+anthropic\s+yes\s+yes\s+unstated\s/m);
+    assert.match(
+      zdr.stdout,
+      /zdr-and-partner-program: The profile has both ZDR and the Development Partner Program/,
+    );
   });
 });

@@ -23,6 +23,7 @@ interface ExplainOptions {
   profile?: string;
   plan?: Plan;
   provider?: Provider;
+  clientVersion?: string;
   zdr?: boolean;
   trainingOptIn?: boolean;
   partnerProgram?: boolean;
@@ -39,12 +40,14 @@ const EXAMPLES = `
 Examples:
   $ sluice explain --plan pro --training-opt-in
   $ sluice explain --plan enterprise --zdr --env DISABLE_TELEMETRY=1 --format json
+  $ sluice explain --plan api --client-version 2.1.330
   $ sluice explain --profile team.yaml --provider bedrock --format mermaid
   $ sluice explain --routes --plans pro,team,api --providers anthropic,bedrock
 
 A profile file (JSON or YAML) holds the same fields as the flags, for example:
   plan: enterprise
   provider: anthropic
+  clientVersion: 2.1.330
   zdr: true
   env: { CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1" }
   mcpServers: [github]
@@ -103,6 +106,7 @@ async function buildProfile(o: ExplainOptions): Promise<Profile> {
   const merged: Record<string, unknown> = { provider: 'anthropic', ...raw };
   if (o.plan) merged.plan = o.plan;
   if (o.provider) merged.provider = o.provider;
+  if (o.clientVersion !== undefined) merged.clientVersion = o.clientVersion;
   if (o.zdr !== undefined) merged.zdr = o.zdr;
   if (o.trainingOptIn !== undefined) merged.trainingOptIn = o.trainingOptIn;
   if (o.partnerProgram !== undefined) merged.developmentPartnerProgram = o.partnerProgram;
@@ -157,9 +161,10 @@ async function run(o: ExplainOptions): Promise<void> {
   const profile = await buildProfile(o);
   const at = o.at ? checkDate(o.at, '--at') : (profile.at ?? today());
   const result = evaluate(profile, catalog, at);
-  const { flows, disabledFeatures, warnings } = result;
+  const { client, flows, disabledFeatures, warnings, assumptions, notes, checks } = result;
+  const body = { at, profile, client, flows, disabledFeatures, warnings, assumptions, notes, checks };
   const render = {
-    json: () => `${JSON.stringify({ at, profile, flows, disabledFeatures, warnings }, null, 2)}\n`,
+    json: () => `${JSON.stringify(body, null, 2)}\n`,
     markdown: () => renderMarkdown(result),
     mermaid: () => renderMermaid(result),
     table: () => renderTable(result),
@@ -175,6 +180,10 @@ export function registerExplain(program: Command): void {
     .option('--profile <file>', 'profile to evaluate (JSON or YAML); flags override its fields')
     .addOption(new Option('--plan <plan>', 'plan').choices([...PLANS]))
     .addOption(new Option('--provider <provider>', 'route (default anthropic)').choices([...PROVIDERS]))
+    .option(
+      '--client-version <version>',
+      'the Claude Code version (claude --version); rules differ by version',
+    )
     .option('--zdr', 'zero data retention is enabled for the organization')
     .option('--no-zdr', 'zero data retention is not enabled')
     .option('--training-opt-in', 'consumer "help improve Claude" setting is on')

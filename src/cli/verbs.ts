@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { registerAdminLog } from './admin-log.js';
 import { registerAudit } from './audit.js';
+import { registerChecklist } from './checklist.js';
 import { registerEgress } from './egress.js';
 import { registerExplain } from './explain.js';
 import { registerInit } from './init.js';
@@ -17,6 +18,7 @@ import { registerUsage } from './usage.js';
 export function registerVerbs(program: Command): void {
   registerAdminLog(program);
   registerAudit(program);
+  registerChecklist(program);
   registerEgress(program);
   registerExplain(program);
   registerInit(program);

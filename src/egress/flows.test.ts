@@ -76,7 +76,8 @@ describe('egress and the policy model', () => {
   });
 
   it('a Bedrock-only org allows Bedrock and denies the Anthropic API and non-essential traffic (off by default there)', () => {
-    const org = '{ upstream: a, profile: { plan: enterprise, provider: bedrock } }';
+    const org =
+      '{ upstream: a, profile: { plan: enterprise, provider: bedrock, env: { CLAUDE_CODE_USE_BEDROCK: "1" } } }';
     assert.deepEqual(lists(org), {
       allow: ['claude-code-essential', 'bedrock'],
       deny: ['anthropic-api', 'claude-code-nonessential'],

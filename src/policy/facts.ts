@@ -1,5 +1,5 @@
 /** What the engine derives from a profile before rules run, and how a rule's condition is tested. */
-import type { Condition, Flag, TrainingState } from './rule.js';
+import type { ClientRange, Condition, Flag, TrainingState } from './rule.js';
 import type { Plan, Profile, Provider } from './types.js';
 
 export interface Facts {
@@ -10,26 +10,79 @@ export interface Facts {
   flags: Record<Flag, boolean>;
   env: Record<string, string>;
   at: number;
+  /** The client version the rules are evaluated for (x.y.z). */
+  client: Version;
 }
+
+export type Version = readonly [number, number, number];
 
 const FALSY = new Set(['0', 'false', 'no', 'off']);
 const isSet = (v: string | undefined): v is string => v !== undefined && v !== '';
 const isTruthy = (v: string | undefined): boolean => isSet(v) && !FALSY.has(v.trim().toLowerCase());
 const isFalsyLooking = (v: string | undefined): boolean => isSet(v) && FALSY.has(v.trim().toLowerCase());
 
-// Claude Code checks the provider switches in this order.
-const PROVIDER_VARS: [string, Provider][] = [
-  ['CLAUDE_CODE_USE_BEDROCK', 'bedrock'],
-  ['CLAUDE_CODE_USE_VERTEX', 'vertex'],
-  ['CLAUDE_CODE_USE_FOUNDRY', 'foundry'],
+/** The variable that makes Claude Code use each cloud provider, in the order the client checks them. */
+export const PROVIDER_VARIABLES: Record<Exclude<Provider, 'anthropic'>, string> = {
+  bedrock: 'CLAUDE_CODE_USE_BEDROCK',
+  vertex: 'CLAUDE_CODE_USE_VERTEX',
+  foundry: 'CLAUDE_CODE_USE_FOUNDRY',
+};
+const PROVIDER_ORDER = Object.entries(PROVIDER_VARIABLES) as [Exclude<Provider, 'anthropic'>, string][];
+
+const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/;
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
 ];
 
-/** Parses an ISO date or date-time to epoch milliseconds; throws naming `field` otherwise. */
+/** Why `value` is not an ISO calendar date (or date-time), or undefined when it is one. */
+export function dateProblem(value: string): string | undefined {
+  const generic = `expected an ISO date like 2025-10-08, got ${JSON.stringify(value)}`;
+  const m = DATE_RE.exec(value);
+  if (!m || Number.isNaN(Date.parse(value))) return generic;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (month < 1 || month > 12) return generic;
+  // Date.parse rolls 2025-02-30 over into March; a calendar has no such day.
+  const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (day < 1 || day > days) return `${generic} (${MONTHS[month - 1]} ${year} has ${days} days)`;
+  return undefined;
+}
+
+/** Parses an ISO calendar date or date-time to epoch milliseconds; throws naming `field` otherwise. */
 export function parseDate(value: string, field: string): number {
-  const ms = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) ? Date.parse(value) : NaN;
-  if (Number.isNaN(ms))
-    throw new RangeError(`${field}: expected an ISO date like 2025-10-08, got "${value}"`);
-  return ms;
+  const problem = dateProblem(value);
+  if (problem) throw new RangeError(`${field}: ${problem}`);
+  return Date.parse(value);
+}
+
+const VERSION_RE = /^(\d+)\.(\d+)\.(\d+)$/;
+
+/** Parses a Claude Code version (x.y.z); throws naming `field` otherwise. */
+export function parseVersion(value: string, field: string): Version {
+  const m = VERSION_RE.exec(value.trim());
+  if (!m) throw new RangeError(`${field}: expected a Claude Code version like 2.1.330, got "${value}"`);
+  return [Number(m[1]), Number(m[2]), Number(m[3])];
+}
+
+export function compareVersions(a: Version, b: Version): number {
+  return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+}
+
+/** True when `v` lies in `range` (`from` inclusive, `until` exclusive). */
+export function inRange(v: Version, range: ClientRange): boolean {
+  if (range.from && compareVersions(v, parseVersion(range.from, 'clients.from')) < 0) return false;
+  if (range.until && compareVersions(v, parseVersion(range.until, 'clients.until')) >= 0) return false;
+  return true;
 }
 
 /** The settings `env` block overrides shell exports of the same variable, as in Claude Code. */
@@ -59,27 +112,52 @@ function trainingState(profile: Profile, at: number): { state: TrainingState; ke
   return { state: choice === true ? 'on' : choice === false ? 'off' : 'unset', keepsEarlier };
 }
 
-export function deriveFacts(profile: Profile, at: string): Facts {
+/**
+ * The provider in effect: the first CLAUDE_CODE_USE_* that is true; else the profile's provider, unless
+ * the profile names a cloud provider and sets its variable to something else ("0"), which leaves the
+ * client on the Claude API.
+ */
+function routeOf(profile: Profile, env: Record<string, string>) {
+  const picked = PROVIDER_ORDER.filter(([, name]) => isTruthy(env[name])).map(([p]) => p);
+  const named = profile.provider === 'anthropic' ? undefined : PROVIDER_VARIABLES[profile.provider];
+  const off = picked.length === 0 && named !== undefined && isSet(env[named]);
+  const provider: Provider = picked[0] ?? (off ? 'anthropic' : profile.provider);
+  const variable = provider === 'anthropic' ? undefined : PROVIDER_VARIABLES[provider];
+  return {
+    provider,
+    providerFromEnv: picked.length > 0 && provider !== profile.provider,
+    multipleProvidersInEnv: picked.length > 1,
+    providerVariableSet: variable !== undefined && isTruthy(env[variable]),
+    providerVariableOff: off,
+  };
+}
+
+export function deriveFacts(profile: Profile, at: string, client: Version): Facts {
   const atMs = parseDate(at, 'at');
   const env = effectiveEnv(profile);
-  const picked = PROVIDER_VARS.filter(([name]) => isTruthy(env[name])).map(([, p]) => p);
-  const provider = picked[0] ?? profile.provider;
+  const { provider, ...routeFlags } = routeOf(profile, env);
   const cleanup = profile.settings?.cleanupPeriodDays;
   const { state, keepsEarlier } = trainingState(profile, atMs);
+  const changeGiven = profile.trainingSettingChangedAt !== undefined;
+  const historyGiven = profile.trainingOptInBefore !== undefined || profile.session !== undefined;
   return {
     plan: profile.plan,
     provider,
     training: state,
     env,
     at: atMs,
+    client,
     flags: {
       zdr: profile.zdr === true,
       partnerProgram: profile.developmentPartnerProgram === true,
       hasMcpServers: (profile.mcpServers?.length ?? 0) > 0,
       sessionKeepsEarlierChoice: keepsEarlier,
-      providerFromEnv: picked.length > 0 && provider !== profile.provider,
-      multipleProvidersInEnv: picked.length > 1,
+      ...routeFlags,
       cleanupPeriodInvalid: cleanup !== undefined && !(Number.isInteger(cleanup) && (cleanup as number) >= 1),
+      trainingChoiceGiven: profile.trainingOptIn !== undefined,
+      trainingHistoryGiven: changeGiven || historyGiven,
+      trainingHistoryIncomplete:
+        (historyGiven && !changeGiven) || (changeGiven && profile.trainingOptIn === undefined),
     },
   };
 }

@@ -1,15 +1,19 @@
 /** Validates an untrusted profile (a file, flags, an API body) into a Profile, naming each bad field. */
 import { z } from 'zod';
+import { dateProblem } from './facts.js';
 import type { Plan, Profile, Provider } from './types.js';
 
 export const PLANS: readonly Plan[] = ['free', 'pro', 'max', 'team', 'enterprise', 'api', 'gov'];
 export const PROVIDERS: readonly Provider[] = ['anthropic', 'bedrock', 'vertex', 'foundry'];
 
-const DATE_RE = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/;
 const isoDate = z
   .string({ error: 'expected an ISO date like 2025-10-08' })
-  .refine((v) => DATE_RE.test(v) && !Number.isNaN(Date.parse(v)), {
-    error: (iss) => `expected an ISO date like 2025-10-08, got ${JSON.stringify(iss.input)}`,
+  .refine((v) => dateProblem(v) === undefined, { error: (iss) => dateProblem(String(iss.input)) });
+const clientVersion = z
+  .string({ error: 'expected a Claude Code version like 2.1.330 (claude --version)' })
+  .regex(/^\d+\.\d+\.\d+$/, {
+    error: (iss) =>
+      `expected a Claude Code version like 2.1.330 (claude --version), got ${JSON.stringify(iss.input)}`,
   });
 const oneOf = <T extends string>(values: readonly T[]) =>
   z.enum(values as [T, ...T[]], {
@@ -23,6 +27,7 @@ const bool = z.boolean({ error: (iss) => `expected true or false, got ${JSON.str
 export const profileSchema = z.strictObject({
   plan: oneOf(PLANS),
   provider: oneOf(PROVIDERS),
+  clientVersion: clientVersion.optional(),
   zdr: bool.optional(),
   trainingOptIn: bool.optional(),
   trainingSettingChangedAt: isoDate.optional(),

@@ -1,13 +1,21 @@
 /** Text renderings of an explanation (table, markdown, mermaid) shared by the CLI and the dashboard. */
 import type { RouteRow } from './routes.js';
-import type { Destination, ExplainResult, Flow } from './types.js';
+import type { Destination, ExplainResult, Flow, Remark } from './types.js';
 
-/** Null retention means no day count: another party's policy governs, or no source states a period. */
-const retention = (f: Flow): string => {
+/** Null retention means no day count: unstated by every source, or another party's policy governs. */
+export const retention = (f: Flow): string => {
   if (!f.enabled) return '-';
-  if (f.retentionDays === null) return f.destination === 'anthropic' ? 'unstated' : 'their policy';
+  if (f.retentionDays === null) return f.unstated.includes('retentionDays') ? 'unstated' : 'their policy';
   return f.retentionDays === 0 ? 'not kept' : `${f.retentionDays} days`;
 };
+
+/** "Claude Code 2.1.330", or what was assumed when no version was given. */
+export function clientLabel(r: ExplainResult): string {
+  if (r.client.version) return `Claude Code ${r.client.version}`;
+  return r.client.assumed
+    ? `Claude Code version not given, assumed ${r.client.assumed}`
+    : 'Claude Code version not given';
+}
 
 /** Left-aligned columns separated by two spaces; the last column is not padded. */
 export function columns(rows: string[][]): string {
@@ -26,10 +34,13 @@ const flowRow = (f: Flow): string[] => [
   f.rules.join(', '),
 ];
 
+const listed = (items: Remark[], empty = '  none'): string =>
+  items.length ? items.map((w) => `  ${w.id}: ${w.message} [${w.rules.join(', ')}]`).join('\n') : empty;
+
 export function renderTable(r: ExplainResult): string {
   const p = r.profile;
   const route = r.flows[0]?.destination ?? p.provider;
-  const head = `Data flows for plan ${p.plan} via ${route}${p.zdr ? ', ZDR' : ''}, as of ${r.at}`;
+  const head = `Data flows for plan ${p.plan} via ${route}${p.zdr ? ', ZDR' : ''}, as of ${r.at}; ${clientLabel(r)}`;
   const table = columns([
     ['FLOW', 'DESTINATION', 'ENABLED', 'TRAINING', 'RETENTION', 'RULES'],
     ...r.flows.map(flowRow),
@@ -37,22 +48,31 @@ export function renderTable(r: ExplainResult): string {
   const features = r.disabledFeatures.length
     ? r.disabledFeatures.map((f) => `  ${f.id}: ${f.reason} [${f.rules.join(', ')}]`).join('\n')
     : '  none';
-  const warnings = r.warnings.length
-    ? r.warnings.map((w) => `  ${w.id}: ${w.message} [${w.rules.join(', ')}]`).join('\n')
+  const checks = r.checks.length
+    ? r.checks.map((c) => `  ${c.id} (${c.audience}): ${c.question}`).join('\n')
     : '  none';
-  return `${head}\n\n${table}\n\nDisabled features:\n${features}\n\nWarnings:\n${warnings}\n`;
+  return [
+    `${head}\n\n${table}\n`,
+    `Disabled features:\n${features}\n`,
+    `Warnings:\n${listed(r.warnings)}\n`,
+    `Assumptions (not stated by any source or the profile):\n${listed(r.assumptions)}\n`,
+    `Notes:\n${listed(r.notes)}\n`,
+    `Readiness items (sluice checklist answers them):\n${checks}\n`,
+  ].join('\n');
 }
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|');
+const bullets = (items: Remark[]): string[] =>
+  items.length ? items.map((w) => `- **${w.id}**: ${w.message}`) : ['None.'];
 
 export function renderMarkdown(r: ExplainResult): string {
   const rows = r.flows.map((f) => `| ${flowRow(f).map(cell).join(' | ')} |`);
-  const all = [...r.flows, ...r.disabledFeatures, ...r.warnings].flatMap((x) => x.sources);
-  const sources = [...new Map(all.map((s) => [s.url + s.section, s])).values()]
+  const all = [...r.flows, ...r.disabledFeatures, ...r.warnings, ...r.assumptions, ...r.notes, ...r.checks];
+  const sources = [...new Map(all.flatMap((x) => x.sources).map((s) => [s.url + s.section, s])).values()]
     .map((s) => `- ${s.seed}, “${s.section}”: <${s.url}>`)
     .join('\n');
   return [
-    `## Data flows: ${r.profile.plan} via ${r.flows[0]?.destination ?? r.profile.provider}${r.profile.zdr ? ' with ZDR' : ''} (as of ${r.at})`,
+    `## Data flows: ${r.profile.plan} via ${r.flows[0]?.destination ?? r.profile.provider}${r.profile.zdr ? ' with ZDR' : ''} (as of ${r.at}; ${clientLabel(r)})`,
     '',
     '| Flow | Destination | Enabled | Training | Retention | Rules |',
     '|---|---|---|---|---|---|',
@@ -68,7 +88,21 @@ export function renderMarkdown(r: ExplainResult): string {
     '',
     '### Warnings',
     '',
-    ...(r.warnings.length ? r.warnings.map((w) => `- **${w.id}**: ${w.message}`) : ['None.']),
+    ...bullets(r.warnings),
+    '',
+    '### Assumptions',
+    '',
+    ...bullets(r.assumptions),
+    '',
+    '### Notes',
+    '',
+    ...bullets(r.notes),
+    '',
+    '### Readiness items',
+    '',
+    ...(r.checks.length
+      ? r.checks.map((c) => `- [ ] **${c.id}** (${c.audience}): ${c.question}`)
+      : ['None.']),
     '',
     '### Sources',
     '',
@@ -84,11 +118,13 @@ const LABEL: Record<Destination, string> = {
   'microsoft-foundry': 'Microsoft Foundry',
   statsig: 'Statsig',
   sentry: 'Sentry',
+  datadog: 'Datadog',
+  'npm-registry': 'NPM registry',
   'local-disk': 'Local disk',
   'third-party': 'MCP servers / integrations',
 };
 
-/** `flowchart LR` from this machine to each destination; disabled flows are dashed. */
+/** `flowchart LR` from this machine to each destination; disabled flows are dashed; assumptions as comments. */
 export function renderMermaid(r: ExplainResult): string {
   const dests = [...new Set(r.flows.map((f) => f.destination))];
   const nodes = dests.map((d) => `  ${d.replace(/-/g, '_')}["${LABEL[d]}"]`);
@@ -98,7 +134,19 @@ export function renderMermaid(r: ExplainResult): string {
       : `${f.id}: off`;
     return `  machine ${f.enabled ? '-->' : '-.->'}|"${label}"| ${f.destination.replace(/-/g, '_')}`;
   });
-  return ['flowchart LR', '  machine["This machine (Claude Code)"]', ...nodes, ...edges, ''].join('\n');
+  // Mermaid comments cannot span lines; newlines in a message would end the comment.
+  const comments = [
+    `%% ${clientLabel(r)}`,
+    ...r.assumptions.map((a) => `%% assumed (${a.id}): ${a.message.replace(/\s+/g, ' ')}`),
+  ];
+  return [
+    'flowchart LR',
+    ...comments,
+    '  machine["This machine (Claude Code)"]',
+    ...nodes,
+    ...edges,
+    '',
+  ].join('\n');
 }
 
 const ROUTE_HEAD = ['PLAN', 'ROUTE', 'TRAINING', 'RETENTION', 'GOVERNED BY', 'ZDR'];

@@ -1,5 +1,6 @@
 /** The route article's side-by-side view: for each plan and route, training, retention, who governs, ZDR. */
 import { evaluate } from './engine.js';
+import { PROVIDER_VARIABLES } from './facts.js';
 import type { Rule } from './rule.js';
 import type { Flow, Plan, Provider } from './types.js';
 
@@ -30,14 +31,18 @@ const ZDR_REFUSALS: Record<string, string> = {
 const zdrRefusal = (warnings: string[]): string =>
   warnings.map((w) => ZDR_REFUSALS[w]).find((r) => r !== undefined) ?? 'no';
 
-const days = (d: number | null, provider: Provider): string =>
-  d === null
-    ? provider === 'anthropic'
+const days = (f: Flow): string =>
+  f.retentionDays === null
+    ? f.unstated.includes('retentionDays')
       ? 'unstated'
       : 'provider policy'
-    : d === 0
+    : f.retentionDays === 0
       ? 'not kept'
-      : `${d} days`;
+      : `${f.retentionDays} days`;
+
+/** A cloud route as the client takes it: with its CLAUDE_CODE_USE_* variable set to 1. */
+const envFor = (provider: Provider): Record<string, string> =>
+  provider === 'anthropic' ? {} : { [PROVIDER_VARIABLES[provider]]: '1' };
 
 function inference(
   plan: Plan,
@@ -46,7 +51,13 @@ function inference(
   at: string,
   optIn?: boolean,
 ): Flow {
-  return evaluate({ plan, provider, trainingOptIn: optIn }, catalog, at).flows[0] as Flow;
+  const profile = {
+    plan,
+    provider,
+    env: envFor(provider),
+    ...(optIn === undefined ? {} : { trainingOptIn: optIn }),
+  };
+  return evaluate(profile, catalog, at).flows[0] as Flow;
 }
 
 /** One row per plan × provider, evaluated by the same engine and catalog as `explain`. */
@@ -61,7 +72,7 @@ export function compareRoutes(
       const consumer = CONSUMER.includes(plan) && provider === 'anthropic';
       const on = inference(plan, provider, catalog, at, consumer ? true : undefined);
       const off = consumer ? inference(plan, provider, catalog, at, false) : on;
-      const withZdr = evaluate({ plan, provider, zdr: true }, catalog, at);
+      const withZdr = evaluate({ plan, provider, zdr: true, env: envFor(provider) }, catalog, at);
       const zdrWorks = withZdr.flows[0]?.retentionDays === 0;
       const terms =
         provider !== 'anthropic' ? '' : CONSUMER.includes(plan) ? ' (consumer terms)' : ' (commercial terms)';
@@ -69,9 +80,7 @@ export function compareRoutes(
         plan,
         provider,
         training: consumer ? `${on.trainingUse} if opted in / ${off.trainingUse} if not` : on.trainingUse,
-        retention: consumer
-          ? `${days(on.retentionDays, provider)} / ${days(off.retentionDays, provider)}`
-          : days(on.retentionDays, provider),
+        retention: consumer ? `${days(on)} / ${days(off)}` : days(on),
         governedBy: GOVERNOR[provider] + terms,
         zdr: zdrWorks ? 'available' : zdrRefusal(withZdr.warnings.map((w) => w.id)),
         rules: [...new Set([...on.rules, ...off.rules])],

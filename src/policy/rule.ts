@@ -1,5 +1,16 @@
 /** The shape of a catalog rule: when it applies (data, not code), what it does, and where it comes from. */
-import type { Destination, FeatureId, Flow, FlowId, Plan, Profile, Provider, Source } from './types.js';
+import type {
+  Audience,
+  Destination,
+  FeatureId,
+  Flow,
+  FlowId,
+  Plan,
+  Profile,
+  Provider,
+  Source,
+  TrainingUse,
+} from './types.js';
 
 /** The consumer training choice in force for the session being evaluated. */
 export type TrainingState = 'on' | 'off' | 'unset';
@@ -14,8 +25,18 @@ export type Flag =
   /** A CLAUDE_CODE_USE_* variable picks a different provider than the profile names. */
   | 'providerFromEnv'
   | 'multipleProvidersInEnv'
+  /** The cloud provider in effect has its CLAUDE_CODE_USE_* variable set to 1 (true). */
+  | 'providerVariableSet'
+  /** The profile names a cloud provider whose CLAUDE_CODE_USE_* is set to a value that is not true ("0"). */
+  | 'providerVariableOff'
   /** `settings.cleanupPeriodDays` is present but not an integer >= 1. */
-  | 'cleanupPeriodInvalid';
+  | 'cleanupPeriodInvalid'
+  /** The profile records a consumer training choice (`trainingOptIn`). */
+  | 'trainingChoiceGiven'
+  /** The profile records when the training setting changed, or the choice before it. */
+  | 'trainingHistoryGiven'
+  /** `trainingOptInBefore` or `session` is given without `trainingSettingChangedAt`, which they need. */
+  | 'trainingHistoryIncomplete';
 
 /** Every listed part must hold; an empty condition always holds. */
 export interface Condition {
@@ -43,8 +64,9 @@ export interface SettingValue {
 export interface FlowPatch {
   enabled?: boolean;
   destination?: Destination;
-  trainingUse?: Flow['trainingUse'];
-  retentionDays?: number | null | SettingValue;
+  trainingUse?: TrainingUse;
+  /** `unstated`: no source gives a period for this setup (shown as unstated, with a warning). */
+  retentionDays?: number | null | 'unstated' | SettingValue;
   /** What the flow carries; `{mcpServers}` expands to the configured server names. */
   data?: string[];
   encryption?: Partial<Flow['encryption']>;
@@ -53,9 +75,19 @@ export interface FlowPatch {
 }
 
 export type Effect =
-  | { flow: FlowId; set?: FlowPatch; note: string }
+  /** `assumed`: the note is an assumption (labelled, and listed among the result's assumptions). */
+  | { flow: FlowId; set?: FlowPatch; note: string; assumed?: true }
   | { feature: FeatureId; reason: string }
-  | { warning: string; message: string };
+  | { warning: string; message: string }
+  | { assumption: string; message: string }
+  | { info: string; message: string }
+  | { check: string; question: string; audience: Audience };
+
+/** Client versions a rule holds for: `from` inclusive, `until` exclusive (Claude Code versions, x.y.z). */
+export interface ClientRange {
+  from?: string;
+  until?: string;
+}
 
 /** What a rule's worked example must produce; only the listed parts are checked. */
 export interface Expectation {
@@ -64,6 +96,9 @@ export interface Expectation {
   >;
   disabledFeatures?: FeatureId[];
   warnings?: string[];
+  assumptions?: string[];
+  notes?: string[];
+  checks?: string[];
 }
 
 export interface Rule {
@@ -75,8 +110,12 @@ export interface Rule {
   validFrom?: string;
   /** Exclusive ISO date until which the rule holds. */
   validUntil?: string;
+  /** The client versions a source vouches for; without it the rule holds for every version. */
+  clients?: ClientRange;
   effects: Effect[];
   sources: Source[];
+  /** Ids of the seed statements the rule implements (`catalog/seed-statements.txt`). */
+  statements?: string[];
   /** A profile the rule applies to, and what evaluating it at `at` must give. */
   example: { profile: Profile; at: string; expect: Expectation };
 }

@@ -87,6 +87,7 @@ function flow(id: Flow['id'], enabled: boolean, destination: Flow['destination']
     destination,
     trainingUse: 'no',
     retentionDays: enabled ? 30 : 0,
+    unstated: [],
     data: enabled ? ['test'] : [],
     encryption: { inTransit: 'TLS', atRest: 'yes' },
     sources: [source],
@@ -103,6 +104,7 @@ export function testEvaluate(profile: Profile, at: string): ExplainResult {
   return {
     profile,
     at,
+    client: { version: profile.clientVersion ?? null },
     flows: [
       flow('inference', true, first ? 'anthropic' : 'aws-bedrock'),
       flow('telemetry', first && !off('DISABLE_TELEMETRY'), 'statsig'),
@@ -111,6 +113,9 @@ export function testEvaluate(profile: Profile, at: string): ExplainResult {
     ],
     disabledFeatures: [],
     warnings: [],
+    assumptions: [],
+    notes: [],
+    checks: [],
   };
 }
 

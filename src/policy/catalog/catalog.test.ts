@@ -13,6 +13,7 @@ function appliedRules(rule: Rule): Set<string> {
     ...r.flows.flatMap((f) => f.rules),
     ...r.warnings.flatMap((w) => w.rules),
     ...r.disabledFeatures.flatMap((f) => f.rules),
+    ...[...r.assumptions, ...r.notes, ...r.checks].flatMap((x) => x.rules),
   ]);
 }
 
@@ -46,6 +47,14 @@ for (const rule of catalog) {
     for (const w of expect.warnings ?? []) assert.ok(warnings.includes(w), `warning ${w} in ${warnings}`);
     const features = result.disabledFeatures.map((f) => f.id);
     for (const f of expect.disabledFeatures ?? []) assert.ok(features.includes(f), `disabled feature ${f}`);
+    for (const [kind, want] of [
+      ['assumptions', expect.assumptions],
+      ['notes', expect.notes],
+      ['checks', expect.checks],
+    ] as const) {
+      const got = result[kind].map((x) => x.id);
+      for (const id of want ?? []) assert.ok(got.includes(id), `${kind}: ${id} in ${got}`);
+    }
   });
 }
 

@@ -1,7 +1,9 @@
 /** The whole catalog, in application order: base rules first, refinements after (later rules win). */
 import type { Rule } from '../rule.js';
 import { analyticsRules } from './analytics.js';
+import { checklistRules } from './checklist.js';
 import { cloudExecutionRules } from './cloud-execution.js';
+import { connectionRules } from './connections.js';
 import { errorReportingRules } from './error-reporting.js';
 import { feedbackRules } from './feedback.js';
 import { localCacheRules } from './local-cache.js';
@@ -12,6 +14,7 @@ import { routeRules } from './routes.js';
 import { surveyRules } from './survey.js';
 import { telemetryRules } from './telemetry.js';
 import { thirdPartyRules } from './third-party.js';
+import { thumbsFeedbackRules } from './thumbs-feedback.js';
 import { trainingRules } from './training.js';
 import { transitRules } from './transit.js';
 import { zdrRules } from './zdr.js';
@@ -27,11 +30,14 @@ export const catalog: readonly Rule[] = [
   ...telemetryRules,
   ...errorReportingRules,
   ...feedbackRules,
+  ...thumbsFeedbackRules,
   ...surveyRules,
   ...nonessentialRules,
   ...localCacheRules,
   ...analyticsRules,
   ...thirdPartyRules,
   ...cloudExecutionRules,
+  ...connectionRules,
   ...zdrRules,
+  ...checklistRules,
 ];

@@ -26,6 +26,7 @@ export const localCacheRules: Rule[] = [
       },
     ],
     sources: [SRC.retention, SRC.retentionSummary, SRC.settingsRetention],
+    statements: ['du-local-cache', 'sum-local-cache'],
     example: {
       profile: { plan: 'team', provider: 'anthropic', settings: { cleanupPeriodDays: 7 } },
       at: '2026-01-15',

@@ -16,7 +16,8 @@ export const nonessentialRules: Rule[] = [
       { flow: 'session-survey', set: { enabled: false }, note: NOTE },
       { feature: 'feedback', reason: 'CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC is set.' },
     ],
-    sources: [SRC.providerDefaults, SRC.telemetrySummary, SRC.envVars],
+    sources: [SRC.providerDefaults, SRC.telemetrySummary, SRC.envVars, SRC.defaultsSummary],
+    statements: ['du-nonessential-opt-out', 'sum-nonessential-opt-out', 'sum-env-in-settings'],
     example: {
       profile: {
         plan: 'api',

@@ -19,6 +19,12 @@ export const partnerProgramRules: Rule[] = [
       },
     ],
     sources: [SRC.partnerProgram, SRC.trainingPolicy, SRC.commercialTraining],
+    statements: [
+      'du-dpp-training',
+      'du-dpp-org-admin',
+      'du-commercial-unless-chosen',
+      'sum-partner-program-exception',
+    ],
     example: {
       profile: { plan: 'enterprise', provider: 'anthropic', developmentPartnerProgram: true },
       at: '2026-01-15',
@@ -41,8 +47,14 @@ export const partnerProgramRules: Rule[] = [
       },
     ],
     sources: [SRC.partnerProgram],
+    statements: ['du-dpp-first-party-only'],
     example: {
-      profile: { plan: 'enterprise', provider: 'vertex', developmentPartnerProgram: true },
+      profile: {
+        plan: 'enterprise',
+        provider: 'vertex',
+        developmentPartnerProgram: true,
+        env: { CLAUDE_CODE_USE_VERTEX: '1' },
+      },
       at: '2026-01-15',
       expect: {
         flows: { inference: { trainingUse: 'no' } },
@@ -62,6 +74,7 @@ export const partnerProgramRules: Rule[] = [
       },
     ],
     sources: [SRC.partnerProgram],
+    statements: ['du-dpp-org-admin'],
     example: {
       profile: { plan: 'max', provider: 'anthropic', developmentPartnerProgram: true, trainingOptIn: false },
       at: '2026-01-15',

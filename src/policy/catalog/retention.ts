@@ -18,6 +18,7 @@ export const retentionRules: Rule[] = [
       },
     ],
     sources: [SRC.retention, SRC.retentionSummary],
+    statements: ['du-consumer-retention-on', 'sum-consumer-retention-on', 'du-retention-by-account'],
     example: {
       profile: { plan: 'pro', provider: 'anthropic', trainingOptIn: true },
       at: '2026-01-15',
@@ -31,6 +32,7 @@ export const retentionRules: Rule[] = [
     validFrom: '2025-08-28',
     effects: [{ flow: 'inference', set: { retentionDays: 30 }, note: 'Training off: kept 30 days.' }],
     sources: [SRC.retention, SRC.retentionSummary],
+    statements: ['du-consumer-retention-off', 'sum-consumer-retention-off'],
     example: {
       profile: { plan: 'free', provider: 'anthropic', trainingOptIn: false },
       at: '2026-01-15',
@@ -44,7 +46,8 @@ export const retentionRules: Rule[] = [
     effects: [
       { flow: 'inference', set: { retentionDays: 30 }, note: 'Commercial standard retention: 30 days.' },
     ],
-    sources: [SRC.retention, SRC.retentionSummary],
+    sources: [SRC.retention, SRC.retentionSummary, SRC.routeApi],
+    statements: ['du-commercial-retention', 'sum-commercial-retention', 'ra-api-log-retention'],
     example: {
       profile: { plan: 'enterprise', provider: 'anthropic' },
       at: '2026-01-15',
@@ -58,15 +61,19 @@ export const retentionRules: Rule[] = [
     effects: [
       {
         flow: 'inference',
-        set: { retentionDays: null },
-        note: 'The data-usage page lists retention for Team, Enterprise and API only; Claude Gov’s contract governs.',
+        set: { retentionDays: 'unstated' },
+        note: 'The data-usage page lists retention for Team, Enterprise and API only; for Claude Gov no source gives a period.',
       },
     ],
     sources: [SRC.retention],
+    statements: ['du-commercial-retention'],
     example: {
       profile: { plan: 'gov', provider: 'anthropic' },
       at: '2026-01-15',
-      expect: { flows: { inference: { retentionDays: null, trainingUse: 'no' } } },
+      expect: {
+        flows: { inference: { retentionDays: null, trainingUse: 'no' } },
+        warnings: ['unstated-in-sources'],
+      },
     },
   },
 ];

@@ -41,8 +41,11 @@ export const SRC = {
   surveys: docs('Session quality surveys'),
   retention: docs('Data retention'),
   retentionSummary: summary('Data Retention Periods'),
+  dataAccess: docs('Data access'),
   localFlow: docs('Local Claude Code: Data flow and dependencies'),
   flowSummary: summary('Data Flow & Security'),
+  cloudSummary: summary('Cloud Execution (Claude Code on the Web)'),
+  defaultsSummary: summary('API Provider Default Behavior'),
   cloudExecution: docs('Cloud execution: Data flow and dependencies'),
   telemetry: docs('Telemetry services'),
   telemetrySummary: summary('Telemetry Services'),
@@ -54,15 +57,20 @@ export const SRC = {
   zdrNotCovered: zdr('What ZDR does not cover'),
   zdrDisabled: zdr('Features disabled under ZDR'),
   zdrViolations: zdr('Data retention for policy violations'),
+  zdrRequest: zdr('Request ZDR'),
   zdrProducts: {
     seed: 'zdr-products-help-article.md',
     section: 'I have a zero data retention agreement with Anthropic. What products does it apply to?',
     url: ZDR_HELP,
   },
   routeBottomLine: route('SECTION 01: The Bottom Line: Your Access Route Changes Everything'),
+  routeWeb: route('SECTION 02: Data Handling for Web Usage (Free / Pro / Team / Enterprise)'),
   routeApi: route('SECTION 03: Data Handling via the API'),
   routeBedrock: route('SECTION 04: What Changes When You Use AWS Bedrock'),
+  routeOptOut: route('SECTION 05: Step-by-Step Opt-Out Settings'),
+  routeCorporate: route('SECTION 07: How the Safe Route Differs Between Solo and Corporate Use'),
   routeMcp: route('SECTION 08: How I Decide What to Delegate to Claude Code'),
+  routeChecklist: route('SECTION 09: Pre-Adoption Checklist'),
   envVars: reference(
     '3.1 Anthropic-bound telemetry and nonessential traffic',
     'https://code.claude.com/docs/en/env-vars',
@@ -70,6 +78,14 @@ export const SRC = {
   hosts: reference(
     '1.8 Hosts Claude Code contacts (firewall allowlist)',
     'https://code.claude.com/docs/en/network-config',
+  ),
+  versionDrift: reference(
+    'Short list of UNCONFIRMED or version-sensitive items',
+    'https://code.claude.com/docs/en/network-config',
+  ),
+  providerDefaultsLater: reference(
+    '3.1 Anthropic-bound telemetry and nonessential traffic: Provider defaults',
+    'https://code.claude.com/docs/en/data-usage',
   ),
   settingsRetention: reference(
     '2.3 Governance-relevant keys: Data retention',

@@ -14,7 +14,7 @@ export const surveyRules: Rule[] = [
           enabled: true,
           destination: 'anthropic',
           trainingUse: 'no',
-          retentionDays: null,
+          retentionDays: 'unstated',
           data: ['numeric rating (1, 2, 3 or dismiss)'],
           encryption: { inTransit: 'TLS', atRest: 'not stated' },
         },
@@ -22,6 +22,13 @@ export const surveyRules: Rule[] = [
       },
     ],
     sources: [SRC.surveys, SRC.feedbackSummary, SRC.envVars],
+    statements: [
+      'du-survey-rating-only',
+      'du-survey-no-session-data',
+      'du-survey-no-training',
+      'du-survey-unlike-thumbs-bug',
+      'sum-survey-rating-only',
+    ],
     example: {
       profile: { plan: 'pro', provider: 'anthropic', trainingOptIn: true },
       at: '2026-01-15',

@@ -13,15 +13,16 @@ export const thirdPartyRules: Rule[] = [
         set: {
           enabled: false,
           destination: 'third-party',
-          trainingUse: 'yes',
+          trainingUse: 'unstated',
           retentionDays: null,
           data: ['tool calls and results exchanged with MCP servers: {mcpServers}'],
           encryption: { inTransit: 'depends on each server', atRest: 'depends on each server' },
         },
-        note: 'Each integration’s own terms govern retention and training; Sluice cannot rule training out.',
+        note: 'Each integration’s own terms govern retention and training; no source here states them.',
       },
     ],
     sources: [SRC.zdrNotCovered, SRC.routeMcp],
+    statements: ['zdr-not-third-party'],
     example: {
       profile: { plan: 'team', provider: 'anthropic' },
       at: '2026-01-15',
@@ -40,6 +41,7 @@ export const thirdPartyRules: Rule[] = [
       },
     ],
     sources: [SRC.zdrNotCovered, SRC.routeMcp],
+    statements: ['zdr-not-third-party', 'ra-no-mcp'],
     example: {
       profile: { plan: 'team', provider: 'anthropic', mcpServers: ['github'] },
       at: '2026-01-15',

@@ -22,6 +22,12 @@ export const trainingRules: Rule[] = [
       },
     ],
     sources: [SRC.trainingPolicy, SRC.consumerChoice],
+    statements: [
+      'du-consumer-choice',
+      'du-consumer-training-when-on',
+      'sum-consumer-choice-from-2025-08-28',
+      'sum-consumer-training-when-enabled',
+    ],
     example: {
       profile: { plan: 'pro', provider: 'anthropic', trainingOptIn: true },
       at: '2026-01-15',
@@ -40,7 +46,14 @@ export const trainingRules: Rule[] = [
         note: '“Help improve Claude” is off for this session: not used for training.',
       },
     ],
-    sources: [SRC.trainingPolicy, SRC.consumerChoice],
+    sources: [SRC.trainingPolicy, SRC.consumerChoice, SRC.routeBottomLine, SRC.routeOptOut, SRC.retention],
+    statements: [
+      'du-consumer-choice',
+      'ra-pro-max-opt-out',
+      'ra-toggle-steps',
+      'du-consumer-settings-url',
+      'sum-consumer-settings-url',
+    ],
     example: {
       profile: { plan: 'max', provider: 'anthropic', trainingOptIn: false },
       at: '2026-01-15',
@@ -65,6 +78,7 @@ export const trainingRules: Rule[] = [
       },
     ],
     sources: [SRC.consumerChoice],
+    statements: ['sum-consumer-new-or-resumed'],
     example: {
       profile: {
         plan: 'pro',
@@ -99,6 +113,7 @@ export const trainingRules: Rule[] = [
       },
     ],
     sources: [SRC.consumerChoice, SRC.trainingPolicy],
+    statements: ['sum-consumer-deadline'],
     example: {
       profile: { plan: 'free', provider: 'anthropic' },
       at: '2025-09-15',
@@ -118,7 +133,8 @@ export const trainingRules: Rule[] = [
       {
         flow: 'inference',
         set: { trainingUse: 'yes', retentionDays: 1825 },
-        note: 'Assumed: the seeds do not say what applies without a choice after the deadline, so Sluice assumes training on and 5-year retention.',
+        note: 'the seeds do not say what applies without a choice after the deadline, so Sluice takes training on and 5-year retention (the route article: the free tier may be used for training by default).',
+        assumed: true,
       },
       {
         warning: 'consumer-no-training-choice-after-deadline',
@@ -126,13 +142,15 @@ export const trainingRules: Rule[] = [
           'The 2025-10-08 deadline has passed and no training choice is recorded; Sluice assumes training is on. Record the setting (claude.ai/settings/data-privacy-controls) in the profile.',
       },
     ],
-    sources: [SRC.consumerChoice, SRC.trainingPolicy],
+    sources: [SRC.consumerChoice, SRC.trainingPolicy, SRC.routeBottomLine],
+    statements: ['sum-consumer-deadline', 'ra-free-web-default'],
     example: {
       profile: { plan: 'pro', provider: 'anthropic' },
       at: '2025-10-09',
       expect: {
         flows: { inference: { trainingUse: 'yes', retentionDays: 1825 } },
         warnings: ['consumer-no-training-choice-after-deadline'],
+        assumptions: ['consumer-no-choice-after-deadline'],
       },
     },
   },
@@ -145,8 +163,8 @@ export const trainingRules: Rule[] = [
     effects: [
       {
         flow: 'inference',
-        set: { trainingUse: 'no', retentionDays: 30 },
-        note: 'Assumed: before 2025-08-28 the consumer training choice did not exist; the seeds give no rule for that period.',
+        set: { trainingUse: 'unstated', retentionDays: 'unstated' },
+        note: 'Before 2025-08-28 the consumer training choice did not exist; the seeds give no rule for that period, so training and retention are unstated.',
       },
       {
         warning: 'date-before-consumer-training-choice',
@@ -155,12 +173,13 @@ export const trainingRules: Rule[] = [
       },
     ],
     sources: [SRC.consumerChoice],
+    statements: ['sum-consumer-choice-from-2025-08-28'],
     example: {
       profile: { plan: 'pro', provider: 'anthropic', trainingOptIn: true },
       at: '2025-06-01',
       expect: {
-        flows: { inference: { trainingUse: 'no' } },
-        warnings: ['date-before-consumer-training-choice'],
+        flows: { inference: { trainingUse: 'unstated', retentionDays: null } },
+        warnings: ['date-before-consumer-training-choice', 'unstated-in-sources'],
       },
     },
   },
@@ -176,11 +195,61 @@ export const trainingRules: Rule[] = [
         note: 'Commercial terms: Anthropic does not train generative models on code or prompts sent to Claude Code.',
       },
     ],
-    sources: [SRC.trainingPolicy, SRC.commercialTraining],
+    sources: [SRC.trainingPolicy, SRC.commercialTraining, SRC.routeBottomLine, SRC.routeWeb],
+    statements: [
+      'du-commercial-no-training',
+      'sum-commercial-no-training',
+      'ra-api-not-trained',
+      'ra-team-enterprise-contract',
+      'ra-team-org-management',
+    ],
     example: {
       profile: { plan: 'team', provider: 'anthropic' },
       at: '2026-01-15',
       expect: { flows: { inference: { trainingUse: 'no' } } },
+    },
+  },
+  {
+    id: 'consumer-setting-ignored-on-commercial-plan',
+    summary:
+      'The consumer training setting (and its history) means nothing on a commercial plan: commercial terms decide.',
+    when: {
+      plans: [...COMMERCIAL],
+      any: [{ flags: { trainingChoiceGiven: true } }, { flags: { trainingHistoryGiven: true } }],
+    },
+    effects: [
+      {
+        warning: 'consumer-setting-ignored',
+        message:
+          'The profile records the consumer "help improve Claude" setting (trainingOptIn, its change date or sessions), which exists only for Free, Pro and Max accounts; on this commercial plan it is ignored. Training here depends on commercial terms and the Development Partner Program.',
+      },
+    ],
+    sources: [SRC.trainingPolicy, SRC.commercialTraining],
+    statements: ['du-commercial-no-training'],
+    example: {
+      profile: { plan: 'team', provider: 'anthropic', trainingOptIn: true },
+      at: '2026-01-15',
+      expect: { flows: { inference: { trainingUse: 'no' } }, warnings: ['consumer-setting-ignored'] },
+    },
+  },
+  {
+    id: 'training-history-incomplete',
+    summary:
+      'trainingOptInBefore and session dates need trainingSettingChangedAt (and a change date needs trainingOptIn).',
+    when: { plans: [...CONSUMER], flags: { trainingHistoryIncomplete: true } },
+    effects: [
+      {
+        warning: 'training-history-ignored',
+        message:
+          'The profile gives trainingOptInBefore or session dates without trainingSettingChangedAt, or a change date without trainingOptIn; those fields only matter together, so they were ignored. Give the change date and the current setting.',
+      },
+    ],
+    sources: [SRC.consumerChoice],
+    statements: ['sum-consumer-new-or-resumed'],
+    example: {
+      profile: { plan: 'pro', provider: 'anthropic', trainingOptIn: false, trainingOptInBefore: true },
+      at: '2026-01-15',
+      expect: { flows: { inference: { trainingUse: 'no' } }, warnings: ['training-history-ignored'] },
     },
   },
 ];

@@ -20,6 +20,15 @@ export const transitRules: Rule[] = [
       },
     ],
     sources: [SRC.localFlow, SRC.flowSummary],
+    statements: [
+      'du-runs-locally',
+      'du-sends-prompts-outputs',
+      'du-tls-in-transit',
+      'du-not-encrypted-at-rest',
+      'sum-flow-tls',
+      'sum-flow-prompts-outputs',
+      'sum-flow-storage-unencrypted',
+    ],
     example: {
       profile: { plan: 'team', provider: 'anthropic' },
       at: '2026-01-15',

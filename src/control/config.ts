@@ -195,6 +195,15 @@ export const configSchema = z
       .object({ tokens: z.array(z.string().min(16, 'must be at least 16 characters')).default([]) })
       .strict()
       .default({ tokens: [] }),
+    /**
+     * How admission bounds a request's cost against budgets: its input is taken as one token per
+     * `bytesPerToken` bytes of the body (1 bounds every text and image body; 2, the default, still
+     * over-counts English, code and JSON, which run at about 3-4 bytes a token).
+     */
+    budgetAdmission: z
+      .object({ bytesPerToken: z.number().positive().max(8).default(2) })
+      .strict()
+      .default({ bytesPerToken: 2 }),
     /** USD per million tokens, by model id or id prefix; adds to and overrides the shipped table. */
     prices: z.record(z.string(), priceSchema).default({}),
     orgs: z.record(z.string(), orgSchema),

@@ -11,7 +11,7 @@ import { after, describe, it } from 'node:test';
 import { parseConfig } from '../control/config.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
-import { IDLE_MS, Limits } from './limits.js';
+import { IDLE_MS, Limits, type Admission } from './limits.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {
@@ -67,8 +67,13 @@ async function setup(orgYaml: string) {
     cleanups.push(() => limits.close());
     return {
       limits,
-      check: () => limits.check('acme', org, 'dev@acme.test', 'm', new Date(now)),
+      check: () =>
+        limits.check('acme', org, 'dev@acme.test', 'm', new Date(now), { inputBytes: 0, maxTokens: 0 }),
       charge: () => limits.account('acme', org, 'dev@acme.test', 'm', USAGE, new Date(now)),
+      /** Admission with a body whose worst case is exactly what USAGE costs ($1: 20 bytes, 10 tokens). */
+      admit: () =>
+        limits.check('acme', org, 'dev@acme.test', 'm', new Date(now), { inputBytes: 20, maxTokens: 0 }),
+      settle: (a: Admission) => limits.account('acme', org, 'dev@acme.test', 'm', USAGE, new Date(now), a),
     };
   };
   const counter = async () => (await store.readCounters('acme', [DAY]))[0];
@@ -126,7 +131,7 @@ describe('limit reservations', () => {
       }
     }
     assert.equal(passed, 10);
-    assert.match(refusal, /the daily budget of dev@acme\.test is used up \(\$10\.00 of \$10\.00\)/);
+    assert.match(refusal, /the daily budget of dev@acme\.test is used up \(\$10\.00 of \$10\.00, spent or reserved by requests in flight\)/);
     await Promise.all(gateways.map((g) => g.limits.close()));
     assert.equal((await s.counter())?.costUsd, 10);
   });
@@ -148,6 +153,70 @@ describe('limit reservations', () => {
     assert.ok(spent >= 10 && spent <= 10 + 6, `spent ${spent}: the budget, plus at most one round in flight`);
     await Promise.all(gateways.map((g) => g.limits.close()));
     assert.equal((await s.counter())?.costUsd, spent, 'the counter holds exactly what was spent');
+  });
+
+  it('budgets with worst-case admission: two gateways at once never spend past the limit', async () => {
+    const s = await setup('{ upstream: a, budgets: { perUser: { daily: 10 } } }');
+    const gateways = [s.gateway(), s.gateway()];
+    let spent = 0;
+    for (let round = 0; round < 8; round++) {
+      const checks = await Promise.allSettled(
+        Array.from({ length: 6 }, (_, i) =>
+          gateways[i % 2]!.admit().then((a) => ({ g: gateways[i % 2]!, a })),
+        ),
+      );
+      const admitted = checks.flatMap((c) => (c.status === 'fulfilled' ? [c.value] : []));
+      for (const { g, a } of admitted) await g.settle(a);
+      spent += admitted.length;
+      assert.ok(spent <= 10, `spent ${spent} after round ${round}`);
+    }
+    // What a gateway held when the other refused comes back when idle: the whole budget is usable.
+    s.advance(IDLE_MS);
+    await Promise.all(gateways.map((g) => g.limits.handBackIdle(T0 + IDLE_MS * 2)));
+    for (const g of gateways)
+      for (;;) {
+        const a = await g.admit().catch(() => null);
+        if (!a) break;
+        await g.settle(a);
+        spent++;
+      }
+    assert.equal(spent, 10, 'the whole budget, and not a cent more');
+    await Promise.all(gateways.map((g) => g.limits.close()));
+    assert.equal((await s.counter())?.costUsd, 10, 'the counter holds exactly what was spent');
+  });
+
+  it('a gateway that crashes with requests in flight: what it reserved counts as spent, never more passes', async () => {
+    const s = await setup('{ upstream: a, budgets: { perUser: { daily: 10 } } }');
+    const crashed = s.gateway();
+    await Promise.all([crashed.admit(), crashed.admit(), crashed.admit()]); // in flight when it died
+    const other = s.gateway();
+    let spent = 0;
+    for (;;) {
+      const a = await other.admit().catch(() => null);
+      if (!a) break;
+      await other.settle(a);
+      spent++;
+    }
+    assert.ok(spent <= 7, `the survivor spent ${spent} of the 7 the crashed gateway did not hold`);
+    assert.ok(((await s.counter())?.costUsd ?? 0) <= 10, 'spend and reservations stay within the limit');
+  });
+
+  it('a request that never reaches the upstream returns its reservation', async () => {
+    const s = await setup('{ upstream: a, budgets: { perUser: { daily: 2 } } }');
+    const g = s.gateway();
+    const first = await g.admit();
+    const second = await g.admit();
+    await assert.rejects(
+      g.admit(),
+      /is used up \(\$2\.00 of \$2\.00, spent or reserved by requests in flight\)/,
+    );
+    g.limits.release(first);
+    g.limits.release(first); // once only
+    await g.settle(second);
+    const third = await g.admit();
+    await g.settle(third);
+    await g.limits.close();
+    assert.equal((await s.counter())?.costUsd, 2, 'two requests charged; the released one nothing');
   });
 
   it('requests per minute: two gateways admit exactly the limit, with far fewer store calls than requests', async () => {

@@ -6,14 +6,21 @@
  *
  * Reservations keep the check off the store (a network round trip on PostgreSQL). For each limit a
  * gateway reserves a slice of what is left (an eighth) by adding it to the shared counter at once,
- * and admits requests locally while its reservation lasts: a request's cost (or tokens) is taken
- * from the reservation when it finishes, and only what exceeds it is written, at once. A counter
- * therefore always holds every gateway's spend plus what they have reserved, and a slice is granted
- * only while the counter is under the limit, so all gateways together overshoot a limit by at most
- * what the requests admitted under it cost beyond it: the requests in flight. Requests per minute
- * are reserved the same way and taken at the check. A reservation unused for IDLE_MS is handed
- * back, and so is every reservation when the gateway stops; one held by a gateway that crashed
- * counts as spent until its period ends. What no reservation covers is written in batches.
+ * and admits requests locally while its reservation lasts. A counter therefore always holds every
+ * gateway's spend plus what they have reserved.
+ *
+ * Budgets hold under concurrency: admission takes the request's worst-case cost out of the
+ * reservation (`worstCost`: max_tokens at the output price, and the body's bytes / `bytesPerToken`
+ * input tokens at the dearer of the input and cache-write prices), and a slice is granted only up
+ * to the limit, so every request in flight is covered by what it reserved. When the request ends,
+ * its real cost is charged and the rest of its reservation returns (`account`, or `release` when it
+ * never reached the upstream). Spend can pass a limit only by what requests cost beyond their
+ * worst case (input denser than one token per `bytesPerToken` bytes), and by reservations a gateway
+ * held when it crashed, which count as spent until their period ends. Rate limits are checked
+ * before and charged after: requests per minute are reserved like budgets, tokens per minute are
+ * admitted while the reservation lasts and may pass the limit by what the requests in flight use.
+ * A reservation unused for IDLE_MS is handed back, and so is every reservation when the gateway
+ * stops. What no reservation covers is written in batches.
  */
 import type { OrgConfig, SluiceConfig } from './config.js';
 import { costOf, defaultPrices, priceOf, type Price, type TokenUsage } from './prices.js';
@@ -83,7 +90,28 @@ interface Limit {
   key: CounterKey;
   field: Field;
   limit: number;
-  refuse: (used: number) => Error;
+  refuse: (used: number, need: number) => Error;
+}
+
+/** What admission must know of a request to bound its cost. */
+export interface RequestSize {
+  /** Bytes of the body as forwarded. */
+  inputBytes: number;
+  /** The request's `max_tokens` (null: not given; only output already produced can be charged). */
+  maxTokens: number | null;
+}
+
+/** A request's share of the budget reservations, returned or charged when it ends. */
+export interface Admission {
+  org: string;
+  holds: { id: string; key: CounterKey; amount: number }[];
+  done: boolean;
+}
+
+/** The most `size` can cost at `price`, USD (see the header for the bound this gives). */
+export function worstCost(price: Price, size: RequestSize, bytesPerToken: number): number {
+  const input = Math.ceil(size.inputBytes / bytesPerToken) * Math.max(price.input, price.cacheWrite);
+  return (input + (size.maxTokens ?? 0) * price.output) / 1_000_000;
 }
 
 /** What this gateway holds of one limit's counter. */
@@ -103,6 +131,7 @@ interface Reservation {
 
 export class Limits {
   private readonly prices: Record<string, Price>;
+  private readonly bytesPerToken: number;
   private readonly held = new Map<string, Reservation>();
   /** Parts of charges no reservation covered, not yet written; written together every FLUSH_MS. */
   private pending = new Map<string, { org: string; key: CounterKey; delta: Delta }>();
@@ -118,6 +147,7 @@ export class Limits {
     private readonly clock: () => number = () => Date.now(),
   ) {
     this.prices = { ...defaultPrices, ...config.prices };
+    this.bytesPerToken = config.budgetAdmission.bytesPerToken;
     this.idleTimer = setInterval(() => void this.handBackIdle(this.clock()), IDLE_MS).unref();
   }
 
@@ -140,8 +170,8 @@ export class Limits {
         key: { user: scope === 'perUser' ? user : '', period: span === 'daily' ? p.day : p.month },
         field: 'costUsd',
         limit,
-        refuse: (used) =>
-          errors.budgetExceeded({ org: orgName, who, scope, span, limit, used, resetsAt, at }),
+        refuse: (used, need) =>
+          errors.budgetExceeded({ org: orgName, who, scope, span, limit, used, need, resetsAt, at }),
       });
     };
     budget('perUser', 'daily');
@@ -168,24 +198,22 @@ export class Limits {
   }
 
   /**
-   * Makes sure this gateway holds part of `l`'s counter: reserves a slice of what is left, or
-   * returns the refusal when the counter has reached the limit.
+   * Makes sure this gateway holds enough of `l`'s counter for `take` (and takes it): reserves a
+   * slice of what is left, or returns the refusal when the counter has no room for it. A budget's
+   * slice is granted only up to its limit.
    */
-  private async reserve(org: string, l: Limit, now: number): Promise<Error | undefined> {
+  private async reserve(org: string, l: Limit, now: number, take: number): Promise<Error | undefined> {
     const id = this.id(org, l.key, l.field);
     let r = this.held.get(id);
-    // A request takes its unit of a requests-per-minute reservation here, so concurrent checks
-    // never spend the same unit twice.
-    const take = l.field === 'requests' ? 1 : 0;
     if (r && r.held >= Math.max(take, Number.MIN_VALUE)) {
       r.held -= take;
       r.usedAt = now;
       return undefined;
     }
-    if (r?.refusedAt !== undefined && now - r.refusedAt < REFUSED_MS) return l.refuse(r.seen - r.held);
+    if (r?.refusedAt !== undefined && now - r.refusedAt < REFUSED_MS) return l.refuse(r.seen - r.held, take);
     const whole = l.field !== 'costUsd';
     const left = l.limit - (r?.seen ?? 0);
-    const raw = Math.max(left * SLICE, l.limit / 1000);
+    const raw = Math.max(left * SLICE, l.limit / 1000, take - (r?.held ?? 0));
     const slice = whole ? Math.max(1, Math.ceil(raw)) : raw;
     const after = await this.store.bumpCounter(org, l.key, { ...ZERO, [l.field]: slice });
     r = this.held.get(id) ?? { org, key: l.key, field: l.field, held: 0, seen: 0, usedAt: now };
@@ -193,21 +221,29 @@ export class Limits {
     r.seen = Math.max(r.seen, after[l.field]);
     r.usedAt = now;
     const before = after[l.field] - slice;
-    if (before >= l.limit) {
-      // Full: hand the slice back. Concurrent checks may have been granted slices meanwhile: what
-      // they left is still ours to spend; otherwise refuse here for a while without asking.
-      r.seen = before;
-      void this.giveBack(org, l.key, l.field, slice);
-      if (r.held > 0 && r.held >= take) {
-        r.held -= take;
-        return undefined;
-      }
-      r.refusedAt = now;
-      return l.refuse(before - r.held);
+    // A budget keeps only what fits under its limit; a rate limit's slice is whole or nothing.
+    const fits =
+      l.field === 'costUsd' ? Math.max(0, Math.min(slice, l.limit - before)) : before >= l.limit ? 0 : slice;
+    if (fits < slice) {
+      r.seen -= slice - fits;
+      void this.giveBack(org, l.key, l.field, slice - fits);
     }
-    delete r.refusedAt;
-    r.held += slice - take;
-    return undefined;
+    r.held += fits;
+    if (r.held > 0 && r.held >= take) {
+      delete r.refusedAt;
+      r.held -= take;
+      return undefined;
+    }
+    // Refuse here for a while; a budget's reservation that cannot cover a request goes back, so
+    // that another gateway holding the rest can use it.
+    r.refusedAt = now;
+    const used = r.seen - r.held;
+    if (l.field === 'costUsd' && r.held > 0) {
+      void this.giveBack(org, l.key, l.field, r.held);
+      r.seen -= r.held;
+      r.held = 0;
+    }
+    return l.refuse(used, take);
   }
 
   /** Returns `amount` of a reservation to the shared counter (errors are reported, not thrown). */
@@ -229,15 +265,52 @@ export class Limits {
     await Promise.all(returns);
   }
 
-  /** Stage: limit. Throws the Anthropic-shaped refusal for the first limit reached. */
-  async check(orgName: string, org: OrgConfig, user: string, model: string | null, at: Date): Promise<void> {
-    if (hasBudgets(org) && !this.priceFor(model, org)) throw errors.unpricedModel(orgName, model ?? '(none)');
-    if (!hasLimits(org)) return;
+  /** Stage: limit. Reserves the request's worst case, or throws the refusal of the first limit it would pass. */
+  async check(
+    orgName: string,
+    org: OrgConfig,
+    user: string,
+    model: string | null,
+    at: Date,
+    size: RequestSize,
+  ): Promise<Admission> {
+    const admission: Admission = { org: orgName, holds: [], done: false };
+    const price = this.priceFor(model, org);
+    if (hasBudgets(org) && !price) throw errors.unpricedModel(orgName, model ?? '(none)');
+    if (!hasLimits(org)) return admission;
     const now = at.getTime();
+    const worst = price ? worstCost(price, size, this.bytesPerToken) : 0;
     const limits = this.limitsOf(orgName, org, user, at, periodsOf(at));
-    const refusals = await Promise.all(limits.map((l) => this.reserve(orgName, l, now)));
+    const takes = limits.map((l) => (l.field === 'requests' ? 1 : l.field === 'costUsd' ? worst : 0));
+    const refusals = await Promise.all(
+      limits.map((l, i) => this.reserve(orgName, l, now, takes[i] as number)),
+    );
+    limits.forEach((l, i) => {
+      if (l.field === 'costUsd' && !refusals[i])
+        admission.holds.push({
+          id: this.id(orgName, l.key, l.field),
+          key: l.key,
+          amount: takes[i] as number,
+        });
+    });
     const refusal = refusals.find((r) => r !== undefined);
-    if (refusal) throw refusal;
+    if (refusal) {
+      this.release(admission);
+      throw refusal;
+    }
+    return admission;
+  }
+
+  /** A request that ends without being charged (it never reached the upstream) returns what it reserved. */
+  release(admission: Admission): void {
+    if (admission.done) return;
+    admission.done = true;
+    for (const h of admission.holds) {
+      const r = this.held.get(h.id);
+      if (r) r.held += h.amount;
+      // Handed back meanwhile: the amount is still in the shared counter; take it out.
+      else this.enqueue(admission.org, h.key, { ...ZERO, costUsd: -h.amount }, FLUSH_MS);
+    }
   }
 
   /**
@@ -252,7 +325,10 @@ export class Limits {
     model: string | null,
     usage: TokenUsage,
     at: Date,
+    admission?: Admission,
   ) {
+    // What the request reserved goes back to the reservation; its real cost is taken from it below.
+    if (admission) this.release(admission);
     const price = this.priceFor(model, org);
     const cost = price ? costOf(usage, price) : null;
     if (!hasLimits(org)) return cost;

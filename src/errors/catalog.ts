@@ -164,12 +164,18 @@ export const errors = {
     span: 'daily' | 'monthly';
     limit: number;
     used: number;
+    /** What this request could cost at most (it is refused when that does not fit). */
+    need: number;
     resetsAt: Date;
     at: Date;
   }) =>
     new SluiceError(
       'budget_exceeded',
-      `Sluice: the ${b.span} budget of ${b.who} is used up (${usd(b.used)} of ${usd(b.limit)}). ` +
+      (b.used >= b.limit
+        ? `Sluice: the ${b.span} budget of ${b.who} is used up (${usd(b.used)} of ${usd(b.limit)}, spent or reserved by requests in flight). `
+        : `Sluice: the ${b.span} budget of ${b.who} has ${usd(b.limit - b.used)} left of ${usd(b.limit)} ` +
+          `(spent or reserved by requests in flight), and this request could cost up to ${usd(b.need)}. ` +
+          'Wait for requests in flight to finish, or lower max_tokens. ') +
         `It resets at ${b.resetsAt.toISOString()}. Until then, ask your administrator to raise orgs.${b.org}.budgets.${b.scope}.${b.span}.`,
       // Claude Code shows a 429 with a long retry-after at once instead of retrying for minutes.
       { 'retry-after': String(seconds(b.at, b.resetsAt)), 'x-should-retry': 'false' },

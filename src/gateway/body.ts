@@ -36,6 +36,8 @@ export interface Span {
 export interface MessagesBody {
   model: string | null;
   stream: boolean;
+  /** `max_tokens` when it is a number: the most output the request can cost. */
+  maxTokens: number | null;
   /** The literals the model reads, in document order. */
   content: Span[];
   /** Top-level field types seen, for validation: `model` -> 'string', ... */
@@ -176,6 +178,7 @@ class Reader {
   readonly fields = new Map<string, 'string' | 'number' | 'boolean' | 'null' | 'object' | 'array'>();
   model: string | null = null;
   stream = false;
+  maxTokens: number | null = null;
   readonly marks: number[] = [];
   private messagesSeen = false;
   reusedFrom = 0;
@@ -322,11 +325,14 @@ class Reader {
       } else if (role === Role.Source && key === 'data' && isString) {
         data = { at: this.content.length, span: this.string() };
       } else {
-        const first = this.b[this.pos];
+        const at = this.pos;
+        const first = this.b[at];
         const type = this.value(key ? childRole(role, key) : role === Role.Any ? Role.Any : Role.Skip, depth);
         if (role === Role.Root && key) {
           this.fields.set(key, type);
           if (key === 'stream') this.stream = first === 0x74;
+          if (key === 'max_tokens' && type === 'number')
+            this.maxTokens = Number(this.b.toString('latin1', at, this.pos));
         }
       }
       this.ws();
@@ -432,6 +438,7 @@ export function readMessagesBody(body: Buffer, needsGeneration: boolean, previou
   return {
     model: r.model,
     stream: r.stream,
+    maxTokens: r.maxTokens,
     content: r.content,
     fields,
     resume: { body, content: r.content, marks: r.marks },

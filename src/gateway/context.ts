@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { OrgConfig, SluiceConfig } from '../control/config.js';
+import type { Admission } from '../control/limits.js';
 import type { PlaceholderVault } from '../guard/redact.js';
 import type { AuditRecord, KeyRecord } from '../store/types.js';
 import type { MessagesBody } from './body.js';
@@ -44,6 +45,10 @@ export interface RequestContext {
   restore: PlaceholderVault | null;
   upstream: UpstreamAnswer | null;
   usage: Usage;
+  /** The request's share of its org's budget reservations (set by `limit`, settled by `account`). */
+  admission: Admission | null;
+  /** Run when the request ends, whatever happened, before `record` (returns what it held). */
+  readonly onEnd: (() => void)[];
   record: AuditRecord;
 }
 
@@ -74,6 +79,8 @@ export function newContext(
     restore: null,
     upstream: null,
     usage: emptyUsage(),
+    admission: null,
+    onEnd: [],
     record: blankRecord(id, req, path, at),
   };
 }

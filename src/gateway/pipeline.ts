@@ -34,6 +34,7 @@ export async function runStages(
   } catch (err) {
     endWithError(ctx, err, logger, now);
   } finally {
+    for (const end of ctx.onEnd) end();
     if (record) await record(ctx);
   }
 }

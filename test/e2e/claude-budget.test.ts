@@ -21,7 +21,13 @@ describe('the real Claude Code CLI against a user budget', () => {
     const upstreamKey = `sk-ant-${randomBytes(12).toString('hex')}`;
     const standin = await startStandin(upstreamKey);
     cleanups.push(() => standin.close());
-    // Each request costs $1.50 (25 input tokens at $60,000 per million); the daily budget is $1.
+    // The stand-in reports one input token per two bytes of the body: each request costs exactly the
+    // worst case admission reserves (bytes / 2 at $100 per million, ~$2.44 for Claude Code's ~49 KB),
+    // so the $3 budget admits the first session and has too little left for the next.
+    standin.respond = (request) => ({
+      content: [{ type: 'text', text: 'Hello from the stand-in.' }],
+      usage: { input_tokens: Math.ceil(Buffer.byteLength(JSON.stringify(request)) / 2) },
+    });
     await writeFile(
       join(gatewayDir, 'sluice.yaml'),
       `server: { host: 127.0.0.1, port: 0 }
@@ -29,9 +35,9 @@ storage: sqlite:./.sluice/sluice.db
 upstreams:
   anthropic: { provider: anthropic, baseUrl: "${standin.url}", apiKey: "\${ANTHROPIC_API_KEY}" }
 prices:
-  claude-test: { input: 60000, output: 0, cacheWrite: 0, cacheRead: 0 }
+  claude-test: { input: 100, output: 0, cacheWrite: 0, cacheRead: 0 }
 orgs:
-  acme: { upstream: anthropic, budgets: { perUser: { daily: 1 } } }
+  acme: { upstream: anthropic, budgets: { perUser: { daily: 3 } } }
 `,
     );
     const key = createKeyCli(gatewayDir, 'acme', 'dev@acme.test');
@@ -47,7 +53,7 @@ orgs:
     assert.notEqual(second.code, 0);
     assert.match(
       second.stdout + second.stderr,
-      /API Error: Request rejected \(429\) · Sluice: the daily budget of dev@acme\.test is used up \(\$\d+\.\d\d of \$1\.00\)\. It resets at \d{4}-\d\d-\d\dT00:00:00\.000Z/,
+      /API Error: Request rejected \(429\) · Sluice: the daily budget of dev@acme\.test has \$0\.\d\d left of \$3\.00 \(spent or reserved by requests in flight\), and this request could cost up to \$2\.\d\d\. Wait for requests in flight to finish, or lower max_tokens\. It resets at \d{4}-\d\d-\d\dT00:00:00\.000Z/,
     );
     assert.equal(
       standin.seen.filter((r) => r.url.startsWith('/v1/messages?')).length,
@@ -65,6 +71,7 @@ orgs:
     assert.equal(usage.status, 0, usage.stderr);
     const [row] = (JSON.parse(usage.stdout) as { rows: { key: string; costUsd: number }[] }).rows;
     assert.equal(row?.key, 'dev@acme.test');
-    assert.equal(row?.costUsd, 1.5 * passedBefore);
+    assert.equal(passedBefore, 1, 'one request per session');
+    assert.ok(row && row.costUsd > 2 && row.costUsd <= 3, `spent ${row?.costUsd}: within the budget`);
   });
 });

@@ -8,7 +8,15 @@ export function account(limits: Limits, clock: () => Date, onError: (err: Error)
     const org = ctx.org;
     if (!key || !org) return;
     try {
-      ctx.record.costUsd = await limits.account(key.org, org, key.user, ctx.record.model, ctx.usage, clock());
+      ctx.record.costUsd = await limits.account(
+        key.org,
+        org,
+        key.user,
+        ctx.record.model,
+        ctx.usage,
+        clock(),
+        ctx.admission ?? undefined,
+      );
     } catch (err) {
       onError(err as Error);
     }

@@ -43,7 +43,7 @@ describe('stage limit', () => {
       assert.equal(e.headers['x-should-retry'], 'false');
       assert.match(
         e.message,
-        /the daily budget of dev@acme\.test is used up \(\$1\.50 of \$1\.00\)\. It resets at 2026-06-02T00:00:00\.000Z/,
+        /the daily budget of dev@acme\.test is used up \(\$1\.50 of \$1\.00, spent or reserved by requests in flight\)\. It resets at 2026-06-02T00:00:00\.000Z/,
       );
       return true;
     });

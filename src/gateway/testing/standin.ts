@@ -34,6 +34,8 @@ export interface Reply {
   hang?: boolean;
   /** Called when the connection closes; `finished` is false when the peer went away first. */
   onClose?: (finished: boolean) => void;
+  /** Usage to report instead of the fixed figures (message_start's / the whole answer's). */
+  usage?: Partial<typeof usage>;
 }
 
 export interface ParsedRequest {
@@ -139,7 +141,7 @@ export async function startStandin(apiKey: string): Promise<Standin> {
         content: blocks,
         stop_reason: stopReason,
         stop_sequence: null,
-        usage: { ...usage, output_tokens: 6 },
+        usage: { ...usage, output_tokens: 6, ...reply.usage },
       });
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
@@ -151,7 +153,7 @@ export async function startStandin(apiKey: string): Promise<Standin> {
       content: [],
       stop_reason: null,
       stop_sequence: null,
-      usage,
+      usage: { ...usage, ...reply.usage },
     };
     if (!(await write(res, sse('message_start', { type: 'message_start', message: start })))) return;
     if (reply.bulk) {

@@ -131,7 +131,10 @@ describe('limit reservations', () => {
       }
     }
     assert.equal(passed, 10);
-    assert.match(refusal, /the daily budget of dev@acme\.test is used up \(\$10\.00 of \$10\.00, spent or reserved by requests in flight\)/);
+    assert.match(
+      refusal,
+      /the daily budget of dev@acme\.test is used up \(\$10\.00 of \$10\.00, spent or reserved by requests in flight\)/,
+    );
     await Promise.all(gateways.map((g) => g.limits.close()));
     assert.equal((await s.counter())?.costUsd, 10);
   });

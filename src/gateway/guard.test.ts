@@ -118,6 +118,67 @@ describe('the guard in the gateway', () => {
     );
   });
 
+  it('every string the model reads is scanned, whatever its escaping or position, keys included', async () => {
+    const h = await setup('{ upstream: anthropic, contentLogging: redacted, guard: { secrets: redact } }');
+    // A token of its own per place, so a miss names the place.
+    const places = [
+      'an escaped content key',
+      'a tool description',
+      'an input_schema description',
+      'a key inside tool_use.input',
+      'a citation cited_text',
+      'metadata.user_id',
+      'an unknown key on a message',
+      'a document whose source repeats type',
+      'an escaped message key',
+    ] as const;
+    const token = new Map(places.map((p) => [p, plantedEnv().secrets[2]?.value ?? '']));
+    const t = (p: (typeof places)[number]) => token.get(p) as string;
+    const escaped = (key: string) =>
+      [...key].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
+    const body = `{"model":"m","max_tokens":5,
+      "messages":[
+        {"role":"user","${escaped('content')}":"k=${t('an escaped content key')}"},
+        {"role":"assistant","content":[
+          {"type":"tool_use","id":"toolu_1","name":"Write","input":{"${t('a key inside tool_use.input')}":1}},
+          {"type":"text","text":"see","citations":[{"type":"char_location","cited_text":"${t('a citation cited_text')}","document_index":0,"start_char_index":0,"end_char_index":5}]}
+        ]},
+        {"role":"user","content":"hi","note":"${t('an unknown key on a message')}"},
+        {"role":"user","content":[{"type":"document","source":
+          {"type":"base64","media_type":"text/plain","data":"${t('a document whose source repeats type')}","${escaped('type')}":"text"}}]},
+        {"role":"user","content":[{"type":"text","text":"ok"}],"${escaped('x-note')}":"${t('an escaped message key')}"}
+      ],
+      "tools":[{"name":"Write","description":"writes ${t('a tool description')}",
+        "input_schema":{"type":"object","properties":{"path":{"type":"string","description":"e.g. ${t('an input_schema description')}"}}}}],
+      "metadata":{"user_id":"${t('metadata.user_id')}"}}`;
+    JSON.parse(body); // the test's own body is valid JSON
+    const res = await fetch(`${h.gateway.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': h.key },
+      body,
+    });
+    assert.equal(res.status, 200);
+    const sent = h.standin.seen[0]?.body.toString('utf8') ?? '';
+    const forwarded = JSON.parse(sent) as { messages: { content: { input?: object }[] }[] };
+    assert.deepEqual(
+      places.filter((p) => sent.includes(t(p))),
+      [],
+      'reached the upstream in clear',
+    );
+    assert.deepEqual(Object.keys(forwarded.messages[1]?.content[0]?.input ?? {}), [
+      '[REDACTED:github-pat:2]',
+    ]);
+    const [rec] = await h.store.queryAudit({ org: 'acme' });
+    assert.deepEqual(rec?.guard, { decision: 'redact', rules: { 'github-pat': places.length } });
+    const stored = rec?.requestContent ?? '';
+    assert.deepEqual(
+      places.filter((p) => stored.includes(t(p))),
+      [],
+      'kept in the stored copy',
+    );
+    JSON.parse(stored);
+  });
+
   it('a body with nothing to redact is forwarded byte for byte', async () => {
     const h = await setup('{ upstream: anthropic, guard: { secrets: redact, pii: redact } }');
     const body =

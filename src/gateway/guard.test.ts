@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import { createKey } from '../control/keys.js';
 import { PlaceholderVault } from '../guard/redact.js';
-import { holdBack, SseRestorer } from './restore.js';
+import { holdBack, restoreMessage, SseRestorer } from './restore.js';
 import { startHarness, type Harness, type HarnessOptions } from './testing/harness.js';
 import { plantedEnv } from './testing/planted.js';
 
@@ -507,5 +507,33 @@ describe('SseRestorer', () => {
     assert.deepEqual(holdBack('abc [REDACTED:aws-key:1'), ['abc ', '[REDACTED:aws-key:1']);
     assert.deepEqual(holdBack('abc [x'), ['abc [x', '']);
     assert.deepEqual(holdBack('abc [REDACTED:aws-key:1]'), ['abc [REDACTED:aws-key:1]', '']);
+  });
+});
+
+describe('restoreMessage', () => {
+  it('restores placeholders in tool_use input keys as in values, and leaves thinking alone', () => {
+    const vault = new PlaceholderVault();
+    const p = vault.placeholder('github-pat', 'ghp_REAL');
+    const body = JSON.stringify({
+      content: [
+        { type: 'thinking', thinking: p, signature: 'sig' },
+        { type: 'text', text: `t ${p}` },
+        { type: 'tool_use', id: 't', name: 'Write', input: { [p]: { [`${p}/x`]: [p] }, thinking: p } },
+      ],
+    });
+    const out = restoreMessage(body, vault);
+    assert.deepEqual(JSON.parse(out.body), {
+      content: [
+        { type: 'thinking', thinking: p, signature: 'sig' },
+        { type: 'text', text: 't ghp_REAL' },
+        {
+          type: 'tool_use',
+          id: 't',
+          name: 'Write',
+          input: { ghp_REAL: { 'ghp_REAL/x': ['ghp_REAL'] }, thinking: 'ghp_REAL' },
+        },
+      ],
+    });
+    assert.equal(out.restored, 5);
   });
 });

@@ -119,19 +119,19 @@ export function restoreMessage(body: string, vault: PlaceholderVault): { body: s
     return { body, restored: 0 };
   }
   let restored = 0;
+  const text = (value: string): string =>
+    value.includes(MARK)
+      ? vault.restore(value, (v) => {
+          restored++;
+          return v;
+        })
+      : value;
+  // Keys too: the guard redacts keys (of a tool's input, say), so the model may write them back.
   const walk = (value: unknown): unknown => {
-    if (typeof value === 'string') {
-      if (!value.includes(MARK)) return value;
-      return vault.restore(value, (v) => {
-        restored++;
-        return v;
-      });
-    }
+    if (typeof value === 'string') return text(value);
     if (Array.isArray(value)) return value.map(walk);
-    if (value && typeof value === 'object') {
-      const o = value as Record<string, unknown>;
-      for (const k of Object.keys(o)) if (k !== 'thinking' && k !== 'signature') o[k] = walk(o[k]);
-    }
+    if (value && typeof value === 'object')
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [text(k), walk(v)]));
     return value;
   };
   if (Array.isArray(message.content))

@@ -3,95 +3,13 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { scan } from '../guard/scan.js';
 import { API_WORDS, BodyError, commonPrefix, readMessagesBody, type MessagesBody } from './body.js';
-
-/**
- * The reference, written from the rule rather than from the reader: every key and string of the
- * request as `JSON.parse` sees it (a repeated key keeps its last value, as the upstream's parser
- * does), but the model's name, block ids, opaque `encrypted_*` values, a thinking block's `thinking`
- * and `signature`, a redacted thinking block's `data`, and a base64 source's `data`.
- */
-function referenceContent(request: unknown): string[] {
-  const out: string[] = [];
-  const isObject = (v: unknown): v is Record<string, unknown> =>
-    typeof v === 'object' && v !== null && !Array.isArray(v);
-  const any = (v: unknown): void => {
-    if (typeof v === 'string') out.push(v);
-    else if (Array.isArray(v)) v.forEach(any);
-    else if (isObject(v))
-      for (const [k, x] of Object.entries(v)) {
-        out.push(k);
-        any(x);
-      }
-  };
-  /** Each entry's key, and its value unless `skip` says otherwise; `inner` reads the value. */
-  const entries = (
-    o: Record<string, unknown>,
-    skip: (k: string) => boolean,
-    inner: (k: string) => (v: unknown) => void,
-  ) => {
-    for (const [k, v] of Object.entries(o)) {
-      out.push(k);
-      if (!(typeof v === 'string' && skip(k))) inner(k)(v);
-    }
-  };
-  const blocks = (v: unknown): void => (Array.isArray(v) ? v.forEach(block) : any(v));
-  const source = (s: unknown): void =>
-    isObject(s)
-      ? entries(
-          s,
-          (k) => k === 'data' && s.type === 'base64',
-          (k) => (k === 'content' ? blocks : any),
-        )
-      : any(s);
-  const block = (b: unknown): void =>
-    isObject(b)
-      ? entries(
-          b,
-          (k) =>
-            ['id', 'tool_use_id', 'encrypted_content', 'encrypted_index'].includes(k) ||
-            (b.type === 'thinking' && (k === 'thinking' || k === 'signature')) ||
-            (b.type === 'redacted_thinking' && k === 'data'),
-          (k) => (k === 'content' || k === 'citations' ? blocks : k === 'source' ? source : any),
-        )
-      : any(b);
-  const message = (m: unknown): void =>
-    isObject(m)
-      ? entries(
-          m,
-          () => false,
-          (k) => (k === 'content' ? blocks : any),
-        )
-      : any(m);
-  if (isObject(request))
-    entries(
-      request,
-      (k) => k === 'model',
-      (k) =>
-        k === 'messages'
-          ? (v) => (Array.isArray(v) ? v.forEach(message) : any(v))
-          : k === 'system'
-            ? blocks
-            : any,
-    );
-  return out;
-}
+import { isMessagesRequest, missing, modelReads } from './testing/reference-reader.js';
 
 /** The decoded text of each literal the reader lists. */
 function decoded(body: Buffer, previous?: MessagesBody['resume'], needsGeneration = true): string[] {
   return readMessagesBody(body, needsGeneration, previous).content.map(
     (s) => JSON.parse(body.toString('utf8', s.start, s.end)) as string,
   );
-}
-
-/** Multiset difference: the items of `want` that `have` lacks (each item of `have` used once). */
-function missing(have: string[], want: string[]): string[] {
-  const left = new Map<string, number>();
-  for (const h of have) left.set(h, (left.get(h) ?? 0) + 1);
-  return want.filter((w) => {
-    const n = left.get(w) ?? 0;
-    if (n) left.set(w, n - 1);
-    return !n;
-  });
 }
 
 /**
@@ -272,16 +190,6 @@ const messagesRequest = obj(
   entry('stream', fc.boolean()),
 );
 
-/** What the gateway requires of a parsed request (the last of a repeated key counts). */
-function isMessagesRequest(r: Record<string, unknown>): boolean {
-  return (
-    typeof r.model === 'string' &&
-    r.model !== '' &&
-    Array.isArray(r.messages) &&
-    (!Object.hasOwn(r, 'max_tokens') || typeof r.max_tokens === 'number')
-  );
-}
-
 const text = fc.string({ unit: 'binary', maxLength: 40 });
 const block = fc.oneof(
   fc.record({ type: fc.constant('text'), text }),
@@ -344,7 +252,7 @@ describe('readMessagesBody', () => {
         assert.ok(isMessagesRequest(parsed), 'accepted what is not a Messages request');
         assert.deepEqual([read.model, read.stream], [parsed.model, parsed.stream === true]);
         const words = (xs: string[]) => xs.filter((x) => !API_WORDS.has(x));
-        const want = words(referenceContent(parsed));
+        const want = words(modelReads(parsed));
         const got = words(
           read.content.map(
             (sp) => JSON.parse(Buffer.from(text).toString('utf8', sp.start, sp.end)) as string,
@@ -492,6 +400,10 @@ describe('readMessagesBody', () => {
       ['{"model":"m","messages":[]} x', true, /unexpected data after the value at byte 28/],
       ['{"model":"m","messages":["unterminated]}', true, /unterminated string/],
       ['{"model":"m","messages":[],"n":01.}', true, /bad number/],
+      // Found by fuzzing: JSON numbers have no leading zeros.
+      ['{"model":"m","messages":[],"n":01}', true, /bad number \(leading zero\) at byte 31/],
+      ['{"model":"m","messages":[],"n":[-00.5]}', true, /bad number \(leading zero\) at byte 32/],
+      ['{"model":"m","messages":[],"n":02E-3}', true, /bad number \(leading zero\) at byte 31/],
       ['{"model":"m","messages":[],"b":tru}', true, /unexpected character/],
       ['[1,2]', false, /expected a JSON object/],
       ['{"model":"m"}', false, /"messages" must be an array/],

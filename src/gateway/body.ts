@@ -303,9 +303,15 @@ class Reader {
     const b = this.b;
     const start = this.pos;
     if (b[this.pos] === 0x2d) this.pos++;
+    const leadingZero = b[this.pos] === 0x30;
     let digits = 0;
     for (let c = b[this.pos]; c !== undefined && c >= 0x30 && c <= 0x39; c = b[++this.pos]) digits++;
     if (!digits) this.fail('bad number');
+    // JSON has no leading zeros (`01`): JSON.parse, and so the upstream, refuses them.
+    if (leadingZero && digits > 1) {
+      this.pos = start;
+      this.fail('bad number (leading zero)');
+    }
     if (b[this.pos] === 0x2e) {
       this.pos++;
       let frac = 0;

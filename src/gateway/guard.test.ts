@@ -502,6 +502,30 @@ describe('SseRestorer', () => {
     assert.equal(r.push(Buffer.from(input)) + r.end(), input);
   });
 
+  it('a held-back tail stays with its own delta type when the block switches type (found by fuzzing)', () => {
+    const input =
+      'data: {"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"token [RED"}}\n\n' +
+      'data: {"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\\"a\\":1}"}}\n\n' +
+      'data: {"type":"content_block_stop","index":1}\n\n';
+    const r = new SseRestorer(vault);
+    assert.deepEqual(reassemble(r.push(Buffer.from(input)) + r.end()), ['token [RED', '{"a":1}']);
+  });
+
+  it('passes events it cannot read through unchanged, whatever their data holds', () => {
+    const odd = [
+      'null',
+      '5',
+      '"content_block_delta"',
+      '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":5}}',
+      '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":["[RED"]}}',
+      '{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":{"a":"["}}}',
+      '{"type":"content_block_stop","index":0}',
+    ];
+    const input = odd.map((d) => `event: x\ndata: ${d}\n\n`).join('');
+    const r = new SseRestorer(vault);
+    assert.equal(r.push(Buffer.from(input)) + r.end(), input);
+  });
+
   it('holds back only what could still become a placeholder', () => {
     assert.deepEqual(holdBack('abc [RED'), ['abc ', '[RED']);
     assert.deepEqual(holdBack('abc [REDACTED:aws-key:1'), ['abc ', '[REDACTED:aws-key:1']);

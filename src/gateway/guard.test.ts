@@ -560,4 +560,11 @@ describe('restoreMessage', () => {
     });
     assert.equal(out.restored, 5);
   });
+
+  it('an answer nested too deep to walk is passed on as it came, not failed', () => {
+    const vault = new PlaceholderVault();
+    const p = vault.placeholder('email', 'a@b.example');
+    const body = `{"content":[{"type":"tool_use","input":${'['.repeat(100_000)}"${p}"${']'.repeat(100_000)}}]}`;
+    assert.deepEqual(restoreMessage(body, vault), { body, restored: 0 });
+  });
 });

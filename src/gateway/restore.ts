@@ -146,10 +146,17 @@ export function restoreMessage(body: string, vault: PlaceholderVault): { body: s
       return Object.fromEntries(Object.entries(value).map(([k, v]) => [text(k), walk(v)]));
     return value;
   };
-  if (Array.isArray(message.content))
-    for (const block of message.content as Record<string, unknown>[]) {
-      if (block?.type === 'text') block.text = walk(block.text);
-      if (block?.type === 'tool_use') block.input = walk(block.input);
-    }
-  return restored ? { body: JSON.stringify(message), restored } : { body, restored: 0 };
+  try {
+    if (Array.isArray(message.content))
+      for (const block of message.content as Record<string, unknown>[]) {
+        if (block?.type === 'text') block.text = walk(block.text);
+        if (block?.type === 'tool_use') block.input = walk(block.input);
+      }
+    return restored ? { body: JSON.stringify(message), restored } : { body, restored: 0 };
+  } catch (err) {
+    // Nested deeper than the stack can walk or serialize (JSON.parse has no such limit): the
+    // answer goes on as it came, placeholders and all, rather than failing.
+    if (err instanceof RangeError) return { body, restored: 0 };
+    throw err;
+  }
 }

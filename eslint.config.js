@@ -28,7 +28,7 @@ const only = (part, allowed, why) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'src/web/dist/', '.sluice/', 'assembly/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'src/web/dist/', '.sluice/', 'assembly/', '.fuzz/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

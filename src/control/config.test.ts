@@ -60,6 +60,24 @@ describe('config', () => {
     });
   });
 
+  it("an upstream name only an object's prototype has is missing too (found writing the fuzz target)", () => {
+    for (const name of ['toString', '__proto__', 'constructor', 'hasOwnProperty']) {
+      const text = starterConfigText().replace('upstream: anthropic', `upstream: ${name}`);
+      assert.throws(() => parseConfig(text, 'sluice.yaml', env), {
+        message: `sluice.yaml: invalid configuration\n  orgs.default.upstream: names upstream "${name}", which is not defined under upstreams (have: anthropic)`,
+      });
+    }
+  });
+
+  it('a key named __proto__ is refused with its path, not silently dropped', () => {
+    const text = starterConfigText().replace('orgs:\n', 'orgs:\n  __proto__: { upstream: anthropic }\n');
+    assert.ok(text.includes('__proto__'));
+    assert.throws(() => parseConfig(text, 'sluice.yaml', env), {
+      message:
+        'sluice.yaml: invalid configuration\n  orgs.__proto__: "__proto__" cannot be used as a name (it would be dropped); choose another',
+    });
+  });
+
   it('a personal-data kind that does not exist is refused, naming the ones that do', () => {
     const text = starterConfigText().replace('pii: log', 'pii: log\n      piiKinds: { emails: false }');
     assert.throws(() => parseConfig(text, 'sluice.yaml', env), {

@@ -224,7 +224,7 @@ export const configSchema = z
             });
           }
         });
-      if (!cfg.upstreams[org.upstream]) {
+      if (!Object.hasOwn(cfg.upstreams, org.upstream)) {
         ctx.addIssue({
           code: 'custom',
           path: ['orgs', name, 'upstream'],
@@ -284,6 +284,17 @@ export interface LoadOptions {
   allowUnsetEnv?: boolean;
 }
 
+/** The path of the first key named `__proto__` (which schema validation drops without a word), if any. */
+function protoKeyPath(value: unknown, path: string[]): string | null {
+  if (!value || typeof value !== 'object') return null;
+  for (const [k, v] of Object.entries(value)) {
+    if (k === '__proto__') return [...path, k].join('.');
+    const found = protoKeyPath(v, [...path, k]);
+    if (found) return found;
+  }
+  return null;
+}
+
 /** Parses and validates configuration text. Throws ConfigError naming the key path and what was expected. */
 export function parseConfig(
   text: string,
@@ -303,6 +314,12 @@ export function parseConfig(
   } catch (err) {
     throw new ConfigError(`${file}: ${(err as Error).message}`, file);
   }
+  const proto = protoKeyPath(expanded, []);
+  if (proto)
+    throw new ConfigError(
+      `${file}: invalid configuration\n  ${proto}: "__proto__" cannot be used as a name (it would be dropped); choose another`,
+      file,
+    );
   const parsed = configSchema.safeParse(expanded);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);

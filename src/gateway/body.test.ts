@@ -1,55 +1,194 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { BodyError, commonPrefix, readMessagesBody, type MessagesBody } from './body.js';
+import { scan } from '../guard/scan.js';
+import { API_WORDS, BodyError, commonPrefix, readMessagesBody, type MessagesBody } from './body.js';
+import { isMessagesRequest, missing, modelReads } from './testing/reference-reader.js';
 
-/**
- * The reference: the strings the model reads, found by walking the parsed request with the rules
- * the reader implements on bytes (see body.ts).
- */
-function referenceContent(request: unknown): string[] {
-  const out: string[] = [];
-  const any = (v: unknown): void => {
-    if (typeof v === 'string') out.push(v);
-    else if (Array.isArray(v)) v.forEach(any);
-    else if (v && typeof v === 'object') Object.values(v).forEach(any);
-  };
-  const contentValue = (v: unknown): void => {
-    if (typeof v === 'string') out.push(v);
-    else if (Array.isArray(v)) v.forEach(block);
-  };
-  const block = (b: unknown): void => {
-    if (!b || typeof b !== 'object' || Array.isArray(b)) return;
-    for (const [k, v] of Object.entries(b)) {
-      if ((k === 'text' || k === 'title' || k === 'context') && typeof v === 'string') out.push(v);
-      else if (k === 'content') contentValue(v);
-      else if (k === 'input') any(v);
-      else if (k === 'source' && v && typeof v === 'object' && !Array.isArray(v)) {
-        const src = v as Record<string, unknown>;
-        for (const [sk, sv] of Object.entries(src)) {
-          if (sk === 'data' && typeof sv === 'string' && src.type !== 'base64' && src.type !== 'url')
-            out.push(sv);
-          else if (sk === 'content') contentValue(sv);
-        }
-      }
-    }
-  };
-  const r = request as Record<string, unknown>;
-  for (const [k, v] of Object.entries(r)) {
-    if (k === 'system') contentValue(v);
-    if (k === 'messages' && Array.isArray(v))
-      for (const m of v)
-        if (m && typeof m === 'object' && !Array.isArray(m))
-          for (const [mk, mv] of Object.entries(m)) if (mk === 'content') contentValue(mv);
-  }
-  return out;
-}
-
-function decoded(body: Buffer): string[] {
-  return readMessagesBody(body, true).content.map(
+/** The decoded text of each literal the reader lists. */
+function decoded(body: Buffer, previous?: MessagesBody['resume'], needsGeneration = true): string[] {
+  return readMessagesBody(body, needsGeneration, previous).content.map(
     (s) => JSON.parse(body.toString('utf8', s.start, s.end)) as string,
   );
 }
+
+/**
+ * JSON as written, not as parsed: an object is its entries in order, a key may repeat, and the
+ * serializer escapes each string its own way, so the reader sees what a hostile client can send.
+ */
+type Json = string | number | boolean | null | Json[] | { entries: [string, Json][] };
+
+/** A seeded stream of choices for the serializer (mulberry32). */
+function choices(seed: number): (n: number) => number {
+  let a = seed >>> 0;
+  return (n) => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return (((t ^ (t >>> 14)) >>> 0) % n) as number;
+  };
+}
+
+function serialize(j: Json, pick: (n: number) => number): string {
+  const ws = () => ['', ' ', '\n  ', '\t', '\r\n'][pick(12)] ?? '';
+  const str = (s: string) => {
+    const mode = pick(4); // 0, 1: as JSON.stringify writes it; 2: every unit \u-escaped; 3: some
+    if (mode < 2) return JSON.stringify(s);
+    let out = '"';
+    for (let i = 0; i < s.length; i++) {
+      const unit = s.charCodeAt(i);
+      const hex = unit.toString(16).padStart(4, '0');
+      out +=
+        mode === 2 || pick(2) ? `\\u${pick(2) ? hex.toUpperCase() : hex}` : JSON.stringify(s[i]).slice(1, -1);
+    }
+    return out + '"';
+  };
+  const go = (v: Json): string => {
+    if (typeof v === 'string') return str(v);
+    if (v === null || typeof v !== 'object') return JSON.stringify(v);
+    if (Array.isArray(v)) return `[${ws()}${v.map(go).join(`,${ws()}`)}${ws()}]`;
+    return `{${ws()}${v.entries.map(([k, x]) => `${str(k)}${ws()}:${ws()}${go(x)}`).join(`,${ws()}`)}${ws()}}`;
+  };
+  return go(j);
+}
+
+/** Does any object of `j` repeat a key? */
+function repeatsKeys(j: Json): boolean {
+  if (Array.isArray(j)) return j.some(repeatsKeys);
+  if (j === null || typeof j !== 'object') return false;
+  const keys = j.entries.map(([k]) => k);
+  return new Set(keys).size < keys.length || j.entries.some(([, x]) => repeatsKeys(x));
+}
+
+/** Keys and values the reader gives a meaning to, so that extra and repeated entries meet its rules. */
+const WORDS = [
+  'type',
+  'content',
+  'text',
+  'source',
+  'data',
+  'thinking',
+  'signature',
+  'id',
+  'tool_use_id',
+  'input',
+  'citations',
+  'encrypted_content',
+  'encrypted_index',
+  'model',
+  'messages',
+  'system',
+  'role',
+  'stream',
+  'base64',
+  'redacted_thinking',
+  'url',
+  'document',
+  'tool_use',
+  'tool_result',
+  'cited_text',
+  '__proto__',
+];
+const anyText = fc.string({ unit: 'binary', maxLength: 24 });
+const str: fc.Arbitrary<Json> = fc.oneof(
+  { weight: 3, arbitrary: anyText },
+  { weight: 1, arbitrary: fc.constantFrom(...WORDS) },
+);
+const key = fc.oneof(fc.constantFrom(...WORDS), anyText);
+const json: fc.Arbitrary<Json> = fc.letrec<{ value: Json }>((tie) => ({
+  value: fc.oneof(
+    { maxDepth: 3, depthSize: 'small' },
+    str,
+    fc.integer(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.array(tie('value'), { maxLength: 3 }),
+    fc.array(fc.tuple(key, tie('value')), { maxLength: 3 }).map((entries) => ({ entries })),
+  ),
+})).value;
+const entry = (k: string, v: fc.Arbitrary<Json>) => v.map((x): [string, Json] => [k, x]);
+/** An object with the `known` entries and up to two more, anywhere: unknown keys, or repeats. */
+const obj = (...known: fc.Arbitrary<[string, Json]>[]): fc.Arbitrary<Json> =>
+  fc
+    .tuple(fc.tuple(...known), fc.array(fc.tuple(fc.tuple(key, json), fc.nat()), { maxLength: 2 }))
+    .map(([entries, extra]) => {
+      const all: [string, Json][] = [...entries];
+      for (const [e, at] of extra) all.splice(at % (all.length + 1), 0, e);
+      return { entries: all };
+    });
+const source = (content: fc.Arbitrary<Json>) =>
+  obj(
+    entry('type', fc.constantFrom('base64', 'text', 'url', 'content')),
+    entry('media_type', fc.constantFrom('text/plain', 'image/png', 'application/pdf')),
+    entry('data', str),
+    entry('content', content),
+  );
+const blocksOf = (depth: number): fc.Arbitrary<Json> =>
+  fc.oneof(str, fc.array(blockAt(depth), { maxLength: 3 }));
+const blockAt = (depth: number): fc.Arbitrary<Json> => {
+  const content = depth > 0 ? blocksOf(depth - 1) : str;
+  return fc.oneof(
+    obj(
+      entry('type', fc.constant('text')),
+      entry('text', str),
+      entry(
+        'citations',
+        fc.array(
+          obj(
+            entry('type', fc.constant('char_location')),
+            entry('cited_text', str),
+            entry('encrypted_index', str),
+          ),
+          { maxLength: 2 },
+        ),
+      ),
+    ),
+    obj(entry('type', fc.constant('thinking')), entry('thinking', str), entry('signature', str)),
+    obj(entry('type', fc.constant('redacted_thinking')), entry('data', str)),
+    obj(entry('type', fc.constant('tool_use')), entry('id', str), entry('name', str), entry('input', json)),
+    obj(entry('type', fc.constant('tool_result')), entry('tool_use_id', str), entry('content', content)),
+    obj(
+      entry('type', fc.constantFrom('document', 'image')),
+      entry('title', str),
+      entry('source', source(content)),
+    ),
+    obj(
+      entry('type', fc.constant('web_search_tool_result')),
+      entry('tool_use_id', str),
+      entry(
+        'content',
+        fc.array(
+          obj(
+            entry('type', fc.constant('web_search_result')),
+            entry('url', str),
+            entry('encrypted_content', str),
+          ),
+          { maxLength: 2 },
+        ),
+      ),
+    ),
+    json,
+  );
+};
+const messagesRequest = obj(
+  entry('model', fc.string({ minLength: 1, maxLength: 8 })),
+  entry('max_tokens', fc.nat()),
+  entry(
+    'messages',
+    fc.array(obj(entry('role', fc.constantFrom('user', 'assistant')), entry('content', blocksOf(2))), {
+      maxLength: 4,
+    }),
+  ),
+  entry('system', blocksOf(1)),
+  entry(
+    'tools',
+    fc.array(obj(entry('name', str), entry('description', str), entry('input_schema', json)), {
+      maxLength: 2,
+    }),
+  ),
+  entry('metadata', obj(entry('user_id', str))),
+  entry('stream', fc.boolean()),
+);
 
 const text = fc.string({ unit: 'binary', maxLength: 40 });
 const block = fc.oneof(
@@ -97,17 +236,141 @@ const request = fc.record({
 });
 
 describe('readMessagesBody', () => {
-  it('finds exactly the strings a walk of the parsed request finds, in order, however the JSON is laid out', () => {
+  it('lists every string the model reads, whatever its escaping, repeats or position (differential, against JSON.parse)', () => {
     fc.assert(
-      fc.property(request, fc.constantFrom(undefined, 2, '\t'), (r, indent) => {
-        const body = Buffer.from(JSON.stringify(r, null, indent));
-        assert.deepEqual(decoded(body), referenceContent(JSON.parse(body.toString('utf8'))));
-        const parsed = readMessagesBody(body, true);
-        assert.equal(parsed.model, r.model);
-        assert.equal(parsed.stream, r.stream);
+      fc.property(messagesRequest, fc.integer(), (tree, seed) => {
+        const text = serialize(tree, choices(seed));
+        const parsed = JSON.parse(text) as Record<string, unknown>;
+        let read: MessagesBody;
+        try {
+          read = readMessagesBody(Buffer.from(text), true);
+        } catch (err) {
+          assert.ok(err instanceof BodyError && !err.malformed, String(err));
+          assert.ok(!isMessagesRequest(parsed), `refused a valid request: ${err.message}`);
+          return;
+        }
+        assert.ok(isMessagesRequest(parsed), 'accepted what is not a Messages request');
+        assert.deepEqual([read.model, read.stream], [parsed.model, parsed.stream === true]);
+        const words = (xs: string[]) => xs.filter((x) => !API_WORDS.has(x));
+        const want = words(modelReads(parsed));
+        const got = words(
+          read.content.map(
+            (sp) => JSON.parse(Buffer.from(text).toString('utf8', sp.start, sp.end)) as string,
+          ),
+        );
+        // Every string the upstream's parser keeps is listed; with no repeated key, nothing else is.
+        assert.deepEqual(missing(got, want), []);
+        if (!repeatsKeys(tree)) assert.deepEqual(got.sort(), want.sort());
       }),
-      { numRuns: 400 },
+      { numRuns: 600 },
     );
+  });
+
+  it('decodes every key of the request, however it is escaped: an escaped `content` or `type` is one', () => {
+    const u = (s: string) =>
+      [...s].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
+    const body = Buffer.from(
+      `{"${u('model')}":"m","${u('max_tokens')}":"9","${u('stream')}":true,"messages":[` +
+        `{"role":"user","${u('content')}":"k=secret one"},` +
+        `{"role":"user","content":[{"type":"image","source":{"type":"base64","data":"secret two","${u('type')}":"text"}}]},` +
+        `{"role":"assistant","content":[{"${u('type')}":"thinking","thinking":"not scanned","signature":"s"}]}]}`,
+    );
+    assert.throws(
+      () => readMessagesBody(body, true),
+      /"max_tokens" must be a number/,
+      'the escaped max_tokens is read',
+    );
+    const read = readMessagesBody(body, false);
+    assert.equal(read.stream, true);
+    assert.deepEqual(decoded(body, undefined, false), ['9', 'k=secret one', 'secret two']);
+  });
+
+  it('a repeated key counts as the upstream reads it: the last one', () => {
+    const request = (...blocks: string[]) =>
+      Buffer.from(`{"model":"a","model":"m","messages":[{"role":"user","content":[${blocks.join(',')}]}]}`);
+    const cases: [string, string[]][] = [
+      ['{"type":"thinking","thinking":"T","signature":"S","type":"text"}', ['T', 'S']],
+      ['{"type":"text","thinking":"T","signature":"S","type":"thinking"}', []],
+      ['{"type":"thinking","thinking":"T","type":{"x":1}}', ['T', 'x']],
+      ['{"type":"redacted_thinking","data":"D","type":"text"}', ['D']],
+      ['{"type":"text","data":"D","type":"redacted_thinking"}', []],
+      ['{"type":"document","source":{"type":"base64","data":"D","type":"text"}}', ['D']],
+      ['{"type":"document","source":{"type":"text","data":"D","type":"base64"}}', []],
+      ['{"type":"document","source":{"data":"D1","type":"text","data":"D2","type":"base64"}}', []],
+      ['{"type":"thinking","thinking":"T1","type":"text","thinking":"T2"}', ['T1', 'T2']],
+    ];
+    for (const [block, want] of cases) {
+      const body = request(block);
+      assert.equal(readMessagesBody(body, true).model, 'm');
+      assert.deepEqual(
+        decoded(body).filter((s) => s !== 'a'),
+        want,
+        block,
+      );
+    }
+  });
+
+  it('lists what is not the conversation too: tools, schemas, metadata, citations, unknown keys', () => {
+    const body = Buffer.from(
+      JSON.stringify({
+        model: 'm',
+        messages: [
+          { role: 'user', content: 'hi', note: 'N' },
+          {
+            role: 'assistant',
+            content: [
+              { type: 'tool_use', id: 'toolu_1', name: 'Write', input: { 'key K': { 'deeper K2': ['V'] } } },
+              {
+                type: 'text',
+                text: 'T',
+                citations: [{ type: 'char_location', cited_text: 'C', encrypted_index: 'E' }],
+              },
+              {
+                type: 'web_search_tool_result',
+                tool_use_id: 'srvtoolu_1',
+                content: [{ type: 'web_search_result', url: 'U', encrypted_content: 'E' }],
+              },
+            ],
+          },
+          { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'R' }] },
+        ],
+        tools: [
+          {
+            name: 'Write',
+            description: 'D',
+            input_schema: { type: 'object', properties: { path: { type: 'string', description: 'P' } } },
+          },
+        ],
+        metadata: { user_id: 'I' },
+        stop_sequences: ['S'],
+      }),
+    );
+    assert.deepEqual(decoded(body), [
+      'hi',
+      'note',
+      'N',
+      'Write',
+      'key K',
+      'deeper K2',
+      'V',
+      'T',
+      'C',
+      'U',
+      'R',
+      'Write',
+      'D',
+      'path',
+      'P',
+      'I',
+      'S',
+    ]);
+  });
+
+  it("the API's own words, which are not listed, hold nothing any rule finds", () => {
+    for (const word of API_WORDS) {
+      assert.deepEqual(scan(word), [], word);
+      assert.deepEqual(scan(word, { prefilter: false }), [], word);
+    }
   });
 
   it('a source whose type comes after its data is still judged by its type', () => {
@@ -137,6 +400,10 @@ describe('readMessagesBody', () => {
       ['{"model":"m","messages":[]} x', true, /unexpected data after the value at byte 28/],
       ['{"model":"m","messages":["unterminated]}', true, /unterminated string/],
       ['{"model":"m","messages":[],"n":01.}', true, /bad number/],
+      // Found by fuzzing: JSON numbers have no leading zeros.
+      ['{"model":"m","messages":[],"n":01}', true, /bad number \(leading zero\) at byte 31/],
+      ['{"model":"m","messages":[],"n":[-00.5]}', true, /bad number \(leading zero\) at byte 32/],
+      ['{"model":"m","messages":[],"n":02E-3}', true, /bad number \(leading zero\) at byte 31/],
       ['{"model":"m","messages":[],"b":tru}', true, /unexpected character/],
       ['[1,2]', false, /expected a JSON object/],
       ['{"model":"m"}', false, /"messages" must be an array/],

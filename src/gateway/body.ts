@@ -1,20 +1,30 @@
 /**
  * Reads a Messages request body without building it: one pass over the bytes that checks the JSON
  * structure, reads the few top-level fields the gateway needs (`model`, `stream`, `max_tokens`,
- * `messages`), and lists the byte spans of the string literals the model reads. String contents,
- * which are nearly all of a Claude Code body, are skipped with a native byte search for the closing
- * quote; nothing is decoded but short keys. `JSON.parse` of a 500 KB body costs ~1.5 ms here; this
- * pass costs a fraction of that, and the guard decodes only literals it has not seen before.
+ * `messages`), and lists the byte spans of the string literals the guard must scan. String
+ * contents, which are nearly all of a Claude Code body, are skipped with a native byte search for
+ * the closing quote; nothing is decoded but the keys of the request's own objects (and a block's
+ * `type`). `JSON.parse` of a 500 KB body costs ~1.5 ms here; this pass costs a fraction of that,
+ * and the guard decodes only literals it has not seen before.
  *
- * Which literals the model reads, by position (the same rules as the Messages API's content):
- * `system` (a string, or blocks' `text`); each message's `content` (a string, or blocks); in a
- * block: `text`, `title`, `context`, every string under `input` (tool_use), `content` (tool_result
- * and search results: a string or nested blocks), and a `source`'s `data` (unless the source is
- * base64 or a URL) or its `content` blocks. Thinking blocks (`thinking`, `signature`, `data` of
- * redacted thinking) are not content: they are the model's own signed output.
+ * Which literals are listed: every one, keys included, wherever it is (tools, schemas, metadata,
+ * unknown fields), except the few the model does not read as text or that must reach the upstream
+ * unchanged (`NOT_SCANNED` below), and the API's own words (`API_WORDS`), which hold nothing to
+ * find. Keys are compared after decoding, and where a decision rests on a sibling (a thinking
+ * block, a base64 source), the object's last `type` decides, as the upstream's parser (last key
+ * wins, like `JSON.parse`) will see it.
  */
 
-import type { ScanResult } from './inspect.js';
+import type { Detection } from '../guard/types.js';
+
+/**
+ * What the guard's scan found in one span; `text` is its decoded text where something was found.
+ * Never changed once made, so one result serves every later request that reuses the span.
+ */
+export interface ScanResult {
+  readonly text: string;
+  readonly detections: readonly Detection[];
+}
 
 export class BodyError extends Error {
   constructor(
@@ -27,6 +37,8 @@ export class BodyError extends Error {
   }
 }
 
+export type JsonType = 'string' | 'number' | 'boolean' | 'null' | 'object' | 'array';
+
 /** A string literal of the body, quotes included: bytes [start, end). */
 export interface Span {
   start: number;
@@ -38,10 +50,10 @@ export interface MessagesBody {
   stream: boolean;
   /** `max_tokens` when it is a number: the most output the request can cost. */
   maxTokens: number | null;
-  /** The literals the model reads, in document order. */
+  /** The literals the guard scans (keys and values), in document order. */
   content: Span[];
   /** Top-level field types seen, for validation: `model` -> 'string', ... */
-  fields: Map<string, 'string' | 'number' | 'boolean' | 'null' | 'object' | 'array'>;
+  fields: Map<string, JsonType>;
   /** Where the next request of the same conversation can pick this read up (see `readMessagesBody`). */
   resume: Resume;
   /** `content[from, to)` are the previous read's spans, taken over with the bytes they stand for. */
@@ -111,18 +123,75 @@ export function commonPrefix(a: Buffer, b: Buffer): number {
   return lo;
 }
 
+/**
+ * The Messages API's own words (field names, enum values, media types) and JSON Schema's (tools'
+ * input schemas), which make up most keys of a request: a literal that is exactly one of them
+ * holds nothing the guard could find (body.test.ts scans each with every rule), so it is not listed
+ * and costs no cache lookup. Any other spelling of the same text (escaped) is listed as usual.
+ */
+export const API_WORDS: ReadonlySet<string> = new Set(
+  [
+    // The request and its messages.
+    'model messages system max_tokens metadata user_id stop_sequences stream temperature top_k top_p',
+    'tools tool_choice thinking budget_tokens context_management output_config effort service_tier',
+    'role content user assistant',
+    // Blocks, sources, citations.
+    'type text image document source media_type data url base64 file file_id title context',
+    'tool_use tool_result tool_use_id id name input is_error cache_control ephemeral ttl 5m 1h',
+    'citations cited_text enabled disabled adaptive auto any tool none low medium high signature',
+    'redacted_thinking server_tool_use web_search_tool_result web_search_result encrypted_content',
+    'page_age search_result char_location page_location content_block_location encrypted_index',
+    'document_index document_title start_char_index end_char_index start_page_number end_page_number',
+    'start_block_index end_block_index disable_parallel_tool_use',
+    'image/jpeg image/png image/gif image/webp application/pdf text/plain',
+    // Tool definitions and their JSON Schemas.
+    'description input_schema $schema http://json-schema.org/draft-07/schema# properties required',
+    'items enum const default additionalProperties anyOf oneOf allOf not minimum maximum',
+    'exclusiveMinimum exclusiveMaximum minLength maxLength minItems maxItems uniqueItems pattern format',
+    'object string number integer boolean array null uri',
+  ]
+    .join(' ')
+    .split(' '),
+);
+/** The longest of `API_WORDS`, in bytes: longer literals are not looked up. */
+const LONGEST_WORD = Math.max(...[...API_WORDS].map((w) => w.length));
+
+/** Where a value is in the request, as far as the reader needs to know. */
 const enum Role {
-  Skip,
+  /** Anywhere the reader has no rule for: every key and string is listed. */
+  Any,
   Root,
-  System,
   Messages,
   Message,
-  ContentValue,
+  /** `system`, a message's `content`, a block's `content` or `citations`: a string, or blocks. */
+  Blocks,
   Block,
   Source,
-  Any,
-  Content,
 }
+
+/**
+ * String values that are not scanned, by the object they are in: always (`true`), or only when the
+ * object's last `type` is the one named. Why each (docs/fuzzing.md, "What the guard scans"):
+ * `model` routes the request; `id`/`tool_use_id` pair a tool call with its result and the API
+ * checks their form; `encrypted_*`, thinking and signatures are the API's or the model's own
+ * output, opaque or signed, and must come back unchanged; a base64 source is a file's bytes.
+ */
+const NOT_SCANNED = new Map<Role, Map<string, true | string>>([
+  [Role.Root, new Map([['model', true]])],
+  [
+    Role.Block,
+    new Map<string, true | string>([
+      ['id', true],
+      ['tool_use_id', true],
+      ['encrypted_content', true],
+      ['encrypted_index', true],
+      ['thinking', 'thinking'],
+      ['signature', 'thinking'],
+      ['data', 'redacted_thinking'],
+    ]),
+  ],
+  [Role.Source, new Map([['data', 'base64']])],
+]);
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -132,50 +201,40 @@ const MAX_DEPTH = 256;
 function childRole(parent: Role, key: string): Role {
   switch (parent) {
     case Role.Root:
-      return key === 'system' ? Role.System : key === 'messages' ? Role.Messages : Role.Skip;
+      return key === 'messages' ? Role.Messages : key === 'system' ? Role.Blocks : Role.Any;
     case Role.Message:
-      return key === 'content' ? Role.ContentValue : Role.Skip;
+      return key === 'content' ? Role.Blocks : Role.Any;
     case Role.Block:
-      if (key === 'text' || key === 'title' || key === 'context') return Role.Content;
-      if (key === 'content') return Role.ContentValue;
-      if (key === 'input') return Role.Any;
-      if (key === 'source') return Role.Source;
-      return Role.Skip;
+      if (key === 'content' || key === 'citations') return Role.Blocks;
+      return key === 'source' ? Role.Source : Role.Any;
     case Role.Source:
-      // A string `data` is decided when the source closes (its `type` may come after it).
-      if (key === 'content') return Role.ContentValue;
-      return Role.Skip;
-    case Role.Any:
-      return Role.Any;
+      return key === 'content' ? Role.Blocks : Role.Any;
     default:
-      return Role.Skip;
+      return Role.Any;
   }
 }
 
 /** The role of an array element inside an array of role `parent`. */
 function elementRole(parent: Role): Role {
-  switch (parent) {
-    case Role.System:
-    case Role.ContentValue:
-      return Role.Block;
-    case Role.Messages:
-      return Role.Message;
-    case Role.Any:
-      return Role.Any;
-    default:
-      return Role.Skip;
-  }
+  return parent === Role.Messages ? Role.Message : parent === Role.Blocks ? Role.Block : Role.Any;
 }
 
-/** A string value in a position of this role is read by the model. */
-function stringIsContent(role: Role): boolean {
-  return role === Role.Content || role === Role.System || role === Role.ContentValue || role === Role.Any;
+/** Objects whose keys the reader decodes: the request's own, where a key can change what is scanned. */
+function decodesKeys(role: Role): boolean {
+  return role === Role.Root || role === Role.Message || role === Role.Block || role === Role.Source;
+}
+
+/** A string value whose listing waits for its object's last `type`. */
+interface Deferred {
+  at: number;
+  span: Span;
+  skipIf: string;
 }
 
 class Reader {
   pos = 0;
   readonly content: Span[] = [];
-  readonly fields = new Map<string, 'string' | 'number' | 'boolean' | 'null' | 'object' | 'array'>();
+  readonly fields = new Map<string, JsonType>();
   model: string | null = null;
   stream = false;
   maxTokens: number | null = null;
@@ -188,6 +247,13 @@ class Reader {
     private readonly b: Buffer,
     private readonly previous?: Resume,
   ) {}
+
+  /** Lists a literal for the guard, unless its bytes are exactly one of the API's words. */
+  list(span: Span): void {
+    const n = span.end - span.start - 2;
+    if (n <= LONGEST_WORD && API_WORDS.has(this.b.toString('latin1', span.start + 1, span.end - 1))) return;
+    this.content.push(span);
+  }
 
   fail(what: string): never {
     throw new BodyError(`${what} at byte ${this.pos}`, true);
@@ -218,7 +284,7 @@ class Reader {
     return { start, end: q + 1 };
   }
 
-  /** The text of a (short) string literal. */
+  /** The decoded text of a string literal. */
   text(span: Span): string {
     const raw = this.b.toString('utf8', span.start, span.end);
     if (raw.indexOf('\\') < 0) return raw.slice(1, -1);
@@ -240,9 +306,15 @@ class Reader {
     const b = this.b;
     const start = this.pos;
     if (b[this.pos] === 0x2d) this.pos++;
+    const leadingZero = b[this.pos] === 0x30;
     let digits = 0;
     for (let c = b[this.pos]; c !== undefined && c >= 0x30 && c <= 0x39; c = b[++this.pos]) digits++;
     if (!digits) this.fail('bad number');
+    // JSON has no leading zeros (`01`): JSON.parse, and so the upstream, refuses them.
+    if (leadingZero && digits > 1) {
+      this.pos = start;
+      this.fail('bad number (leading zero)');
+    }
     if (b[this.pos] === 0x2e) {
       this.pos++;
       let frac = 0;
@@ -260,15 +332,13 @@ class Reader {
   }
 
   /** Reads one value whose position has `role`; returns its JSON type. */
-  value(role: Role, depth: number): 'string' | 'number' | 'boolean' | 'null' | 'object' | 'array' {
+  value(role: Role, depth: number): JsonType {
     this.ws();
     const c = this.b[this.pos];
     switch (c) {
-      case QUOTE: {
-        const span = this.string();
-        if (stringIsContent(role)) this.content.push(span);
+      case QUOTE:
+        this.list(this.string());
         return 'string';
-      }
       case 0x7b:
         this.object(role, depth + 1);
         return 'object';
@@ -303,35 +373,45 @@ class Reader {
       this.pos++;
       return;
     }
-    // A source's `data` is content unless the source turns out to be base64 or a URL.
-    let data: { at: number; span: Span } | null = null;
-    let sourceType: string | null = null;
+    const decoding = decodesKeys(role);
+    const skips = NOT_SCANNED.get(role);
+    // The object's last `type` (null when it is not a string), and what waits for it.
+    let type: string | null = null;
+    let deferred: Deferred[] | null = null;
     for (;;) {
       this.ws();
       if (this.b[this.pos] !== QUOTE) this.fail('expected a key');
       const keySpan = this.string();
-      // Keys the rules name are short; a long key cannot be one of them.
-      const key = keySpan.end - keySpan.start <= 24 ? this.text(keySpan) : '';
+      const key = decoding ? this.text(keySpan) : null;
+      if (key === null || !API_WORDS.has(key)) this.list(keySpan);
       this.ws();
       if (this.b[this.pos] !== 0x3a) this.fail("expected ':'");
       this.pos++;
       this.ws();
-      const isString = this.b[this.pos] === QUOTE;
-      if (role === Role.Root && key === 'model' && isString) {
-        this.model = this.text(this.string());
-        this.fields.set('model', 'string');
-      } else if (role === Role.Source && key === 'type' && isString) {
-        sourceType = this.text(this.string());
-      } else if (role === Role.Source && key === 'data' && isString) {
-        data = { at: this.content.length, span: this.string() };
+      const skip = key === null ? undefined : skips?.get(key);
+      if (skip !== undefined && this.b[this.pos] === QUOTE) {
+        const span = this.string();
+        if (role === Role.Root) {
+          this.model = this.text(span);
+          this.fields.set('model', 'string');
+        } else if (skip !== true) (deferred ??= []).push({ at: this.content.length, span, skipIf: skip });
+      } else if (key === 'type' && (role === Role.Block || role === Role.Source)) {
+        if (this.b[this.pos] === QUOTE) {
+          const span = this.string();
+          type = this.text(span);
+          if (!API_WORDS.has(type)) this.content.push(span);
+        } else {
+          this.value(Role.Any, depth);
+          type = null;
+        }
       } else {
         const at = this.pos;
         const first = this.b[at];
-        const type = this.value(key ? childRole(role, key) : role === Role.Any ? Role.Any : Role.Skip, depth);
-        if (role === Role.Root && key) {
-          this.fields.set(key, type);
+        const jsonType = this.value(key === null ? Role.Any : childRole(role, key), depth);
+        if (role === Role.Root && key !== null) {
+          this.fields.set(key, jsonType);
           if (key === 'stream') this.stream = first === 0x74;
-          if (key === 'max_tokens' && type === 'number')
+          if (key === 'max_tokens' && jsonType === 'number')
             this.maxTokens = Number(this.b.toString('latin1', at, this.pos));
         }
       }
@@ -347,7 +427,12 @@ class Reader {
       }
       this.fail("expected ',' or '}'");
     }
-    if (data && sourceType !== 'base64' && sourceType !== 'url') this.content.splice(data.at, 0, data.span);
+    // Latest first, so each insertion leaves the earlier positions as they were.
+    if (deferred)
+      for (let i = deferred.length - 1; i >= 0; i--) {
+        const d = deferred[i] as Deferred;
+        if (type !== d.skipIf) this.content.splice(d.at, 0, d.span);
+      }
   }
 
   /**
@@ -421,7 +506,7 @@ export function readMessagesBody(body: Buffer, needsGeneration: boolean, previou
   if (body[r.pos] !== 0x7b) {
     if (r.pos >= body.length) r.fail('unexpected end of input');
     // Valid JSON that is not an object is not a Messages request; anything else is not JSON.
-    r.value(Role.Skip, 0);
+    r.value(Role.Any, 0);
     r.ws();
     if (r.pos < body.length) r.fail('unexpected data after the value');
     throw new BodyError('expected a JSON object', false);

@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import { createKey } from '../control/keys.js';
 import { PlaceholderVault } from '../guard/redact.js';
-import { holdBack, SseRestorer } from './restore.js';
+import { holdBack, restoreMessage, SseRestorer } from './restore.js';
 import { startHarness, type Harness, type HarnessOptions } from './testing/harness.js';
 import { plantedEnv } from './testing/planted.js';
 
@@ -118,6 +118,67 @@ describe('the guard in the gateway', () => {
       ),
       [],
     );
+  });
+
+  it('every string the model reads is scanned, whatever its escaping or position, keys included', async () => {
+    const h = await setup('{ upstream: anthropic, contentLogging: redacted, guard: { secrets: redact } }');
+    // A token of its own per place, so a miss names the place.
+    const places = [
+      'an escaped content key',
+      'a tool description',
+      'an input_schema description',
+      'a key inside tool_use.input',
+      'a citation cited_text',
+      'metadata.user_id',
+      'an unknown key on a message',
+      'a document whose source repeats type',
+      'an escaped message key',
+    ] as const;
+    const token = new Map(places.map((p) => [p, plantedEnv().secrets[2]?.value ?? '']));
+    const t = (p: (typeof places)[number]) => token.get(p) as string;
+    const escaped = (key: string) =>
+      [...key].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
+    const body = `{"model":"m","max_tokens":5,
+      "messages":[
+        {"role":"user","${escaped('content')}":"k=${t('an escaped content key')}"},
+        {"role":"assistant","content":[
+          {"type":"tool_use","id":"toolu_1","name":"Write","input":{"${t('a key inside tool_use.input')}":1}},
+          {"type":"text","text":"see","citations":[{"type":"char_location","cited_text":"${t('a citation cited_text')}","document_index":0,"start_char_index":0,"end_char_index":5}]}
+        ]},
+        {"role":"user","content":"hi","note":"${t('an unknown key on a message')}"},
+        {"role":"user","content":[{"type":"document","source":
+          {"type":"base64","media_type":"text/plain","data":"${t('a document whose source repeats type')}","${escaped('type')}":"text"}}]},
+        {"role":"user","content":[{"type":"text","text":"ok"}],"${escaped('x-note')}":"${t('an escaped message key')}"}
+      ],
+      "tools":[{"name":"Write","description":"writes ${t('a tool description')}",
+        "input_schema":{"type":"object","properties":{"path":{"type":"string","description":"e.g. ${t('an input_schema description')}"}}}}],
+      "metadata":{"user_id":"${t('metadata.user_id')}"}}`;
+    JSON.parse(body); // the test's own body is valid JSON
+    const res = await fetch(`${h.gateway.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': h.key },
+      body,
+    });
+    assert.equal(res.status, 200);
+    const sent = h.standin.seen[0]?.body.toString('utf8') ?? '';
+    const forwarded = JSON.parse(sent) as { messages: { content: { input?: object }[] }[] };
+    assert.deepEqual(
+      places.filter((p) => sent.includes(t(p))),
+      [],
+      'reached the upstream in clear',
+    );
+    assert.deepEqual(Object.keys(forwarded.messages[1]?.content[0]?.input ?? {}), [
+      '[REDACTED:github-pat:2]',
+    ]);
+    const [rec] = await h.store.queryAudit({ org: 'acme' });
+    assert.deepEqual(rec?.guard, { decision: 'redact', rules: { 'github-pat': places.length } });
+    const stored = rec?.requestContent ?? '';
+    assert.deepEqual(
+      places.filter((p) => stored.includes(t(p))),
+      [],
+      'kept in the stored copy',
+    );
+    JSON.parse(stored);
   });
 
   it('a body with nothing to redact is forwarded byte for byte', async () => {
@@ -443,10 +504,69 @@ describe('SseRestorer', () => {
     assert.equal(r.push(Buffer.from(input)) + r.end(), input);
   });
 
+  it('a held-back tail stays with its own delta type when the block switches type (found by fuzzing)', () => {
+    const input =
+      'data: {"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"token [RED"}}\n\n' +
+      'data: {"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\\"a\\":1}"}}\n\n' +
+      'data: {"type":"content_block_stop","index":1}\n\n';
+    const r = new SseRestorer(vault);
+    assert.deepEqual(reassemble(r.push(Buffer.from(input)) + r.end()), ['token [RED', '{"a":1}']);
+  });
+
+  it('passes events it cannot read through unchanged, whatever their data holds', () => {
+    const odd = [
+      'null',
+      '5',
+      '"content_block_delta"',
+      '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":5}}',
+      '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":["[RED"]}}',
+      '{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":{"a":"["}}}',
+      '{"type":"content_block_stop","index":0}',
+    ];
+    const input = odd.map((d) => `event: x\ndata: ${d}\n\n`).join('');
+    const r = new SseRestorer(vault);
+    assert.equal(r.push(Buffer.from(input)) + r.end(), input);
+  });
+
   it('holds back only what could still become a placeholder', () => {
     assert.deepEqual(holdBack('abc [RED'), ['abc ', '[RED']);
     assert.deepEqual(holdBack('abc [REDACTED:aws-key:1'), ['abc ', '[REDACTED:aws-key:1']);
     assert.deepEqual(holdBack('abc [x'), ['abc [x', '']);
     assert.deepEqual(holdBack('abc [REDACTED:aws-key:1]'), ['abc [REDACTED:aws-key:1]', '']);
+  });
+});
+
+describe('restoreMessage', () => {
+  it('restores placeholders in tool_use input keys as in values, and leaves thinking alone', () => {
+    const vault = new PlaceholderVault();
+    const p = vault.placeholder('github-pat', 'ghp_REAL');
+    const body = JSON.stringify({
+      content: [
+        { type: 'thinking', thinking: p, signature: 'sig' },
+        { type: 'text', text: `t ${p}` },
+        { type: 'tool_use', id: 't', name: 'Write', input: { [p]: { [`${p}/x`]: [p] }, thinking: p } },
+      ],
+    });
+    const out = restoreMessage(body, vault);
+    assert.deepEqual(JSON.parse(out.body), {
+      content: [
+        { type: 'thinking', thinking: p, signature: 'sig' },
+        { type: 'text', text: 't ghp_REAL' },
+        {
+          type: 'tool_use',
+          id: 't',
+          name: 'Write',
+          input: { ghp_REAL: { 'ghp_REAL/x': ['ghp_REAL'] }, thinking: 'ghp_REAL' },
+        },
+      ],
+    });
+    assert.equal(out.restored, 5);
+  });
+
+  it('an answer nested too deep to walk is passed on as it came, not failed', () => {
+    const vault = new PlaceholderVault();
+    const p = vault.placeholder('email', 'a@b.example');
+    const body = `{"content":[{"type":"tool_use","input":${'['.repeat(100_000)}"${p}"${']'.repeat(100_000)}}]}`;
+    assert.deepEqual(restoreMessage(body, vault), { body, restored: 0 });
   });
 });

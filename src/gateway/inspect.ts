@@ -1,12 +1,13 @@
 /**
  * Stage: inspect. The guard applied to a Messages request (and a count_tokens request): every
- * string the model reads is scanned, and each detection gets its kind's action for the org: off,
- * log, redact or block.
+ * string of the request, keys included, is scanned but the few `readMessagesBody` leaves out (see
+ * body.ts), and each detection gets its kind's action for the org: off, log, redact or block.
  *
- * The body is never rebuilt: `readMessagesBody` lists the byte spans of the string literals the
- * model reads, the content cache recognises a literal it has seen by its bytes (Claude Code resends
+ * The body is never rebuilt: `readMessagesBody` lists the byte spans of the string literals to
+ * scan, the content cache recognises a literal it has seen by its bytes (Claude Code resends
  * the whole history every turn, so a request costs only its new literals), and redaction splices
- * new literals into the original bytes. Every other byte is forwarded as the client sent it.
+ * new literals into the original bytes (a key is a literal like any other, so a redacted key is
+ * still valid JSON). Every other byte is forwarded as the client sent it.
  *
  * Placeholders are numbered per rule in document order within the request, with no state kept
  * between requests: turn N+1's redacted history is turn N's, byte for byte, so the prompt cache
@@ -18,7 +19,7 @@ import { allowMatcher } from '../guard/allowlist.js';
 import { type ScanCache, scanEncoded } from '../guard/cache.js';
 import { PlaceholderVault, redact } from '../guard/redact.js';
 import type { Detection } from '../guard/types.js';
-import { BodyError, type Span } from './body.js';
+import { BodyError, type ScanResult, type Span } from './body.js';
 
 export type GuardAction = 'off' | 'log' | 'redact' | 'block';
 
@@ -38,15 +39,6 @@ export interface Inspection {
   vault: PlaceholderVault;
   /** What was found in each span, for the next request of the conversation (`prior`). */
   results: ScanResult[];
-}
-
-/**
- * What the scan found in one span; `text` is its decoded text where something was found. Never
- * changed once made, so one result serves every later request that reuses the span.
- */
-export interface ScanResult {
-  readonly text: string;
-  readonly detections: readonly Detection[];
 }
 
 /** The result of a span where nothing was found (its text is not kept). */

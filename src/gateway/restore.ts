@@ -27,8 +27,9 @@ const jsonEscape = (v: string) => JSON.stringify(v).slice(1, -1);
 
 interface Delta {
   type: string;
-  text?: string;
-  partial_json?: string;
+  /** Strings in the API's events; anything in a stream that does not follow it. */
+  text?: unknown;
+  partial_json?: unknown;
 }
 
 /** Rewrites a server-sent event stream, restoring placeholders in text and input_json deltas. */
@@ -66,32 +67,43 @@ export class SseRestorer {
     const dataAt = raw.indexOf('data: ');
     if (dataAt < 0) return raw;
     const lineEnd = raw.indexOf('\n', dataAt);
-    let data: { type?: string; index?: number; delta?: Delta };
+    let data: { type?: string; index?: number; delta?: Delta } | null;
     try {
       data = JSON.parse(raw.slice(dataAt + 6, lineEnd)) as typeof data;
     } catch {
       return raw;
     }
+    // What is not an event object (`null`, a number) is not ours to read: it passes as it came.
+    if (!data || typeof data !== 'object') return raw;
     const index = data.index ?? 0;
-    if (data.type === 'content_block_stop') {
-      const held = this.held.get(index);
-      this.held.delete(index);
-      return held ? this.delta(index, held.type, held.tail) + raw : raw;
-    }
+    if (data.type === 'content_block_stop') return this.release(index) + raw;
     if (data.type !== 'content_block_delta' || !data.delta) return raw;
-    const delta = data.delta;
-    const key =
-      delta.type === 'text_delta' ? 'text' : delta.type === 'input_json_delta' ? 'partial_json' : null;
-    if (!key) return raw;
-    const piece = delta[key] ?? '';
+    const type = data.delta.type;
+    if (type !== 'text_delta' && type !== 'input_json_delta') return raw;
+    // A tail belongs to its own delta type: released as such, never joined to another type's text.
+    const released = this.held.get(index)?.type === type ? '' : this.release(index);
+    return released + this.restoreDelta(raw, index, type, data.delta);
+  }
+
+  /** The held-back tail of block `index` as a delta event of its own type ('' when none). */
+  private release(index: number): string {
+    const held = this.held.get(index);
+    this.held.delete(index);
+    return held ? this.delta(index, held.type, held.tail) : '';
+  }
+
+  /** A delta event with placeholders restored, holding back a tail that may still become one. */
+  private restoreDelta(raw: string, index: number, type: string, delta: Delta): string {
+    const piece = (type === 'text_delta' ? delta.text : delta.partial_json) ?? '';
+    if (typeof piece !== 'string') return raw;
     const before = this.held.get(index)?.tail ?? '';
     if (!before && !piece.includes('[')) return raw;
     const [now, tail] = holdBack(before + piece);
-    if (tail) this.held.set(index, { type: delta.type, tail });
+    if (tail) this.held.set(index, { type, tail });
     else this.held.delete(index);
-    const restored = this.restore(now, delta.type);
+    const restored = this.restore(now, type);
     if (restored === piece && !before && !tail) return raw;
-    return restored ? this.delta(index, delta.type, restored, true) : '';
+    return restored ? this.delta(index, type, restored, true) : '';
   }
 
   private restore(text: string, type: string): string {
@@ -119,25 +131,32 @@ export function restoreMessage(body: string, vault: PlaceholderVault): { body: s
     return { body, restored: 0 };
   }
   let restored = 0;
+  const text = (value: string): string =>
+    value.includes(MARK)
+      ? vault.restore(value, (v) => {
+          restored++;
+          return v;
+        })
+      : value;
+  // Keys too: the guard redacts keys (of a tool's input, say), so the model may write them back.
   const walk = (value: unknown): unknown => {
-    if (typeof value === 'string') {
-      if (!value.includes(MARK)) return value;
-      return vault.restore(value, (v) => {
-        restored++;
-        return v;
-      });
-    }
+    if (typeof value === 'string') return text(value);
     if (Array.isArray(value)) return value.map(walk);
-    if (value && typeof value === 'object') {
-      const o = value as Record<string, unknown>;
-      for (const k of Object.keys(o)) if (k !== 'thinking' && k !== 'signature') o[k] = walk(o[k]);
-    }
+    if (value && typeof value === 'object')
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [text(k), walk(v)]));
     return value;
   };
-  if (Array.isArray(message.content))
-    for (const block of message.content as Record<string, unknown>[]) {
-      if (block?.type === 'text') block.text = walk(block.text);
-      if (block?.type === 'tool_use') block.input = walk(block.input);
-    }
-  return restored ? { body: JSON.stringify(message), restored } : { body, restored: 0 };
+  try {
+    if (Array.isArray(message.content))
+      for (const block of message.content as Record<string, unknown>[]) {
+        if (block?.type === 'text') block.text = walk(block.text);
+        if (block?.type === 'tool_use') block.input = walk(block.input);
+      }
+    return restored ? { body: JSON.stringify(message), restored } : { body, restored: 0 };
+  } catch (err) {
+    // Nested deeper than the stack can walk or serialize (JSON.parse has no such limit): the
+    // answer goes on as it came, placeholders and all, rather than failing.
+    if (err instanceof RangeError) return { body, restored: 0 };
+    throw err;
+  }
 }

@@ -28,7 +28,7 @@ export function applyUsage(into: Usage, raw: RawUsage | undefined): void {
 }
 
 /** The longest SSE line kept while looking for usage; longer (content) lines are skipped, not buffered. */
-const MAX_LINE = 64 * 1024;
+export const MAX_LINE = 64 * 1024;
 
 /** Incremental SSE reader: feed it chunks; it keeps only the current line and the usage so far. */
 export class SseUsageReader {

@@ -123,4 +123,10 @@ export const migrations: Migration[] = [
       `CREATE INDEX egress_org_time ON egress_records (org, time)`,
     ],
   },
+  {
+    version: 6,
+    description: 'key expiry (short-lived keys)',
+    sqlite: [`ALTER TABLE api_keys ADD COLUMN expires_at TEXT`],
+    postgres: [`ALTER TABLE api_keys ADD COLUMN expires_at TEXT`],
+  },
 ];

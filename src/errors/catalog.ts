@@ -40,6 +40,12 @@ const CATALOG = {
   egress_auth_required: { status: 407, type: 'authentication_error' },
   egress_denied: { status: 403, type: 'permission_error' },
   egress_unreachable: { status: 502, type: 'api_error' },
+  // git credential proxy (sandboxed sessions)
+  git_auth_required: { status: 401, type: 'authentication_error' },
+  git_bad_request: { status: 400, type: 'invalid_request_error' },
+  git_not_found: { status: 404, type: 'not_found_error' },
+  git_forge_refused: { status: 502, type: 'api_error' },
+  git_forge_unreachable: { status: 502, type: 'api_error' },
 } as const satisfies Record<string, { status: number; type: string }>;
 
 export type ErrorCode = keyof typeof CATALOG;
@@ -207,4 +213,22 @@ export const errors = {
     ),
   egressUnreachable: (target: string) =>
     new SluiceError('egress_unreachable', `Sluice egress: ${target} could not be reached.`),
+
+  gitAuthRequired: () =>
+    new SluiceError(
+      'git_auth_required',
+      "Sluice git proxy: this request does not carry the session's key. Use the git configuration the sandbox set up (the origin remote as cloned).",
+    ),
+  gitBadRequest: (detail: string) => new SluiceError('git_bad_request', `Sluice git proxy: ${detail}.`),
+  gitNotFound: (detail: string) => new SluiceError('git_not_found', `Sluice git proxy: ${detail}.`),
+  gitForgeRefused: (repository: string, status: number) =>
+    new SluiceError(
+      'git_forge_refused',
+      `Sluice git proxy: the forge answered ${status} for ${repository}. Tell the administrator: the forge token under forges: may be missing, expired or without access to this repository.`,
+    ),
+  gitForgeUnreachable: (repository: string) =>
+    new SluiceError(
+      'git_forge_unreachable',
+      `Sluice git proxy: ${repository} could not be reached. Try again; if it persists, tell the administrator.`,
+    ),
 };

@@ -92,7 +92,7 @@ describe('config: sandboxed sessions', () => {
   const base = (org: string, top = '') =>
     `upstreams: { anthropic: { provider: anthropic, baseUrl: "https://api.anthropic.com", apiKey: k } }
 forges:
-  github: { baseUrl: "https://github.com", token: "\${GH_TOKEN}" }
+  github: { baseUrl: "https://github.com", tokenEnv: GH_TOKEN }
 ${top}orgs:
   acme: { upstream: anthropic, sandbox: ${org} }
 `;
@@ -102,7 +102,7 @@ ${top}orgs:
       message: ['sluice.yaml: invalid configuration', ...lines.map((l) => `  ${l}`)].join('\n'),
     });
 
-  it('a sandbox section takes its defaults; the forge token stays out of the org policy', () => {
+  it('a sandbox section takes its defaults; a forge names its token, never holds it', () => {
     const cfg = parseConfig(
       base('{ repositories: ["https://github.com/acme/*"] }'),
       'sluice.yaml',
@@ -118,12 +118,12 @@ ${top}orgs:
     });
     assert.deepEqual(cfg.forges.github, {
       baseUrl: 'https://github.com',
-      token: 'ghp_sandboxtesttoken',
+      tokenEnv: 'GH_TOKEN',
       username: 'x-access-token',
     });
     assert.deepEqual(cfg.sandbox, { uid: 65534, gid: 65534, transcripts: './.sluice/transcripts' });
-    // The org's policy is what applyConfig stores and logs: it must not hold the token.
-    assert.ok(!JSON.stringify(cfg.orgs).includes('ghp_sandboxtesttoken'));
+    // Neither the gateway's configuration nor what applyConfig stores can hold the token.
+    assert.ok(!JSON.stringify(cfg).includes('ghp_sandboxtesttoken'));
   });
 
   it('a repository under no forge is refused, naming the forges there are', () => {
@@ -161,9 +161,13 @@ ${top}orgs:
     );
   });
 
-  it('an empty repository list and a root sandbox user are refused', () => {
+  it('an empty repository list, a root sandbox user and a token written out are refused', () => {
     invalid(
-      base('{ repositories: [] }', 'sandbox: { uid: 0 }\n'),
+      base('{ repositories: [] }', 'sandbox: { uid: 0 }\n').replace(
+        'tokenEnv: GH_TOKEN',
+        'tokenEnv: ghp-abc',
+      ),
+      'forges.github.tokenEnv: expected the name of an environment variable',
       'sandbox.uid: must not be 0 (root)',
       'orgs.acme.sandbox.repositories: list at least one repository URL the sandboxes may clone',
     );

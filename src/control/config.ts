@@ -21,7 +21,11 @@ const upstreamSchema = z
   })
   .strict();
 
-/** A git forge whose token Sluice holds for sandboxed sessions (the token never enters a sandbox). */
+/**
+ * A git forge whose token Sluice holds for sandboxed sessions (the token never enters a sandbox).
+ * The token is named, not written: only `sluice sandbox run` reads it from its environment, so the
+ * gateway process never holds a forge token.
+ */
 const forgeSchema = z
   .object({
     /** Where its repositories live: https://github.com, or https://git.example.com/group. */
@@ -29,7 +33,7 @@ const forgeSchema = z
       const problem = urlProblem(url);
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     }),
-    token: z.string().min(1, 'must not be empty'),
+    tokenEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected the name of an environment variable'),
     /** Sent with the token as HTTP Basic: GitHub takes x-access-token, GitLab oauth2, Gitea any name. */
     username: z.string().min(1, 'must not be empty').default('x-access-token'),
   })
@@ -216,7 +220,7 @@ export const configSchema = z
       .default({ tokens: [] }),
     /** USD per million tokens, by model id or id prefix; adds to and overrides the shipped table. */
     prices: z.record(z.string(), priceSchema).default({}),
-    /** Git forges whose tokens sandboxed sessions use through Sluice (keep the tokens in the environment). */
+    /** Git forges whose tokens sandboxed sessions use through Sluice (each token in an environment variable). */
     forges: z.record(z.string(), forgeSchema).default({}),
     /** This host's side of sandboxed sessions. */
     sandbox: z

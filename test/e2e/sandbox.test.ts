@@ -18,7 +18,12 @@ import {
   type Reply,
   type Standin,
 } from '../../src/gateway/testing/standin.js';
-import { ownGroup } from '../../src/sandbox/limits.js';
+import { loadConfig } from '../../src/control/config.js';
+import { RUNNER } from '../../src/sandbox/bwrap.js';
+import { locateClaude, sandboxIdentity } from '../../src/sandbox/host.js';
+import { defaultCgroupHost, ownGroup } from '../../src/sandbox/limits.js';
+import { runSandboxSession } from '../../src/sandbox/session.js';
+import { openStore } from '../../src/store/index.js';
 import { startForge, type Forge } from '../../src/sandbox/testing/forge.js';
 import { sandboxSkip } from '../../src/sandbox/testing/support.js';
 import { cleanEnv, serve, sluice, type Served } from './processes.js';
@@ -217,6 +222,11 @@ orgs:
     sandbox:
       repositories: ["${forge.url}/acme/*"]
       limits: { cpus: 1, memoryMb: 2048, processes: 256, wallMinutes: 10, diskMb: 256 }
+  vault:
+    upstream: anthropic
+    zdr: true
+    contentLogging: full
+    sandbox: { repositories: ["${forge.url}/acme/widgets.git"] }
 `,
   );
   // The gateway gets the upstream key and nothing of the forge.
@@ -448,6 +458,61 @@ describe('sluice sandbox run with the real Claude Code client', { skip }, () => 
       ['key.revoked', 'sandbox.ended'],
     );
     assert.equal(ended.at(-1)?.details.ended, 'interrupted');
+  });
+
+  it('at its wall time the session is stopped and destroyed; under ZDR no transcript is kept', async () => {
+    standin.respond = () => ({ hang: true });
+    const config = await loadConfig(
+      join(dir, 'sluice.yaml'),
+      { FORGE_TOKEN: forge.token },
+      { allowUnsetEnv: true },
+    );
+    const store = await openStore(config.storage, dir);
+    cleanups.push(() => store.close());
+    const lines: string[] = [];
+    const gateway = new URL(served.url);
+    const outcome = await runSandboxSession(
+      {
+        org: 'vault',
+        user: 'ops@acme.test',
+        repository: forge.repository,
+        prompt: 'wait',
+        claudeArgs: ['--model', 'claude-test'],
+      },
+      {
+        env: { FORGE_TOKEN: forge.token },
+        store,
+        config,
+        configDir: dir,
+        gateway: { host: gateway.hostname, port: Number(gateway.port) },
+        claude: await locateClaude(),
+        node: process.execPath,
+        runner: RUNNER,
+        bwrap: 'bwrap',
+        runBase: tmpdir(),
+        cgroups: await defaultCgroupHost(),
+        identity: sandboxIdentity(config.sandbox),
+        clock: () => new Date(),
+        random: randomBytes,
+        status: (l) => lines.push(l),
+        wallMs: 3_000,
+        graceMs: 1_000,
+      },
+    );
+    assert.equal(outcome.ended, 'timeout', lines.join('\n'));
+    assert.deepEqual(outcome.transcript, {
+      kept: false,
+      why: 'zero data retention: no session content is kept',
+    });
+    assert.equal(existsSync(join(dir, '.sluice', 'transcripts', 'vault')), false);
+    const m = /sandbox pid (\d+), run dir (\S+)\)/.exec(lines.join('\n'));
+    assert.ok(m, lines.join('\n'));
+    assert.equal(running(Number(m[1])), false);
+    assert.equal(existsSync(m[2] as string), false);
+    assert.ok(lines.some((l) => l.includes('reached its wall time')));
+    const keys = await store.listKeys({ org: 'vault' });
+    assert.equal(keys.length, 1);
+    assert.ok(keys[0]?.revokedAt, 'the session key is revoked');
   });
 
   it('a repository outside the policy is refused before anything starts', () => {

@@ -251,6 +251,7 @@ function sessionSpec(req: SandboxRequest, resolved: ResolvedSandbox, r: Running)
     claude: { path: INSIDE.claude, args },
     transcriptSocket: resolved.transcript.keep ? `${sockets}/transcript.sock` : null,
     home: INSIDE.home,
+    bypassPermissions: resolved.policy.permissionMode === 'bypassPermissions',
   };
 }
 

@@ -98,7 +98,18 @@ function sandboxRun(cwd: string, args: string[], env: Record<string, string>): S
     if (m) onStart({ session: m[1] as string, pid: Number(m[2]), runDir: m[3] as string });
   });
   const exited = new Promise<number | null>((r) => child.on('exit', r));
+  cleanups.push(() => stopIfRunning(child, exited));
   return { child, stderr: () => err, stdout: () => out, started, exited };
+}
+
+/** Terminal control sequences (ESC [ … letter), dropped from what a terminal session shows. */
+const CSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;?]*[A-Za-z]`, 'g');
+
+/** A failed test must not leave a session running (it would keep this file's process alive). */
+async function stopIfRunning(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  await exited;
 }
 
 interface Snapshot {
@@ -513,6 +524,68 @@ describe('sluice sandbox run with the real Claude Code client', { skip }, () => 
     const keys = await store.listKeys({ org: 'vault' });
     assert.equal(keys.length, 1);
     assert.ok(keys[0]?.revokedAt, 'the session key is revoked');
+  });
+
+  it('interactive on a terminal: the session takes a prompt typed in, answers, and exits on /exit', async () => {
+    standin.respond = () => ({
+      content: [{ type: 'text', text: 'Hello from the stand-in, on a terminal.' }],
+    });
+    // `script` gives the session a terminal; what it shows comes back on stdout as the terminal would draw it.
+    const command = [
+      process.execPath,
+      '--import',
+      tsx,
+      main,
+      'sandbox',
+      'run',
+      '--org',
+      'acme',
+      '--user',
+      'dev@acme.test',
+    ]
+      .concat(['--repo', forge.repository, '--gateway', served.url, '--', '--model', 'claude-test'])
+      .map((a) => `'${a.replace(/'/g, "'\\''")}'`)
+      .join(' ');
+    const child = spawn('script', ['-qfec', command, '/dev/null'], {
+      cwd: dir,
+      env: cleanEnv({ FORGE_TOKEN: forge.token, TERM: 'xterm-256color' }),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let screen = '';
+    const waiters: { re: RegExp; from: number; resolve: () => void }[] = [];
+    child.stdout.on('data', (d: Buffer) => {
+      screen += d.toString('utf8').replace(CSI, '');
+      for (const w of waiters.splice(0))
+        if (w.re.test(screen.slice(w.from))) w.resolve();
+        else waiters.push(w);
+    });
+    // The terminal is drawn with cursor moves, so the spaces between words may not be there.
+    const shown = (text: string) =>
+      new Promise<void>((resolve) => {
+        const re = new RegExp(
+          text
+            .split(' ')
+            .map((w) => w.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'))
+            .join('\\s*'),
+          'i',
+        );
+        waiters.push({ re, from: screen.length, resolve });
+      });
+    const exited = new Promise<number | null>((r) => child.on('exit', r));
+    cleanups.push(() => stopIfRunning(child, exited));
+    await shown('bypass permissions on');
+    const typed = shown('say hello');
+    child.stdin.write('say hello');
+    await typed;
+    const answered = shown('Hello from the stand-in, on a terminal.');
+    child.stdin.write('\r');
+    await answered;
+    const listed = shown('/exit');
+    child.stdin.write('/exit');
+    await listed;
+    child.stdin.write('\r');
+    assert.equal(await exited, 0, screen);
+    assert.match(screen, /sluice sandbox: session s[0-9a-f]+ ended: exited \(exit 0\)/);
   });
 
   it('a repository outside the policy is refused before anything starts', () => {

@@ -10,7 +10,7 @@
  * Its instructions are /run/sluice/session.json, written by `sluice sandbox run`.
  */
 import { spawn } from 'node:child_process';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { join, relative } from 'node:path';
 
@@ -21,6 +21,7 @@ import { join, relative } from 'node:path';
  *   claude: { path: string, args: string[] },
  *   transcriptSocket: string | null,
  *   home: string,
+ *   bypassPermissions: boolean,
  * }} Session
  */
 
@@ -96,13 +97,21 @@ async function sendTranscripts(/** @type {string} */ socketPath, /** @type {stri
   if ((await ack) !== 'ok\n') throw new Error('Sluice did not acknowledge the transcript');
 }
 
-/** Marks the clone trusted and onboarding done, so an interactive session opens on its prompt. */
+/**
+ * Marks the clone trusted and onboarding done, so an interactive session opens on its prompt; when
+ * the org's policy runs the client without permission prompts, the warning it would show first is
+ * answered in the user settings: this sandbox is the restricted environment that warning asks for.
+ */
 async function prepareHome(/** @type {Session} */ s) {
   const state = {
     hasCompletedOnboarding: true,
     projects: { [s.clone.dir]: { hasTrustDialogAccepted: true } },
   };
-  await writeFile(join(s.home, '.claude.json'), JSON.stringify(state), { flag: 'wx' }).catch(() => undefined);
+  await writeFile(join(s.home, '.claude.json'), JSON.stringify(state), { flag: 'wx' });
+  if (!s.bypassPermissions) return;
+  await mkdir(join(s.home, '.claude'), { recursive: true });
+  const settings = { skipDangerousModePermissionPrompt: true };
+  await writeFile(join(s.home, '.claude', 'settings.json'), JSON.stringify(settings), { flag: 'wx' });
 }
 
 async function main() {

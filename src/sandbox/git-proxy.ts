@@ -15,6 +15,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { basename, dirname } from 'node:path';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { request } from 'undici';
 import { errors, type SluiceError } from '../errors/catalog.js';
@@ -119,18 +120,40 @@ async function collect(stream: AsyncIterable<Buffer>, max: number): Promise<Buff
 
 /** Starts the proxy on the Unix socket `path`. */
 export async function startGitProxy(options: GitProxyOptions, path: string): Promise<RunningGitProxy> {
-  const abort = new AbortController();
-  const expected = Buffer.from(`Bearer ${options.sessionKey}`);
+  const proxy = new GitProxy(options);
   const server: Server = createServer((req, res) => {
-    handle(req, res).catch((err: Error) => {
+    proxy.handle(req, res).catch((err: Error) => {
       options.record({ operation: 'request', result: `failed: ${err.message}`, request: describe(req) });
       sendError(res, errors.gitForgeUnreachable(options.repository));
     });
   });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, resolve);
+  });
+  return {
+    close: async () => {
+      proxy.abort.abort();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** One session's proxy: each method is one kind of request. */
+class GitProxy {
+  /** Ends the forge requests and git processes of a session that is over. */
+  readonly abort = new AbortController();
+  private readonly expected: Buffer;
+
+  constructor(private readonly options: GitProxyOptions) {
+    this.expected = Buffer.from(`Bearer ${options.sessionKey}`);
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { options } = this;
     const presented = Buffer.from(req.headers.authorization ?? '');
-    if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
+    if (presented.length !== this.expected.length || !timingSafeEqual(presented, this.expected)) {
       options.record({ operation: 'request', result: 'refused: no session key', request: describe(req) });
       return sendError(res, errors.gitAuthRequired());
     }
@@ -139,15 +162,15 @@ export async function startGitProxy(options: GitProxyOptions, path: string): Pro
       options.record({ operation: 'request', result: `refused: ${route.message}`, request: describe(req) });
       return sendError(res, route);
     }
-    if (route.service === 'git-receive-pack')
-      return route.kind === 'advertise' ? advertiseReceivePack(req, res) : receivePack(req, res);
-    return relayUploadPack(req, res, route.kind);
+    if (route.service === 'git-upload-pack') return this.relayUploadPack(req, res, route.kind);
+    return route.kind === 'advertise' ? this.advertiseReceivePack(req, res) : this.receivePack(req, res);
   }
 
   /** Clone and fetch: the request goes to the forge with the token; the answer streams back. */
-  async function relayUploadPack(req: IncomingMessage, res: ServerResponse, kind: Route['kind']) {
-    const max = options.maxFetchRequestBytes ?? 16 * 1024 * 1024;
-    const body = kind === 'rpc' ? await collect(req, max) : undefined;
+  private async relayUploadPack(req: IncomingMessage, res: ServerResponse, kind: Route['kind']) {
+    const { options } = this;
+    const body =
+      kind === 'rpc' ? await collect(req, options.maxFetchRequestBytes ?? 16 * 1024 * 1024) : undefined;
     const target =
       options.repository.replace(/\/+$/, '') +
       (kind === 'rpc' ? '/git-upload-pack' : '/info/refs?service=git-upload-pack');
@@ -161,7 +184,7 @@ export async function startGitProxy(options: GitProxyOptions, path: string): Pro
       method: kind === 'rpc' ? 'POST' : 'GET',
       headers,
       ...(body ? { body } : {}),
-      signal: abort.signal,
+      signal: this.abort.signal,
     });
     const operation = body ? fetchOperation(body, req.headers['content-encoding']) : null;
     if (upstream.statusCode !== 200) {
@@ -173,25 +196,29 @@ export async function startGitProxy(options: GitProxyOptions, path: string): Pro
     for (const h of ['content-type', 'content-encoding'])
       if (typeof upstream.headers[h] === 'string') out[h] = upstream.headers[h];
     res.writeHead(200, out);
-    for await (const chunk of upstream.body) if (!res.write(chunk)) await once(res, 'drain');
-    res.end();
-    if (operation && operation.command === 'fetch') {
+    await pipeline(upstream.body, res);
+    if (operation?.command === 'fetch') {
       const { command: _command, ...op } = operation;
       options.record({ ...op, result: 'ok' });
     }
   }
 
   /** The ref advertisement for a push: the mirror's, brought to the forge's state first. */
-  async function advertiseReceivePack(req: IncomingMessage, res: ServerResponse) {
-    const refreshed = await options.mirror.exclusive(() => options.mirror.refresh());
+  private async advertiseReceivePack(req: IncomingMessage, res: ServerResponse) {
+    const { mirror, repository, record } = this.options;
+    const refreshed = await mirror.exclusive(() => mirror.refresh());
     if (!refreshed.ok) {
-      options.record({ operation: 'push', result: `forge fetch failed: ${firstLine(refreshed.stderr)}` });
-      return sendError(res, errors.gitForgeRefused(options.repository, 502));
+      record({ operation: 'push', result: `forge fetch failed: ${firstLine(refreshed.stderr)}` });
+      return sendError(res, errors.gitForgeRefused(repository, 502));
     }
-    await backend(req, res, null);
+    const cgi = await this.mirrorBackend(null, req);
+    res.writeHead(cgi.status, cgi.headers);
+    await pipeline(cgi.body, res);
   }
 
-  async function receivePack(req: IncomingMessage, res: ServerResponse) {
+  /** A push: its command list is read and judged before any of its objects. */
+  private async receivePack(req: IncomingMessage, res: ServerResponse) {
+    const { options } = this;
     const input: AsyncIterable<Buffer> =
       req.headers['content-encoding'] === 'gzip' ? req.pipe(createGunzip()) : req;
     const iterator = input[Symbol.asyncIterator]();
@@ -223,79 +250,59 @@ export async function startGitProxy(options: GitProxyOptions, path: string): Pro
         for (let n = await iterator.next(); !n.done; n = await iterator.next()) yield n.value;
       })(),
     );
-    await options.mirror.exclusive(() => pushThroughMirror(res, head, rest));
+    const accepted = head;
+    await options.mirror.exclusive(() => this.pushThroughMirror(res, accepted, rest));
   }
 
   /** The push into the mirror (git checks fast-forward there), then on to the forge. */
-  async function pushThroughMirror(res: ServerResponse, head: PushHead, body: Readable) {
+  private async pushThroughMirror(res: ServerResponse, head: PushHead, body: Readable) {
+    const { mirror, record } = this.options;
     const update = head.updates[0] as RefUpdate;
     const refs = head.updates;
-    const cgi = await runMirrorBackend('git-receive-pack', body);
+    const cgi = await this.mirrorBackend(body);
     const answer = await collect(cgi.body, 4 * 1024 * 1024);
     await cgi.exited;
     const report = readReport(answer, head.capabilities);
-    const after = await options.mirror.refValue(update.ref);
-    if (after !== update.newOid) {
+    if ((await mirror.refValue(update.ref)) !== update.newOid) {
       const reason =
         report?.refs[0]?.reason ?? (report ? `unpack ${report.unpack}` : 'the mirror did not update');
-      options.record({ operation: 'push', refs, result: `refused: ${reason}` });
+      record({ operation: 'push', refs, result: `refused: ${reason}` });
       return sendResult(res, answer, cgi.headers['content-type']);
     }
-    const pushed = await options.mirror.pushUpstream(update.newOid, update.ref);
+    const pushed = await mirror.pushUpstream(update.newOid, update.ref);
     if (!pushed.ok) {
-      await options.mirror.rollback(
-        update.ref,
-        ZERO_OID.test(update.oldOid) ? null : update.oldOid,
-        update.newOid,
-      );
+      await mirror.rollback(update.ref, ZERO_OID.test(update.oldOid) ? null : update.oldOid, update.newOid);
       const why = `the forge refused the push: ${firstLine(pushed.stderr || pushed.stdout)}`;
-      options.record({ operation: 'push', refs, result: `failed: ${why}` });
+      record({ operation: 'push', refs, result: `failed: ${why}` });
       return sendResult(res, refusal(refs, head.capabilities, `sluice: ${why}`));
     }
-    options.record({ operation: 'push', refs, result: 'ok' });
+    record({ operation: 'push', refs, result: 'ok' });
     sendResult(res, answer, cgi.headers['content-type']);
   }
 
-  function runMirrorBackend(service: string, body: Readable | null, req?: IncomingMessage) {
-    const dir = options.mirror.dir;
+  /** `git http-backend` on the mirror: the push advertisement (no body) or a push. */
+  private mirrorBackend(body: Readable | null, req?: IncomingMessage) {
+    const { mirror, git, user } = this.options;
+    const service = 'git-receive-pack';
     return runHttpBackend(
       {
-        projectRoot: dirname(dir),
+        projectRoot: dirname(mirror.dir),
         env: ISOLATED_GIT_ENV,
-        signal: abort.signal,
-        ...(options.git ? { git: options.git } : {}),
+        signal: this.abort.signal,
+        ...(git ? { git } : {}),
       },
       {
         method: body ? 'POST' : 'GET',
-        pathInfo: body ? `/${basename(dir)}/${service}` : `/${basename(dir)}/info/refs`,
+        pathInfo: body ? `/${basename(mirror.dir)}/${service}` : `/${basename(mirror.dir)}/info/refs`,
         query: body ? '' : `service=${service}`,
         contentType: body ? `application/x-${service}-request` : undefined,
         gitProtocol:
           typeof req?.headers['git-protocol'] === 'string' ? req.headers['git-protocol'] : undefined,
-        remoteUser: options.user,
+        remoteUser: user,
         body,
       },
     );
   }
-
-  async function backend(req: IncomingMessage, res: ServerResponse, body: Readable | null) {
-    const cgi = await runMirrorBackend('git-receive-pack', body, req);
-    res.writeHead(cgi.status, cgi.headers);
-    for await (const chunk of cgi.body) if (!res.write(chunk)) await once(res, 'drain');
-    res.end();
-  }
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(path, resolve);
-  });
-  return {
-    close: async () => {
-      abort.abort();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
 }
 
 function sendResult(res: ServerResponse, body: Buffer, type = 'application/x-git-receive-pack-result') {
@@ -313,10 +320,6 @@ function describe(req: IncomingMessage): string {
 
 function firstLine(text: string): string {
   return (text.split('\n').find((l) => l.trim()) ?? 'no message').trim().slice(0, 300);
-}
-
-function once(emitter: ServerResponse, event: string): Promise<void> {
-  return new Promise((r) => emitter.once(event, () => r()));
 }
 
 /** The audit view of an upload-pack request body (gzip as git sends large ones). */

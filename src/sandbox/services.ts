@@ -88,7 +88,11 @@ export async function startSessionServices(o: {
         record: (op: GitOperation) => {
           o.outcome.git.push({ operation: op.operation, result: op.result });
           pending.push(
-            o.log(`sandbox.git.${op.operation}`, resolved.repository, { session: o.session, ...op }),
+            o.log(`sandbox.git.${op.operation}`, resolved.repository, {
+              session: o.session,
+              user: o.user,
+              ...op,
+            }),
           );
         },
       },

@@ -19,7 +19,7 @@ import { resolveSandbox, type ResolvedSandbox } from './policy.js';
 import { probeHostRoot } from './host.js';
 import { repositoryName } from './repository.js';
 import { startSessionServices, type SessionServices } from './services.js';
-import { keepTranscripts, sweepTranscripts } from './transcript.js';
+import { keepTranscripts, sweepTranscripts, type TranscriptFile } from './transcript.js';
 
 /** Loopback ports inside the sandbox (its network namespace has nothing else). */
 export const INSIDE_PORTS = { gateway: 8787, egress: 8788, git: 8789 } as const;
@@ -371,7 +371,11 @@ async function teardown(host: SandboxHost, resolved: ResolvedSandbox, t: Teardow
   await attempt('killing what is left', async () => {
     for (const pid of await t.cgroup.pids()) killQuietly(pid);
   });
-  const files = t.services ? await t.services.transcript() : [];
+  let files: TranscriptFile[] = [];
+  await attempt(
+    'receiving the transcript',
+    async () => (files = t.services ? await t.services.transcript() : []),
+  );
   await attempt('stopping the session services', async () => t.services?.close());
   await attempt('revoking the session key', async () => {
     if (!t.keyId) return;

@@ -63,7 +63,7 @@ export default tseslint.config(
             only('store', [], 'store knows nothing of the parts that use it (and no HTTP).'),
             only(
               'control',
-              ['store', 'guard', 'policy', 'errors', 'egress'],
+              ['store', 'guard', 'policy', 'errors', 'egress', 'sandbox'],
               'control knows no HTTP surface.',
             ),
             only(
@@ -104,7 +104,7 @@ export default tseslint.config(
       ],
       'no-restricted-properties': [
         'error',
-        ...['exit', 'argv', 'stdout', 'stderr', 'stdin', 'on', 'once', 'kill', 'chdir', 'exitCode'].map(
+        ...['exit', 'argv', 'stdout', 'stderr', 'stdin', 'on', 'once', 'chdir', 'exitCode'].map(
           (property) => ({
             object: 'process',
             property,

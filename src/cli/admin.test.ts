@@ -63,6 +63,34 @@ describe('sluice init, keys, logs, usage', () => {
     assert.equal(r.err, 'sluice: no org "nope" in ./sluice.yaml (orgs: default)\n');
   });
 
+  it('keys create --expires sets an expiry that list shows; a bad or past value is refused', () => {
+    const before = Date.now();
+    const created = sluice('keys', 'create', '--org', 'default', '--user', 'ci@acme.test', '--expires', '8h');
+    assert.equal(created.code, 0, created.err);
+    assert.match(
+      created.out,
+      /^created key_[0-9a-f]+ for ci@acme\.test in default \(member, expires 20\d\d-/,
+    );
+    const listed = JSON.parse(sluice('keys', 'list', '--format', 'json').out) as {
+      user: string;
+      expiresAt: string | null;
+    }[];
+    const expiresAt = Date.parse(listed.find((k) => k.user === 'ci@acme.test')?.expiresAt ?? '');
+    assert.ok(expiresAt >= before + 8 * 3600e3 && expiresAt <= Date.now() + 8 * 3600e3, 'eight hours on');
+    const bad = sluice('keys', 'create', '--org', 'default', '--user', 'x@y.z', '--expires', 'soon');
+    assert.deepEqual(bad, {
+      code: 2,
+      out: '',
+      err: 'sluice: --expires: expected a duration (30m, 8h, 7d) or a date (2026-12-01), got "soon"\n',
+    });
+    const past = sluice('keys', 'create', '--org', 'default', '--user', 'x@y.z', '--expires', '2020-01-01');
+    assert.deepEqual(past, {
+      code: 2,
+      out: '',
+      err: 'sluice: --expires: 2020-01-01T00:00:00.000Z is not in the future\n',
+    });
+  });
+
   it('logs --format json prints one record per line, without content', async () => {
     const store = await openStore('sqlite:./.sluice/sluice.db', dir);
     await store.insertAudit(auditRecord({ id: 'r1', org: 'default', time: new Date().toISOString() }));

@@ -7,6 +7,19 @@ import { DEFAULT_CONFIG, openConfiguredStore } from './admin-config.js';
 import { CliError } from './exit.js';
 import { formatOption, table } from './format.js';
 
+/** `--expires`: a duration from `now` (30m, 8h, 7d) or a date; it must lie in the future. */
+export function parseExpires(value: string, now: Date): Date {
+  const m = /^(\d+)([mhd])$/.exec(value);
+  const at = m
+    ? new Date(now.getTime() + Number(m[1]) * { m: 60e3, h: 3600e3, d: 86400e3 }[m[2] as 'm' | 'h' | 'd'])
+    : new Date(Date.parse(value));
+  if (Number.isNaN(at.getTime()))
+    throw new CliError(`--expires: expected a duration (30m, 8h, 7d) or a date (2026-12-01), got "${value}"`);
+  if (at.getTime() <= now.getTime())
+    throw new CliError(`--expires: ${at.toISOString()} is not in the future`);
+  return at;
+}
+
 export function registerKeys(program: Command): void {
   const keys = program.command('keys').description('Create, list and revoke gateway keys');
 
@@ -17,8 +30,13 @@ export function registerKeys(program: Command): void {
     .requiredOption('--org <org>', 'organization (declared under orgs: in the config)')
     .requiredOption('--user <email>', 'the person the key belongs to')
     .addOption(new Option('--role <role>', 'role').choices(['member', 'admin', 'auditor']).default('member'))
-    .addHelpText('after', '\nExample:\n  sluice keys create --org acme --user dev@acme.example\n')
-    .action(async (o: { config: string; org: string; user: string; role: Role }) => {
+    .option('--expires <when>', 'the key stops working after a duration (30m, 8h, 7d) or at a date')
+    .addHelpText(
+      'after',
+      '\nExample:\n  sluice keys create --org acme --user dev@acme.example\n  sluice keys create --org acme --user ci@acme.example --expires 8h\n',
+    )
+    .action(async (o: { config: string; org: string; user: string; role: Role; expires?: string }) => {
+      const expiresAt = o.expires === undefined ? undefined : parseExpires(o.expires, new Date());
       const { config, store } = await openConfiguredStore(o.config);
       try {
         if (!config.orgs[o.org]) {
@@ -28,16 +46,18 @@ export function registerKeys(program: Command): void {
         }
         const { key, record } = await createKey(
           store,
-          { org: o.org, user: o.user, role: o.role },
+          { org: o.org, user: o.user, role: o.role, ...(expiresAt ? { expiresAt } : {}) },
           new Date(),
         );
         await recordAdmin(store, new Date(), cliActor(), 'key.created', record.id, {
           org: record.org,
           user: record.user,
           role: record.role,
+          ...(record.expiresAt ? { expiresAt: record.expiresAt } : {}),
         });
         process.stdout.write(
-          `created ${record.id} for ${record.user} in ${record.org} (${record.role}).\n` +
+          `created ${record.id} for ${record.user} in ${record.org} (${record.role}` +
+            `${record.expiresAt ? `, expires ${record.expiresAt}` : ''}).\n` +
             'The key is shown once and stored only as a hash; give it to the user now:\n' +
             `${key}\n`,
         );
@@ -64,8 +84,17 @@ export function registerKeys(program: Command): void {
           return;
         }
         const rows = [
-          ['ID', 'ORG', 'USER', 'ROLE', 'PREFIX', 'CREATED', 'REVOKED'],
-          ...list.map((k) => [k.id, k.org, k.user, k.role, `${k.prefix}…`, k.createdAt, k.revokedAt ?? '-']),
+          ['ID', 'ORG', 'USER', 'ROLE', 'PREFIX', 'CREATED', 'EXPIRES', 'REVOKED'],
+          ...list.map((k) => [
+            k.id,
+            k.org,
+            k.user,
+            k.role,
+            `${k.prefix}…`,
+            k.createdAt,
+            k.expiresAt ?? '-',
+            k.revokedAt ?? '-',
+          ]),
         ];
         process.stdout.write(table(rows));
       } finally {

@@ -126,3 +126,89 @@ describe('config', () => {
     });
   });
 });
+
+describe('config: sandboxed sessions', () => {
+  const base = (org: string, top = '') =>
+    `upstreams: { anthropic: { provider: anthropic, baseUrl: "https://api.anthropic.com", apiKey: k } }
+forges:
+  github: { baseUrl: "https://github.com", tokenEnv: GH_TOKEN }
+${top}orgs:
+  acme: { upstream: anthropic, sandbox: ${org} }
+`;
+  const sandboxEnv = { GH_TOKEN: 'ghp_sandboxtesttoken' };
+  const invalid = (text: string, ...lines: string[]) =>
+    assert.throws(() => parseConfig(text, 'sluice.yaml', sandboxEnv), {
+      message: ['sluice.yaml: invalid configuration', ...lines.map((l) => `  ${l}`)].join('\n'),
+    });
+
+  it('a sandbox section takes its defaults; a forge names its token, never holds it', () => {
+    const cfg = parseConfig(
+      base('{ repositories: ["https://github.com/acme/*"] }'),
+      'sluice.yaml',
+      sandboxEnv,
+    );
+    assert.deepEqual(cfg.orgs.acme?.sandbox, {
+      enabled: true,
+      repositories: ['https://github.com/acme/*'],
+      egress: { allow: [], deny: [] },
+      limits: { cpus: 2, memoryMb: 4096, processes: 512, wallMinutes: 60, diskMb: 2048 },
+      permissionMode: 'bypassPermissions',
+      env: {},
+    });
+    assert.deepEqual(cfg.forges.github, {
+      baseUrl: 'https://github.com',
+      tokenEnv: 'GH_TOKEN',
+      username: 'x-access-token',
+    });
+    assert.deepEqual(cfg.sandbox, { uid: 65534, gid: 65534, transcripts: './.sluice/transcripts' });
+    // Neither the gateway's configuration nor what applyConfig stores can hold the token.
+    assert.ok(!JSON.stringify(cfg).includes('ghp_sandboxtesttoken'));
+  });
+
+  it('a repository under no forge is refused, naming the forges there are', () => {
+    invalid(
+      base('{ repositories: ["https://gitlab.com/acme/widgets.git"] }'),
+      'orgs.acme.sandbox.repositories.0: lies under no forge; add its forge under forges: with a baseUrl and token (have: github)',
+    );
+  });
+
+  it('repository and forge URLs: https only (http for loopback), no credentials, * only last', () => {
+    invalid(
+      base(
+        '{ repositories: ["http://github.com/acme/w", "https://me:pw@github.com/acme/w", "https://github.com/*/w"] }',
+      ),
+      'orgs.acme.sandbox.repositories.0: expected https:// (http:// is accepted only for a loopback host)',
+      'orgs.acme.sandbox.repositories.1: must not carry credentials; put the token under forges:',
+      'orgs.acme.sandbox.repositories.2: path segment "*" is not allowed (letters, digits, . _ ~ - only; * only as the last segment)',
+    );
+    const local = base('{ repositories: ["http://127.0.0.1:9418/acme/w.git"] }').replace(
+      'https://github.com"',
+      'http://127.0.0.1:9418"',
+    );
+    assert.equal(parseConfig(local, 'sluice.yaml', sandboxEnv).orgs.acme?.sandbox?.repositories.length, 1);
+  });
+
+  it('limits, environment and egress rules are checked with the key path', () => {
+    invalid(
+      base(
+        '{ repositories: ["https://github.com/acme/w"], limits: { memoryMb: 100 }, env: { HTTPS_PROXY: x, "1X": y }, egress: { allow: ["bad host!"] } }',
+      ),
+      'orgs.acme.sandbox.limits.memoryMb: at least 256',
+      'orgs.acme.sandbox.env.HTTPS_PROXY: Sluice sets this inside the sandbox itself; it cannot be overridden',
+      'orgs.acme.sandbox.env.1X: not a variable name',
+      'orgs.acme.sandbox.egress.allow.0: "bad host!" is not a host, *.domain, * or a preset (anthropic-api, claude-code-essential, claude-code-nonessential, bedrock, vertex, foundry, package-registries)',
+    );
+  });
+
+  it('an empty repository list, a root sandbox user and a token written out are refused', () => {
+    invalid(
+      base('{ repositories: [] }', 'sandbox: { uid: 0 }\n').replace(
+        'tokenEnv: GH_TOKEN',
+        'tokenEnv: ghp-abc',
+      ),
+      'forges.github.tokenEnv: expected the name of an environment variable',
+      'sandbox.uid: must not be 0 (root)',
+      'orgs.acme.sandbox.repositories: list at least one repository URL the sandboxes may clone',
+    );
+  });
+});

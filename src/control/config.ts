@@ -7,6 +7,7 @@ import { allowPatternError } from '../guard/allowlist.js';
 import { detectionRules } from '../guard/rules/index.js';
 import { profileSchema } from '../policy/profile.js';
 import { publicKeyError } from './admin-log-key.js';
+import { isUnder, urlProblem } from '../sandbox/repository.js';
 
 const guardAction = z.enum(['off', 'log', 'redact', 'block']);
 const PII_KINDS = detectionRules.filter((r) => r.kind === 'pii').map((r) => r.id);
@@ -18,6 +19,83 @@ const upstreamSchema = z
     apiKey: z.string().min(1, 'must not be empty'),
     /** Milliseconds to wait for the upstream's response headers. */
     timeoutMs: z.number().int().positive().default(600_000),
+  })
+  .strict();
+
+/**
+ * A git forge whose token Sluice holds for sandboxed sessions (the token never enters a sandbox).
+ * The token is named, not written: only `sluice sandbox run` reads it from its environment, so the
+ * gateway process never holds a forge token.
+ */
+const forgeSchema = z
+  .object({
+    /** Where its repositories live: https://github.com, or https://git.example.com/group. */
+    baseUrl: z.string().superRefine((url, ctx) => {
+      const problem = urlProblem(url);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+    tokenEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected the name of an environment variable'),
+    /** Sent with the token as HTTP Basic: GitHub takes x-access-token, GitLab oauth2, Gitea any name. */
+    username: z.string().min(1, 'must not be empty').default('x-access-token'),
+  })
+  .strict();
+
+/** Variables Sluice sets inside a sandbox itself; a policy's `env` may not replace them. */
+const SANDBOX_RESERVED_ENV =
+  /^(ANTHROPIC_.*|CLAUDE_CODE_USE_.*|HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy|ALL_PROXY|all_proxy|HOME|PATH|USER|SHELL|TMPDIR|GIT_.*|SSH_.*|LD_.*|NODE_OPTIONS)$/;
+
+const sandboxLimitsDefault = { cpus: 2, memoryMb: 4096, processes: 512, wallMinutes: 60, diskMb: 2048 };
+
+/** Whether an org's people may run sandboxed sessions (`sluice sandbox run`), on what, and within what. */
+const sandboxSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Repository URLs a session may clone and push its branch to; `…/*` allows every one under a path. */
+    repositories: z
+      .array(
+        z.string().superRefine((url, ctx) => {
+          const problem = urlProblem(url, true);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }),
+      )
+      .min(1, 'list at least one repository URL the sandboxes may clone'),
+    /** Hosts a session may reach through the egress proxy; nothing else leaves (deny wins). */
+    egress: z
+      .object({ allow: z.array(z.string()).default([]), deny: z.array(z.string()).default([]) })
+      .strict()
+      .default({ allow: [], deny: [] }),
+    limits: z
+      .object({
+        /** CPU time, in cores (1.5 = one and a half). */
+        cpus: z.number().positive().max(1024).default(sandboxLimitsDefault.cpus),
+        memoryMb: z.number().int().min(256, 'at least 256').default(sandboxLimitsDefault.memoryMb),
+        processes: z.number().int().min(32, 'at least 32').default(sandboxLimitsDefault.processes),
+        /** The session is stopped, and its sandbox destroyed, after this many minutes. */
+        wallMinutes: z.number().int().positive().max(1440).default(sandboxLimitsDefault.wallMinutes),
+        /** Size of the sandbox's own file systems (clone, home, /tmp), each; they live in memory. */
+        diskMb: z.number().int().min(64, 'at least 64').default(sandboxLimitsDefault.diskMb),
+      })
+      .strict()
+      .default(sandboxLimitsDefault),
+    /** How the client treats tool permissions inside (the sandbox is the boundary, so by default it does not ask). */
+    permissionMode: z
+      .enum(['bypassPermissions', 'acceptEdits', 'default', 'plan'])
+      .default('bypassPermissions'),
+    /** Extra environment inside the sandbox, fixed values only (nothing of the host's passes through). */
+    env: z
+      .record(z.string(), z.string())
+      .default({})
+      .superRefine((env, ctx) => {
+        for (const name of Object.keys(env))
+          if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+            ctx.addIssue({ code: 'custom', path: [name], message: 'not a variable name' });
+          else if (SANDBOX_RESERVED_ENV.test(name))
+            ctx.addIssue({
+              code: 'custom',
+              path: [name],
+              message: 'Sluice sets this inside the sandbox itself; it cannot be overridden',
+            });
+      }),
   })
   .strict();
 
@@ -101,6 +179,8 @@ const orgSchema = z
       .optional(),
     /** How long records of blocked requests (metadata only) are kept, days. */
     flaggedRetentionDays: z.number().int().positive().default(730),
+    /** Sandboxed sessions (`sluice sandbox run`); absent: not allowed. */
+    sandbox: sandboxSchema.optional(),
   })
   .strict();
 
@@ -206,12 +286,26 @@ export const configSchema = z
       .default({ bytesPerToken: 2 }),
     /** USD per million tokens, by model id or id prefix; adds to and overrides the shipped table. */
     prices: z.record(z.string(), priceSchema).default({}),
+    /** Git forges whose tokens sandboxed sessions use through Sluice (each token in an environment variable). */
+    forges: z.record(z.string(), forgeSchema).default({}),
+    /** This host's side of sandboxed sessions. */
+    sandbox: z
+      .object({
+        /** Host user and group the sandboxes run as when Sluice runs as root (never root itself). */
+        uid: z.number().int().min(1, 'must not be 0 (root)').default(65534),
+        gid: z.number().int().min(1, 'must not be 0 (root)').default(65534),
+        /** Where kept transcripts go (relative to the config file), one folder per org. */
+        transcripts: z.string().min(1).default('./.sluice/transcripts'),
+      })
+      .strict()
+      .default({ uid: 65534, gid: 65534, transcripts: './.sluice/transcripts' }),
     orgs: z.record(z.string(), orgSchema),
     adminLog: adminLogSchema.prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {
     for (const [name, org] of Object.entries(cfg.orgs)) {
+      if (org.sandbox) checkSandbox(cfg.forges, name, org.sandbox, ctx);
       for (const list of ['allow', 'deny'] as const)
         (org.egress?.[list] ?? []).forEach((entry, i) => {
           try {
@@ -234,7 +328,41 @@ export const configSchema = z
     }
   });
 
+/** A sandbox policy's repositories each lie under exactly one forge, and its egress rules parse. */
+function checkSandbox(
+  forges: Record<string, z.infer<typeof forgeSchema>>,
+  org: string,
+  sandbox: z.infer<typeof sandboxSchema>,
+  ctx: z.RefinementCtx,
+): void {
+  const path = ['orgs', org, 'sandbox'];
+  sandbox.repositories.forEach((repo, i) => {
+    if (urlProblem(repo, true)) return;
+    const under = Object.entries(forges).filter(
+      ([, f]) => !urlProblem(f.baseUrl) && isUnder(repo, f.baseUrl),
+    );
+    if (under.length !== 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, 'repositories', i],
+        message: under.length
+          ? `lies under several forges (${under.map(([n]) => n).join(', ')}); make their baseUrls distinct`
+          : `lies under no forge; add its forge under forges: with a baseUrl and token (have: ${Object.keys(forges).join(', ') || 'none'})`,
+      });
+  });
+  for (const list of ['allow', 'deny'] as const)
+    sandbox.egress[list].forEach((entry, i) => {
+      try {
+        new EgressPolicy([entry], []);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', path: [...path, 'egress', list, i], message: (err as Error).message });
+      }
+    });
+}
+
 export type SluiceConfig = z.infer<typeof configSchema>;
+export type SandboxPolicy = NonNullable<OrgConfig['sandbox']>;
+export type ForgeConfig = SluiceConfig['forges'][string];
 export type OrgConfig = SluiceConfig['orgs'][string];
 export type UpstreamConfig = SluiceConfig['upstreams'][string];
 export type AdminLogConfig = SluiceConfig['adminLog'];

@@ -113,4 +113,25 @@ describe('keys', () => {
     assert.ok(tiny.stats().bytes <= 1_200 && tiny.stats().keys >= 1, JSON.stringify(tiny.stats()));
     await store.close();
   });
+
+  it('a key with an expiry authenticates before it and is refused from that instant on', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-keys-'));
+    dirs.push(dir);
+    const store = await openStore('sqlite:./s.db', dir);
+    const { key, record } = await createKey(
+      store,
+      {
+        org: 'default',
+        user: 'sandbox@acme.test',
+        role: 'member',
+        expiresAt: new Date('2026-11-02T01:00:00Z'),
+      },
+      new Date('2026-11-02T00:00:00Z'),
+    );
+    assert.equal(record.expiresAt, '2026-11-02T01:00:00.000Z');
+    assert.deepEqual(await authenticate(store, key, new Date('2026-11-02T00:59:59.999Z')), record);
+    assert.equal(await authenticate(store, key, new Date('2026-11-02T01:00:00Z')), undefined);
+    assert.equal(await authenticate(store, key, new Date('2026-11-03T00:00:00Z')), undefined);
+    await store.close();
+  });
 });

@@ -25,6 +25,8 @@ export interface NewKey {
   org: string;
   user: string;
   role: Role;
+  /** When the key stops working on its own (absent: never). */
+  expiresAt?: Date;
 }
 
 /** Creates and stores a key; the returned `key` is the only time the full value exists. */
@@ -44,16 +46,23 @@ export async function createKey(
     prefix: key.slice(0, KEY_PREFIX.length + 4),
     createdAt: now.toISOString(),
     revokedAt: null,
+    expiresAt: who.expiresAt?.toISOString() ?? null,
   };
   await store.insertKey(record);
   return { key, record };
 }
 
-/** The live key record for a presented key, or undefined (unknown or revoked). */
-export async function authenticate(store: Store, presented: string): Promise<KeyRecord | undefined> {
+/** The live key record for a presented key, or undefined (unknown, revoked, or expired at `now`). */
+export async function authenticate(
+  store: Store,
+  presented: string,
+  now: Date = new Date(),
+): Promise<KeyRecord | undefined> {
   if (!presented.startsWith(KEY_PREFIX)) return undefined;
   const record = await store.findKeyByHash(hashKey(presented));
-  return record && record.revokedAt === null ? record : undefined;
+  if (!record || record.revokedAt !== null) return undefined;
+  // ISO-8601 UTC text compares in time order.
+  return record.expiresAt === null || record.expiresAt > now.toISOString() ? record : undefined;
 }
 
 /** What a key looks like: anything else is never looked up, and never cached. */

@@ -43,6 +43,12 @@ export const CATALOG = {
   egress_unreachable: { status: 502, type: 'api_error' },
   egress_busy: { status: 503, type: 'api_error' },
   egress_unavailable: { status: 503, type: 'api_error' },
+  // git credential proxy (sandboxed sessions)
+  git_auth_required: { status: 401, type: 'authentication_error' },
+  git_bad_request: { status: 400, type: 'invalid_request_error' },
+  git_not_found: { status: 404, type: 'not_found_error' },
+  git_forge_refused: { status: 502, type: 'api_error' },
+  git_forge_unreachable: { status: 502, type: 'api_error' },
 } as const satisfies Record<string, { status: number; type: string }>;
 
 export type ErrorCode = keyof typeof CATALOG;
@@ -236,5 +242,23 @@ export const errors = {
     new SluiceError(
       'egress_unavailable',
       `Sluice egress could not handle this request (${why}), so nothing was sent. Try again; if it persists, tell your administrator.`,
+    ),
+
+  gitAuthRequired: () =>
+    new SluiceError(
+      'git_auth_required',
+      "Sluice git proxy: this request does not carry the session's key. Use the git configuration the sandbox set up (the origin remote as cloned).",
+    ),
+  gitBadRequest: (detail: string) => new SluiceError('git_bad_request', `Sluice git proxy: ${detail}.`),
+  gitNotFound: (detail: string) => new SluiceError('git_not_found', `Sluice git proxy: ${detail}.`),
+  gitForgeRefused: (repository: string, status: number) =>
+    new SluiceError(
+      'git_forge_refused',
+      `Sluice git proxy: the forge answered ${status} for ${repository}. Tell the administrator: the forge token under forges: may be missing, expired or without access to this repository.`,
+    ),
+  gitForgeUnreachable: (repository: string) =>
+    new SluiceError(
+      'git_forge_unreachable',
+      `Sluice git proxy: ${repository} could not be reached. Try again; if it persists, tell the administrator.`,
     ),
 };

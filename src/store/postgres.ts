@@ -132,9 +132,19 @@ export class PostgresStore implements Store {
 
   async insertKey(key: KeyRecord): Promise<void> {
     await this.pool.query(
-      `INSERT INTO api_keys (id, org, user_email, role, hash, prefix, created_at, revoked_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [key.id, key.org, key.user, key.role, key.hash, key.prefix, key.createdAt, key.revokedAt],
+      `INSERT INTO api_keys (id, org, user_email, role, hash, prefix, created_at, revoked_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [
+        key.id,
+        key.org,
+        key.user,
+        key.role,
+        key.hash,
+        key.prefix,
+        key.createdAt,
+        key.revokedAt,
+        key.expiresAt,
+      ],
     );
   }
 

@@ -222,6 +222,7 @@ export function keyFromRow(row: Row): KeyRecord {
     prefix: String(row.prefix),
     createdAt: String(row.created_at),
     revokedAt: str(row.revoked_at),
+    expiresAt: str(row.expires_at),
   };
 }
 

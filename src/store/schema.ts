@@ -129,4 +129,10 @@ export const migrations: Migration[] = [
     sqlite: [`CREATE TABLE sluice_probe (id INTEGER PRIMARY KEY, at TEXT NOT NULL)`],
     postgres: [`CREATE TABLE sluice_probe (id INTEGER PRIMARY KEY, at TEXT NOT NULL)`],
   },
+  {
+    version: 7,
+    description: 'key expiry (short-lived keys)',
+    sqlite: [`ALTER TABLE api_keys ADD COLUMN expires_at TEXT`],
+    postgres: [`ALTER TABLE api_keys ADD COLUMN expires_at TEXT`],
+  },
 ];

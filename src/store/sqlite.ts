@@ -148,10 +148,20 @@ export class SqliteStore implements Store {
   async insertKey(key: KeyRecord): Promise<void> {
     this.db
       .prepare(
-        `INSERT INTO api_keys (id, org, user_email, role, hash, prefix, created_at, revoked_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO api_keys (id, org, user_email, role, hash, prefix, created_at, revoked_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(key.id, key.org, key.user, key.role, key.hash, key.prefix, key.createdAt, key.revokedAt);
+      .run(
+        key.id,
+        key.org,
+        key.user,
+        key.role,
+        key.hash,
+        key.prefix,
+        key.createdAt,
+        key.revokedAt,
+        key.expiresAt,
+      );
   }
 
   async findKeyByHash(hash: string): Promise<KeyRecord | undefined> {

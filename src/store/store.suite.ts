@@ -43,6 +43,7 @@ function key(overrides: Partial<KeyRecord> = {}): KeyRecord {
     prefix: 'sk-sluice-ab',
     createdAt: '2026-11-01T00:00:00.000Z',
     revokedAt: null,
+    expiresAt: null,
     ...overrides,
   };
 }
@@ -105,6 +106,19 @@ export function defineStoreSuite(
       assert.equal(await store.revokeKey('missing', '2026-11-03T00:00:00.000Z'), false);
       const revoked = (await store.listKeys({ user: 'ops@acme.test' }))[0];
       assert.equal(revoked?.revokedAt, '2026-11-02T00:00:00.000Z');
+    });
+
+    it('keeps a key expiry as written, and null for a key that never expires', async () => {
+      const expiring = key({
+        id: 'key_exp',
+        hash: 'e'.repeat(64),
+        expiresAt: '2026-11-01T01:30:00.000Z',
+      });
+      await store.insertKey(expiring);
+      assert.deepEqual(await store.findKeyByHash('e'.repeat(64)), expiring);
+      assert.equal((await store.findKeyByHash('a'.repeat(64)))?.expiresAt, null);
+      const listed = (await store.listKeys({ org: 'acme' })).find((k) => k.id === 'key_exp');
+      assert.equal(listed?.expiresAt, '2026-11-01T01:30:00.000Z');
     });
 
     it('keeps audit records whole and queries them newest first with filters', async () => {

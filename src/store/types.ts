@@ -20,6 +20,8 @@ export interface KeyRecord {
   prefix: string;
   createdAt: string;
   revokedAt: string | null;
+  /** When the key stops working on its own (short-lived keys, such as a sandbox session's); null: never. */
+  expiresAt: string | null;
 }
 
 /** What the guard did: nothing found, logged, redacted, blocked, failed (refused), or failed and forwarded (the org fails open). */

@@ -51,6 +51,7 @@ export const testKey: KeyRecord = {
   prefix: 'sk-sluice-test',
   createdAt: '2026-01-01T00:00:00.000Z',
   revokedAt: null,
+  expiresAt: null,
 };
 
 export interface TestRequest {

@@ -231,9 +231,15 @@ export const configSchema = z
           .int()
           .positive()
           .default(32 * 1024 * 1024),
+        /** A request's head must arrive within this, ms (a client that never finishes it is dropped). */
+        headersTimeoutMs: z.number().int().positive().default(20_000),
+        /** The whole request, body included, must arrive within this, ms (a trickled body is cut off). */
+        requestTimeoutMs: z.number().int().positive().default(120_000),
+        /** Open client connections at most; past it new connections are closed at once and logged. */
+        maxConnections: z.number().int().positive().default(4096),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 8787, maxBodyBytes: 32 * 1024 * 1024 }),
+      .prefault({}),
     storage: z
       .string()
       .regex(/^(sqlite:|postgres:\/\/|postgresql:\/\/)/, 'expected sqlite:PATH or postgres://...')
@@ -304,6 +310,12 @@ export const configSchema = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
+    if (cfg.server.headersTimeoutMs > cfg.server.requestTimeoutMs)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['server', 'headersTimeoutMs'],
+        message: `must not be longer than server.requestTimeoutMs (${cfg.server.requestTimeoutMs})`,
+      });
     for (const [name, org] of Object.entries(cfg.orgs)) {
       if (org.sandbox) checkSandbox(cfg.forges, name, org.sandbox, ctx);
       for (const list of ['allow', 'deny'] as const)

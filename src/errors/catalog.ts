@@ -13,6 +13,8 @@ export const CATALOG = {
   not_a_messages_request: { status: 400, type: 'invalid_request_error' },
   too_large: { status: 413, type: 'request_too_large' },
   not_found: { status: 404, type: 'not_found_error' },
+  bad_http: { status: 400, type: 'invalid_request_error' },
+  request_timeout: { status: 408, type: 'invalid_request_error' },
   zdr_forbidden: { status: 403, type: 'permission_error' },
   upstream_unreachable: { status: 502, type: 'api_error' },
   upstream_timeout: { status: 504, type: 'timeout_error' },
@@ -114,6 +116,13 @@ export const errors = {
     new SluiceError(
       'too_large',
       `The request body is larger than this gateway accepts (${limit} bytes). Shorten the conversation (/compact or /clear).`,
+    ),
+  badHttp: () =>
+    new SluiceError('bad_http', 'The request is not valid HTTP/1.1, so the gateway could not read it.'),
+  requestTimeout: (ms: number) =>
+    new SluiceError(
+      'request_timeout',
+      `The request did not arrive within ${ms} ms (server.requestTimeoutMs), so the gateway stopped waiting for it. Check the network between the client and the gateway.`,
     ),
   notFound: (method: string, path: string) =>
     new SluiceError('not_found', `This gateway does not serve ${method} ${path}.`),

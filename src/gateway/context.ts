@@ -19,6 +19,8 @@ export interface UpstreamAnswer {
   body: AsyncIterable<Buffer>;
   /** The answer is a server-sent event stream. */
   sse: boolean;
+  /** Credentials the gateway sent this upstream: scrubbed from the answer if the upstream echoes them. */
+  secrets: string[];
 }
 
 export interface RequestContext {

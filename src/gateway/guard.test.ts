@@ -459,6 +459,26 @@ describe('SseRestorer', () => {
     'event: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\n' +
     'event: content_block_stop\ndata: {"type":"content_block_stop","index":1}\n\n';
 
+  it('holds at most one bounded event: a stream without event boundaries passes unrestored, held text first', () => {
+    const r = new SseRestorer(vault);
+    const held = r.push(
+      Buffer.from(
+        events([['text_delta', `see ${p1.slice(0, 9)}`]]).split('event: content_block_stop')[0] as string,
+      ),
+    );
+    assert.equal(held.includes('[REDACTED'), false, 'a partial placeholder is held back');
+    let out = '';
+    const junk = Buffer.from('x'.repeat(64 * 1024));
+    for (let i = 0; i < 20; i++) out += r.push(junk); // 1.25 M characters, no blank line
+    assert.ok(out.startsWith('event: content_block_delta'), 'the held-back tail is released first');
+    assert.ok(out.includes('[REDACTED'), 'as it came: a partial placeholder is not a value');
+    assert.ok(
+      out.endsWith('\n\n' + 'x'.repeat(20 * 64 * 1024)),
+      'every byte passed, after the released event',
+    );
+    assert.equal(r.push(Buffer.from('more')), 'more', 'and then as it comes');
+  });
+
   /** The text and JSON the client reassembles from a stream. */
   function reassemble(stream: string): [string, string] {
     let text = '';

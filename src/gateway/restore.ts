@@ -32,10 +32,19 @@ interface Delta {
   partial_json?: unknown;
 }
 
-/** Rewrites a server-sent event stream, restoring placeholders in text and input_json deltas. */
+/** The longest event the restorer holds while waiting for its end; past it the stream passes as it comes. */
+export const MAX_EVENT_CHARS = 1024 * 1024;
+
+/**
+ * Rewrites a server-sent event stream, restoring placeholders in text and input_json deltas. It
+ * holds at most one unfinished event of MAX_EVENT_CHARS; a stream without event boundaries is
+ * passed on unrestored from there (what was held back is released first).
+ */
 export class SseRestorer {
   private readonly decoder = new StringDecoder('utf8');
   private pending = '';
+  /** Gave up restoring: an event outgrew MAX_EVENT_CHARS. */
+  private passing = false;
   /** Held-back tails per content block index, with the delta type they belong to. */
   private readonly held = new Map<number, { type: string; tail: string }>();
   /** How many placeholders were restored. */
@@ -44,6 +53,7 @@ export class SseRestorer {
   constructor(private readonly vault: PlaceholderVault) {}
 
   push(chunk: Buffer): string {
+    if (this.passing) return this.decoder.write(chunk);
     this.pending += this.decoder.write(chunk);
     let out = '';
     for (;;) {
@@ -53,6 +63,18 @@ export class SseRestorer {
       this.pending = this.pending.slice(end + 2);
       out += this.event(event);
     }
+    if (this.pending.length > MAX_EVENT_CHARS) out += this.giveUp();
+    return out;
+  }
+
+  /** Releases what is held back, then everything from here on as it comes. */
+  private giveUp(): string {
+    this.passing = true;
+    let out = '';
+    for (const [index, { type, tail }] of this.held) out += this.delta(index, type, tail);
+    this.held.clear();
+    out += this.pending;
+    this.pending = '';
     return out;
   }
 

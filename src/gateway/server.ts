@@ -3,9 +3,10 @@
  * (stages/) in order, then `record`. This file only composes them.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { AdminApi } from '../control/admin-api.js';
 import type { SluiceConfig } from '../control/config.js';
+import { errors } from '../errors/catalog.js';
 import { cachedAuthenticator } from '../control/keys.js';
 import { Limits } from '../control/limits.js';
 import { ScanCache } from '../guard/cache.js';
@@ -97,6 +98,39 @@ function buildStages(o: Required<Omit<GatewayOptions, 'logger'>> & { logger: Gat
   return { stages, record: record({ journal: j, now, logger }), close };
 }
 
+/** Logs connections closed for being over the cap, at most once a second. */
+function dropped(logger: GatewayLogger, cap: number): () => void {
+  let count = 0;
+  let last = 0;
+  return () => {
+    count++;
+    const t = Date.now();
+    if (t - last < 1_000) return;
+    last = t;
+    logger.warn({ dropped: count, maxConnections: cap }, 'connections over server.maxConnections closed');
+    count = 0;
+  };
+}
+
+/** A request the HTTP parser refused, or one that did not arrive in time: a catalog error, then close. */
+function answerClientError(err: NodeJS.ErrnoException, socket: Socket, requestTimeoutMs: number): void {
+  if (!socket.writable) return void socket.destroy();
+  const e =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? errors.requestTimeout(requestTimeoutMs) : errors.badHttp();
+  const body = e.body();
+  const head = Object.entries({
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+    connection: 'close',
+    ...e.responseHeaders(),
+  })
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+  socket.end(
+    `HTTP/1.1 ${e.status} ${e.status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n${head}\r\n${body}`,
+  );
+}
+
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { config } = options;
   const logger = options.logger ?? silent;
@@ -118,10 +152,23 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     await runStages(ctx, stages, route.recorded ? built.record : null, logger, now);
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err: Error) => logger.error({ err: err.name }, 'unhandled'));
-  });
+  const limits = config.server;
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+    },
+    (req, res) => {
+      handle(req, res).catch((err: Error) => logger.error({ err: err.name }, 'unhandled'));
+    },
+  );
   server.keepAliveTimeout = 65_000;
+  server.maxConnections = limits.maxConnections;
+  server.on('drop', dropped(logger, limits.maxConnections));
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) =>
+    answerClientError(err, socket, limits.requestTimeoutMs),
+  );
   prepareScan();
   await new Promise<void>((resolve) => server.listen(config.server.port, config.server.host, resolve));
   const { port } = server.address() as AddressInfo;

@@ -95,6 +95,7 @@ export function forward(pools: UpstreamPools, now: () => number): Stage {
       headers,
       body: answer.body,
       sse: String(answer.headers['content-type'] ?? '').includes('text/event-stream'),
+      secrets: [up.apiKey],
     };
   };
 }

@@ -18,6 +18,7 @@ function answer(chunks: (string | Error)[], sse: boolean, status = 200): Upstrea
     status,
     headers: { 'content-type': sse ? 'text/event-stream' : 'application/json', 'content-length': '1' },
     sse,
+    secrets: ['sk-ant-upstream-relay-test'],
     body: (async function* () {
       for (const c of chunks) {
         if (c instanceof Error) throw c;
@@ -77,6 +78,20 @@ describe('stage relay', () => {
     await stage(bad);
     assert.equal(bad.record.status, 529);
     assert.equal(bad.record.errorType, 'overloaded_error');
+  });
+
+  it("never relays or keeps the upstream's credential, even when the upstream echoes it", async () => {
+    const ctx = authorizedContext({ config: testConfig('{ upstream: anthropic, contentLogging: full }') });
+    const echo =
+      '{"type":"error","error":{"type":"authentication_error","message":"invalid key sk-ant-upstream-relay-test"}}';
+    ctx.upstream = answer([echo.slice(0, 80), echo.slice(80)], false, 401);
+    logs.length = 0;
+    await stage(ctx);
+    assert.ok(!ctx.res.text.includes('sk-ant-upstream'), ctx.res.text);
+    assert.match(ctx.res.text, /invalid key \[REDACTED:upstream-credential\]/);
+    assert.ok(!ctx.record.responseContent?.includes('sk-ant-upstream'));
+    assert.equal(ctx.record.errorType, 'authentication_error');
+    assert.deepEqual(logs, ['the upstream echoed its credential; replaced']);
   });
 
   it('keeps the answer only under full content logging', async () => {

@@ -13,6 +13,7 @@ import type { PlaceholderVault } from '../../guard/redact.js';
 import { overheadMs, type RequestContext, type UpstreamAnswer } from '../context.js';
 import type { Stage } from '../pipeline.js';
 import { restoreMessage, SseRestorer } from '../restore.js';
+import { SecretScrubber } from '../scrub.js';
 import { applyUsage, SseUsageReader } from '../usage.js';
 
 /** Response headers not relayed (framing is the gateway's own). */
@@ -37,6 +38,7 @@ class AnswerTap {
   private readonly restorer: SseRestorer | null;
   /** A whole (not streamed) answer whose placeholders are restored once it is complete. */
   private restoreWhole: PlaceholderVault | null;
+  private readonly scrub: SecretScrubber;
 
   constructor(
     ctx: RequestContext,
@@ -47,10 +49,16 @@ class AnswerTap {
     this.keepAll = ctx.org !== null && keptContent(ctx.org) === 'full';
     this.restorer = ctx.restore && up.sse ? new SseRestorer(ctx.restore) : null;
     this.restoreWhole = ctx.restore && !up.sse && up.status < 300 ? ctx.restore : null;
+    this.scrub = new SecretScrubber(up.secrets);
   }
 
-  /** The bytes to send the client for `chunk` (nothing yet while a whole answer is held for restore). */
-  push(chunk: Buffer, id: string): Buffer | string {
+  /** The bytes to send the client for `raw` (nothing yet while a whole answer is held for restore). */
+  push(raw: Buffer, id: string): Buffer | string {
+    const chunk = this.scrub.push(raw);
+    return chunk.length ? this.take(chunk, id) : '';
+  }
+
+  private take(chunk: Buffer, id: string): Buffer | string {
     this.usage?.push(chunk);
     if (!this.usage || this.keepAll) {
       if (this.keptBytes < KEEP_MAX_BYTES) this.kept.push(chunk);
@@ -67,10 +75,17 @@ class AnswerTap {
   }
 
   /** What is left to send once the upstream's answer ended. */
-  end(): string {
-    if (this.restorer) return this.restorer.end();
+  end(id: string): string {
+    const rest = this.scrub.end();
+    const last = rest.length ? this.take(rest, id) : '';
+    if (this.restorer) return last.toString() + this.restorer.end();
     if (this.restoreWhole) return restoreMessage(this.text(), this.restoreWhole).body;
-    return '';
+    return last.toString();
+  }
+
+  /** Credentials the upstream echoed (and that were replaced). */
+  get echoed(): number {
+    return this.scrub.replaced;
   }
 
   text(): string {
@@ -124,13 +139,15 @@ export function relay(deps: RelayDeps): Stage {
         const out = tap.push(chunk, ctx.id);
         if (out.length && !ctx.res.write(out)) await waitDrain(ctx.res);
       }
-      const tail = tap.end();
+      const tail = tap.end(ctx.id);
       if (tail.length) ctx.res.write(tail);
       ctx.res.end();
     } catch (err) {
       failedMidAnswer(ctx, up, err as Error, deps);
     } finally {
       finish(ctx, up, tap);
+      if (tap.echoed)
+        deps.logger.warn({ id: ctx.id, upstream: up.name }, 'the upstream echoed its credential; replaced');
     }
   };
 }

@@ -34,6 +34,8 @@ export interface HarnessOptions {
   topLevel?: string;
   /** The gateway's wall clock. */
   clock?: () => Date;
+  /** More `server:` settings, as YAML flow-mapping entries (`requestTimeoutMs: 300`). */
+  server?: string;
 }
 
 /** Starts a stand-in and a gateway whose one org `acme` has the settings `org` (YAML flow mapping). */
@@ -42,7 +44,7 @@ export async function startHarness(org: string, opts: HarnessOptions = {}): Prom
   const dir = await mkdtemp(join(tmpdir(), 'sluice-gw-'));
   const standin = await startStandin(upstreamKey);
   const config = parseConfig(
-    `server: { host: 127.0.0.1, port: 0 }
+    `server: { host: 127.0.0.1, port: 0${opts.server ? `, ${opts.server}` : ''} }
 storage: sqlite:./gw.db
 upstreams:
   anthropic: { provider: anthropic, baseUrl: ${opts.upstreamUrl ?? standin.url}, apiKey: "\${UP}", timeoutMs: ${opts.timeoutMs ?? 2000} }

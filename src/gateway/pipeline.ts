@@ -57,7 +57,7 @@ function endWithError(ctx: RequestContext, err: unknown, logger: PipelineLogger,
   const e = known ?? errors.internal(ctx.id);
   ctx.record.status = e.status;
   ctx.record.errorType = e.type;
-  replyError(ctx.res, e, ctx.started, now);
+  replyError(ctx.res, e, ctx.started, now, ctx.route.recorded ? ctx.id : undefined);
 }
 
 /** Answers with a JSON body and the gateway's overhead header. */
@@ -79,6 +79,15 @@ export function reply(
 }
 
 /** Answers with a catalog error in the Anthropic envelope. */
-export function replyError(res: ServerResponse, e: SluiceError, started: number, now: () => number): void {
-  reply(res, e.status, e.body(), started, now, e.responseHeaders());
+export function replyError(
+  res: ServerResponse,
+  e: SluiceError,
+  started: number,
+  now: () => number,
+  requestId?: string,
+): void {
+  const headers = requestId
+    ? { ...e.responseHeaders(), 'x-sluice-request-id': requestId }
+    : e.responseHeaders();
+  reply(res, e.status, e.body(), started, now, headers);
 }

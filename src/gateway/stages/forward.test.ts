@@ -38,6 +38,7 @@ describe('stage forward', () => {
     assert.equal(seen?.headers.authorization, undefined);
     assert.equal(seen?.headers['anthropic-beta'], 'b1');
     assert.equal(seen?.headers['accept-encoding'], 'identity');
+    assert.equal(seen?.headers['x-sluice-request-id'], ctx.id, "the record's id travels upstream");
     assert.equal(seen?.body.toString(), body);
   });
 

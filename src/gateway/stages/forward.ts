@@ -77,7 +77,8 @@ export function forward(pools: UpstreamPools, now: () => number): Stage {
       answer = await pools.for(up).request({
         method: ctx.req.method as 'POST' | 'GET',
         path: base.pathname.replace(/\/$/, '') + (ctx.req.url ?? '/'),
-        headers: upstreamHeaders(ctx.req.headers, up),
+        // The record's id travels with the request, so an upstream's logs can be matched to it.
+        headers: { ...upstreamHeaders(ctx.req.headers, up), 'x-sluice-request-id': ctx.id },
         body: ctx.body,
         signal: ctx.abort.signal,
       });

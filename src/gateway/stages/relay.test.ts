@@ -43,6 +43,7 @@ describe('stage relay', () => {
     assert.equal(ctx.res.statusCode, 200);
     assert.equal(ctx.res.headers['content-length'], undefined, 'framing is the gateway’s own');
     assert.equal(ctx.res.headers['x-sluice-overhead-ms'], '3.00');
+    assert.equal(ctx.res.headers['x-sluice-request-id'], ctx.id, 'the record the client can ask about');
     assert.match(ctx.res.text, /message_delta/);
     assert.deepEqual([ctx.record.inputTokens, ctx.record.outputTokens], [10, 7]);
   });

@@ -101,6 +101,7 @@ function writeHead(ctx: RequestContext, up: UpstreamAnswer, now: number): void {
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(up.headers)) if (!DROP_RESPONSE.has(name)) headers[name] = value;
   headers['x-sluice-overhead-ms'] = overheadMs(ctx, now).toFixed(2);
+  headers['x-sluice-request-id'] = ctx.id;
   ctx.res.writeHead(up.status, headers);
   ctx.record.status = up.status;
 }

@@ -30,7 +30,7 @@ if (chosen.length === 0) {
 chosen.sort();
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...chosen],
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000', ...chosen],
   { stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);

@@ -370,6 +370,15 @@ export class Limits {
       }
       if (rest.requests || rest.tokens || rest.costUsd) this.enqueue(orgName, key, rest, FLUSH_MS);
     }
+    // Near a limit, what is left of a reservation may not cover another request like this one;
+    // kept, it would only hold other gateways back until it idles: it goes back at once.
+    for (const h of admission?.holds ?? []) {
+      const r = this.held.get(h.id);
+      if (!r || r.held <= 0 || r.held >= h.amount) continue;
+      excess.push(this.giveBack(orgName, r.key, r.field, r.held));
+      r.seen -= r.held;
+      r.held = 0;
+    }
     await Promise.all(excess);
     return cost;
   }

@@ -51,7 +51,8 @@ describe('two sluice serve processes on one PostgreSQL are one gateway', { skip:
     const standin = await startStandin(upstreamKey);
     cleanups.push(() => standin.close());
     const storage = `${url}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-    // $1.50 a request; budget $3 a day; 5 requests a minute for the rate-limited user.
+    // $1.50 a request (6 output tokens at $250,000 per million), whose worst case (max_tokens 10) is
+    // $2.50; a budget of $4 a day; 5 requests a minute for the rate-limited user.
     await writeFile(
       join(dir, 'sluice.yaml'),
       `server: { host: 127.0.0.1, port: 0 }
@@ -59,9 +60,9 @@ storage: "${storage}"
 upstreams:
   anthropic: { provider: anthropic, baseUrl: "${standin.url}", apiKey: "\${ANTHROPIC_API_KEY}" }
 prices:
-  claude-test: { input: 60000, output: 0, cacheWrite: 0, cacheRead: 0 }
+  claude-test: { input: 0, output: 250000, cacheWrite: 0, cacheRead: 0 }
 orgs:
-  acme: { upstream: anthropic, budgets: { perUser: { daily: 3 } } }
+  acme: { upstream: anthropic, budgets: { perUser: { daily: 4 } } }
   rated: { upstream: anthropic, rateLimits: { perUser: { requestsPerMinute: 5 } } }
 `,
     );
@@ -79,11 +80,11 @@ orgs:
         await fetch(`${gw}/v1/messages`, {
           method: 'POST',
           headers: { 'x-api-key': key },
-          body: '{"model":"claude-test","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}',
+          body: '{"model":"claude-test","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}',
         })
       ).status;
 
-    // One budget across both: spent 0 (A), 1.50 (B), then 3.00 is refused on either.
+    // One budget across both: A admits with $4 left, B with $2.50 left; with $1 left, none fits.
     assert.deepEqual([await send(gateways[0]!, budgeted), await send(gateways[1]!, budgeted)], [200, 200]);
     assert.deepEqual(
       await Promise.all(Array.from({ length: 10 }, (_, i) => send(gateways[i % 2]!, budgeted))),

@@ -69,12 +69,12 @@ export async function spawnNode(
 }
 
 /** (b): the pass-through proxy as its own process. */
-export async function startPassThroughProcess(upstreamUrl: string): Promise<Running> {
+export async function startPassThroughProcess(upstreamUrl: string): Promise<Running & { pid: number }> {
   const p = await spawnNode(
     ['--import', TSX, resolve('bench/gateway/pass-through.ts'), upstreamUrl],
     /listening on (http:\S+)/,
   );
-  return { url: p.match[1] as string, close: p.close };
+  return { url: p.match[1] as string, pid: p.pid, close: p.close };
 }
 
 /** (c): `sluice serve` as its own process: key check, guard, one audit record per request on SQLite. */

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { cliActor, recordAdmin, verifyChain } from '../control/admin-log.js';
-import type { SluiceConfig } from '../control/config.js';
+import { upstreamsOf, type SluiceConfig } from '../control/config.js';
 import {
   adminLogEntry,
   AttestationsError,
@@ -30,7 +30,8 @@ export function pickOrg(config: SluiceConfig, file: string, name?: string): Gate
     file,
     name: chosen,
     listen: { host: config.server.host, port: config.server.port },
-    upstreamProvider: config.upstreams[org.upstream]?.provider ?? 'unknown',
+    // The first upstream of the org's failover list answers when all is well.
+    upstreamProvider: config.upstreams[upstreamsOf(org)[0] ?? '']?.provider ?? 'unknown',
     zdr: org.zdr,
     contentLogging: org.contentLogging,
     guard: { secrets: org.guard.secrets, pii: org.guard.pii },

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { DEFAULT_CONFIG, loadAdminConfig, openConfiguredStore } from './admin-config.js';
 import { CliError } from './exit.js';
 import { formatOption, table } from './format.js';
+import { routeProfile } from '../control/route-profile.js';
 import { flowsFor, orgEgress } from '../egress/flows.js';
 import { presetsFor } from '../egress/policy.js';
 import { parseLimit, parseSince } from './logs.js';
@@ -149,7 +150,11 @@ export function registerEgress(program: Command): void {
       const at = o.at ?? new Date().toISOString().slice(0, 10);
       const orgs = Object.entries(config.orgs)
         .filter(([name]) => !o.org || name === o.org)
-        .map(([name, org]) => ({ org: name, profile: org.profile ?? null, ...orgEgress(org, at) }));
+        .map(([name, org]) => ({
+          org: name,
+          profile: org.profile ?? null,
+          ...orgEgress(org, at, routeProfile(config, name, org).profile),
+        }));
       if (o.format === 'json') {
         process.stdout.write(JSON.stringify({ at, orgs }, null, 2) + '\n');
         return;

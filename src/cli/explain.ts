@@ -16,11 +16,15 @@ import {
 } from '../policy/render.js';
 import { compareRoutes } from '../policy/routes.js';
 import type { Plan, Profile, Provider } from '../policy/types.js';
+import { routeProfile, type RouteProfile } from '../control/route-profile.js';
+import { loadAdminConfig } from './admin-config.js';
 import { CliError } from './exit.js';
 import { formatOption } from './format.js';
 
 interface ExplainOptions {
   profile?: string;
+  config?: string;
+  org?: string;
   plan?: Plan;
   provider?: Provider;
   clientVersion?: string;
@@ -43,6 +47,7 @@ Examples:
   $ sluice explain --plan api --client-version 2.1.330
   $ sluice explain --profile team.yaml --provider bedrock --format mermaid
   $ sluice explain --routes --plans pro,team,api --providers anthropic,bedrock
+  $ sluice explain --config sluice.yaml --org acme   # the route the gateway enforces for org acme
 
 A profile file (JSON or YAML) holds the same fields as the flags, for example:
   plan: enterprise
@@ -98,10 +103,26 @@ function checkDate(value: string, flag: string): string {
   return value;
 }
 
-/** The file's fields, overridden by any flag given on the command line. */
-async function buildProfile(o: ExplainOptions): Promise<Profile> {
-  const raw: Record<string, unknown> = o.profile ? await readProfileFile(o.profile) : {};
-  if (!o.profile && !o.plan) throw new CliError('missing --plan (or --profile FILE naming a plan)');
+/** An org's profile from its route in a gateway configuration (`--config FILE --org NAME`), with notes. */
+async function configProfile(o: ExplainOptions): Promise<RouteProfile> {
+  if (!o.config || !o.org) throw new CliError('--config and --org go together');
+  if (o.profile) throw new CliError('give --profile or --config with --org, not both');
+  const config = await loadAdminConfig(o.config);
+  const org = config.orgs[o.org];
+  if (!org)
+    throw new CliError(`no org "${o.org}" in ${o.config} (have: ${Object.keys(config.orgs).join(', ')})`);
+  return routeProfile(config, o.org, org);
+}
+
+/** The file's (or the org's route's) fields, overridden by any flag given on the command line. */
+async function buildProfile(o: ExplainOptions, routed?: RouteProfile): Promise<Profile> {
+  const raw: Record<string, unknown> = routed
+    ? { ...routed.profile }
+    : o.profile
+      ? await readProfileFile(o.profile)
+      : {};
+  if (!o.profile && !routed && !o.plan)
+    throw new CliError('missing --plan (or --profile FILE naming a plan)');
   const env = parseEnv(o.env);
   const merged: Record<string, unknown> = { provider: 'anthropic', ...raw };
   if (o.plan) merged.plan = o.plan;
@@ -158,13 +179,32 @@ async function run(o: ExplainOptions): Promise<void> {
     return;
   }
   if (o.plans || o.providers) throw new CliError('--plans and --providers go with --routes');
-  const profile = await buildProfile(o);
+  const routed = o.config || o.org ? await configProfile(o) : undefined;
+  const profile = await buildProfile(o, routed);
   const at = o.at ? checkDate(o.at, '--at') : (profile.at ?? today());
   const result = evaluate(profile, catalog, at);
   const { client, flows, disabledFeatures, warnings, assumptions, notes, checks } = result;
-  const body = { at, profile, client, flows, disabledFeatures, warnings, assumptions, notes, checks };
+  const route = routed ? { route: { org: o.org, upstreams: routed.upstreams, notes: routed.notes } } : {};
+  // Notes go beside the picture, not into it (a mermaid diagram must stay one).
+  if (routed && o.format !== 'json')
+    for (const note of routed.notes)
+      process.stderr.write(`note: ${note}
+`);
+  const body = {
+    at,
+    ...route,
+    profile,
+    client,
+    flows,
+    disabledFeatures,
+    warnings,
+    assumptions,
+    notes,
+    checks,
+  };
   const render = {
-    json: () => `${JSON.stringify(body, null, 2)}\n`,
+    json: () => `${JSON.stringify(body, null, 2)}
+`,
     markdown: () => renderMarkdown(result),
     mermaid: () => renderMermaid(result),
     table: () => renderTable(result),
@@ -178,6 +218,8 @@ export function registerExplain(program: Command): void {
     .command('explain')
     .description('Show where a Claude Code setup sends data, who may train on it, and how long it is kept')
     .option('--profile <file>', 'profile to evaluate (JSON or YAML); flags override its fields')
+    .option('--config <file>', "a gateway configuration: with --org, explain that org's real route")
+    .option('--org <name>', 'the org of --config whose route, ZDR and profile are explained')
     .addOption(new Option('--plan <plan>', 'plan').choices([...PLANS]))
     .addOption(new Option('--provider <provider>', 'route (default anthropic)').choices([...PROVIDERS]))
     .option(

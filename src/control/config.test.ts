@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { ConfigError, parseConfig } from './config.js';
 import { starterConfigText } from './starter.js';
@@ -6,11 +7,61 @@ import { starterConfigText } from './starter.js';
 const env = { ANTHROPIC_API_KEY: 'sk-ant-test' };
 
 describe('config', () => {
+  it("parses issue 13's cloud configuration as written", async () => {
+    const text = await readFile('test/fixtures/cloud/issue-13.yaml', 'utf8');
+    const cfg = parseConfig(text, '/etc/sluice/sluice.yaml', {
+      ANTHROPIC_API_KEY: 'a',
+      FOUNDRY_API_KEY: 'f',
+    });
+    assert.deepEqual(cfg.upstreams.aws, {
+      provider: 'bedrock',
+      region: 'us-east-1',
+      baseUrl: 'http://127.0.0.1:9000',
+      models: { 'claude-sonnet-4-5': 'us.anthropic.claude-sonnet-4-5-20250929-v1:0' },
+      timeoutMs: 600_000,
+    });
+    assert.deepEqual(cfg.upstreams.gcp, {
+      provider: 'vertex',
+      project: 'my-project',
+      region: 'global',
+      credentials: '/etc/sluice/sa.json',
+      models: {},
+      timeoutMs: 600_000,
+    });
+    assert.equal(cfg.upstreams.azure?.provider === 'foundry' && cfg.upstreams.azure.apiKey, 'f');
+    assert.deepEqual(cfg.orgs.acme?.upstream, ['aws', 'anthropic']);
+    assert.deepEqual(cfg.orgs.acme?.models, ['claude-sonnet-4-5']);
+  });
+
+  it('cloud upstreams and failover lists fail with the key path and what was expected', () => {
+    const bad =
+      (upstreams: string, org = '{ upstream: x }') =>
+      () =>
+        parseConfig(`upstreams:\n  x: ${upstreams}\norgs:\n  acme: ${org}\n`, 'sluice.yaml', {});
+    assert.throws(bad('{ provider: bedrock }'), /upstreams\.x\.region: /);
+    assert.throws(bad('{ provider: foundry, apiKey: k }'), /upstreams\.x: give one of baseUrl or resource/);
+    assert.throws(bad('{ provider: gemini }'), /upstreams\.x\.provider: /);
+    assert.throws(
+      bad('{ provider: bedrock, region: us-east-1 }', '{ upstream: [x, y, x] }'),
+      /orgs\.acme\.upstream\.1: names upstream "y", which is not defined[\s\S]*orgs\.acme\.upstream\.2: names upstream "x" twice/,
+    );
+    assert.throws(
+      bad('{ provider: bedrock, region: us-east-1 }', '{ upstream: x, models: [] }'),
+      /orgs\.acme\.models: list at least one model/,
+    );
+  });
+
   it('the starter config parses, with the upstream key read from the environment', () => {
     const cfg = parseConfig(starterConfigText(), 'sluice.yaml', env);
     assert.equal(cfg.server.port, 8787);
     assert.equal(cfg.storage, 'sqlite:./.sluice/sluice.db');
-    assert.equal(cfg.upstreams.anthropic?.apiKey, 'sk-ant-test');
+    assert.deepEqual(cfg.upstreams.anthropic, {
+      provider: 'anthropic',
+      baseUrl: 'https://api.anthropic.com',
+      apiKey: 'sk-ant-test',
+      models: {},
+      timeoutMs: 600_000,
+    });
     assert.deepEqual(
       { ...cfg.orgs.default, guard: undefined },
       {
@@ -38,7 +89,10 @@ describe('config', () => {
 
   it('admin verbs may leave an unset ${VAR} as written', () => {
     const cfg = parseConfig(starterConfigText(), 'sluice.yaml', {}, { allowUnsetEnv: true });
-    assert.equal(cfg.upstreams.anthropic?.apiKey, '${ANTHROPIC_API_KEY}');
+    assert.equal(
+      cfg.upstreams.anthropic?.provider === 'anthropic' && cfg.upstreams.anthropic.apiKey,
+      '${ANTHROPIC_API_KEY}',
+    );
   });
 
   it('a bad value fails with the key path and what was expected', () => {

@@ -1,5 +1,6 @@
 /** `sluice.yaml`: the declarative configuration, validated by a declared schema. */
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { EgressPolicy } from '../egress/policy.js';
@@ -12,13 +13,19 @@ import { isUnder, urlProblem } from '../sandbox/repository.js';
 const guardAction = z.enum(['off', 'log', 'redact', 'block']);
 const PII_KINDS = detectionRules.filter((r) => r.kind === 'pii').map((r) => r.id);
 
-const upstreamSchema = z
+/** Client model id -> the upstream's own id for it; adds to and overrides the shipped table. */
+const modelTable = z.record(z.string().min(1), z.string().min(1)).default({});
+/** Milliseconds to wait for the upstream's response headers, and between pieces of its body. */
+const timeoutMs = z.number().int().positive().default(600_000);
+const optionalSecret = z.string().min(1, 'must not be empty').optional();
+
+const anthropicUpstream = z
   .object({
-    provider: z.enum(['anthropic']),
+    provider: z.literal('anthropic'),
     baseUrl: z.string().url(),
     apiKey: z.string().min(1, 'must not be empty'),
-    /** Milliseconds to wait for the upstream's response headers. */
-    timeoutMs: z.number().int().positive().default(600_000),
+    models: modelTable,
+    timeoutMs,
   })
   .strict();
 
@@ -99,6 +106,62 @@ const sandboxSchema = z
   })
   .strict();
 
+/** Amazon Bedrock: credentials from the AWS default chain, or a Bedrock API key (`apiKey`). */
+const bedrockUpstream = z
+  .object({
+    provider: z.literal('bedrock'),
+    region: z.string().regex(/^[a-z0-9-]+$/, 'expected an AWS region such as us-east-1'),
+    /** Endpoint override, as the AWS SDKs allow; default https://bedrock-runtime.REGION.amazonaws.com. */
+    baseUrl: z.string().url().optional(),
+    /** A Bedrock API key (sent as a bearer token instead of a SigV4 signature). */
+    apiKey: optionalSecret,
+    /** A named profile of the shared AWS config files (default: AWS_PROFILE, then "default"). */
+    profile: z.string().min(1).optional(),
+    models: modelTable,
+    timeoutMs,
+  })
+  .strict();
+
+/** Google Vertex AI: a service-account key file, or Application Default Credentials. */
+const vertexUpstream = z
+  .object({
+    provider: z.literal('vertex'),
+    project: z.string().min(1),
+    region: z.string().regex(/^[a-z0-9-]+$/, 'expected a Vertex AI region such as us-east5 or global'),
+    baseUrl: z.string().url().optional(),
+    /** Path of a service-account key file (relative to the configuration's folder). */
+    credentials: z.string().min(1).optional(),
+    models: modelTable,
+    timeoutMs,
+  })
+  .strict();
+
+/** Microsoft Foundry: its Anthropic endpoint, with an API key or an Entra ID token. */
+const foundryUpstream = z
+  .object({
+    provider: z.literal('foundry'),
+    baseUrl: z.string().url().optional(),
+    /** The Foundry resource name: https://RESOURCE.services.ai.azure.com/anthropic. */
+    resource: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]*$/i, 'expected a resource name')
+      .optional(),
+    apiKey: optionalSecret,
+    models: modelTable,
+    timeoutMs,
+  })
+  .strict()
+  .refine((u) => (u.baseUrl === undefined) !== (u.resource === undefined), {
+    message: 'give one of baseUrl or resource',
+  });
+
+const upstreamSchema = z.discriminatedUnion('provider', [
+  anthropicUpstream,
+  bedrockUpstream,
+  vertexUpstream,
+  foundryUpstream,
+]);
+
 const money = z.number().positive();
 const priceSchema = z
   .object({
@@ -112,7 +175,10 @@ const spendLimits = z.object({ daily: money.optional(), monthly: money.optional(
 
 const orgSchema = z
   .object({
-    upstream: z.string().min(1),
+    /** One upstream's name, or an ordered list to fail over along. */
+    upstream: z.union([z.string().min(1), z.array(z.string().min(1)).min(1, 'name at least one upstream')]),
+    /** The models this org may use (client model ids); every model when absent. */
+    models: z.array(z.string().min(1)).min(1, 'list at least one model, or leave models out').optional(),
     zdr: z.boolean().default(false),
     contentLogging: z.enum(['none', 'redacted', 'full']).default('none'),
     retentionDays: z.number().int().positive().default(30),
@@ -330,13 +396,21 @@ export const configSchema = z
             });
           }
         });
-      if (!Object.hasOwn(cfg.upstreams, org.upstream)) {
+      const names = upstreamsOf(org);
+      names.forEach((upstream, i) => {
+        if (names.indexOf(upstream) !== i)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['orgs', name, 'upstream', i],
+            message: `names upstream "${upstream}" twice`,
+          });
+        if (Object.hasOwn(cfg.upstreams, upstream)) return;
         ctx.addIssue({
           code: 'custom',
-          path: ['orgs', name, 'upstream'],
-          message: `names upstream "${org.upstream}", which is not defined under upstreams (have: ${Object.keys(cfg.upstreams).join(', ') || 'none'})`,
+          path: ['orgs', name, 'upstream', ...(Array.isArray(org.upstream) ? [i] : [])],
+          message: `names upstream "${upstream}", which is not defined under upstreams (have: ${Object.keys(cfg.upstreams).join(', ') || 'none'})`,
         });
-      }
+      });
     }
   });
 
@@ -370,6 +444,11 @@ function checkSandbox(
         ctx.addIssue({ code: 'custom', path: [...path, 'egress', list, i], message: (err as Error).message });
       }
     });
+}
+
+/** The upstreams an org fails over along, in order (one name is a list of one). */
+export function upstreamsOf(org: { upstream: string | string[] }): string[] {
+  return typeof org.upstream === 'string' ? [org.upstream] : org.upstream;
 }
 
 export type SluiceConfig = z.infer<typeof configSchema>;
@@ -465,6 +544,9 @@ export function parseConfig(
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new ConfigError(`${file}: invalid configuration\n${lines.join('\n')}`, file);
   }
+  // A key file is named relative to the configuration, as the store's path is.
+  for (const up of Object.values(parsed.data.upstreams))
+    if (up.provider === 'vertex' && up.credentials) up.credentials = resolve(dirname(file), up.credentials);
   return parsed.data;
 }
 

@@ -4,7 +4,8 @@
  * restart), then the name resolved once and every address checked. The connection goes to the
  * address that was checked, so DNS rebinding cannot slip a private address past the check.
  */
-import type { OrgConfig } from '../control/config.js';
+import type { OrgConfig, SluiceConfig } from '../control/config.js';
+import { routeProfile } from '../control/route-profile.js';
 import { catalog } from '../policy/catalog/index.js';
 import type { Rule } from '../policy/rule.js';
 import { canonicalAddress, isNeverADestination, nonPublicRange } from './addresses.js';
@@ -21,10 +22,10 @@ export class OrgPolicies {
   private readonly orgs: ReadonlyMap<string, OrgConfig>;
 
   constructor(
-    orgs: Readonly<Record<string, OrgConfig>>,
+    private readonly config: Pick<SluiceConfig, 'orgs' | 'upstreams'>,
     private readonly policyCatalog: readonly Rule[] = catalog,
   ) {
-    this.orgs = new Map(Object.entries(orgs));
+    this.orgs = new Map(Object.entries(config.orgs));
   }
 
   /** The policy of `org` on the UTC day of `at`; undefined for an org the config does not name. */
@@ -38,7 +39,9 @@ export class OrgPolicies {
     if (policy) return policy;
     const config = this.orgs.get(org);
     if (!config) return undefined;
-    const { allow, deny } = orgEgress(config, day, this.policyCatalog);
+    // The presets follow the org's real route: the provider the gateway sends its requests to.
+    const routed = routeProfile(this.config, org, config).profile;
+    const { allow, deny } = orgEgress(config, day, routed, this.policyCatalog);
     policy = new EgressPolicy(allow, deny);
     this.policies.set(org, policy);
     return policy;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../control/config.js';
+import { routeProfile } from '../control/route-profile.js';
 import { derivedEgress, flowsFor, orgEgress } from './flows.js';
 import { EgressPolicy } from './policy.js';
 
@@ -90,6 +91,21 @@ describe('egress and the policy model', () => {
     const viaEnv =
       '{ upstream: a, profile: { plan: api, provider: anthropic, env: { CLAUDE_CODE_USE_VERTEX: "1" } } }';
     assert.ok(lists(viaEnv).allow.includes('vertex'));
+  });
+
+  it("the presets follow the org's route: a profile written for the API, sent to Bedrock by the gateway", () => {
+    const c = parseConfig(
+      `upstreams: { aws: { provider: bedrock, region: us-east-1 } }\norgs: { acme: { upstream: aws, profile: { plan: enterprise, provider: anthropic } } }`,
+      'sluice.yaml',
+      {},
+    );
+    const org = c.orgs.acme!;
+    assert.deepEqual(orgEgress(org, AT).allow, ['claude-code-essential', 'claude-code-nonessential']);
+    const routed = orgEgress(org, AT, routeProfile(c, 'acme', org).profile);
+    // The client still speaks the Anthropic format to the gateway (no CLAUDE_CODE_USE_BEDROCK), so
+    // its non-essential traffic stays on: the route changes where inference goes, not the client.
+    assert.deepEqual(routed.allow, ['claude-code-essential', 'bedrock', 'claude-code-nonessential']);
+    assert.deepEqual(routed.deny, ['anthropic-api']);
   });
 
   it('written rules add to the profile and override its opposite decision on the same rule', () => {

@@ -109,6 +109,8 @@ export function derivedEgress(
  * it writes under `egress` (a written rule overrides the profile's opposite decision on the same
  * rule). Without a profile or a written `allow`, every host is allowed (and recorded). `at` is the
  * day the profile is evaluated at: rules with `validFrom`/`validUntil` change the result by date.
+ * `routed` is the profile with the org's real route (control/route-profile.ts): given, the presets
+ * follow the provider the gateway sends to, not the one the profile was written with.
  */
 export function orgEgress(
   org: {
@@ -117,13 +119,14 @@ export function orgEgress(
     egress?: { allow?: string[] | undefined; deny: string[] };
   },
   at: string,
+  routed?: Profile,
   policyCatalog: readonly Rule[] = catalog,
 ): { allow: string[]; deny: string[]; rules: DerivedRule[] } {
   const written = org.egress?.allow ?? (org.profile ? [] : ['*']);
   const writtenDeny = org.egress?.deny ?? [];
   // What the org writes overrides what its profile implies for the same rule.
   const rules: DerivedRule[] = (
-    org.profile ? derivedEgress({ zdr: org.zdr, ...org.profile }, at, policyCatalog) : []
+    org.profile ? derivedEgress(routed ?? { zdr: org.zdr, ...org.profile }, at, policyCatalog) : []
   ).filter((r) => !(r.list === 'deny' ? written : writtenDeny).includes(r.rule));
   for (const rule of written)
     rules.push({

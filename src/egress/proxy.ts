@@ -221,7 +221,7 @@ export async function startEgressProxy(options: EgressOptions): Promise<RunningE
     now,
     clock,
     lookup: options.lookup ?? systemLookup,
-    policies: new OrgPolicies(config.orgs, options.policyCatalog),
+    policies: new OrgPolicies(config, options.policyCatalog),
     findKey: cachedAuthenticator(store, 5_000, { now: () => clock().getTime() }),
     recorder: new EgressRecorder(store, { now, newId }, (err) =>
       logger.error({ err: err.message }, 'egress record not written'),

@@ -29,6 +29,21 @@ export const CATALOG = {
   budget_exceeded: { status: 429, type: 'rate_limit_error' },
   rate_limited: { status: 429, type: 'rate_limit_error' },
   unpriced_model: { status: 400, type: 'invalid_request_error' },
+  // A model the org or the cloud account may not use: Claude Code 2.1.330 shows a 429 with a long
+  // retry-after at once, after one request, in all four client formats. A 403 is retried for
+  // minutes by its Bedrock format and read as "authentication failed" by the others; a 400 is
+  // retried up to six times; a 404 is replaced by its own "issue with the selected model" text.
+  model_not_allowed: { status: 429, type: 'rate_limit_error' },
+  unknown_model: { status: 400, type: 'invalid_request_error' },
+  // cloud upstreams (Bedrock, Vertex AI, Foundry): their errors in the Anthropic shape
+  cloud_credentials: { status: 502, type: 'api_error' },
+  cloud_throttled: { status: 429, type: 'rate_limit_error' },
+  cloud_model_denied: { status: 429, type: 'rate_limit_error' },
+  cloud_model_unavailable: { status: 400, type: 'invalid_request_error' },
+  cloud_invalid_request: { status: 400, type: 'invalid_request_error' },
+  cloud_overloaded: { status: 529, type: 'overloaded_error' },
+  cloud_timeout: { status: 504, type: 'timeout_error' },
+  cloud_failed: { status: 502, type: 'api_error' },
   // OTLP receiver
   telemetry_malformed: { status: 400, type: 'invalid_request_error' },
   telemetry_unavailable: { status: 503, type: 'api_error' },
@@ -96,6 +111,16 @@ export class SluiceError extends Error {
 }
 
 const upstreamName = (name: string, host: string) => `"${name}" (${host})`;
+
+/** A cloud upstream, as errors name it. */
+export interface CloudUpstream {
+  /** Its name under `upstreams`. */
+  name: string;
+  /** The cloud, for people: "Amazon Bedrock", "Google Vertex AI", "Microsoft Foundry". */
+  cloud: string;
+  host: string;
+}
+const cloudName = (up: CloudUpstream) => `${up.cloud} (upstream ${upstreamName(up.name, up.host)})`;
 
 export const errors = {
   missingKey: () =>
@@ -207,6 +232,61 @@ export const errors = {
       `Sluice: model "${model}" has no price, and org "${org}" has budgets, so it cannot be charged. ` +
         `Use a priced model, or ask your administrator to add "${model}" under prices: or set orgs.${org}.unpricedModel.`,
       { 'x-should-retry': 'false' },
+    ),
+  modelNotAllowed: (org: string, model: string, allowed: readonly string[]) =>
+    new SluiceError(
+      'model_not_allowed',
+      `Sluice: org "${org}" does not allow model "${model}" (its model policy, orgs.${org}.models, lists ${allowed.join(', ')}). ` +
+        'Pick one of those with /model or --model, or ask your administrator to add this one.',
+      NO_RETRY,
+    ),
+  unknownModel: (model: string, tables: readonly string[]) =>
+    new SluiceError(
+      'unknown_model',
+      `Sluice does not know which id model "${model}" has on this org's route: it is not in ${tables.join(' or ')} (nor in the shipped defaults). ` +
+        'Pick a listed model with /model or --model, or ask your administrator to add it to that table.',
+      { 'x-should-retry': 'false' },
+    ),
+  cloudCredentials: (up: CloudUpstream, reason: string) =>
+    new SluiceError(
+      'cloud_credentials',
+      `The gateway's credentials for ${cloudName(up)} were refused or could not be obtained (${reason}). ` +
+        "Nothing is wrong with your Sluice key: tell the gateway's administrator to renew the upstream's credentials.",
+      { 'x-should-retry': 'false' },
+    ),
+  cloudThrottled: (up: CloudUpstream, reason: string, retryAfter?: string) =>
+    new SluiceError(
+      'cloud_throttled',
+      `${cloudName(up)} is throttling this account (${reason}). Claude Code retries on its own; if it keeps happening, ask your administrator to raise the quota or add a failover upstream.`,
+      retryAfter ? { 'retry-after': retryAfter } : {},
+    ),
+  cloudModelDenied: (up: CloudUpstream, model: string, reason: string) =>
+    new SluiceError(
+      'cloud_model_denied',
+      `${cloudName(up)} refused model "${model}" for the gateway's account (${reason}). ` +
+        "Pick another model with /model, or ask your administrator to grant the account access to this one in the cloud's console.",
+      NO_RETRY,
+    ),
+  cloudModelUnavailable: (up: CloudUpstream, model: string, reason: string) =>
+    new SluiceError(
+      'cloud_model_unavailable',
+      `${cloudName(up)} does not serve model "${model}" there (${reason}). ` +
+        "Pick another model with /model, or ask your administrator to map it to an id the region serves (the upstream's models table) or use another region.",
+      { 'x-should-retry': 'false' },
+    ),
+  cloudInvalidRequest: (up: CloudUpstream, reason: string) =>
+    new SluiceError('cloud_invalid_request', `${cloudName(up)} refused the request: ${reason}`),
+  cloudOverloaded: (up: CloudUpstream, reason: string) =>
+    new SluiceError('cloud_overloaded', `${cloudName(up)} is overloaded (${reason}). Try again.`),
+  cloudTimeout: (up: CloudUpstream, reason: string) =>
+    new SluiceError(
+      'cloud_timeout',
+      `${cloudName(up)} timed out (${reason}). Try again with a shorter request.`,
+    ),
+  cloudFailed: (up: CloudUpstream, status: number, reason: string) =>
+    new SluiceError(
+      'cloud_failed',
+      `${cloudName(up)} failed (HTTP ${status}: ${reason}). Try again; if it persists, tell the gateway's administrator.`,
     ),
   guardFailed: (org: string, reason: string) =>
     new SluiceError(

@@ -1,12 +1,14 @@
 /** One request's state as it passes the stages: what each stage learned, and its audit record. */
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { OrgConfig, SluiceConfig } from '../control/config.js';
 import type { Admission } from '../control/limits.js';
+import type { SluiceError } from '../errors/catalog.js';
 import type { PlaceholderVault } from '../guard/redact.js';
 import type { AuditRecord, KeyRecord } from '../store/types.js';
 import type { MessagesBody } from './body.js';
 import type { Route } from './routes.js';
+import type { UpstreamAdapter } from './upstreams/adapter.js';
 import { emptyUsage, type Usage } from './usage.js';
 
 /** The upstream's answer once its status line and headers arrived (set by `forward`). */
@@ -20,7 +22,36 @@ export interface UpstreamAnswer {
   /** The answer is a server-sent event stream. */
   sse: boolean;
   /** Credentials the gateway sent this upstream: scrubbed from the answer if the upstream echoes them. */
-  secrets: string[];
+  secrets?: string[];
+}
+
+/** One upstream the request may go to, with the id its cloud knows the model by. */
+export interface UpstreamRoute {
+  adapter: UpstreamAdapter;
+  modelId: string | null;
+}
+
+/**
+ * How the answer is written for a client that speaks a cloud's format (Bedrock's event stream);
+ * the Messages API's own clients get the bytes as they are.
+ */
+export interface AnswerEncoder {
+  /** The content type of a streamed answer in the client's format. */
+  readonly streamType: string;
+  /** The client's bytes for a piece of the Messages API's server-sent events. */
+  push(sse: Buffer | string): Buffer | string;
+  /** What is left once the stream ended. */
+  end(): Buffer | string;
+  /** A stream cut short by a gateway error, in the client's format. */
+  error(e: SluiceError): Buffer | string;
+}
+
+/** The request in the Messages API's terms, whatever format the client spoke (see stages/client-format.ts). */
+export interface MessagesCall {
+  /** The Messages API path and query it stands for (`/v1/messages?beta=true`). */
+  path: string;
+  /** The headers to pass on, `anthropic-beta` holding every beta the client asked for. */
+  headers: IncomingHttpHeaders;
 }
 
 export interface RequestContext {
@@ -45,6 +76,12 @@ export interface RequestContext {
   message: MessagesBody | null;
   /** Placeholders to restore in the answer (org `restore: true` and something was redacted). */
   restore: PlaceholderVault | null;
+  /** The request as the Messages API would have it (the client's own path and headers, for its clients). */
+  call: MessagesCall;
+  /** The org's upstreams that serve the model, in failover order (set by `route`). */
+  routes: UpstreamRoute[];
+  /** Set for a client that wants its answer in a cloud's format. */
+  answerAs: AnswerEncoder | null;
   upstream: UpstreamAnswer | null;
   usage: Usage;
   /** The request's share of its org's budget reservations (set by `limit`, settled by `account`). */
@@ -79,12 +116,20 @@ export function newContext(
     body: null,
     message: null,
     restore: null,
+    call: { path: messagesPath(req.url ?? '/', route), headers: req.headers },
+    routes: [],
+    answerAs: null,
     upstream: null,
     usage: emptyUsage(),
     admission: null,
     onEnd: [],
     record: blankRecord(id, req, path, at),
   };
+}
+
+/** The client's path and query as the Messages API has it (Foundry's `/anthropic` prefix gone). */
+function messagesPath(url: string, route: Route): string {
+  return route.strip && url.startsWith(route.strip) ? url.slice(route.strip.length) : url;
 }
 
 function blankRecord(id: string, req: IncomingMessage, path: string, at: Date): AuditRecord {
@@ -103,6 +148,7 @@ function blankRecord(id: string, req: IncomingMessage, path: string, at: Date): 
     status: 0,
     errorType: null,
     upstream: null,
+    upstreamsTried: [],
     ...emptyUsage(),
     costUsd: null,
     latencyMs: 0,

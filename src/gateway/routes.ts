@@ -1,14 +1,21 @@
 /**
  * The gateway's routes as data: method, path pattern, the stages a request runs through in order,
- * and the zero-data-retention rule. `server.ts` turns each stage name into its unit; `record`
- * runs after the stages whatever happened, for every route that keeps audit records.
+ * and the zero-data-retention rule. Clients in Bedrock's and Vertex AI's formats have routes of
+ * their own, whose first stage after the key puts the request in the Messages API's terms.
+ * `server.ts` turns each stage name into its unit; `record` runs after the stages whatever
+ * happened, for every route that keeps audit records.
  */
+
+import type { Operation } from './upstreams/adapter.js';
 
 /** The stages of DESIGN.md's order, plus the routes that are answered by one unit of their own. */
 export type StageName =
   | 'authenticate'
   | 'authorize'
+  | 'bedrockClient'
+  | 'vertexClient'
   | 'read'
+  | 'route'
   | 'limit'
   | 'inspect'
   | 'journal'
@@ -18,6 +25,7 @@ export type StageName =
   | 'notServed'
   | 'health'
   | 'hello'
+  | 'inferenceProfiles'
   | 'telemetry'
   | 'admin';
 
@@ -34,12 +42,17 @@ export interface Route {
   recorded: boolean;
   /** The body is a Messages request that generates (max_tokens applies, and it costs money). */
   generates?: boolean;
+  /** The Messages API operation a model route stands for. */
+  operation?: Operation;
+  /** A prefix of the client's path that the Messages API path does not have (Foundry's `/anthropic`). */
+  strip?: string;
 }
 
 const MODEL_CALL = [
   'authenticate',
   'authorize',
   'read',
+  'route',
   'limit',
   'inspect',
   'journal',
@@ -47,6 +60,56 @@ const MODEL_CALL = [
   'relay',
   'account',
 ] as const;
+
+// Free, and Claude Code calls it often: no limit and no charge, but inspected like any content.
+const COUNT_TOKENS = [
+  'authenticate',
+  'authorize',
+  'read',
+  'route',
+  'inspect',
+  'journal',
+  'forward',
+  'relay',
+] as const;
+
+/** The Messages API's own routes, at `prefix`. */
+function messagesApi(name: string, prefix: string): Route[] {
+  const strip = prefix ? { strip: prefix } : {};
+  return [
+    {
+      name: `${name}messages`,
+      methods: ['POST'],
+      path: `${prefix}/v1/messages`,
+      stages: MODEL_CALL,
+      zdr: 'allow',
+      recorded: true,
+      generates: true,
+      operation: 'messages',
+      ...strip,
+    },
+    {
+      name: `${name}count_tokens`,
+      methods: ['POST'],
+      path: `${prefix}/v1/messages/count_tokens`,
+      stages: COUNT_TOKENS,
+      zdr: 'allow',
+      recorded: true,
+      operation: 'count_tokens',
+      ...strip,
+    },
+    {
+      name: `${name}models`,
+      methods: ['GET'],
+      path: `${prefix}/v1/models`,
+      stages: ['authenticate', 'authorize', 'route', 'journal', 'forward', 'relay'],
+      zdr: 'allow',
+      recorded: true,
+      operation: 'models',
+      ...strip,
+    },
+  ];
+}
 
 export const ROUTES: readonly Route[] = [
   { name: 'health', methods: ['GET'], path: '/healthz', stages: ['health'], zdr: 'allow', recorded: false },
@@ -58,31 +121,49 @@ export const ROUTES: readonly Route[] = [
     zdr: 'allow',
     recorded: false,
   },
+  ...messagesApi('', ''),
+  // Microsoft Foundry's format is the Messages API under /anthropic (ANTHROPIC_FOUNDRY_BASE_URL).
+  ...messagesApi('foundry-', '/anthropic'),
   {
-    name: 'messages',
+    // Claude Code in Bedrock's format asks for the account's inference profiles at start, with no
+    // credential when it skips AWS auth; the models are Sluice's to map, so the list is empty.
+    name: 'bedrock-inference-profiles',
+    methods: ['GET'],
+    path: '/inference-profiles',
+    stages: ['inferenceProfiles'],
+    zdr: 'allow',
+    recorded: false,
+  },
+  {
+    // Amazon Bedrock's format (ANTHROPIC_BEDROCK_BASE_URL): InvokeModel and its streaming twin.
+    name: 'bedrock-invoke',
     methods: ['POST'],
-    path: '/v1/messages',
-    stages: MODEL_CALL,
+    path: /^\/model\/[^/]+\/(invoke|invoke-with-response-stream)$/,
+    stages: ['authenticate', 'authorize', 'bedrockClient', ...MODEL_CALL.slice(2)],
     zdr: 'allow',
     recorded: true,
     generates: true,
+    operation: 'messages',
   },
   {
-    name: 'count_tokens',
+    // Google Vertex AI's format (ANTHROPIC_VERTEX_BASE_URL, with or without its /v1).
+    name: 'vertex-count-tokens',
     methods: ['POST'],
-    path: '/v1/messages/count_tokens',
-    // Free, and Claude Code calls it often: no limit and no charge, but inspected like any content.
-    stages: ['authenticate', 'authorize', 'read', 'inspect', 'journal', 'forward', 'relay'],
+    path: /^(\/v1)?\/projects\/[^/]+\/locations\/[^/]+\/publishers\/anthropic\/models\/count-tokens:rawPredict$/,
+    stages: ['authenticate', 'authorize', 'vertexClient', ...COUNT_TOKENS.slice(2)],
     zdr: 'allow',
     recorded: true,
+    operation: 'count_tokens',
   },
   {
-    name: 'models',
-    methods: ['GET'],
-    path: '/v1/models',
-    stages: ['authenticate', 'authorize', 'journal', 'forward', 'relay'],
+    name: 'vertex-predict',
+    methods: ['POST'],
+    path: /^(\/v1)?\/projects\/[^/]+\/locations\/[^/]+\/publishers\/anthropic\/models\/[^/:]+:(rawPredict|streamRawPredict)$/,
+    stages: ['authenticate', 'authorize', 'vertexClient', ...MODEL_CALL.slice(2)],
     zdr: 'allow',
     recorded: true,
+    generates: true,
+    operation: 'messages',
   },
   {
     name: 'stores-content',

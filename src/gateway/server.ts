@@ -18,17 +18,21 @@ import { newContext } from './context.js';
 import { runStages, type Stage } from './pipeline.js';
 import { routeFor, type StageName } from './routes.js';
 import { account } from './stages/account.js';
-import { health, hello, notServed } from './stages/answered.js';
+import { health, hello, inferenceProfiles, notServed } from './stages/answered.js';
 import { authenticate } from './stages/authenticate.js';
 import { authorize } from './stages/authorize.js';
 import { admin, telemetry } from './stages/control-routes.js';
-import { forward, UpstreamPools } from './stages/forward.js';
+import { bedrockClient, vertexClient } from './stages/client-format.js';
+import { forward } from './stages/forward.js';
 import { inspect } from './stages/inspect.js';
 import { journal } from './stages/journal.js';
 import { limit } from './stages/limit.js';
 import { read } from './stages/read.js';
 import { record } from './stages/record.js';
 import { relay } from './stages/relay.js';
+import { route } from './stages/route.js';
+import { UpstreamPools } from './upstreams/adapter.js';
+import { buildAdapters, type CloudCredentials } from './upstreams/index.js';
 
 export interface GatewayLogger {
   debug?(fields: Record<string, unknown>, msg: string): void;
@@ -47,6 +51,8 @@ export interface GatewayOptions {
   now?: () => number;
   /** Wall clock for record times, budget periods and rate-limit minutes (tests move it). */
   clock?: () => Date;
+  /** Where cloud upstreams get their credentials (default: each cloud's own default chain). */
+  cloud?: CloudCredentials;
 }
 
 export interface RunningGateway {
@@ -58,7 +64,9 @@ export interface RunningGateway {
 const silent: GatewayLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** Every stage unit, built once from the gateway's dependencies. */
-function buildStages(o: Required<Omit<GatewayOptions, 'logger'>> & { logger: GatewayLogger }) {
+function buildStages(
+  o: Required<Omit<GatewayOptions, 'logger' | 'cloud'>> & { logger: GatewayLogger; cloud: CloudCredentials },
+) {
   const { store, logger, now, clock, journal: j } = o;
   const limits = new Limits(
     store,
@@ -67,13 +75,17 @@ function buildStages(o: Required<Omit<GatewayOptions, 'logger'>> & { logger: Gat
     () => clock().getTime(),
   );
   const pools = new UpstreamPools();
+  const adapters = buildAdapters(o.config, o.cloud);
   const logError = logger.error.bind(logger);
   const onLimitError = (err: Error) =>
     logger.error({ err: err.message }, 'limits not checked or not charged');
   const stages: Record<StageName, Stage> = {
     authenticate: authenticate(cachedAuthenticator(store)),
     authorize,
+    bedrockClient,
+    vertexClient,
     read: read(new BodyMemory(64 * 1024 * 1024)),
+    route: route(adapters),
     limit: limit(limits, clock, onLimitError),
     // Findings by content, shared by every conversation: a resent history is never scanned twice.
     journal: journal(j),
@@ -88,6 +100,7 @@ function buildStages(o: Required<Omit<GatewayOptions, 'logger'>> & { logger: Gat
     notServed,
     health: health(store, j, now),
     hello: hello(now),
+    inferenceProfiles: inferenceProfiles(now),
     telemetry: telemetry({ store, clock, now, logError }),
     admin: admin(new AdminApi(o.config, store, clock), { store, clock, now, logError }),
   };
@@ -136,7 +149,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const logger = options.logger ?? silent;
   const now = options.now ?? (() => performance.now());
   const clock = options.clock ?? (() => new Date());
-  const built = buildStages({ config, store: options.store, journal: options.journal, logger, now, clock });
+  const built = buildStages({
+    config,
+    store: options.store,
+    journal: options.journal,
+    logger,
+    now,
+    clock,
+    cloud: options.cloud ?? {},
+  });
   for (const [name, org] of Object.entries(config.orgs))
     if (org.guard.failOpen)
       logger.warn(

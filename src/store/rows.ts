@@ -35,6 +35,7 @@ export const AUDIT_COLUMNS = [
   'request_content',
   'response_content',
   'flagged',
+  'upstreams_tried',
 ] as const;
 
 /** The row values of `record`, in `AUDIT_COLUMNS` order; `stream` as the dialect wants booleans. */
@@ -64,6 +65,7 @@ export function auditValues(r: AuditRecord, bool: (b: boolean) => unknown): unkn
     r.requestContent,
     r.responseContent,
     bool(r.guard.decision === 'block'),
+    JSON.stringify(r.upstreamsTried),
   ];
 }
 
@@ -87,6 +89,12 @@ export function auditFromRow(row: Row): AuditRecord {
     status: num(row.status),
     errorType: str(row.error_type),
     upstream: str(row.upstream),
+    // Records from before failover have no list: the one upstream they name is the one tried.
+    upstreamsTried: row.upstreams_tried
+      ? (JSON.parse(String(row.upstreams_tried)) as string[])
+      : row.upstream
+        ? [String(row.upstream)]
+        : [],
     inputTokens: num(row.input_tokens),
     outputTokens: num(row.output_tokens),
     cacheCreationInputTokens: num(row.cache_creation_input_tokens),

@@ -135,4 +135,10 @@ export const migrations: Migration[] = [
     sqlite: [`ALTER TABLE api_keys ADD COLUMN expires_at TEXT`],
     postgres: [`ALTER TABLE api_keys ADD COLUMN expires_at TEXT`],
   },
+  {
+    version: 8,
+    description: 'audit records name every upstream tried (failover)',
+    sqlite: [`ALTER TABLE audit_records ADD COLUMN upstreams_tried TEXT`],
+    postgres: [`ALTER TABLE audit_records ADD COLUMN upstreams_tried TEXT`],
+  },
 ];

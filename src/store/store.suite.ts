@@ -19,6 +19,7 @@ export function auditRecord(overrides: Partial<AuditRecord> = {}): AuditRecord {
     status: 200,
     errorType: null,
     upstream: 'anthropic',
+    upstreamsTried: ['anthropic'],
     inputTokens: 10,
     outputTokens: 20,
     cacheCreationInputTokens: 3,
@@ -158,6 +159,33 @@ export function defineStoreSuite(
       );
       assert.deepEqual((await store.queryAudit({ org: 'acme', limit: 10 })).length, 2);
       assert.ok((await store.queryAudit({})).some((r) => r.id === 'r4' && r.org === null));
+    });
+
+    it('names the upstream that answered and every one tried, in order', async () => {
+      const failedOver = auditRecord({
+        id: 'up1',
+        org: 'routes',
+        upstream: 'anthropic',
+        upstreamsTried: ['aws', 'gcp', 'anthropic'],
+      });
+      const none = auditRecord({
+        id: 'up2',
+        org: 'routes',
+        time: '2026-11-01T11:00:00.000Z',
+        status: 502,
+        upstream: null,
+        upstreamsTried: ['aws'],
+      });
+      const local = auditRecord({
+        id: 'up3',
+        org: 'routes',
+        time: '2026-11-01T12:00:00.000Z',
+        status: 401,
+        upstream: null,
+        upstreamsTried: [],
+      });
+      for (const r of [failedOver, none, local]) await store.insertAudit(r);
+      assert.deepEqual(await store.queryAudit({ org: 'routes' }), [local, none, failedOver]);
     });
 
     it('keeps every record written at once, and one that fails takes no other down', async () => {

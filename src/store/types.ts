@@ -41,7 +41,10 @@ export interface AuditRecord {
   stream: boolean;
   status: number;
   errorType: string | null;
+  /** The upstream whose answer the client got (null when none answered). */
   upstream: string | null;
+  /** Every upstream tried, in order, the answering one last (failover moves down the org's list). */
+  upstreamsTried: string[];
   inputTokens: number;
   outputTokens: number;
   cacheCreationInputTokens: number;

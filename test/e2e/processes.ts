@@ -99,16 +99,22 @@ export async function runClaude(
     key: string;
     /** Extra environment; with it, telemetry is not switched off (DISABLE_TELEMETRY etc. unset). */
     env?: Record<string, string>;
+    /** The model asked for (default `claude-test`). */
+    model?: string;
+    /**
+     * How the client reaches the gateway, in place of ANTHROPIC_BASE_URL and ANTHROPIC_API_KEY
+     * (a cloud's format: CLAUDE_CODE_USE_BEDROCK and its base URL, ...).
+     */
+    route?: Record<string, string>;
   },
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(claude, ['-p', prompt, '--model', 'claude-test'], {
+  const child = spawn(claude, ['-p', prompt, '--model', opts.model ?? 'claude-test'], {
     cwd: opts.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       PATH: process.env.PATH ?? '',
       HOME: opts.home,
-      ANTHROPIC_BASE_URL: opts.baseUrl,
-      ANTHROPIC_API_KEY: opts.key,
+      ...(opts.route ?? { ANTHROPIC_BASE_URL: opts.baseUrl, ANTHROPIC_API_KEY: opts.key }),
       ...(opts.env ?? { DISABLE_TELEMETRY: '1', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1' }),
     },
   });

@@ -1,4 +1,4 @@
-/** Routes answered by the gateway itself: health, the client's connectivity probe, and not-served paths. */
+/** Routes answered by the gateway itself: health, the client's probes, and not-served paths. */
 import type { AuditJournal } from '../../store/journal.js';
 import type { Store } from '../../store/types.js';
 import { errors } from '../../errors/catalog.js';
@@ -26,6 +26,11 @@ export function health(store: Store, journal: AuditJournal, now: () => number): 
 /** `HEAD /api/hello`: Claude Code's connectivity probe, answered locally. */
 export function hello(now: () => number): Stage {
   return (ctx) => reply(ctx.res, 200, '', ctx.started, now);
+}
+
+/** `GET /inference-profiles` of a Bedrock-format client: none (the gateway maps model ids itself). */
+export function inferenceProfiles(now: () => number): Stage {
+  return (ctx) => reply(ctx.res, 200, '{"inferenceProfileSummaries":[]}', ctx.started, now);
 }
 
 /** A path the gateway does not serve (after the key was checked). */

@@ -1,102 +1,126 @@
 /**
- * Stage forward: the request to the org's upstream, with the upstream's credentials in place of the
- * client's, until the upstream's status line and headers arrive. The body is forwarded as it is in
- * the context (the client's bytes, or the guard's redacted copy).
+ * Stage forward: the request to the first of the org's upstreams that answers, until its status
+ * line and headers arrive. Each upstream's adapter turns the request (in the Messages API's terms,
+ * the body as the guard left it) into its cloud's request and signs it. A connection that fails, an
+ * upstream that cannot be signed for, or an answer of 429, 5xx or 529 moves on to the next upstream
+ * in the org's list; nothing has reached the client yet, so nothing is spliced. The last upstream's
+ * answer, whatever it is, is the client's. The audit record names every upstream tried.
  */
-import type { IncomingHttpHeaders } from 'node:http';
-import { Pool, errors as undiciErrors } from 'undici';
-import type { UpstreamConfig } from '../../control/config.js';
-import { errors } from '../../errors/catalog.js';
+import { errors as undiciErrors } from 'undici';
+import { errors, SluiceError } from '../../errors/catalog.js';
+import type { RequestContext, UpstreamRoute } from '../context.js';
 import { ClientClosed, type Stage } from '../pipeline.js';
+import type { ModelCall, RawAnswer, UpstreamPools } from '../upstreams/adapter.js';
 
-/** Request headers never forwarded: hop-by-hop, framing, and the client's own credentials. */
-const DROP = new Set([
-  'host',
-  'connection',
-  'keep-alive',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'content-length',
-  'x-api-key',
+/** An answer that the next upstream may do better on. */
+export function failsOver(status: number): boolean {
+  return status === 429 || status >= 500;
+}
+
+function callOf(ctx: RequestContext, route: UpstreamRoute): ModelCall {
+  return {
+    operation: ctx.route.operation ?? 'messages',
+    path: ctx.call.path,
+    headers: ctx.call.headers,
+    body: ctx.body,
+    stream: ctx.message?.stream ?? false,
+    model: ctx.message?.model ?? null,
+    modelId: route.modelId,
+  };
+}
+
+/** Headers that carry a credential to an upstream (a SigV4 secret never leaves: only its signature). */
+const CREDENTIAL_HEADERS = [
   'authorization',
-  'accept-encoding',
-]);
+  'x-api-key',
+  'api-key',
+  'x-goog-api-key',
+  'x-amz-security-token',
+];
 
-/** The headers sent upstream: the client's, less DROP, plus the upstream's key. */
-export function upstreamHeaders(headers: IncomingHttpHeaders, up: UpstreamConfig): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || DROP.has(name)) continue;
-    out[name] = Array.isArray(value) ? value.join(', ') : value;
+/** The credentials sent in `headers`: what an upstream could echo back. */
+export function sentCredentials(headers: Record<string, string>): string[] {
+  const out: string[] = [];
+  for (const name of CREDENTIAL_HEADERS) {
+    const value = headers[name];
+    if (!value) continue;
+    out.push(value);
+    const token = /^(?:Bearer|Basic)\s+(.+)$/i.exec(value)?.[1];
+    if (token) out.push(token);
   }
-  out['x-api-key'] = up.apiKey;
-  // Identity encoding lets the relay read usage from the bytes it passes on.
-  out['accept-encoding'] = 'identity';
   return out;
 }
 
-/** One connection pool per upstream origin, kept for the gateway's life. */
-export class UpstreamPools {
-  private readonly pools = new Map<string, Pool>();
-
-  for(up: UpstreamConfig): Pool {
-    let pool = this.pools.get(up.baseUrl);
-    if (!pool) {
-      pool = new Pool(new URL(up.baseUrl).origin, {
-        connections: 128,
-        headersTimeout: up.timeoutMs,
-        bodyTimeout: up.timeoutMs,
-      });
-      this.pools.set(up.baseUrl, pool);
-    }
-    return pool;
+/** One upstream's raw answer (with the credentials it was sent), or the catalog error for why there is none. */
+async function attempt(
+  ctx: RequestContext,
+  route: UpstreamRoute,
+  call: ModelCall,
+  pools: UpstreamPools,
+  now: () => number,
+): Promise<(RawAnswer & { secrets: string[] }) | SluiceError> {
+  const { adapter } = route;
+  let prepared;
+  try {
+    prepared = await adapter.prepare(call);
+  } catch (err) {
+    if (err instanceof SluiceError) return err;
+    throw err;
   }
-
-  async close(): Promise<void> {
-    await Promise.all([...this.pools.values()].map((p) => p.close()));
+  ctx.upstreamSentAt ??= now();
+  try {
+    const answer = await pools.for(adapter).request({
+      method: prepared.method,
+      path: prepared.path,
+      // The record's id travels with the request, so an upstream's logs can be matched to it.
+      headers: { ...prepared.headers, 'x-sluice-request-id': ctx.id },
+      body: prepared.body,
+      signal: ctx.abort.signal,
+    });
+    return {
+      status: answer.statusCode,
+      headers: answer.headers as RawAnswer['headers'],
+      body: answer.body,
+      secrets: sentCredentials(prepared.headers),
+    };
+  } catch (err) {
+    if (ctx.abort.signal.aborted) throw new ClientClosed();
+    if (err instanceof undiciErrors.HeadersTimeoutError)
+      return errors.upstreamTimeout(adapter.name, adapter.host);
+    return errors.upstreamUnreachable(adapter.name, adapter.host);
   }
 }
 
 export function forward(pools: UpstreamPools, now: () => number): Stage {
   return async (ctx) => {
-    const name = ctx.org?.upstream ?? '';
-    const up = ctx.config.upstreams[name] as UpstreamConfig;
-    const base = new URL(up.baseUrl);
-    ctx.record.upstream = name;
     // The client going away cancels the upstream request, before or after its answer began.
     ctx.res.once('close', () => {
       if (!ctx.res.writableFinished) ctx.abort.abort();
     });
-    ctx.upstreamSentAt = now();
-    let answer;
-    try {
-      answer = await pools.for(up).request({
-        method: ctx.req.method as 'POST' | 'GET',
-        path: base.pathname.replace(/\/$/, '') + (ctx.req.url ?? '/'),
-        // The record's id travels with the request, so an upstream's logs can be matched to it.
-        headers: { ...upstreamHeaders(ctx.req.headers, up), 'x-sluice-request-id': ctx.id },
-        body: ctx.body,
-        signal: ctx.abort.signal,
-      });
-    } catch (err) {
-      if (ctx.abort.signal.aborted) throw new ClientClosed();
-      if (err instanceof undiciErrors.HeadersTimeoutError) throw errors.upstreamTimeout(name, base.host);
-      throw errors.upstreamUnreachable(name, base.host);
+    let failure: SluiceError | null = null;
+    for (const [i, route] of ctx.routes.entries()) {
+      const call = callOf(ctx, route);
+      const last = i === ctx.routes.length - 1;
+      ctx.record.upstreamsTried.push(route.adapter.name);
+      const local = route.adapter.local?.(call);
+      if (local) {
+        ctx.record.upstream = route.adapter.name;
+        ctx.upstream = local;
+        return;
+      }
+      const raw = await attempt(ctx, route, call, pools, now);
+      if (raw instanceof SluiceError) {
+        failure = raw;
+        continue;
+      }
+      if (!last && failsOver(raw.status)) {
+        await raw.body.dump?.().catch(() => undefined);
+        continue;
+      }
+      ctx.record.upstream = route.adapter.name;
+      ctx.upstream = { ...(await route.adapter.answer(raw, call)), secrets: raw.secrets };
+      return;
     }
-    const headers: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(answer.headers)) if (v !== undefined) headers[k] = v;
-    ctx.upstream = {
-      name,
-      host: base.host,
-      status: answer.statusCode,
-      headers,
-      body: answer.body,
-      sse: String(answer.headers['content-type'] ?? '').includes('text/event-stream'),
-      secrets: [up.apiKey],
-    };
+    throw failure ?? errors.internal(ctx.id);
   };
 }

@@ -29,7 +29,8 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
 
 export function read(memory: BodyMemory): Stage {
   return async (ctx) => {
-    const body = await readBody(ctx.req, ctx.config.server.maxBodyBytes);
+    // A client-format stage may have read the body already, and put it in the Messages API's form.
+    const body = ctx.body ?? (await readBody(ctx.req, ctx.config.server.maxBodyBytes));
     // The conversation: the key and Claude Code's session id.
     const conversation = `${ctx.key?.id ?? ''}\u0000${ctx.record.sessionId ?? ''}`;
     try {

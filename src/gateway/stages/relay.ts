@@ -4,13 +4,14 @@
  * restores placeholders where the org asked for it, and keeps the answer where the org's content
  * logging allows; every buffer it holds is bounded. An upstream that fails after the status line
  * ends a stream with an SSE `error` event, and cuts a whole answer short so that it never looks
- * complete.
+ * complete. A client that asked in a cloud's format (`ctx.answerAs`) gets a stream re-framed for it
+ * as the last step, after usage and restore have read the Messages API's own events.
  */
 import type { ServerResponse } from 'node:http';
 import { keptContent } from '../../control/content.js';
 import { errors } from '../../errors/catalog.js';
 import type { PlaceholderVault } from '../../guard/redact.js';
-import { overheadMs, type RequestContext, type UpstreamAnswer } from '../context.js';
+import { overheadMs, type AnswerEncoder, type RequestContext, type UpstreamAnswer } from '../context.js';
 import type { Stage } from '../pipeline.js';
 import { restoreMessage, SseRestorer } from '../restore.js';
 import { SecretScrubber } from '../scrub.js';
@@ -49,7 +50,7 @@ class AnswerTap {
     this.keepAll = ctx.org !== null && keptContent(ctx.org) === 'full';
     this.restorer = ctx.restore && up.sse ? new SseRestorer(ctx.restore) : null;
     this.restoreWhole = ctx.restore && !up.sse && up.status < 300 ? ctx.restore : null;
-    this.scrub = new SecretScrubber(up.secrets);
+    this.scrub = new SecretScrubber(up.secrets ?? []);
   }
 
   /** The bytes to send the client for `raw` (nothing yet while a whole answer is held for restore). */
@@ -97,9 +98,16 @@ class AnswerTap {
   }
 }
 
+/** The encoder a streamed answer passes through, for a client in a cloud's format. */
+function encoderFor(ctx: RequestContext, up: UpstreamAnswer): AnswerEncoder | null {
+  return ctx.answerAs && up.sse && up.status < 300 ? ctx.answerAs : null;
+}
+
 function writeHead(ctx: RequestContext, up: UpstreamAnswer, now: number): void {
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(up.headers)) if (!DROP_RESPONSE.has(name)) headers[name] = value;
+  const encoder = encoderFor(ctx, up);
+  if (encoder) headers['content-type'] = encoder.streamType;
   headers['x-sluice-overhead-ms'] = overheadMs(ctx, now).toFixed(2);
   headers['x-sluice-request-id'] = ctx.id;
   ctx.res.writeHead(up.status, headers);
@@ -135,16 +143,19 @@ export function relay(deps: RelayDeps): Stage {
     if (!up) return;
     writeHead(ctx, up, deps.now());
     const tap = new AnswerTap(ctx, up, deps.logger.warn.bind(deps.logger));
+    const encoder = encoderFor(ctx, up);
+    const client = (bytes: Buffer | string) => (encoder && bytes.length ? encoder.push(bytes) : bytes);
     try {
       for await (const chunk of up.body) {
-        const out = tap.push(chunk, ctx.id);
+        const out = client(tap.push(chunk, ctx.id));
         if (out.length && !ctx.res.write(out)) await waitDrain(ctx.res);
       }
-      const tail = tap.end(ctx.id);
+      const tail = client(tap.end(ctx.id));
       if (tail.length) ctx.res.write(tail);
+      if (encoder) ctx.res.write(encoder.end());
       ctx.res.end();
     } catch (err) {
-      failedMidAnswer(ctx, up, err as Error, deps);
+      failedMidAnswer(ctx, up, err as Error, deps, encoder);
     } finally {
       finish(ctx, up, tap);
       if (tap.echoed)
@@ -154,7 +165,13 @@ export function relay(deps: RelayDeps): Stage {
 }
 
 /** The upstream or the client failed after the status line went out. */
-function failedMidAnswer(ctx: RequestContext, up: UpstreamAnswer, err: Error, deps: RelayDeps): void {
+function failedMidAnswer(
+  ctx: RequestContext,
+  up: UpstreamAnswer,
+  err: Error,
+  deps: RelayDeps,
+  encoder: AnswerEncoder | null,
+): void {
   if (ctx.abort.signal.aborted || ctx.res.destroyed) {
     ctx.record.errorType = 'client_closed';
     return;
@@ -163,7 +180,8 @@ function failedMidAnswer(ctx: RequestContext, up: UpstreamAnswer, err: Error, de
   ctx.record.errorType = 'upstream_stream_error';
   if (up.sse) {
     // Tell a stream's reader in the stream's own terms.
-    ctx.res.end(errors.upstreamStream(up.name, up.host).sseEvent());
+    const e = errors.upstreamStream(up.name, up.host);
+    ctx.res.end(encoder ? encoder.error(e) : e.sseEvent());
   } else {
     // A whole answer cut short must not end like a complete one: the client sees the connection fail.
     ctx.res.destroy();

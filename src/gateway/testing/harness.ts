@@ -9,6 +9,7 @@ import { openStore } from '../../store/index.js';
 import { AuditJournal } from '../../store/journal.js';
 import type { Store } from '../../store/types.js';
 import { startGateway, type RunningGateway } from '../server.js';
+import type { CloudCredentials } from '../upstreams/index.js';
 import { startStandin, type Standin } from './standin.js';
 
 export interface Harness {
@@ -36,6 +37,12 @@ export interface HarnessOptions {
   clock?: () => Date;
   /** More `server:` settings, as YAML flow-mapping entries (`requestTimeoutMs: 300`). */
   server?: string;
+  /** YAML lines added under `upstreams:` (indented two spaces), for cloud upstreams. */
+  upstreams?: string;
+  /** Environment for `${VAR}` in the configuration. */
+  env?: Record<string, string>;
+  /** Where cloud upstreams get their credentials. */
+  cloud?: CloudCredentials;
 }
 
 /** Starts a stand-in and a gateway whose one org `acme` has the settings `org` (YAML flow mapping). */
@@ -48,12 +55,13 @@ export async function startHarness(org: string, opts: HarnessOptions = {}): Prom
 storage: sqlite:./gw.db
 upstreams:
   anthropic: { provider: anthropic, baseUrl: ${opts.upstreamUrl ?? standin.url}, apiKey: "\${UP}", timeoutMs: ${opts.timeoutMs ?? 2000} }
+${opts.upstreams ?? ''}
 orgs:
   acme: ${org}
 ${opts.topLevel ?? ''}
 `,
     'test.yaml',
-    { UP: upstreamKey },
+    { UP: upstreamKey, ...opts.env },
   );
   const store = await openStore(config.storage, dir);
   await applyConfig(store, config, new Date());
@@ -73,6 +81,7 @@ ${opts.topLevel ?? ''}
     journal,
     logger: { debug: line, info: line, warn: line, error: line },
     ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.cloud ? { cloud: opts.cloud } : {}),
   });
   return {
     gateway,

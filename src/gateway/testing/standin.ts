@@ -91,8 +91,15 @@ export const defaultReply = (): Reply => ({
   content: [{ type: 'text', text: 'Hello from the stand-in.' }],
 });
 
-/** Starts the stand-in; it answers only requests carrying `apiKey` in x-api-key. */
-export async function startStandin(apiKey: string): Promise<Standin> {
+export interface StandinOptions {
+  /** A path prefix the API sits under (Microsoft Foundry's `/anthropic`). */
+  prefix?: string;
+  /** A bearer token accepted besides the key (Foundry's Entra ID tokens). */
+  bearer?: string;
+}
+
+/** Starts the stand-in; it answers only requests carrying `apiKey` in x-api-key (or `bearer`). */
+export async function startStandin(apiKey: string, options: StandinOptions = {}): Promise<Standin> {
   const seen: SeenRequest[] = [];
   const failNext: Standin['failNext'] = [];
   const state: Pick<Standin, 'respond'> = { respond: defaultReply };
@@ -105,12 +112,15 @@ export async function startStandin(apiKey: string): Promise<Standin> {
       res.writeHead(status, { 'content-type': 'application/json', 'request-id': 'req_standin' });
       res.end(JSON.stringify(value));
     };
-    if (req.headers['x-api-key'] !== apiKey)
+    const bearer = options.bearer && req.headers.authorization === `Bearer ${options.bearer}`;
+    if (req.headers['x-api-key'] !== apiKey && !bearer)
       return json(401, {
         type: 'error',
         error: { type: 'authentication_error', message: 'invalid x-api-key' },
       });
-    const path = (req.url ?? '').split('?')[0];
+    const full = (req.url ?? '').split('?')[0] ?? '';
+    const prefix = options.prefix ?? '';
+    const path = full.startsWith(prefix) ? full.slice(prefix.length) : full;
     if (path === '/v1/models')
       return json(200, { data: [{ id: 'claude-test', display_name: 'Claude Test' }] });
     if (path === '/v1/messages/count_tokens') return json(200, { input_tokens: Math.ceil(body.length / 4) });

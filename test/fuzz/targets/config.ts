@@ -10,7 +10,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError, parseConfig, type SluiceConfig } from '../../../src/control/config.js';
+import { ConfigError, parseConfig, type SluiceConfig, upstreamsOf } from '../../../src/control/config.js';
 
 const ENV = { UPSTREAM_KEY: 'sk-ant-upstream', ADMIN_TOKEN: 'admin-token-0123456789' };
 const prototypeNames = () => Object.getOwnPropertyNames(Object.prototype).sort().join();
@@ -29,8 +29,9 @@ export function fuzz(data: Buffer): void {
       throw new Error(`${part}: the YAML names ${named.join()}, the configuration has ${kept.join()}`);
   }
   for (const [name, org] of Object.entries(config.orgs))
-    if (!Object.hasOwn(config.upstreams, org.upstream))
-      throw new Error(`org ${name} names upstream "${org.upstream}", which is not one of its upstreams`);
+    for (const upstream of upstreamsOf(org))
+      if (!Object.hasOwn(config.upstreams, upstream))
+        throw new Error(`org ${name} names upstream "${upstream}", which is not one of its upstreams`);
   if (!isDeepStrictEqual(parseConfig(text, 'fuzz.yaml', ENV), config))
     throw new Error('two parses of one text differ');
 }

@@ -124,19 +124,9 @@ export async function runAudit(
     ...(options.progress ? { progress: options.progress } : {}),
   });
   findings.push(...local.findings);
-  let egress: EgressComparison | undefined;
-  if (options.egress) {
-    const gateway = gatewayBaseUrl(env);
-    const compared = compareEgress(
-      options.egress.lines,
-      explain,
-      gateway,
-      options.egress.file,
-      options.egress.user,
-    );
-    egress = compared.comparison;
-    findings.push(...compared.findings);
-  }
+  const compared = options.egress ? compareWithEgressLog(options.egress, env, explain) : undefined;
+  if (compared) findings.push(...compared.findings);
+  const egress = compared?.comparison;
 
   return {
     paths,
@@ -153,4 +143,13 @@ export async function runAudit(
     ...(egress ? { egress } : {}),
     findings: sortFindings(findings),
   };
+}
+
+/** What the machine's egress log shows against the flows its setup should have. */
+function compareWithEgressLog(
+  log: NonNullable<AuditOptions['egress']>,
+  env: Record<string, EffectiveEnvVar>,
+  explain: ReturnType<AuditDeps['evaluate']>,
+): { comparison: EgressComparison; findings: Finding[] } {
+  return compareEgress(log.lines, explain, gatewayBaseUrl(env), log.file, log.user);
 }

@@ -113,27 +113,9 @@ export async function inspectLocalData(input: {
   }
   input.progress?.(total, total, '');
 
-  // One stale finding per project folder: the client sweeps by file mtime, so a stale file means the sweep lags.
-  const staleByDir = new Map<string, LocalFile[]>();
-  for (const t of transcripts) {
-    if (ageDays(t, now) > retentionDays) {
-      const dir = dirname(t.path);
-      staleByDir.set(dir, [...(staleByDir.get(dir) ?? []), t]);
-    }
-  }
-  for (const [dir, files] of staleByDir) {
-    summary.transcripts.stale += files.length;
-    const oldest = Math.max(...files.map((f) => ageDays(f, now)));
-    findings.push(
-      finding({
-        id: 'stale-transcript',
-        severity: 'medium',
-        message: `${files.length} transcript(s) in ${relative(paths.transcripts, dir) || '.'} are older than the ${retentionDays}-day retention (oldest ${Math.floor(oldest)} days); Claude Code has not swept them.`,
-        file: files.length === 1 ? files[0]!.path : dir,
-        fix: 'Run `sluice scrub --expired` to remove them, or start Claude Code so its sweep runs.',
-      }),
-    );
-  }
+  const stale = staleFindings(transcripts, paths, retentionDays, now);
+  summary.transcripts.stale = stale.files;
+  findings.push(...stale.findings);
 
   const telemetry = await listFiles(paths.telemetry);
   summary.telemetry = { files: telemetry.length, bytes: telemetry.reduce((n, f) => n + f.size, 0) };
@@ -149,6 +131,38 @@ export async function inspectLocalData(input: {
     );
   }
   return { findings, summary };
+}
+
+/** One stale finding per project folder: the client sweeps by file mtime, so a stale file means the sweep lags. */
+function staleFindings(
+  transcripts: LocalFile[],
+  paths: MachinePaths,
+  retentionDays: number,
+  now: Date,
+): { files: number; findings: Finding[] } {
+  const findings: Finding[] = [];
+  let stale = 0;
+  const staleByDir = new Map<string, LocalFile[]>();
+  for (const t of transcripts) {
+    if (ageDays(t, now) > retentionDays) {
+      const dir = dirname(t.path);
+      staleByDir.set(dir, [...(staleByDir.get(dir) ?? []), t]);
+    }
+  }
+  for (const [dir, files] of staleByDir) {
+    stale += files.length;
+    const oldest = Math.max(...files.map((f) => ageDays(f, now)));
+    findings.push(
+      finding({
+        id: 'stale-transcript',
+        severity: 'medium',
+        message: `${files.length} transcript(s) in ${relative(paths.transcripts, dir) || '.'} are older than the ${retentionDays}-day retention (oldest ${Math.floor(oldest)} days); Claude Code has not swept them.`,
+        file: files.length === 1 ? files[0]!.path : dir,
+        fix: 'Run `sluice scrub --expired` to remove them, or start Claude Code so its sweep runs.',
+      }),
+    );
+  }
+  return { files: stale, findings };
 }
 
 interface Seen {

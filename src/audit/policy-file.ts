@@ -86,14 +86,10 @@ export interface PolicyCheckInput {
 export function checkPolicy(input: PolicyCheckInput): Finding[] {
   const { policy, profile, env, paths, policyFile } = input;
   const out: Finding[] = [];
-  const fail = (
-    rule: string,
-    severity: Finding['severity'],
-    message: string,
-    fix: string,
-    file?: string,
-    ...key: string[]
-  ) => out.push(finding({ id: `policy-${rule}`, severity, message, fix, ...(file ? { file } : {}) }, ...key));
+  const fail: Fail = (rule, severity, message, fix, file, ...key) =>
+    void out.push(
+      finding({ id: `policy-${rule}`, severity, message, fix, ...(file ? { file } : {}) }, ...key),
+    );
   const fixManaged = `Run \`sluice managed-settings --policy ${policyFile} --out ${paths.managedSettings}\`.`;
 
   if (policy.allowedPlans && !policy.allowedPlans.includes(profile.plan)) {
@@ -138,6 +134,22 @@ export function checkPolicy(input: PolicyCheckInput): Finding[] {
       origin?.file,
     );
   }
+  checkClientRules(input, fail, fixManaged);
+  return out;
+}
+
+type Fail = (
+  rule: string,
+  severity: Finding['severity'],
+  message: string,
+  fix: string,
+  file?: string,
+  ...key: string[]
+) => void;
+
+/** The rules on what the client may run and where it sends: MCP servers, deny rules, the gateway. */
+function checkClientRules(input: PolicyCheckInput, fail: Fail, fixManaged: string): void {
+  const { policy, env } = input;
   if (policy.mcpAllowlist) {
     for (const s of input.servers.filter((s) => s.active && !policy.mcpAllowlist!.includes(s.name))) {
       fail(
@@ -178,7 +190,6 @@ export function checkPolicy(input: PolicyCheckInput): Finding[] {
       );
     }
   }
-  return out;
 }
 
 const normalizeRule = (rule: string) => rule.replace(/\s+/g, '');

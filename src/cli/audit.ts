@@ -104,56 +104,58 @@ Examples:
   $ sluice egress log --since 7d --format json > egress.jsonl && sluice audit --egress-log egress.jsonl
   $ sluice audit --home /tmp/fixture-home --project . --managed ./managed --fail-on medium`,
     )
-    .action(async (flags: AuditFlags) => {
-      const out = io.stdout ?? ((s: string) => void process.stdout.write(s));
-      const err = io.stderr ?? ((s: string) => void process.stderr.write(s));
-      const env = io.env ?? process.env;
-      if (flags.clientVersion !== undefined) checkClientVersion(flags.clientVersion);
-      const policy = flags.policy ? await readPolicy(flags.policy) : undefined;
-      if (flags.egressUser && !flags.egressLog) throw new CliError('--egress-user needs --egress-log');
-      const egress = flags.egressLog ? await readEgressLog(flags.egressLog) : undefined;
-      const deps = await resolveDeps(io);
-      const project = flags.project ?? (io.cwd ?? process.cwd)();
-      const showProgress = io.progress ?? canShowProgress();
-      const report = await runAudit(
-        {
-          home: flags.home ?? env.HOME ?? homedir(),
-          project,
-          managed: flags.managed,
-          env,
-          now: (io.now ?? (() => new Date()))(),
-          useConfigDirEnv: flags.home === undefined,
-        },
-        deps,
-        {
-          flags: {
-            ...(flags.plan ? { plan: flags.plan } : {}),
-            ...(flags.clientVersion ? { clientVersion: flags.clientVersion } : {}),
-            ...(flags.zdr !== undefined ? { zdr: flags.zdr } : {}),
-            ...(flags.trainingOptIn !== undefined ? { trainingOptIn: flags.trainingOptIn } : {}),
-            ...(flags.developmentPartnerProgram ? { developmentPartnerProgram: true } : {}),
-          },
-          ...(policy ? { policy: { rules: policy, file: flags.policy! } } : {}),
-          ...(egress
-            ? {
-                egress: {
-                  lines: egress,
-                  file: flags.egressLog!,
-                  ...(flags.egressUser ? { user: flags.egressUser } : {}),
-                },
-              }
-            : {}),
-          ...(showProgress ? { progress: progressMeter(err, 'scanning local data') } : {}),
-        },
-      );
-      const { inspector } = deps;
-      if (flags.format === 'json') out(JSON.stringify(toJson(report, inspector), null, 2) + '\n');
-      else if (flags.format === 'sarif')
-        out(JSON.stringify(toSarif(report, inspector, project), null, 2) + '\n');
-      else if (flags.format === 'markdown') out(toMarkdown(report, inspector));
-      else out(toTable(report, inspector));
-      process.exitCode = reaches(report.findings, flags.failOn) ? EXIT.findings : EXIT.ok;
-    });
+    .action((flags: AuditFlags) => auditVerb(flags, io));
+}
+
+/** Reads the machine, prints the report in the asked format, and sets the exit code. */
+async function auditVerb(flags: AuditFlags, io: VerbIo): Promise<void> {
+  const out = io.stdout ?? ((s: string) => void process.stdout.write(s));
+  const err = io.stderr ?? ((s: string) => void process.stderr.write(s));
+  const env = io.env ?? process.env;
+  if (flags.clientVersion !== undefined) checkClientVersion(flags.clientVersion);
+  const policy = flags.policy ? await readPolicy(flags.policy) : undefined;
+  if (flags.egressUser && !flags.egressLog) throw new CliError('--egress-user needs --egress-log');
+  const egress = flags.egressLog ? await readEgressLog(flags.egressLog) : undefined;
+  const deps = await resolveDeps(io);
+  const project = flags.project ?? (io.cwd ?? process.cwd)();
+  const showProgress = io.progress ?? canShowProgress();
+  const report = await runAudit(
+    {
+      home: flags.home ?? env.HOME ?? homedir(),
+      project,
+      managed: flags.managed,
+      env,
+      now: (io.now ?? (() => new Date()))(),
+      useConfigDirEnv: flags.home === undefined,
+    },
+    deps,
+    {
+      flags: {
+        ...(flags.plan ? { plan: flags.plan } : {}),
+        ...(flags.clientVersion ? { clientVersion: flags.clientVersion } : {}),
+        ...(flags.zdr !== undefined ? { zdr: flags.zdr } : {}),
+        ...(flags.trainingOptIn !== undefined ? { trainingOptIn: flags.trainingOptIn } : {}),
+        ...(flags.developmentPartnerProgram ? { developmentPartnerProgram: true } : {}),
+      },
+      ...(policy ? { policy: { rules: policy, file: flags.policy! } } : {}),
+      ...(egress
+        ? {
+            egress: {
+              lines: egress,
+              file: flags.egressLog!,
+              ...(flags.egressUser ? { user: flags.egressUser } : {}),
+            },
+          }
+        : {}),
+      ...(showProgress ? { progress: progressMeter(err, 'scanning local data') } : {}),
+    },
+  );
+  const { inspector } = deps;
+  if (flags.format === 'json') out(JSON.stringify(toJson(report, inspector), null, 2) + '\n');
+  else if (flags.format === 'sarif') out(JSON.stringify(toSarif(report, inspector, project), null, 2) + '\n');
+  else if (flags.format === 'markdown') out(toMarkdown(report, inspector));
+  else out(toTable(report, inspector));
+  process.exitCode = reaches(report.findings, flags.failOn) ? EXIT.findings : EXIT.ok;
 }
 
 /** Refuses a version that is not x.y.z, as `claude --version` prints it. */

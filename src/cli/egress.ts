@@ -7,11 +7,18 @@ import { routeProfile } from '../control/route-profile.js';
 import { flowsFor, orgEgress } from '../egress/flows.js';
 import { presetsFor } from '../egress/policy.js';
 import { parseLimit, parseSince } from './logs.js';
+import type { EgressRecord } from '../store/types.js';
 
 export function registerEgress(program: Command): void {
   const egress = program
     .command('egress')
     .description('The egress proxy (HTTPS_PROXY): what clients tried to reach');
+  registerEgressLog(egress);
+  registerEgressReport(egress);
+  registerEgressPolicy(egress);
+}
+
+function registerEgressLog(egress: Command): void {
   egress
     .command('log')
     .description('Print connection records, newest first (with --format json: one JSON object per line)')
@@ -57,7 +64,50 @@ export function registerEgress(program: Command): void {
         await store.close();
       }
     });
+}
 
+/** Connection attempts grouped by host, port and decision, busiest first, each with its flows. */
+export function summariseEgress(rows: readonly EgressRecord[]) {
+  const groups = new Map<
+    string,
+    {
+      host: string;
+      port: number;
+      decision: string;
+      attempts: number;
+      bytesUp: number;
+      bytesDown: number;
+      rules: Set<string>;
+    }
+  >();
+  for (const r of rows) {
+    const k = `${r.host}:${r.port}:${r.decision}`;
+    const g = groups.get(k) ?? {
+      host: r.host,
+      port: r.port,
+      decision: r.decision,
+      attempts: 0,
+      bytesUp: 0,
+      bytesDown: 0,
+      rules: new Set<string>(),
+    };
+    g.attempts++;
+    g.bytesUp += r.bytesUp;
+    g.bytesDown += r.bytesDown;
+    g.rules.add(r.rule);
+    groups.set(k, g);
+  }
+  return [...groups.values()]
+    .sort((a, b) => b.attempts - a.attempts || a.host.localeCompare(b.host))
+    .map((g) => ({
+      ...g,
+      rules: [...g.rules].sort(),
+      presets: presetsFor(g.host, g.port),
+      ...flowsFor(g.host, g.port),
+    }));
+}
+
+function registerEgressReport(egress: Command): void {
   egress
     .command('report')
     .description(
@@ -73,43 +123,7 @@ export function registerEgress(program: Command): void {
       const { store } = await openConfiguredStore(o.config);
       try {
         const rows = await store.queryEgress({ ...(o.org ? { org: o.org } : {}), since, limit: 1_000_000 });
-        const groups = new Map<
-          string,
-          {
-            host: string;
-            port: number;
-            decision: string;
-            attempts: number;
-            bytesUp: number;
-            bytesDown: number;
-            rules: Set<string>;
-          }
-        >();
-        for (const r of rows) {
-          const k = `${r.host}:${r.port}:${r.decision}`;
-          const g = groups.get(k) ?? {
-            host: r.host,
-            port: r.port,
-            decision: r.decision,
-            attempts: 0,
-            bytesUp: 0,
-            bytesDown: 0,
-            rules: new Set<string>(),
-          };
-          g.attempts++;
-          g.bytesUp += r.bytesUp;
-          g.bytesDown += r.bytesDown;
-          g.rules.add(r.rule);
-          groups.set(k, g);
-        }
-        const report = [...groups.values()]
-          .sort((a, b) => b.attempts - a.attempts || a.host.localeCompare(b.host))
-          .map((g) => ({
-            ...g,
-            rules: [...g.rules].sort(),
-            presets: presetsFor(g.host, g.port),
-            ...flowsFor(g.host, g.port),
-          }));
+        const report = summariseEgress(rows);
         if (o.format === 'json') {
           process.stdout.write(JSON.stringify({ since, hosts: report }, null, 2) + '\n');
           return;
@@ -134,7 +148,9 @@ export function registerEgress(program: Command): void {
         await store.close();
       }
     });
+}
 
+function registerEgressPolicy(egress: Command): void {
   egress
     .command('policy')
     .description("Print each org's effective egress policy: every allow and deny rule and why it is there")

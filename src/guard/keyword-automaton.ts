@@ -34,20 +34,7 @@ export class KeywordAutomaton {
   readonly values: Int32Array;
 
   constructor(entries: KeywordEntry[]) {
-    const fold = (c: number): number => (c >= 65 && c <= 90 ? c + 32 : c >= 48 && c <= 57 ? 48 : c);
-    const classOf = new Uint8Array(CODE_UNITS);
-    const classOfFolded = new Map<number, number>();
-    for (const { keyword } of entries) {
-      if (keyword.length === 0 || /[^\x20-\x7e]|[A-Z]/.test(keyword)) {
-        throw new Error(`keyword must be printable lower-case ASCII: ${JSON.stringify(keyword)}`);
-      }
-      for (let i = 0; i < keyword.length; i++) {
-        const f = fold(keyword.charCodeAt(i));
-        if (!classOfFolded.has(f)) classOfFolded.set(f, classOfFolded.size + 1);
-      }
-    }
-    for (let c = 0; c < 128; c++) classOf[c] = classOfFolded.get(fold(c)) ?? 0;
-    const width = classOfFolded.size + 1;
+    const { classOf, width } = characterClasses(entries);
 
     // The trie, over classes.
     const children: Map<number, number>[] = [new Map()];
@@ -135,4 +122,26 @@ export class KeywordAutomaton {
     }
     return found;
   }
+}
+
+/**
+ * Character classes: each character a keyword uses (case-folded, digits as one) gets its own class;
+ * every other character is class 0. `width` is the number of classes.
+ */
+function characterClasses(entries: KeywordEntry[]): { classOf: Uint8Array; width: number } {
+  const fold = (c: number): number => (c >= 65 && c <= 90 ? c + 32 : c >= 48 && c <= 57 ? 48 : c);
+  const classOf = new Uint8Array(CODE_UNITS);
+  const classOfFolded = new Map<number, number>();
+  for (const { keyword } of entries) {
+    if (keyword.length === 0 || /[^\x20-\x7e]|[A-Z]/.test(keyword)) {
+      throw new Error(`keyword must be printable lower-case ASCII: ${JSON.stringify(keyword)}`);
+    }
+    for (let i = 0; i < keyword.length; i++) {
+      const f = fold(keyword.charCodeAt(i));
+      if (!classOfFolded.has(f)) classOfFolded.set(f, classOfFolded.size + 1);
+    }
+  }
+  for (let c = 0; c < 128; c++) classOf[c] = classOfFolded.get(fold(c)) ?? 0;
+  const width = classOfFolded.size + 1;
+  return { classOf, width };
 }

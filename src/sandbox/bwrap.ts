@@ -57,8 +57,12 @@ export const OPTIONAL_HOST_FILES = ['/etc/ssl/certs', '/etc/ca-certificates', '/
 
 /** bwrap's arguments for `shape`, ending with the runner as the command. */
 export function bwrapArguments(shape: SandboxShape): string[] {
-  const size = String(shape.diskMb * 1024 * 1024);
-  const a: string[] = [
+  return [...isolation(shape), ...systemMounts(shape), ...sessionMounts(shape)];
+}
+
+/** New namespaces of every kind, one unprivileged user, and no way back out. */
+function isolation(shape: SandboxShape): string[] {
+  return [
     '--unshare-all',
     '--unshare-user',
     '--disable-userns',
@@ -74,6 +78,11 @@ export function bwrapArguments(shape: SandboxShape): string[] {
     '/usr',
     '/usr',
   ];
+}
+
+/** The host's system folders, read-only, as they are (a folder or a symbolic link), and the extras. */
+function systemMounts(shape: SandboxShape): string[] {
+  const a: string[] = [];
   for (const top of SYSTEM_TOP) {
     const what = shape.hostRoot[top];
     if (!what || what === 'absent') continue;
@@ -81,7 +90,13 @@ export function bwrapArguments(shape: SandboxShape): string[] {
     else a.push('--symlink', what.link, `/${top}`);
   }
   for (const extra of shape.optional) a.push('--ro-bind-try', extra, extra);
-  a.push(
+  return a;
+}
+
+/** Fresh /proc, /dev and size-bounded scratch folders, the generated files, the session's parts. */
+function sessionMounts(shape: SandboxShape): string[] {
+  const size = String(shape.diskMb * 1024 * 1024);
+  return [
     '--proc',
     '/proc',
     '--dev',
@@ -136,8 +151,7 @@ export function bwrapArguments(shape: SandboxShape): string[] {
     '--',
     INSIDE.node,
     INSIDE.runner,
-  );
-  return a;
+  ];
 }
 
 /** The generated /etc files: one user and group (`claude`), and loopback names only (no DNS). */

@@ -43,7 +43,7 @@ export function sandboxEgressConfig(config: SluiceConfig, resolved: ResolvedSand
 
 const MAX_TRANSCRIPT_BYTES = 64 * 1024 * 1024;
 
-export async function startSessionServices(o: {
+interface SessionServicesInput {
   host: SandboxHost;
   resolved: ResolvedSandbox;
   session: string;
@@ -53,7 +53,9 @@ export async function startSessionServices(o: {
   runDir: string;
   log: (action: string, target: string, details: Record<string, unknown>) => Promise<unknown>;
   outcome: SandboxOutcome;
-}): Promise<SessionServices> {
+}
+
+export async function startSessionServices(o: SessionServicesInput): Promise<SessionServices> {
   const { host, resolved } = o;
   const sockets = join(o.runDir, 'sockets');
   const closers: (() => Promise<unknown>)[] = [];
@@ -74,35 +76,7 @@ export async function startSessionServices(o: {
     closers.push(() => egressBridge.close());
     const abort = new AbortController();
     closers.push(async () => abort.abort());
-    const credentials = { username: resolved.forge.username, token: resolved.token };
-    const git = await startGitProxy(
-      {
-        repository: resolved.repository,
-        name: repositoryName(resolved.repository),
-        branch: `refs/heads/${o.branch}`,
-        sessionKey: o.key,
-        user: o.user,
-        credentials,
-        mirror: new SessionMirror({
-          dir: join(o.runDir, 'mirror.git'),
-          url: resolved.repository,
-          credentials,
-          maxPushBytes: resolved.policy.limits.diskMb * 1024 * 1024,
-          signal: abort.signal,
-        }),
-        record: (op: GitOperation) => {
-          o.outcome.git.push({ operation: op.operation, result: op.result });
-          pending.push(
-            o.log(`sandbox.git.${op.operation}`, resolved.repository, {
-              session: o.session,
-              user: o.user,
-              ...op,
-            }),
-          );
-        },
-      },
-      join(sockets, 'git.sock'),
-    );
+    const git = await startSessionGit(o, join(sockets, 'git.sock'), abort.signal, pending);
     closers.push(() => git.close());
     const transcripts = resolved.transcript.keep
       ? await receiveTranscripts(join(sockets, 'transcript.sock'), MAX_TRANSCRIPT_BYTES)
@@ -126,4 +100,43 @@ export async function startSessionServices(o: {
     for (const c of closers.reverse()) await c().catch(() => undefined);
     throw err;
   }
+}
+
+/** The git proxy on `socket`: the session's one branch, through a mirror, each operation logged. */
+function startSessionGit(
+  o: SessionServicesInput,
+  socket: string,
+  signal: AbortSignal,
+  pending: Promise<unknown>[],
+) {
+  const { resolved } = o;
+  const credentials = { username: resolved.forge.username, token: resolved.token };
+  return startGitProxy(
+    {
+      repository: resolved.repository,
+      name: repositoryName(resolved.repository),
+      branch: `refs/heads/${o.branch}`,
+      sessionKey: o.key,
+      user: o.user,
+      credentials,
+      mirror: new SessionMirror({
+        dir: join(o.runDir, 'mirror.git'),
+        url: resolved.repository,
+        credentials,
+        maxPushBytes: resolved.policy.limits.diskMb * 1024 * 1024,
+        signal,
+      }),
+      record: (op: GitOperation) => {
+        o.outcome.git.push({ operation: op.operation, result: op.result });
+        pending.push(
+          o.log(`sandbox.git.${op.operation}`, resolved.repository, {
+            session: o.session,
+            user: o.user,
+            ...op,
+          }),
+        );
+      },
+    },
+    socket,
+  );
 }

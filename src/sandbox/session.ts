@@ -110,26 +110,7 @@ export async function runSandboxSession(req: SandboxRequest, host: SandboxHost):
     started: host.clock(),
   };
   try {
-    // Short-lived: revoked at the end, and expiring on its own should the end never come.
-    const { key, record } = await createKey(
-      host.store,
-      {
-        org: req.org,
-        user: req.user,
-        role: 'member',
-        expiresAt: new Date(state.started.getTime() + wallMs + 300_000),
-      },
-      state.started,
-      host.random,
-    );
-    state.keyId = record.id;
-    await log('key.created', record.id, {
-      org: req.org,
-      user: req.user,
-      role: 'member',
-      expiresAt: record.expiresAt,
-      session,
-    });
+    const { key, record } = await sessionKey(host, req, state, wallMs);
     state.services = await startSessionServices({
       host,
       resolved,
@@ -157,6 +138,30 @@ export async function runSandboxSession(req: SandboxRequest, host: SandboxHost):
     await teardown(host, resolved, state);
   }
   return outcome;
+}
+
+/** The session's key: short-lived, revoked at the end, and expiring on its own should the end never come. */
+async function sessionKey(host: SandboxHost, req: SandboxRequest, state: Teardown, wallMs: number) {
+  const created = await createKey(
+    host.store,
+    {
+      org: req.org,
+      user: req.user,
+      role: 'member',
+      expiresAt: new Date(state.started.getTime() + wallMs + 300_000),
+    },
+    state.started,
+    host.random,
+  );
+  state.keyId = created.record.id; // before anything that may throw: teardown revokes it
+  await state.log('key.created', created.record.id, {
+    org: req.org,
+    user: req.user,
+    role: 'member',
+    expiresAt: created.record.expiresAt,
+    session: state.session,
+  });
+  return created;
 }
 
 /** The session's host folder, then its control group (the folder names the session, so a supervisor that dies from here on leaves a trace to sweep). */

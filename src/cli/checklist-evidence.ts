@@ -39,6 +39,9 @@ export function pickOrg(config: SluiceConfig, file: string, name?: string): Gate
     egressProxy: config.egress !== undefined,
     budgets: Boolean(org.budgets.perUser ?? org.budgets.org),
     rateLimits: Boolean(org.rateLimits.perUser),
+    ...(org.sandbox?.enabled
+      ? { sandbox: { repositories: org.sandbox.repositories, egressAllow: org.sandbox.egress.allow } }
+      : {}),
   };
 }
 

@@ -51,3 +51,41 @@ describe('sluice explain --config --org', () => {
     assert.match(alone.stderr, /--config and --org go together/);
   });
 });
+
+describe('sluice explain --config --org --sandbox', () => {
+  const SANDBOX = resolve('test/fixtures/sandbox-explain.yaml');
+
+  it("shows each flow's way out of the org's sandbox, in the table and in JSON", async () => {
+    const table = await explain('--config', SANDBOX, '--org', 'acme', '--sandbox', '--at', '2026-11-30');
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^In a sandboxed session of org acme \(sluice sandbox run\):$/m);
+    assert.match(table.stdout, /^ {2}inference {2,}through the Sluice gateway over the session socket/m);
+    assert.match(table.stdout, /^ {2}git {2,}https:\/\/github\.com\/acme\/\* through Sluice's git proxy/m);
+    const json = await explain('--config', SANDBOX, '--org', 'acme', '--sandbox', '--format', 'json');
+    assert.equal(json.code, 0, json.stderr);
+    const body = JSON.parse(json.stdout) as {
+      sandbox: { org: string; paths: { flow: string; path: string }[] };
+      flows: { id: string; enabled: boolean }[];
+    };
+    assert.equal(body.sandbox.org, 'acme');
+    assert.equal(body.sandbox.paths.find((p) => p.flow === 'telemetry')?.path, 'blocked');
+    assert.equal(body.flows.find((f) => f.id === 'telemetry')?.enabled, false);
+  });
+
+  it('refuses what it cannot explain, saying what to change', async () => {
+    const plain = await explain('--config', SANDBOX, '--org', 'plain', '--sandbox');
+    assert.equal(plain.code, 2);
+    assert.equal(
+      plain.stderr,
+      `sluice: ${SANDBOX}: org "plain" has no enabled sandbox policy (orgs.plain.sandbox), so it runs no sandboxed sessions\n`,
+    );
+    const flags = await explain('--config', SANDBOX, '--org', 'acme', '--sandbox', '--plan', 'pro');
+    assert.equal(flags.code, 2);
+    assert.equal(
+      flags.stderr,
+      "sluice: --sandbox explains the org's sessions as the configuration sets them up; drop --plan\n",
+    );
+    const alone = await explain('--sandbox');
+    assert.equal(alone.stderr, 'sluice: --sandbox needs --config and --org\n');
+  });
+});

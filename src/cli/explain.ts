@@ -17,6 +17,8 @@ import {
 import { compareRoutes } from '../policy/routes.js';
 import type { Plan, Profile, Provider } from '../policy/types.js';
 import { routeProfile, type RouteProfile } from '../control/route-profile.js';
+import { SandboxPolicyError } from '../sandbox/policy.js';
+import { renderSandboxPaths, sandboxRoute, type SandboxRoute } from '../sandbox/route.js';
 import { loadAdminConfig } from './admin-config.js';
 import { CliError } from './exit.js';
 import { formatOption } from './format.js';
@@ -36,6 +38,7 @@ interface ExplainOptions {
   at?: string;
   format: 'table' | 'json' | 'markdown' | 'mermaid';
   routes?: boolean;
+  sandbox?: boolean;
   plans?: string;
   providers?: string;
 }
@@ -48,6 +51,7 @@ Examples:
   $ sluice explain --profile team.yaml --provider bedrock --format mermaid
   $ sluice explain --routes --plans pro,team,api --providers anthropic,bedrock
   $ sluice explain --config sluice.yaml --org acme   # the route the gateway enforces for org acme
+  $ sluice explain --config sluice.yaml --org acme --sandbox   # acme's sandboxed sessions
 
 A profile file (JSON or YAML) holds the same fields as the flags, for example:
   plan: enterprise
@@ -159,7 +163,40 @@ function listOf<T extends string>(value: string | undefined, allowed: readonly T
 
 const today = (): string => new Date().toISOString().slice(0, 10);
 
+/** `--sandbox`: the org's sandboxed sessions (src/sandbox/route.ts), from the configuration alone. */
+async function runSandbox(o: ExplainOptions): Promise<void> {
+  if (!o.config || !o.org) throw new CliError('--sandbox needs --config and --org');
+  const given = (
+    ['profile', 'plan', 'provider', 'clientVersion', 'zdr', 'trainingOptIn', 'partnerProgram'] as const
+  )
+    .filter((k) => o[k] !== undefined)
+    .concat(o.env.length ? ['env' as never] : [], o.mcp.length ? ['mcp' as never] : []);
+  if (given.length)
+    throw new CliError(
+      `--sandbox explains the org's sessions as the configuration sets them up; drop ${given.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`,
+    );
+  if (o.format === 'mermaid') throw new CliError('--sandbox prints table, json or markdown, not mermaid');
+  const config = await loadAdminConfig(o.config);
+  const at = checkDate(o.at ?? today(), '--at');
+  let route: SandboxRoute;
+  try {
+    route = sandboxRoute(config, o.org, at);
+  } catch (err) {
+    if (err instanceof SandboxPolicyError) throw new CliError(`${o.config}: ${err.message}`);
+    throw err;
+  }
+  const { result } = route;
+  const text =
+    o.format === 'json'
+      ? `${JSON.stringify({ sandbox: { org: route.org, repositories: route.repositories, paths: route.paths }, ...result }, null, 2)}\n`
+      : o.format === 'markdown'
+        ? renderMarkdown(result)
+        : renderTable(result) + renderSandboxPaths(route);
+  process.stdout.write(text);
+}
+
 async function run(o: ExplainOptions): Promise<void> {
+  if (o.sandbox) return runSandbox(o);
   if (o.routes) {
     if (o.format === 'mermaid') throw new CliError('--routes prints table, json or markdown, not mermaid');
     const at = checkDate(o.at ?? today(), '--at');
@@ -237,6 +274,7 @@ export function registerExplain(program: Command): void {
     .option('--at <date>', 'evaluate as of this ISO date (default today)')
     .addOption(formatOption(['table', 'json', 'markdown', 'mermaid']))
     .option('--routes', 'compare plans × routes side by side instead of explaining one setup')
+    .option('--sandbox', "with --config and --org: the org's sandboxed sessions (sluice sandbox run)")
     .option('--plans <list>', 'with --routes: comma-separated plans (default all)')
     .option('--providers <list>', 'with --routes: comma-separated routes (default all)')
     .addHelpText('after', EXAMPLES)

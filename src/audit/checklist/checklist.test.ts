@@ -95,6 +95,23 @@ describe('sluice checklist answers', () => {
     for (const i of r.items) assert.ok(i.sources.length > 0 && i.rules.length > 0, i.id);
   });
 
+  it('an org with sandboxed sessions: the path is drawn and the repositories named as evidence', async () => {
+    const sandbox = { repositories: ['https://github.com/acme/*'], egressAllow: ['registry.npmjs.org'] };
+    const r = runChecklist(await evidence(await goodMachine(), { gateway: { ...GATEWAY, sandbox } }));
+    assert.ok(
+      item(r.items, 'data-path-diagrammed').evidence.includes(
+        'sandboxed sessions: `sluice explain --config /etc/sluice/sluice.yaml --org acme --sandbox` shows their path (inference through the gateway, git through the git proxy, egress only to registry.npmjs.org)',
+      ),
+    );
+    const permissions = item(r.items, 'usage-permissions');
+    assert.ok(
+      permissions.evidence.includes(
+        'sandboxed sessions only on: https://github.com/acme/* (orgs.acme.sandbox)',
+      ),
+    );
+    assert.equal(permissions.status, 'cannot-tell', 'who may use Claude Code elsewhere is still not known');
+  });
+
   it('without the gateway configuration, organization items say so', async () => {
     const r = runChecklist(await evidence(await goodMachine(), { gateway: undefined, store: undefined }));
     const route = item(r.items, 'access-route-decided');

@@ -110,8 +110,18 @@ function diagrammed(e: ChecklistEvidence): Answer {
     evidence: [
       `the org's profile is data: \`sluice explain --profile <its profile> --format mermaid\` draws it`,
       `this machine: ${out.map((f) => `${f.id} → ${f.destination}`).join(', ')}`,
+      ...sandboxLine(e.gateway),
     ],
   };
+}
+
+/** Sandboxed sessions are a route of their own: where `sluice explain` draws them. */
+function sandboxLine(g: NonNullable<ChecklistEvidence['gateway']>): string[] {
+  return g.sandbox
+    ? [
+        `sandboxed sessions: \`sluice explain --config ${g.file} --org ${g.name} --sandbox\` shows their path (inference through the gateway, git through the git proxy, egress only to ${g.sandbox.egressAllow.join(', ') || 'nothing'})`,
+      ]
+    : [];
 }
 
 function auditLogging(e: ChecklistEvidence): Answer {
@@ -224,6 +234,15 @@ const keysLine = (e: ChecklistEvidence): string[] =>
       ]
     : [];
 
+const repositoriesLine = (e: ChecklistEvidence): string[] => [
+  ...keysLine(e),
+  ...(e.gateway?.sandbox
+    ? [
+        `sandboxed sessions only on: ${e.gateway.sandbox.repositories.join(', ')} (orgs.${e.gateway.name}.sandbox)`,
+      ]
+    : []),
+];
+
 export const organizationItems: Record<string, ItemAnswerer> = {
   'access-route-decided': { severity: 'high', answer: routeDecided },
   'data-path-diagrammed': { severity: 'medium', answer: diagrammed },
@@ -248,7 +267,7 @@ export const organizationItems: Record<string, ItemAnswerer> = {
   'usage-permissions': attested(
     'which repositories each member may use Claude Code in',
     'usage-permissions',
-    keysLine,
+    repositoriesLine,
   ),
   'input-restrictions': { severity: 'high', answer: inputRestrictions },
   'audit-trail': { severity: 'high', answer: auditTrail },

@@ -22,6 +22,8 @@ export interface GatewayOrg {
   egressProxy: boolean;
   budgets: boolean;
   rateLimits: boolean;
+  /** The org's sandboxed sessions (`sluice sandbox run`), when its sandbox policy is enabled. */
+  sandbox?: { repositories: string[]; egressAllow: string[] };
 }
 
 /** What the gateway's store holds about the org. */

@@ -365,6 +365,58 @@ function capture() {
   return { lines, logger: { warn: log, error: log } };
 }
 
+describe('egress records when the store refuses them', () => {
+  it('are kept and written once it is back; while they fill the backlog, nothing more leaves', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-egress-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const store = await openStore('sqlite:./e.db', dir);
+    cleanups.push(() => store.close());
+    const { key } = await createKey(
+      store,
+      { org: 'open', user: 'dev@open.test', role: 'member' },
+      new Date(),
+    );
+    const config = parseConfig(
+      'egress: { port: 0 }\nupstreams: { a: { provider: anthropic, baseUrl: "http://127.0.0.1:1", apiKey: k } }\norgs: { open: { upstream: a, egress: { allow: [registry.npmjs.org] } } }',
+      'sluice.yaml',
+      {},
+    );
+    let failing = true;
+    const flaky = storeWith(store, 'insertEgress', (r: unknown) =>
+      failing ? Promise.reject(new Error('disk full')) : store.insertEgress(r as never),
+    );
+    const { lines, logger } = capture();
+    const proxy = await startEgressProxy({
+      config,
+      store: flaky,
+      logger,
+      recordBacklog: 2,
+      recordRetryMs: 10,
+    });
+    cleanups.push(() => proxy.close());
+    const connect = (host: string) => raw(proxy.port, `CONNECT ${host}:443 HTTP/1.1\r\n${auth(key)}\r\n`);
+    for (const host of ['a.example.com', 'b.example.com'])
+      assert.match((await connect(host)).head, /^HTTP\/1\.1 403 /);
+    for (let i = 0; i < 200 && lines.length < 2; i++) await new Promise((t) => setImmediate(t));
+    assert.deepEqual(lines.slice(0, 2), [
+      'egress record not written {"err":"disk full"}',
+      'egress record not written {"err":"disk full"}',
+    ]);
+    const held = await connect('registry.npmjs.org');
+    assert.match(held.head, /^HTTP\/1\.1 503 /);
+    assert.match(
+      held.head,
+      /could not handle this request \(its store is not taking records, and nothing leaves unrecorded\)/,
+    );
+    failing = false;
+    const rows = await records(store, 2);
+    assert.deepEqual(rows.map((r) => r.host).sort(), ['a.example.com', 'b.example.com']);
+    assert.match((await connect('c.example.com')).head, /^HTTP\/1\.1 403 /, 'accepting again');
+    const after = await records(store, 3);
+    assert.equal(new Set(after.map((r) => r.id)).size, 3, 'each record once');
+  });
+});
+
 const unhandled: unknown[] = [];
 process.on('unhandledRejection', (err) => unhandled.push(err));
 

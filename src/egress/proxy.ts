@@ -40,6 +40,10 @@ export interface EgressOptions {
   lookup?: Lookup;
   /** The policy catalog org profiles are evaluated against (the shipped one by default). */
   policyCatalog?: readonly Rule[];
+  /** Records held while the store refuses them before nothing more is let out (default 10,000). */
+  recordBacklog?: number;
+  /** How long to wait before writing them again (default 1 s). */
+  recordRetryMs?: number;
 }
 
 export interface RunningEgress {
@@ -104,6 +108,11 @@ async function admit(ctx: Context, req: IncomingMessage): Promise<Admission> {
     return { refusal: parsed.error };
   }
   if (!key) return { refusal: errors.egressAuthRequired() };
+  // Nothing leaves unrecorded: while the store refuses records and the backlog is full, nothing goes.
+  if (!ctx.recorder.accepting)
+    return {
+      refusal: errors.egressUnavailable('its store is not taking records, and nothing leaves unrecorded'),
+    };
   const { host, port } = parsed.target;
   const attempt = attemptOf(key, host, port);
   const d = await decideEgress(ctx.policies.on(key.org, at), host, port, ctx.lookup);
@@ -223,8 +232,15 @@ export async function startEgressProxy(options: EgressOptions): Promise<RunningE
     lookup: options.lookup ?? systemLookup,
     policies: new OrgPolicies(config, options.policyCatalog),
     findKey: cachedAuthenticator(store, 5_000, { now: () => clock().getTime() }),
-    recorder: new EgressRecorder(store, { now, newId }, (err) =>
-      logger.error({ err: err.message }, 'egress record not written'),
+    recorder: new EgressRecorder(
+      store,
+      {
+        now,
+        newId,
+        ...(options.recordBacklog ? { maxBacklog: options.recordBacklog } : {}),
+        ...(options.recordRetryMs ? { retryMs: options.recordRetryMs } : {}),
+      },
+      (err) => logger.error({ err: err.message }, 'egress record not written'),
     ),
     track: (socket) => {
       open.add(socket);
@@ -249,6 +265,9 @@ export async function startEgressProxy(options: EgressOptions): Promise<RunningE
       for (const s of open) s.destroy();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
+      await ctx.recorder.flush();
+      if (ctx.recorder.waiting)
+        logger.error({ records: ctx.recorder.waiting }, 'egress records not written: the store refused them');
     },
   };
 }

@@ -372,7 +372,7 @@ export class PostgresStore implements Store {
 
   async insertEgress(record: EgressRecord): Promise<void> {
     await this.pool.query(
-      `INSERT INTO egress_records (${EGRESS_COLUMNS.join(', ')}) VALUES (${EGRESS_COLUMNS.map((_c, i) => `$${i + 1}`).join(', ')})`,
+      `INSERT INTO egress_records (${EGRESS_COLUMNS.join(', ')}) VALUES (${EGRESS_COLUMNS.map((_c, i) => `$${i + 1}`).join(', ')}) ON CONFLICT (id) DO NOTHING`,
       egressValues(record),
     );
   }

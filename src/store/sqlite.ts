@@ -410,7 +410,7 @@ export class SqliteStore implements Store {
   async insertEgress(record: EgressRecord): Promise<void> {
     this.db
       .prepare(
-        `INSERT INTO egress_records (${EGRESS_COLUMNS.join(', ')}) VALUES (${EGRESS_COLUMNS.map(() => '?').join(', ')})`,
+        `INSERT OR IGNORE INTO egress_records (${EGRESS_COLUMNS.join(', ')}) VALUES (${EGRESS_COLUMNS.map(() => '?').join(', ')})`,
       )
       .run(...egressValues(record));
   }

@@ -330,6 +330,27 @@ export function defineStoreSuite(
       ]);
     });
 
+    it('egress records: one written twice (a retry after a lost answer) is stored once', async () => {
+      const record = {
+        id: 'e-twice',
+        time: '2026-12-06T10:00:00.000Z',
+        org: 'egress-twice',
+        user: 'dev@acme.test',
+        host: 'a.example.com',
+        port: 443,
+        method: 'CONNECT',
+        decision: 'deny' as const,
+        rule: 'default-deny',
+        bytesUp: 0,
+        bytesDown: 0,
+        durationMs: 1,
+        error: null,
+      };
+      await store.insertEgress(record);
+      await store.insertEgress({ ...record, rule: 'written again' });
+      assert.deepEqual(await store.queryEgress({ org: 'egress-twice' }), [record]);
+    });
+
     it('exclusive: holders of one lock run one at a time', async () => {
       const order: string[] = [];
       const hold = (tag: string) =>

@@ -19,7 +19,7 @@ import type { AuditJournal } from '../store/journal.js';
 import type { Store } from '../store/types.js';
 import { BodyMemory } from './body.js';
 import { newContext, overheadMs } from './context.js';
-import { reply, runStages, type Stage } from './pipeline.js';
+import { runStages, type Stage } from './pipeline.js';
 import { routeFor, type StageName } from './routes.js';
 import { account } from './stages/account.js';
 import { health, hello, inferenceProfiles, notServed } from './stages/answered.js';
@@ -178,7 +178,12 @@ function metricsRoute(config: SluiceConfig, metrics: GatewayMetrics | null, now:
     if (!tokens.some((t) => timingSafeEqual(t, d)))
       throw errors.adminUnauthenticated('This token is not one of admin.tokens in sluice.yaml.');
     const { contentType, body } = await metrics.scrape();
-    reply(ctx.res, 200, body, ctx.started, now, { 'content-type': contentType });
+    ctx.res.writeHead(200, {
+      'content-type': contentType,
+      'content-length': Buffer.byteLength(body),
+      'x-sluice-overhead-ms': (now() - ctx.started).toFixed(2),
+    });
+    ctx.res.end(body);
   };
 }
 

@@ -6,6 +6,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { isIP } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import type { SluiceConfig } from '../control/config.js';
 import { Alerts } from '../control/alerts.js';
 import { GatewayMetrics } from '../control/metrics.js';
@@ -84,6 +85,7 @@ export async function startSluice(config: SluiceConfig, deps: SluiceDeps): Promi
   });
   const tls = config.server.tls
     ? await readTls(config).catch(async (err: Error) => {
+        await stopCheckpoints();
         await store.close();
         throw new TlsError(err.message);
       })
@@ -221,7 +223,15 @@ async function readTls(config: SluiceConfig): Promise<TlsFiles> {
     readFile(file).catch((err: NodeJS.ErrnoException) => {
       throw new Error(`cannot read the ${what} ${file}: ${err.code ?? err.message}`);
     });
-  return { cert: await read(tls.cert, 'certificate'), key: await read(tls.key, 'key') };
+  const files = { cert: await read(tls.cert, 'certificate'), key: await read(tls.key, 'key') };
+  try {
+    createSecureContext(files);
+  } catch (err) {
+    throw new Error(
+      `${tls.cert} and ${tls.key} are not a PEM certificate and its key (${(err as Error).message})`,
+    );
+  }
+  return files;
 }
 
 /**

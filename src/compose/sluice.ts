@@ -229,6 +229,7 @@ async function readTls(config: SluiceConfig): Promise<TlsFiles> {
   } catch (err) {
     throw new Error(
       `${tls.cert} and ${tls.key} are not a PEM certificate and its key (${(err as Error).message})`,
+      { cause: err },
     );
   }
   return files;

@@ -38,7 +38,7 @@ export interface SluiceDeps {
   /** Reload when this file changes (the configuration file); none when absent. */
   watchFile?: string;
   /** Alert webhooks' transport and backoff (tests); default: undici, from one second. */
-  alerts?: Pick<ConstructorParameters<typeof Alerts>[0], 'post' | 'wait' | 'backoffMs' | 'settleMs'>;
+  alerts?: Pick<ConstructorParameters<typeof Alerts>[0], 'post' | 'wait' | 'backoffMs'>;
 }
 
 /** What a reload did: applied (with what changed), nothing to do, or refused (the running config stays). */
@@ -70,7 +70,12 @@ export async function startSluice(config: SluiceConfig, deps: SluiceDeps): Promi
     throw new StoreOpenError(err.message);
   });
   // Every part gets the timed store, so that the admin log's signing hook (keyed by store) holds.
-  const store = metrics.timedStore(opened);
+  // Budget alerts read spend once the records behind it are in (`running` is set below).
+  let running = config;
+  const alertsOf: { alerts?: Alerts } = {};
+  const store = metrics.timedStore(opened, {
+    audits: (records) => alertsOf.alerts?.recorded(records, running),
+  });
   // Before anything is appended: every admin log entry from here on is signed (docs/admin-log.md).
   const stopCheckpoints = await startCheckpoints(store, adminLogSettings(config.adminLog, deps.configDir), {
     now: clock,
@@ -107,6 +112,7 @@ export async function startSluice(config: SluiceConfig, deps: SluiceDeps): Promi
     onResult: (r) => metrics.alert(r),
     ...deps.alerts,
   });
+  alertsOf.alerts = alerts;
   const gateway = await startGateway({
     config,
     store,
@@ -119,7 +125,6 @@ export async function startSluice(config: SluiceConfig, deps: SluiceDeps): Promi
     ...(deps.now ? { now: deps.now } : {}),
   });
   warnPlainListener(config, logger);
-  let running = config;
   const sweep = (c: SluiceConfig) =>
     startSweeper(store, c, clock, deps.sweepEveryMs ?? 3_600_000, (err) =>
       logger.error({ err: err.message }, 'retention sweep failed'),

@@ -5,13 +5,13 @@
  *
  * Each budget threshold is sent once per budget period, however many gateways share the store: the
  * first gateway to claim it (an atomic counter in the store, keyed by threshold, scope and period)
- * sends it. Spend is read from the audit records, so a threshold is seen once the request that
- * crossed it is in the store (a moment after it ended). No prompt or answer content is ever in an
+ * sends it. Spend is read from the audit records once the records of charged requests are in the
+ * store (`recorded`, called after each write of them). No prompt or answer content is ever in an
  * alert: org, user, figures, rule ids and the request id only.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { request } from 'undici';
-import type { Store } from '../store/types.js';
+import type { AuditRecord, Store } from '../store/types.js';
 import type { WebhookPost } from './admin-log-publish.js';
 import type { AlertConfig, OrgConfig, SluiceConfig } from './config.js';
 import { periodsOf } from './limits.js';
@@ -31,8 +31,6 @@ export interface AlertDeps {
   wait?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** First retry delay, ms (doubles each attempt, at most a minute). */
   backoffMs?: number;
-  /** How long after a charged request its spend is read (its record reaches the store first), ms. */
-  settleMs?: number;
   /** Told of each delivery's end. */
   onResult?: (result: 'sent' | 'failed') => void;
 }
@@ -102,8 +100,8 @@ export class Alerts {
   private readonly wait: (ms: number, signal: AbortSignal) => Promise<void>;
   private readonly stopping = new AbortController();
   private readonly pending = new Set<Promise<void>>();
-  /** Checks waiting to run, by org and user: one at a time each. */
-  private readonly checks = new Map<string, NodeJS.Timeout>();
+  /** Checks running, by org and user: one at a time each. */
+  private readonly checks = new Map<string, { again: boolean }>();
   private readonly running = new Set<Promise<void>>();
   /** Thresholds this process has claimed or seen claimed (saves the store a write per request). */
   private readonly claimed = new Set<string>();
@@ -115,41 +113,54 @@ export class Alerts {
     this.wait = deps.wait ?? ((ms, signal) => delay(ms, undefined, { signal }));
   }
 
-  /** Takes note of a finished request; returns at once. */
+  /** Takes note of a finished request (guard blocks); returns at once. */
   observe(r: FinishedRequest, config: SluiceConfig): void {
     const alerts = config.alerts;
-    if (!alerts.length) return;
     const { record } = r;
-    const orgName = record.org;
-    const org = orgName ? config.orgs[orgName] : undefined;
-    if (!orgName || !org) return;
-    if (record.guard.decision === 'block')
-      this.send(alerts, 'guard:block', {
-        event: 'guard:block',
-        org: orgName,
-        user: record.user,
-        requestId: record.id,
-        rules: record.guard.rules,
-        time: this.clock().toISOString(),
-      });
-    const charged = (record.costUsd ?? 0) > 0 || r.errorCode === 'budget_exceeded';
-    if (charged && hasBudget(org) && thresholds(alerts).length)
-      this.schedule(orgName, org, record.user ?? '', alerts);
+    if (!alerts.length || record.guard.decision !== 'block' || !record.org) return;
+    this.send(alerts, 'guard:block', {
+      event: 'guard:block',
+      org: record.org,
+      user: record.user,
+      requestId: record.id,
+      rules: record.guard.rules,
+      time: this.clock().toISOString(),
+    });
   }
 
-  /** Reads spend for `user` (and their org) a moment from now, once however many requests end meanwhile. */
+  /** Audit records are now in the store: reads the spend of each charged user's budgets; returns at once. */
+  recorded(records: readonly AuditRecord[], config: SluiceConfig): void {
+    const alerts = config.alerts;
+    if (!alerts.length || !thresholds(alerts).length || this.stopping.signal.aborted) return;
+    for (const record of records) {
+      const org = record.org ? config.orgs[record.org] : undefined;
+      if (!record.org || !org || !(record.costUsd && record.costUsd > 0) || !hasBudget(org)) continue;
+      this.schedule(record.org, org, record.user ?? '', alerts);
+    }
+  }
+
+  /** One check at a time per org and user; records written meanwhile ask for one more after it. */
   private schedule(orgName: string, org: OrgConfig, user: string, alerts: readonly AlertConfig[]): void {
     const id = `${orgName}\u0000${user}`;
-    if (this.checks.has(id) || this.stopping.signal.aborted) return;
-    const timer = setTimeout(() => {
+    const state = this.checks.get(id);
+    if (state) {
+      state.again = true;
+      return;
+    }
+    const next = { again: false };
+    this.checks.set(id, next);
+    const run = (async () => {
+      do {
+        next.again = false;
+        await this.check(orgName, org, user, alerts).catch((err: Error) =>
+          this.deps.logger.error({ err: err.message }, 'budget alerts not checked'),
+        );
+      } while (next.again && !this.stopping.signal.aborted);
+    })().finally(() => {
       this.checks.delete(id);
-      const run = this.check(orgName, org, user, alerts)
-        .catch((err: Error) => this.deps.logger.error({ err: err.message }, 'budget alerts not checked'))
-        .finally(() => this.running.delete(run));
-      this.running.add(run);
-    }, this.deps.settleMs ?? 1_000);
-    timer.unref();
-    this.checks.set(id, timer);
+      this.running.delete(run);
+    });
+    this.running.add(run);
   }
 
   private async check(
@@ -277,10 +288,8 @@ export class Alerts {
     }
   }
 
-  /** Drops waiting checks and abandons retries (each logged as not delivered). */
+  /** Abandons retries (each logged as not delivered) once the checks under way end. */
   async close(): Promise<void> {
-    for (const t of this.checks.values()) clearTimeout(t);
-    this.checks.clear();
     this.stopping.abort();
     await this.settled();
   }

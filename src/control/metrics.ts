@@ -39,6 +39,11 @@ const STORE_WRITES = new Set([
   'addTelemetry',
 ]);
 
+/** Told of writes that succeeded (alerts read spend once its records are in). */
+export interface StoreHooks {
+  audits?: (records: readonly AuditRecord[]) => void;
+}
+
 export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly requests: Counter<'route' | 'status'>;
@@ -158,10 +163,10 @@ export class GatewayMetrics {
   }
 
   /**
-   * `store` with its writes timed, and egress records counted by decision. Every other method
-   * passes through untouched.
+   * `store` with its writes timed, egress records counted by decision, and `hooks` told of audit
+   * records once they are in. Every other method passes through untouched.
    */
-  timedStore(store: Store): Store {
+  timedStore(store: Store, hooks: StoreHooks = {}): Store {
     // One wrapper per method, made on first use: the hot path pays a map look-up, not a bind.
     const wrapped = new Map<string, unknown>();
     return new Proxy(store, {
@@ -171,7 +176,7 @@ export class GatewayMetrics {
         let fn = wrapped.get(prop);
         if (!fn) {
           const bound = (value as (...a: unknown[]) => Promise<unknown>).bind(target);
-          fn = STORE_WRITES.has(prop) ? this.timeWrite(prop, bound) : bound;
+          fn = STORE_WRITES.has(prop) ? this.timeWrite(prop, bound, hooks) : bound;
           wrapped.set(prop, fn);
         }
         return fn;
@@ -179,7 +184,7 @@ export class GatewayMetrics {
     });
   }
 
-  private timeWrite(op: string, write: (...a: unknown[]) => Promise<unknown>) {
+  private timeWrite(op: string, write: (...a: unknown[]) => Promise<unknown>, hooks: StoreHooks) {
     return (...args: unknown[]) => {
       if (op === 'insertEgress') {
         const decision = (args[0] as { decision?: string } | undefined)?.decision;
@@ -189,6 +194,8 @@ export class GatewayMetrics {
       return write(...args).then(
         (v) => {
           end();
+          if (hooks.audits && (op === 'insertAudits' || op === 'insertAudit'))
+            hooks.audits(op === 'insertAudit' ? [args[0] as AuditRecord] : (args[0] as AuditRecord[]));
           return v;
         },
         (err: unknown) => {

@@ -24,11 +24,12 @@ export function registerServe(program: Command): void {
     .description('Run the gateway (ANTHROPIC_BASE_URL for Claude Code)')
     .option('--config <file>', 'configuration file (written with a first key if missing)', DEFAULT_CONFIG)
     .option('--port <port>', 'listen on this port instead of server.port')
+    .option('--no-watch', 'reload the configuration on SIGHUP only, not when its file changes')
     .addHelpText(
       'after',
       '\nExample:\n  ANTHROPIC_API_KEY=sk-ant-... sluice serve\n  # then, in the developer shell:\n  export ANTHROPIC_BASE_URL=http://127.0.0.1:8787 ANTHROPIC_API_KEY=<the printed key>\n',
     )
-    .action(async (o: { config: string; port?: string }) => {
+    .action(async (o: { config: string; port?: string; watch: boolean }) => {
       const firstRun = !(await exists(o.config));
       if (firstRun) {
         if (!process.env.ANTHROPIC_API_KEY) {
@@ -67,7 +68,7 @@ export function registerServe(program: Command): void {
           next.server.port = port;
           return next;
         },
-        watchFile: o.config,
+        ...(o.watch ? { watchFile: o.config } : {}),
       }).catch((err: Error) => {
         throw err instanceof StoreOpenError || err instanceof TlsError ? new CliError(err.message) : err;
       });

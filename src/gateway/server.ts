@@ -287,8 +287,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
           latencySeconds: (ended - started) / 1000,
           overheadSeconds: overheadMs(ctx, ended) / 1000,
         };
-        metrics?.observe(finished);
-        options.onFinished?.(finished, gen.config);
+        // The answer is out: what counts or alerts on it must not touch the request.
+        try {
+          metrics?.observe(finished);
+          options.onFinished?.(finished, gen.config);
+        } catch (err) {
+          logger.error({ err: (err as Error).message }, 'request not counted');
+        }
       }
     } finally {
       gen.inFlight--;

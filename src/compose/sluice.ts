@@ -191,8 +191,14 @@ export async function startSluice(config: SluiceConfig, deps: SluiceDeps): Promi
   // One reload at a time; a request that comes while one runs waits for it, then runs its own.
   let queue: Promise<unknown> = Promise.resolve();
   const reload = (why: string): Promise<ReloadOutcome> => {
-    const run = queue.then(() => reloadOnce(why));
-    queue = run.catch(() => undefined);
+    // Never rejects: a signal handler or the file watch has no one to hand an error to.
+    const run = queue
+      .then(() => reloadOnce(why))
+      .catch((err: Error): ReloadOutcome => {
+        logger.error({ reload: why, err: err.message }, 'configuration reload failed');
+        return { result: 'rejected', problem: err.message };
+      });
+    queue = run;
     return run;
   };
   const stopWatch = deps.watchFile

@@ -151,14 +151,32 @@ for (const backend of backends)
       b.recorded(second, config);
       a.recorded(second, config);
       await Promise.all([a.settled(), b.settled()]);
-      // $1.10 of $1.00 a day: 80 and 100 crossed at once, the webhook hears 100; the org's
-      // monthly $10 is at 11 %, under every threshold.
+      // $1.10 of $1.00 a day: 80 and 100 crossed at once. One gateway alone sends only 100; two
+      // racing may split the claims (one sends 80, the other 100). Never twice, never 100 missing.
+      // The org's monthly $10 is at 11 %, under every threshold.
+      const events = sent.map(
+        (s) => `${String(s.body.event)} ${String(s.body.scope)} ${String(s.body.span)}`,
+      );
+      assert.equal(new Set(events).size, events.length, `sent twice: ${events.join(', ')}`);
+      assert.equal(events[0], 'budget:50 perUser daily');
+      assert.ok(events.includes('budget:100 perUser daily'), events.join(', '));
+      assert.ok(
+        events.every((e) => /^budget:(50|80|100) perUser daily$/.test(e)),
+        events.join(', '),
+      );
+
+      // A gateway alone: the highest threshold only.
+      const [storeC] = await backend.open();
+      sent.length = 0;
+      const c = gateway('c', storeC);
+      cleanups.push(() => c.close());
+      const third = [record(4, 1.2)];
+      await storeC.insertAudits(third);
+      c.recorded(third, config);
+      await c.settled();
       assert.deepEqual(
-        sent.map((s) => [s.body.event, s.body.scope, s.body.span]),
-        [
-          ['budget:50', 'perUser', 'daily'],
-          ['budget:100', 'perUser', 'daily'],
-        ],
+        sent.map((s) => s.body.event),
+        ['budget:100'],
       );
     });
   });

@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from '../control/config.js';
 import { recordAdmin } from '../control/admin-log.js';
 import { createKey } from '../control/keys.js';
 import { starterConfigText } from '../control/starter.js';
-import { startSluice, StoreOpenError } from '../compose/sluice.js';
+import { startSluice, StoreOpenError, TlsError } from '../compose/sluice.js';
 import type { Store } from '../store/types.js';
 import { DEFAULT_CONFIG } from './admin-config.js';
 import { CliError } from './exit.js';
@@ -24,11 +24,12 @@ export function registerServe(program: Command): void {
     .description('Run the gateway (ANTHROPIC_BASE_URL for Claude Code)')
     .option('--config <file>', 'configuration file (written with a first key if missing)', DEFAULT_CONFIG)
     .option('--port <port>', 'listen on this port instead of server.port')
+    .option('--no-watch', 'reload the configuration on SIGHUP only, not when its file changes')
     .addHelpText(
       'after',
       '\nExample:\n  ANTHROPIC_API_KEY=sk-ant-... sluice serve\n  # then, in the developer shell:\n  export ANTHROPIC_BASE_URL=http://127.0.0.1:8787 ANTHROPIC_API_KEY=<the printed key>\n',
     )
-    .action(async (o: { config: string; port?: string }) => {
+    .action(async (o: { config: string; port?: string; watch: boolean }) => {
       const firstRun = !(await exists(o.config));
       if (firstRun) {
         if (!process.env.ANTHROPIC_API_KEY) {
@@ -54,14 +55,22 @@ export function registerServe(program: Command): void {
       }
       // SLUICE_LOG_LEVEL=debug adds a line per request (the audit log already has every request).
       const logger = pino({ base: null, level: process.env.SLUICE_LOG_LEVEL ?? 'info' }, pino.destination(2));
+      const port = config.server.port;
       const sluice = await startSluice(config, {
         configDir: dirname(resolve(o.config)),
         logger,
         actor: `config:${o.config}`,
         pid: process.pid,
         isAlive,
+        // A reload reads the file as start-up did, --port included.
+        loadConfig: async () => {
+          const next = await loadConfig(o.config);
+          next.server.port = port;
+          return next;
+        },
+        ...(o.watch ? { watchFile: o.config } : {}),
       }).catch((err: Error) => {
-        throw err instanceof StoreOpenError ? new CliError(err.message) : err;
+        throw err instanceof StoreOpenError || err instanceof TlsError ? new CliError(err.message) : err;
       });
       const firstKey = firstRun ? await createFirstKey(sluice.store) : null;
       const { gateway, egress } = sluice;
@@ -76,11 +85,15 @@ export function registerServe(program: Command): void {
             `export ANTHROPIC_BASE_URL=${gateway.url}\nexport ANTHROPIC_API_KEY=${firstKey}\n`,
         );
       }
+      // SIGHUP: reload sluice.yaml (so does writing it); SIGINT, SIGTERM: stop. See docs/operations.md.
+      const reload = () => void sluice.reload('SIGHUP');
+      process.on('SIGHUP', reload);
       await new Promise<void>((resolveStop) => {
         const stop = () => resolveStop();
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
+      process.off('SIGHUP', reload);
       await sluice.close();
       process.stdout.write('sluice gateway stopped\n');
     });

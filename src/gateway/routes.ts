@@ -27,7 +27,8 @@ export type StageName =
   | 'hello'
   | 'inferenceProfiles'
   | 'telemetry'
-  | 'admin';
+  | 'admin'
+  | 'metrics';
 
 export interface Route {
   name: string;
@@ -182,6 +183,8 @@ export const ROUTES: readonly Route[] = [
     recorded: false,
   },
   { name: 'admin', methods: '*', path: /^\/admin\/v1\//, stages: ['admin'], zdr: 'allow', recorded: false },
+  // Prometheus text format, for a config admin token (docs/operations.md).
+  { name: 'metrics', methods: ['GET'], path: '/metrics', stages: ['metrics'], zdr: 'allow', recorded: false },
 ];
 
 /** Anything else: a key is still required, then a 404 naming what was asked for. */

@@ -137,6 +137,13 @@ describe('the audit journal', () => {
     await journal.close();
   });
 
+  it('is not ready once its folder was removed, before any request tries it', async () => {
+    const { opts, journal } = await setup();
+    rmSync(opts.dir, { recursive: true, force: true });
+    assert.match(journal.notReady() ?? '', /^the audit journal's folder .* was removed; restart the gateway/);
+    await journal.close();
+  });
+
   it('refuses to begin once its folder was removed, and says so', async () => {
     const { opts, journal, store } = await setup();
     rmSync(opts.dir, { recursive: true, force: true });
@@ -146,6 +153,7 @@ describe('the audit journal', () => {
         e instanceof JournalError &&
         /^the audit journal's folder .* was removed; restart the gateway to begin a new one$/.test(e.message),
     );
+    assert.match(journal.notReady() ?? '', /was removed; restart the gateway/, '/healthz says so too');
     // The record of a request refused for it still reaches the store.
     journal.end(auditRecord({ id: 'gone' }));
     await new Promise((r) => setTimeout(r, 20));

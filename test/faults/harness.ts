@@ -19,6 +19,8 @@ import { cleanEnv } from '../e2e/processes.js';
 
 const main = resolve('src/cli/main.ts');
 const tsx = import.meta.resolve('tsx');
+/** Node's arguments that run the sluice CLI from any folder. */
+export const SLUICE = ['--import', tsx, main];
 const injector = fileURLToPath(new URL('./inject.mjs', import.meta.url));
 
 /** The user a child runs as when this suite runs as root (root ignores file modes). */

@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createKey } from '../../src/control/keys.js';
+import { CATALOG, type ErrorCode } from '../../src/errors/catalog.js';
 import { openStore } from '../../src/store/index.js';
 import { quoteIdent } from '../../src/store/postgres.js';
 import type { AuditRecord } from '../../src/store/types.js';
@@ -290,4 +291,38 @@ export function skipLoudly(t: { skip(why: string): void }, why: string, requireV
   if (process.env[requireVar] === '1') throw new Error(`${why} (${requireVar}=1)`);
   process.stderr.write(`\n!!! ${why}: SKIPPED !!!\n\n`);
   t.skip(why);
+}
+
+/** Runs `one(i)` for i in 0..n-1, `concurrency` at a time. */
+export async function drive(
+  n: number,
+  concurrency: number,
+  one: (i: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < n) await one(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(n, concurrency) }, worker));
+}
+
+/**
+ * Answers a client sees in a fault: a success, or a catalog error whose status, type and code agree
+ * (the text of each is checked where the test knows its arguments).
+ */
+export function catalogShaped(seen: Seen): boolean {
+  if (seen.status === 200) return true;
+  if (!seen.code || !(seen.code in CATALOG)) return false;
+  const entry = CATALOG[seen.code as ErrorCode];
+  try {
+    const body = JSON.parse(seen.body) as { type: string; error: { type: string; message: string } };
+    return (
+      entry.status === seen.status &&
+      body.type === 'error' &&
+      body.error.type === entry.type &&
+      body.error.message.length > 0
+    );
+  } catch {
+    return false;
+  }
 }

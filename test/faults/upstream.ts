@@ -27,6 +27,8 @@ export interface FaultyUpstream {
   url: string;
   resets: number;
   requestIds: string[];
+  /** x-sluice-request-id of each `fault-hang` request (never answered). */
+  hangingIds: string[];
   close(): Promise<void>;
 }
 
@@ -98,7 +100,13 @@ async function pour(res: ServerResponse, piece: string, bytes: number): Promise<
 }
 
 export async function startFaultyUpstream(): Promise<FaultyUpstream> {
-  const state: FaultyUpstream = { url: '', resets: 0, requestIds: [], close: async () => undefined };
+  const state: FaultyUpstream = {
+    url: '',
+    resets: 0,
+    requestIds: [],
+    hangingIds: [],
+    close: async () => undefined,
+  };
   const reset = (res: ServerResponse) => {
     state.resets++;
     res.socket?.resetAndDestroy();
@@ -113,6 +121,7 @@ export async function startFaultyUpstream(): Promise<FaultyUpstream> {
     const stream = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' };
     switch (model) {
       case 'fault-hang':
+        state.hangingIds.push(String(req.headers['x-sluice-request-id'] ?? ''));
         return;
       case 'fault-reset-json': {
         const whole = message(model, 'x'.repeat(64 * 1024));

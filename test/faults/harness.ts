@@ -32,6 +32,8 @@ export interface Served {
   child: ChildProcess;
   pid: number;
   url: string;
+  /** What it printed on stdout so far, line by line. */
+  lines: string[];
   /** Everything it wrote to stderr (its log). */
   stderr(): string;
   /** Resolves once stderr matches `re`. */
@@ -92,6 +94,7 @@ export function serve(dir: string, options: ServeOptions = {}): Promise<Served> 
         child,
         pid: child.pid as number,
         url: m[1] as string,
+        lines,
         stderr: () => err,
         stderrMatch: (re) =>
           re.test(err) ? Promise.resolve() : new Promise<void>((r) => waiting.push({ re, resolve: r })),

@@ -12,7 +12,8 @@
  * Reported: requests and tunnels, answers by status or error code, client-side failures (a
  * connection lost to the kill), records missing (every x-sluice-request-id a client saw and every
  * request the upstream saw must have one: anything but 0 fails the run), the gateway's RSS (after a
- * warm-up, at the end, the peak) for each of its two lives, and its CPU time per request.
+ * warm-up, at the end, the peak, and sampled 24 times a run) for each of its two lives, and its CPU
+ * time per request. Egress records are counted against the tunnels that worked.
  *
  * Run:     node --import tsx bench/soak.ts [--minutes 20] [--concurrency 8] [--postgres]
  * Example: node --import tsx bench/soak.ts --minutes 2
@@ -72,6 +73,8 @@ interface Life {
   peakRss: number;
   cpu: number;
   requests: number;
+  /** RSS sampled on a clock through the life, MB. */
+  series: number[];
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'sluice-soak-'));
@@ -115,6 +118,7 @@ let backendsKilled = 0;
 const lives: Life[] = [];
 let lifeRequests = 0;
 let warmRss = 0;
+let series: number[] = [];
 const count = (k: string) => (byAnswer[k] = (byAnswer[k] ?? 0) + 1);
 
 /** A CONNECT through the egress proxy to the echo server, 4 KB there and back. */
@@ -196,8 +200,10 @@ function endLife(): void {
     peakRss: peakOf(gw.pid),
     cpu: cpuOf(gw.pid),
     requests: lifeRequests,
+    series,
   });
   lifeRequests = 0;
+  series = [];
 }
 
 // Faults on a clock: the SIGKILL halfway, backends killed every 20 s with PostgreSQL, and RSS
@@ -221,6 +227,15 @@ timers.push(
       });
     },
     (deadline - started) / 2,
+  ),
+);
+timers.push(
+  setInterval(
+    () => {
+      if (gw.child.exitCode === null && gw.child.signalCode === null)
+        series.push(Math.round(rssOf(gw.pid) / 2 ** 20));
+    },
+    Math.max(5_000, (deadline - started) / 24),
   ),
 );
 if (pg)

@@ -79,7 +79,8 @@ interface Life {
 
 const dir = await mkdtemp(join(tmpdir(), 'sluice-soak-'));
 const up = await startFaultyUpstream();
-const echo = createServer((s) => s.pipe(s));
+// Tunnels die with the gateway at the kill: their far ends see resets.
+const echo = createServer((s) => s.on('error', () => s.destroy()).pipe(s));
 await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
 const echoPort = (echo.address() as AddressInfo).port;
 const pg = args.postgres ? await pgSchema() : null;
@@ -97,6 +98,8 @@ await writeConfig(dir, {
 const [key] = (await createKeys(storage, dir, [['acme', 'soak@acme.test']])) as [string];
 
 let gw: Served = await serve(dir);
+// Whatever ends this process ends the gateway under test too.
+process.on('exit', () => gw.child.kill('SIGKILL'));
 /** Resolves while the gateway is up; replaced by a pending one while it restarts. */
 let ready: Promise<void> = Promise.resolve();
 const egressPort = async () => {

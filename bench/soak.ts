@@ -295,6 +295,7 @@ for (const [i, l] of lives.entries())
     `gateway life ${i + 1}      ${l.requests} requests; RSS ${mb(l.warmRss)} after warm-up, ${mb(l.endRss)} at end ` +
       `(${l.endRss >= l.warmRss ? '+' : ''}${mb(l.endRss - l.warmRss)}), peak ${mb(l.peakRss)}; CPU ${l.cpu.toFixed(1)} s`,
   );
+for (const [i, l] of lives.entries()) console.log(`RSS, life ${i + 1}       ${l.series.join(' ')} MB`);
 console.log(
   `CPU per request     ${((cpu / Math.max(1, requests)) * 1000).toFixed(2)} ms (gateway process, user + system)`,
 );

@@ -82,6 +82,8 @@ interface Pending {
 }
 
 const SEGMENT = /^\d{8}\.jsonl$/;
+/** What a retry after a failed write writes (and cuts off again): a blank line, as long as a long record line. */
+const PROBE = Buffer.from(`${' '.repeat(4095)}\n`);
 const segmentName = (seq: number) => `${String(seq).padStart(8, '0')}.jsonl`;
 
 /** The begin line: the record as it stands, without content (a crash stores it as interrupted). */
@@ -241,15 +243,32 @@ export class AuditJournal {
     if (c.size >= this.o.segmentBytes) this.rotate();
   }
 
-  /** After a failed write: one byte (an empty line, which replay skips) says whether lines fit again. */
+  /**
+   * After a failed write: whether a line fits again, tried with a 4 KB probe (blank, so replay skips
+   * it, and cut off again at once): a byte would fit in a half-used block long before a line does.
+   */
   private retryWrite(): void {
     this.writeRetryAt = Date.now() + this.o.retryMs;
+    const c = this.current;
+    let fits: boolean;
     try {
-      writeSync(this.current.fd, '\n');
+      fits = writeSync(c.fd, PROBE) === PROBE.length;
     } catch {
+      fits = false;
+    }
+    if (!fits) {
+      try {
+        ftruncateSync(c.fd, c.size);
+      } catch {
+        // what was written of the probe is blank; replay skips it
+      }
       return;
     }
-    this.current.size += 1;
+    try {
+      ftruncateSync(c.fd, c.size);
+    } catch {
+      c.size += PROBE.length; // the blank probe stays; replay skips it
+    }
     this.writeFailed = false;
     this.failure = null;
   }

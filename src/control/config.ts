@@ -8,6 +8,7 @@ import { allowPatternError } from '../guard/allowlist.js';
 import { detectionRules } from '../guard/rules/index.js';
 import { profileSchema } from '../policy/profile.js';
 import { publicKeyError } from './admin-log-key.js';
+import { checkSignInOrgs, signinSchema } from './signin-config.js';
 import { isUnder, urlProblem } from '../sandbox/repository.js';
 
 const guardAction = z.enum(['off', 'log', 'redact', 'block']);
@@ -373,6 +374,8 @@ export const configSchema = z
       .default({ uid: 65534, gid: 65534, transcripts: './.sluice/transcripts' }),
     orgs: z.record(z.string(), orgSchema),
     adminLog: adminLogSchema.prefault({}),
+    /** Company sign-in through the organisation's OpenID provider (docs/sign-in.md); off unless configured. */
+    signin: signinSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -382,6 +385,7 @@ export const configSchema = z
         path: ['server', 'headersTimeoutMs'],
         message: `must not be longer than server.requestTimeoutMs (${cfg.server.requestTimeoutMs})`,
       });
+    checkSignInOrgs(cfg.signin, cfg.orgs, ctx);
     for (const [name, org] of Object.entries(cfg.orgs)) {
       if (org.sandbox) checkSandbox(cfg.forges, name, org.sandbox, ctx);
       for (const list of ['allow', 'deny'] as const)
@@ -457,6 +461,7 @@ export type ForgeConfig = SluiceConfig['forges'][string];
 export type OrgConfig = SluiceConfig['orgs'][string];
 export type UpstreamConfig = SluiceConfig['upstreams'][string];
 export type AdminLogConfig = SluiceConfig['adminLog'];
+export type { SignInConfig } from './signin-config.js';
 
 /** A configuration problem, with the key path and what was expected. */
 export class ConfigError extends Error {

@@ -60,6 +60,7 @@ export function registerServe(program: Command): void {
         actor: `config:${o.config}`,
         pid: process.pid,
         isAlive,
+        env: process.env,
       }).catch((err: Error) => {
         throw err instanceof StoreOpenError ? new CliError(err.message) : err;
       });

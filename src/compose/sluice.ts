@@ -1,11 +1,14 @@
 /** A running Sluice from one configuration: store, audit journal, gateway, egress proxy and sweeper. */
 import { resolve } from 'node:path';
+import { loadPolicy, managedSettingsFor } from '../audit/policy-file.js';
 import type { SluiceConfig } from '../control/config.js';
 import { adminLogSettings, startCheckpoints } from '../control/admin-log-publish.js';
 import { applyConfig } from '../control/orgs.js';
 import { startSweeper } from '../control/retention.js';
 import { startEgressProxy, type RunningEgress } from '../egress/proxy.js';
 import { startGateway, type GatewayLogger, type RunningGateway } from '../gateway/server.js';
+import { SignInService } from '../signin/service.js';
+import { loadSignInSecrets } from '../signin/secrets.js';
 import { openStore } from '../store/index.js';
 import { AuditJournal } from '../store/journal.js';
 import type { Store } from '../store/types.js';
@@ -23,6 +26,8 @@ export interface SluiceDeps {
   /** This process's id and whether another still runs: the audit journal's slots. */
   pid: number;
   isAlive: (pid: number) => boolean;
+  /** The environment secrets named in the config are read from (sign-in's client secret). */
+  env?: Record<string, string | undefined>;
 }
 
 export interface RunningSluice {
@@ -61,12 +66,21 @@ export async function startSluice(config: SluiceConfig, deps: SluiceDeps): Promi
     maxBacklogBytes: config.journal.maxBacklogBytes,
     onError: (err, what) => logger.error({ err: err.message }, what),
   });
+  const signin = config.signin
+    ? await startSignIn(config, store, deps, clock).catch(async (err: Error) => {
+        await journal.close();
+        await stopCheckpoints();
+        await store.close();
+        throw err;
+      })
+    : null;
   const gateway = await startGateway({
     config,
     store,
     journal,
     logger,
     clock,
+    signin,
     ...(deps.now ? { now: deps.now } : {}),
   });
   const stopSweeper = startSweeper(store, config, clock, deps.sweepEveryMs ?? 3_600_000, (err) =>
@@ -87,6 +101,34 @@ export async function startSluice(config: SluiceConfig, deps: SluiceDeps): Promi
       await store.close();
     },
   };
+}
+
+/** Company sign-in: its secrets and the managed settings each rule serves, read once at start. */
+async function startSignIn(
+  config: SluiceConfig,
+  store: Store,
+  deps: SluiceDeps,
+  clock: () => Date,
+): Promise<SignInService> {
+  const cfg = config.signin!;
+  const secrets = await loadSignInSecrets(cfg, deps.configDir, deps.env ?? {});
+  const settings = [];
+  for (const rule of cfg.managedSettings) {
+    const policy = await loadPolicy(resolve(deps.configDir, rule.policy));
+    settings.push({
+      ...(rule.groups ? { groups: rule.groups } : {}),
+      ...(rule.org ? { org: rule.org } : {}),
+      settings: managedSettingsFor(policy).settings,
+    });
+  }
+  return new SignInService({
+    config: cfg,
+    store,
+    ...secrets,
+    settings,
+    clock,
+    logError: deps.logger.error.bind(deps.logger),
+  });
 }
 
 /** An org the egress proxy lets reach every host deserves a word at start-up. */

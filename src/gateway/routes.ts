@@ -27,7 +27,9 @@ export type StageName =
   | 'hello'
   | 'inferenceProfiles'
   | 'telemetry'
-  | 'admin';
+  | 'admin'
+  | 'signin'
+  | 'managedSettings';
 
 export interface Route {
   name: string;
@@ -182,6 +184,23 @@ export const ROUTES: readonly Route[] = [
     recorded: false,
   },
   { name: 'admin', methods: '*', path: /^\/admin\/v1\//, stages: ['admin'], zdr: 'allow', recorded: false },
+  {
+    // Company sign-in (src/signin): discovery, device flow, the browser leg, tokens, revocation.
+    name: 'signin',
+    methods: '*',
+    path: /^\/(\.well-known\/oauth-authorization-server|oauth\/(device_authorization|token|revoke|callback)|device(\/deny)?)$/,
+    stages: ['signin'],
+    zdr: 'allow',
+    recorded: false,
+  },
+  {
+    name: 'managed-settings',
+    methods: ['GET'],
+    path: '/managed/settings',
+    stages: ['authenticate', 'authorize', 'managedSettings'],
+    zdr: 'allow',
+    recorded: false,
+  },
 ];
 
 /** Anything else: a key is still required, then a 404 naming what was asked for. */

@@ -11,6 +11,7 @@ import { cachedAuthenticator } from '../control/keys.js';
 import { Limits } from '../control/limits.js';
 import { ScanCache } from '../guard/cache.js';
 import { prepareScan } from '../guard/scan.js';
+import type { SignInService } from '../signin/service.js';
 import type { AuditJournal } from '../store/journal.js';
 import type { Store } from '../store/types.js';
 import { BodyMemory } from './body.js';
@@ -22,6 +23,7 @@ import { health, hello, inferenceProfiles, notServed } from './stages/answered.j
 import { authenticate } from './stages/authenticate.js';
 import { authorize } from './stages/authorize.js';
 import { admin, telemetry } from './stages/control-routes.js';
+import { managedSettings, signin } from './stages/signin-routes.js';
 import { bedrockClient, vertexClient } from './stages/client-format.js';
 import { forward } from './stages/forward.js';
 import { inspect } from './stages/inspect.js';
@@ -53,6 +55,8 @@ export interface GatewayOptions {
   clock?: () => Date;
   /** Where cloud upstreams get their credentials (default: each cloud's own default chain). */
   cloud?: CloudCredentials;
+  /** Company sign-in (src/signin), when the config has a `signin:` section. */
+  signin?: SignInService | null;
 }
 
 export interface RunningGateway {
@@ -65,7 +69,11 @@ const silent: GatewayLogger = { info: () => undefined, warn: () => undefined, er
 
 /** Every stage unit, built once from the gateway's dependencies. */
 function buildStages(
-  o: Required<Omit<GatewayOptions, 'logger' | 'cloud'>> & { logger: GatewayLogger; cloud: CloudCredentials },
+  o: Required<Omit<GatewayOptions, 'logger' | 'cloud' | 'signin'>> & {
+    logger: GatewayLogger;
+    cloud: CloudCredentials;
+    signin: SignInService | null;
+  },
 ) {
   const { store, logger, now, clock, journal: j } = o;
   const limits = new Limits(
@@ -80,7 +88,10 @@ function buildStages(
   const onLimitError = (err: Error) =>
     logger.error({ err: err.message }, 'limits not checked or not charged');
   const stages: Record<StageName, Stage> = {
-    authenticate: authenticate(cachedAuthenticator(store)),
+    authenticate: authenticate(
+      cachedAuthenticator(store),
+      o.signin ? (token) => o.signin!.verify(token) : null,
+    ),
     authorize,
     bedrockClient,
     vertexClient,
@@ -103,6 +114,8 @@ function buildStages(
     inferenceProfiles: inferenceProfiles(now),
     telemetry: telemetry({ store, clock, now, logError }),
     admin: admin(new AdminApi(o.config, store, clock), { store, clock, now, logError }),
+    signin: signin(o.signin, now),
+    managedSettings: managedSettings(o.signin, now),
   };
   const close = async () => {
     await pools.close();
@@ -157,6 +170,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     now,
     clock,
     cloud: options.cloud ?? {},
+    signin: options.signin ?? null,
   });
   for (const [name, org] of Object.entries(config.orgs))
     if (org.guard.failOpen)

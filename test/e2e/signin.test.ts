@@ -126,8 +126,9 @@ signin:
       assert.equal(pending.status, 200);
       return (await pending.json()) as Tokens;
     }
+    const said = done.body.replace(/<(style|title)>[\s\S]*?<\/\1>/g, '').replace(/<[^>]+>/g, ' ');
     throw new Error(
-      `sign-in failed: ${done.body.replace(/<[^>]+>/g, ' ').slice(0, 300)} (${pending.status})`,
+      `sign-in failed: ${said.replace(/\s+/g, ' ').trim()} (${pending.status} ${await pending.text()})`,
     );
   }
 
@@ -203,6 +204,41 @@ signin:
     assert.deepEqual([after1.status, await after1.json()], [400, { error: 'access_denied' }]);
     const after2 = await poll(grant.device_code);
     assert.deepEqual([after2.status, await after2.json()], [400, { error: 'expired_token' }]);
+  });
+
+  it('refuses a person no rule maps, in the browser and to the polling client', async () => {
+    await assert.rejects(
+      signIn('sales'),
+      /Sign-in could not be completed sales@example\.com is in no group or domain that signin\.map gives access to; ask your administrator \(400 \{"error":"access_denied"\}\)/,
+    );
+  });
+
+  it('cuts a leaver off at once: the IdP refuses the refresh, the session ends, the access token is refused', async () => {
+    const tokens = await signIn('leaver');
+    const messages = (token: string) =>
+      fetch(`${base}/v1/messages`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          'anthropic-version': '2023-06-01',
+        },
+        body: JSON.stringify({
+          model: 'claude-test',
+          max_tokens: 8,
+          messages: [{ role: 'user', content: 'x' }],
+        }),
+      });
+    assert.equal((await messages(tokens.access_token)).status, 200);
+    idp.users.get('leaver')!.active = false;
+    const refreshed = await fetch(
+      `${base}/oauth/token`,
+      form({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token }),
+    );
+    assert.deepEqual([refreshed.status, await refreshed.json()], [401, { error: 'invalid_grant' }]);
+    const refused = await messages(tokens.access_token);
+    assert.equal(refused.status, 401, 'the access token dies with the session, not at its exp');
+    assert.equal(refused.headers.get('x-should-retry'), 'false');
   });
 
   it('signs in, sends a request as the signed-in user, refreshes, signs out: the next request is refused at once', async () => {
@@ -311,9 +347,9 @@ signin:
     const store = await openStore('sqlite:./sluice.db', dir);
     cleanups.push(() => store.close());
     const records = await store.queryAudit({ org: 'acme' });
-    const mine = records.filter((r) => r.status === 200 && r.path === '/v1/messages');
-    assert.equal(mine.length, 2);
-    assert.ok(mine.every((r) => r.user === 'dev@example.com' && r.keyId?.startsWith('ses_')));
+    const mine = records.filter((r) => r.user === 'dev@example.com' && r.status === 200);
+    assert.equal(mine.length, 2, 'two requests, each recorded under the signed-in user');
+    assert.ok(mine.every((r) => r.path === '/v1/messages' && r.keyId?.startsWith('ses_')));
     const events = (await store.listAdminLog()).map((e) => e.action).filter((a) => a.startsWith('signin.'));
     for (const action of ['authorize', 'verify', 'mint', 'refresh', 'denied', 'revoked', 'settings'])
       assert.ok(events.includes(`signin.${action}`), `signin.${action} in ${events.join(', ')}`);

@@ -12,7 +12,7 @@ describe('managed settings', () => {
     assert.equal(canonicalJson({ b: [{ d: 1, c: 2 }], a: 'x' }), '{"a":"x","b":[{"c":2,"d":1}]}');
   });
 
-  it('serves the first rule that fits org and groups, telemetry under the policy env; none fits: null', () => {
+  it('serves the first rule that fits org and groups, the base env under the policy env; none fits: null', () => {
     const rules = [
       { groups: ['contractors'], settings: { permissions: { deny: ['Bash'] } } },
       { org: 'acme', settings: { env: { DISABLE_UPDATES: '1', OTEL_LOGS_EXPORTER: 'none' } } },
@@ -21,6 +21,7 @@ describe('managed settings', () => {
     assert.equal(eng?.rule, 1);
     assert.deepEqual(eng?.settings, {
       env: {
+        CLAUDE_CODE_GATEWAY_HINT_HEADERS: '1',
         CLAUDE_CODE_ENABLE_TELEMETRY: '1',
         OTEL_METRICS_EXPORTER: 'otlp',
         OTEL_LOGS_EXPORTER: 'none',

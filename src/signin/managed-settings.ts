@@ -26,9 +26,14 @@ export function canonicalJson(value: unknown): string {
 export const settingsChecksum = (settings: Record<string, unknown>): string =>
   `sha256:${createHash('sha256').update(canonicalJson(settings), 'utf8').digest('hex')}`;
 
-/** The telemetry a signed-in client sends to Sluice's own OTLP receiver, under the policy's own env. */
-export function telemetryEnv(publicUrl: string): Record<string, string> {
+/**
+ * The base layer under the policy's own env: Claude Code's telemetry to Sluice's OTLP receiver, and
+ * hint headers, with which every model request names the checksum of the settings the client
+ * applied (`x-claude-code-managed-settings-checksum`): what shows that a client is governed.
+ */
+export function baseEnv(publicUrl: string): Record<string, string> {
   return {
+    CLAUDE_CODE_GATEWAY_HINT_HEADERS: '1',
     CLAUDE_CODE_ENABLE_TELEMETRY: '1',
     OTEL_METRICS_EXPORTER: 'otlp',
     OTEL_LOGS_EXPORTER: 'otlp',
@@ -50,7 +55,7 @@ export function settingsFor(
   );
   if (i < 0) return null;
   const own = rules[i]!.settings;
-  const env = { ...telemetryEnv(publicUrl), ...((own.env as Record<string, string> | undefined) ?? {}) };
+  const env = { ...baseEnv(publicUrl), ...((own.env as Record<string, string> | undefined) ?? {}) };
   const settings = { ...own, env };
   return { settings, checksum: settingsChecksum(settings), rule: i };
 }

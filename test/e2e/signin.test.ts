@@ -4,23 +4,20 @@
  * with fetch, posting the provider's own login and consent forms.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
-import { startStandin, type Standin } from '../../src/gateway/testing/standin.js';
-import { freePort, startTestIdp, TestBrowser, type TestIdp } from '../../src/signin/testing/idp.js';
+import type { Standin } from '../../src/gateway/testing/standin.js';
+import { TestBrowser, type TestIdp } from '../../src/signin/testing/idp.js';
 import { openStore } from '../../src/store/index.js';
-import { cleanEnv, serve, type Served } from './processes.js';
+import type { Served } from './processes.js';
+import { startSignInWorld } from './signin-world.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-const CLIENT_SECRET = randomBytes(16).toString('hex');
+let CLIENT_SECRET = '';
 
 interface Tokens {
   access_token: string;
@@ -44,51 +41,12 @@ describe('company sign-in (sluice serve, a real OpenID provider)', () => {
   let gateway: Served;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'sluice-signin-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    standin = await startStandin('sk-ant-upstream-signin');
-    cleanups.push(() => standin.close());
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    idp = await startTestIdp({
-      clientId: 'sluice',
-      clientSecret: CLIENT_SECRET,
-      redirectUri: `${base}/oauth/callback`,
-      users: {
-        dev: { email: 'dev@example.com', name: 'Dev Eloper', groups: ['engineers'] },
-        leaver: { email: 'leaver@example.com', name: 'Lea Ver', groups: ['engineers'] },
-        sales: { email: 'sales@example.com', name: 'Sal Es', groups: ['sales'] },
-      },
-    });
-    cleanups.push(() => idp.close());
-    await writeFile(join(dir, 'signing.key'), randomBytes(32).toString('base64url'), { mode: 0o600 });
-    await writeFile(
-      join(dir, 'engineers.yaml'),
+    const world = await startSignInWorld(
       'nonEssentialTrafficForbidden: true\nrequiredDenyRules: ["Read(./secrets/**)"]\n',
     );
-    await writeFile(
-      join(dir, 'sluice.yaml'),
-      `storage: sqlite:./sluice.db
-server: { port: ${port} }
-upstreams:
-  anthropic: { provider: anthropic, baseUrl: "${standin.url}", apiKey: sk-ant-upstream-signin }
-orgs:
-  acme: { upstream: anthropic, contentLogging: none }
-signin:
-  publicUrl: ${base}
-  issuer: ${idp.issuer}
-  clientId: sluice
-  clientSecretEnv: SLUICE_OIDC_SECRET
-  scopes: [openid, profile, email, offline_access, groups]
-  map:
-    - { groups: [engineers], org: acme, role: member }
-  signingKeys: [./signing.key]
-  managedSettings:
-    - { groups: [engineers], policy: ./engineers.yaml }
-`,
-    );
-    gateway = await serve(dir, ['--config', 'sluice.yaml'], cleanEnv({ SLUICE_OIDC_SECRET: CLIENT_SECRET }));
-    cleanups.push(() => gateway.stop());
+    cleanups.push(() => world.close());
+    ({ dir, base, idp, standin, gateway } = world);
+    CLIENT_SECRET = world.clientSecret;
   });
 
   /** The whole device flow for `login`: the client's calls and the browser's; returns the tokens. */

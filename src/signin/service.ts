@@ -385,17 +385,7 @@ export class SignInService {
     const refresh = refreshToken(idpRefresh, this.random);
     const sessionId = `ses_${this.random(12).toString('hex')}`;
     const sealed = await this.keys.seal({ r: refresh }, now, DEVICE_SECONDS);
-    const approved = await this.deps.store.signin.updateDeviceGrant(grantId, 'pending', {
-      status: 'approved',
-      sessionId,
-      sealed,
-    });
-    if (!approved)
-      return this.page(
-        200,
-        messagePage('Already used', 'This sign-in has already been used or has expired.'),
-        clear,
-      );
+    // The session first: a client polling the moment the grant is approved must find it.
     await this.deps.store.signin.insertSession({
       id: sessionId,
       ...identity,
@@ -405,6 +395,19 @@ export class SignInService {
       expiresAt: this.refreshExpiry(now),
       revokedAt: null,
     });
+    const approved = await this.deps.store.signin.updateDeviceGrant(grantId, 'pending', {
+      status: 'approved',
+      sessionId,
+      sealed,
+    });
+    if (!approved) {
+      await this.deps.store.signin.revokeSession(sessionId, now.toISOString());
+      return this.page(
+        200,
+        messagePage('Already used', 'This sign-in has already been used or has expired.'),
+        clear,
+      );
+    }
     await this.event('verify', `signin:${identity.email}`, sessionId, {
       step: 'signed_in',
       grant: grantId,

@@ -166,4 +166,28 @@ describe('sign-in service', () => {
     assert.deepEqual([bad.status, JSON.parse(bad.body).error], [400, 'invalid_request']);
     await g.close();
   });
+
+  it('answers 503 temporarily_unavailable when the IdP cannot be asked, and keeps the session', async () => {
+    const g = await twoGateways();
+    const withIdp = refreshToken('idp-refresh-token');
+    await g.store.signin.rotateRefresh(g.session, sha256Hex(g.refresh), {
+      refreshHash: sha256Hex(withIdp),
+      at: '2026-12-01T10:00:00.000Z',
+      expiresAt: '2027-01-01T00:00:00.000Z',
+      groups: ['engineers'],
+      email: 'dev@example.com',
+    });
+    // signin.issuer is 127.0.0.1:1, where nothing listens.
+    const down = await g.a.handle(
+      post('/oauth/token', { grant_type: 'refresh_token', refresh_token: withIdp }),
+    );
+    assert.deepEqual([down.status, JSON.parse(down.body)], [503, { error: 'temporarily_unavailable' }]);
+    assert.equal(
+      (await g.store.signin.getSession(g.session))?.revokedAt,
+      null,
+      'a transient failure ends nothing',
+    );
+    assert.equal((await g.a.verify(g.access)).ok, true);
+    await g.close();
+  });
 });

@@ -355,6 +355,13 @@ export class SignInService {
         ),
       );
     }
+    const grant = await this.deps.store.signin.findDeviceGrant({ id: grantId });
+    if (!grant || grant.status !== 'pending' || grant.expiresAt <= now.toISOString())
+      return this.page(
+        200,
+        messagePage('Already used', 'This sign-in has already been used or has expired.'),
+        clear,
+      );
     const callbackUrl = new URL(`${this.issuer}/oauth/callback?${req.query.toString()}`);
     let identity: Identity;
     let idpRefresh: string | null;

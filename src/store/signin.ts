@@ -53,7 +53,9 @@ export type SqlRunner = (
 
 export interface SignInStore {
   insertDeviceGrant(g: DeviceGrant): Promise<void>;
-  findDeviceGrant(by: { deviceHash: string } | { userCode: string }): Promise<DeviceGrant | undefined>;
+  findDeviceGrant(
+    by: { id: string } | { deviceHash: string } | { userCode: string },
+  ): Promise<DeviceGrant | undefined>;
   /** Updates a grant that is still in status `from`; false when it is not (anymore). */
   updateDeviceGrant(
     id: string,
@@ -152,7 +154,11 @@ export function signInStore(run: SqlRunner): SignInStore {
     },
     async findDeviceGrant(by) {
       const [column, value] =
-        'deviceHash' in by ? ['device_hash', by.deviceHash] : ['user_code', by.userCode];
+        'id' in by
+          ? ['id', by.id]
+          : 'deviceHash' in by
+            ? ['device_hash', by.deviceHash]
+            : ['user_code', by.userCode];
       const { rows } = await run(`SELECT * FROM signin_device_grants WHERE ${column} = ?`, [value]);
       return rows[0] ? grantFromRow(rows[0]) : undefined;
     },

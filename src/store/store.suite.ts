@@ -463,6 +463,7 @@ export function defineStoreSuite(
       };
       await store.signin.insertDeviceGrant(g);
       assert.deepEqual(await store.signin.findDeviceGrant({ userCode: 'BCDF-GHJK' }), g);
+      assert.deepEqual(await store.signin.findDeviceGrant({ id: 'dg_1' }), g);
       assert.equal(await store.signin.pollDeviceGrant('dg_1', '2026-11-01T00:00:05.000Z'), null);
       assert.equal(
         await store.signin.pollDeviceGrant('dg_1', '2026-11-01T00:00:10.000Z'),

@@ -17,6 +17,7 @@ const PARTS = [
   'guard',
   'policy',
   'sandbox',
+  'signin',
   'store',
   'web',
 ];
@@ -73,8 +74,13 @@ export default tseslint.config(
             ),
             only(
               'gateway',
-              ['control', 'store', 'guard', 'policy', 'errors'],
+              ['control', 'store', 'guard', 'policy', 'errors', 'signin'],
               'the gateway uses the parts below it.',
+            ),
+            only(
+              'signin',
+              ['control', 'store', 'errors'],
+              'company sign-in knows no HTTP listener: the gateway hands it requests.',
             ),
             only(
               'audit',

@@ -69,6 +69,7 @@ export function registerServe(program: Command): void {
           return next;
         },
         ...(o.watch ? { watchFile: o.config } : {}),
+        env: process.env,
       }).catch((err: Error) => {
         throw err instanceof StoreOpenError || err instanceof TlsError ? new CliError(err.message) : err;
       });

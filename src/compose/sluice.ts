@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { createSecureContext } from 'node:tls';
+import { loadPolicy, managedSettingsFor } from '../audit/policy-file.js';
 import type { SluiceConfig } from '../control/config.js';
 import { Alerts } from '../control/alerts.js';
 import { GatewayMetrics } from '../control/metrics.js';
@@ -16,6 +17,8 @@ import { applyConfig } from '../control/orgs.js';
 import { startSweeper } from '../control/retention.js';
 import { startEgressProxy, type RunningEgress } from '../egress/proxy.js';
 import { startGateway, type GatewayLogger, type RunningGateway, type TlsFiles } from '../gateway/server.js';
+import { SignInService } from '../signin/service.js';
+import { loadSignInSecrets } from '../signin/secrets.js';
 import { openStore } from '../store/index.js';
 import { AuditJournal } from '../store/journal.js';
 import type { Store } from '../store/types.js';
@@ -39,6 +42,8 @@ export interface SluiceDeps {
   watchFile?: string;
   /** Alert webhooks' transport and backoff (tests); default: undici, from one second. */
   alerts?: Pick<ConstructorParameters<typeof Alerts>[0], 'post' | 'wait' | 'backoffMs'>;
+  /** The environment secrets named in the config are read from (sign-in's client secret). */
+  env?: Record<string, string | undefined>;
 }
 
 /** What a reload did: applied (with what changed), nothing to do, or refused (the running config stays). */
@@ -113,6 +118,14 @@ export async function startSluice(config: SluiceConfig, deps: SluiceDeps): Promi
     ...deps.alerts,
   });
   alertsOf.alerts = alerts;
+  const signin = config.signin
+    ? await startSignIn(config, store, deps, clock).catch(async (err: Error) => {
+        await journal.close();
+        await stopCheckpoints();
+        await store.close();
+        throw err;
+      })
+    : null;
   const gateway = await startGateway({
     config,
     store,
@@ -122,6 +135,7 @@ export async function startSluice(config: SluiceConfig, deps: SluiceDeps): Promi
     metrics,
     onFinished: (r, c) => alerts.observe(r, c),
     ...(tls ? { tls } : {}),
+    signin,
     ...(deps.now ? { now: deps.now } : {}),
   });
   warnPlainListener(config, logger);
@@ -288,6 +302,34 @@ function isLoopback(host: string): boolean {
   if (host === 'localhost') return true;
   if (isIP(host) === 4) return host.startsWith('127.');
   return host === '::1';
+}
+
+/** Company sign-in: its secrets and the managed settings each rule serves, read once at start. */
+async function startSignIn(
+  config: SluiceConfig,
+  store: Store,
+  deps: SluiceDeps,
+  clock: () => Date,
+): Promise<SignInService> {
+  const cfg = config.signin!;
+  const secrets = await loadSignInSecrets(cfg, deps.configDir, deps.env ?? {});
+  const settings = [];
+  for (const rule of cfg.managedSettings) {
+    const policy = await loadPolicy(resolve(deps.configDir, rule.policy));
+    settings.push({
+      ...(rule.groups ? { groups: rule.groups } : {}),
+      ...(rule.org ? { org: rule.org } : {}),
+      settings: managedSettingsFor(policy).settings,
+    });
+  }
+  return new SignInService({
+    config: cfg,
+    store,
+    ...secrets,
+    settings,
+    clock,
+    logError: deps.logger.error.bind(deps.logger),
+  });
 }
 
 /** An org the egress proxy lets reach every host deserves a word at start-up. */

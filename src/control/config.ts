@@ -8,6 +8,7 @@ import { allowPatternError } from '../guard/allowlist.js';
 import { detectionRules } from '../guard/rules/index.js';
 import { profileSchema } from '../policy/profile.js';
 import { publicKeyError } from './admin-log-key.js';
+import { checkSignInOrgs, signinSchema } from './signin-config.js';
 import { isUnder, urlProblem } from '../sandbox/repository.js';
 
 const guardAction = z.enum(['off', 'log', 'redact', 'block']);
@@ -409,6 +410,8 @@ export const configSchema = z
     adminLog: adminLogSchema.prefault({}),
     /** Webhooks for budget thresholds and guard blocks (docs/operations.md, "Alerts"). */
     alerts: z.array(alertSchema).default([]),
+    /** Company sign-in through the organisation's OpenID provider (docs/sign-in.md); off unless configured. */
+    signin: signinSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -418,6 +421,7 @@ export const configSchema = z
         path: ['server', 'headersTimeoutMs'],
         message: `must not be longer than server.requestTimeoutMs (${cfg.server.requestTimeoutMs})`,
       });
+    checkSignInOrgs(cfg.signin, cfg.orgs, ctx);
     for (const [name, org] of Object.entries(cfg.orgs)) {
       if (org.sandbox) checkSandbox(cfg.forges, name, org.sandbox, ctx);
       for (const list of ['allow', 'deny'] as const)
@@ -494,6 +498,7 @@ export type OrgConfig = SluiceConfig['orgs'][string];
 export type UpstreamConfig = SluiceConfig['upstreams'][string];
 export type AdminLogConfig = SluiceConfig['adminLog'];
 export type AlertConfig = SluiceConfig['alerts'][number];
+export type { SignInConfig } from './signin-config.js';
 
 /** A configuration problem, with the key path and what was expected. */
 export class ConfigError extends Error {

@@ -9,6 +9,10 @@ export const CATALOG = {
   // gateway: the Messages API surface
   missing_key: { status: 401, type: 'authentication_error' },
   bad_key: { status: 401, type: 'authentication_error' },
+  // company sign-in (src/signin): a token the client must replace by signing in again
+  signin_ended: { status: 401, type: 'authentication_error' },
+  signin_unavailable: { status: 404, type: 'not_found_error' },
+  no_managed_settings: { status: 404, type: 'not_found_error' },
   malformed_json: { status: 400, type: 'invalid_request_error' },
   not_a_messages_request: { status: 400, type: 'invalid_request_error' },
   too_large: { status: 413, type: 'request_too_large' },
@@ -132,6 +136,29 @@ export const errors = {
     new SluiceError(
       'bad_key',
       'This Sluice key is unknown or revoked. Ask your administrator for a new one (`sluice keys create`).',
+    ),
+  signinEnded: (why: 'expired' | 'revoked' | 'invalid') =>
+    new SluiceError(
+      'signin_ended',
+      why === 'revoked'
+        ? 'Your Sluice sign-in was ended (signed out, or revoked by an administrator). Sign in again with /login (or `claude auth login`).'
+        : why === 'expired'
+          ? 'Your Sluice sign-in token has expired. Sign in again with /login (or `claude auth login`).'
+          : 'This sign-in token was not issued by this gateway, or its signing key was retired. Sign in again with /login (or `claude auth login`).',
+      // The protocol asks for it: without it Claude Code retries a dead token for minutes before prompting.
+      { 'x-should-retry': 'false' },
+    ),
+  signinUnavailable: (path: string) =>
+    new SluiceError(
+      'signin_unavailable',
+      `This gateway does not offer company sign-in (${path}); there is no signin: section in its configuration. Use a Sluice key (ANTHROPIC_API_KEY), or ask an administrator to configure sign-in (docs/sign-in.md).`,
+      { 'cache-control': 'no-store' },
+    ),
+  noManagedSettings: (org: string) =>
+    new SluiceError(
+      'no_managed_settings',
+      `No managed settings apply to you in org "${org}" (no rule of signin.managedSettings fits); the client starts with its own settings.`,
+      { 'cache-control': 'no-store' },
     ),
   malformedJson: (detail: string) =>
     new SluiceError('malformed_json', `The request body is not valid JSON (${detail}).`),

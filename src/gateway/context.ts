@@ -7,6 +7,7 @@ import type { SluiceError } from '../errors/catalog.js';
 import type { PlaceholderVault } from '../guard/redact.js';
 import type { AuditRecord, KeyRecord } from '../store/types.js';
 import type { MessagesBody } from './body.js';
+import type { SignedIn } from '../signin/tokens.js';
 import type { Route } from './routes.js';
 import type { UpstreamAdapter } from './upstreams/adapter.js';
 import { emptyUsage, type Usage } from './usage.js';
@@ -70,6 +71,8 @@ export interface RequestContext {
   /** Monotonic time the upstream request left, once it did. */
   upstreamSentAt: number | null;
   key: KeyRecord | null;
+  /** The signed-in person, when the bearer is a Sluice-issued access token (company sign-in). */
+  identity: SignedIn | null;
   org: OrgConfig | null;
   /** The request body as received, then as it is to be forwarded (redacted when the guard redacts). */
   body: Buffer | null;
@@ -112,6 +115,7 @@ export function newContext(
     abort: new AbortController(),
     upstreamSentAt: null,
     key: null,
+    identity: null,
     org: null,
     body: null,
     message: null,

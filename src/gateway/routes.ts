@@ -28,7 +28,9 @@ export type StageName =
   | 'inferenceProfiles'
   | 'telemetry'
   | 'admin'
-  | 'metrics';
+  | 'metrics'
+  | 'signin'
+  | 'managedSettings';
 
 export interface Route {
   name: string;
@@ -185,6 +187,23 @@ export const ROUTES: readonly Route[] = [
   { name: 'admin', methods: '*', path: /^\/admin\/v1\//, stages: ['admin'], zdr: 'allow', recorded: false },
   // Prometheus text format, for a config admin token (docs/operations.md).
   { name: 'metrics', methods: ['GET'], path: '/metrics', stages: ['metrics'], zdr: 'allow', recorded: false },
+  {
+    // Company sign-in (src/signin): discovery, device flow, the browser leg, tokens, revocation.
+    name: 'signin',
+    methods: '*',
+    path: /^\/(\.well-known\/oauth-authorization-server|oauth\/(device_authorization|token|revoke|callback)|device(\/deny)?)$/,
+    stages: ['signin'],
+    zdr: 'allow',
+    recorded: false,
+  },
+  {
+    name: 'managed-settings',
+    methods: ['GET'],
+    path: '/managed/settings',
+    stages: ['authenticate', 'authorize', 'managedSettings'],
+    zdr: 'allow',
+    recorded: false,
+  },
 ];
 
 /** Anything else: a key is still required, then a 404 naming what was asked for. */

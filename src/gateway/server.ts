@@ -15,6 +15,7 @@ import { Limits } from '../control/limits.js';
 import type { FinishedRequest, GatewayMetrics } from '../control/metrics.js';
 import { ScanCache } from '../guard/cache.js';
 import { prepareScan } from '../guard/scan.js';
+import type { SignInService } from '../signin/service.js';
 import type { AuditJournal } from '../store/journal.js';
 import type { Store } from '../store/types.js';
 import { BodyMemory } from './body.js';
@@ -26,6 +27,7 @@ import { health, hello, inferenceProfiles, notServed } from './stages/answered.j
 import { authenticate } from './stages/authenticate.js';
 import { authorize } from './stages/authorize.js';
 import { admin, telemetry } from './stages/control-routes.js';
+import { managedSettings, signin } from './stages/signin-routes.js';
 import { bedrockClient, vertexClient } from './stages/client-format.js';
 import { forward } from './stages/forward.js';
 import { inspect } from './stages/inspect.js';
@@ -67,6 +69,8 @@ export interface GatewayOptions {
   metrics?: GatewayMetrics;
   /** HTTPS instead of HTTP (the contents of `server.tls`'s files). */
   tls?: TlsFiles;
+  /** Company sign-in (src/signin), when the config has a `signin:` section (not reloaded). */
+  signin?: SignInService | null;
   /** Told of every finished request, after its record (alerts); must not throw or block. */
   onFinished?: (r: FinishedRequest, config: SluiceConfig) => void;
 }
@@ -102,6 +106,7 @@ interface Shared {
   scans: ScanCache;
   authenticate: Stage;
   metrics: GatewayMetrics | null;
+  signin: SignInService | null;
 }
 
 /**
@@ -151,6 +156,8 @@ function buildGeneration(config: SluiceConfig, sh: Shared): Generation {
     telemetry: telemetry({ store, clock, now, logError }),
     admin: admin(new AdminApi(config, store, clock), { store, clock, now, logError }),
     metrics: metricsRoute(config, sh.metrics, now),
+    signin: signin(sh.signin, now),
+    managedSettings: managedSettings(sh.signin, now),
   };
   return {
     config,
@@ -248,8 +255,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     pools,
     bodies: new BodyMemory(64 * 1024 * 1024),
     scans: new ScanCache(64 * 1024 * 1024),
-    authenticate: authenticate(cachedAuthenticator(options.store)),
+    authenticate: authenticate(
+      cachedAuthenticator(options.store),
+      options.signin ? (token) => options.signin!.verify(token) : null,
+    ),
     metrics,
+    signin: options.signin ?? null,
   };
   let current = buildGeneration(options.config, shared);
   const retiring = new Set<Generation>();

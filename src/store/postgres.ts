@@ -19,6 +19,7 @@ import {
   usageFromRow,
   usageSql,
 } from './rows.js';
+import { signInStore, type SignInStore } from './signin.js';
 import type {
   AdminLogEntry,
   EgressRecord,
@@ -49,6 +50,14 @@ export interface PostgresStoreOptions {
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
+  readonly signin: SignInStore = signInStore(async (sql, params) => {
+    let n = 0;
+    const r = await this.pool.query(
+      sql.replace(/\?/g, () => `$${++n}`),
+      params,
+    );
+    return { rows: r.rows as Record<string, unknown>[], changes: r.rowCount ?? 0 };
+  });
   private readonly pool: pg.Pool;
   private readonly insertSql = `INSERT INTO audit_records (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map((_c, i) => `$${i + 1}`).join(', ')})`;
 

@@ -1,3 +1,5 @@
+import { SIGNIN_MIGRATION } from './signin.js';
+
 /** Versioned schema migrations, one statement list per dialect. Append only: never edit a shipped step. */
 
 export interface Migration {
@@ -140,5 +142,11 @@ export const migrations: Migration[] = [
     description: 'audit records name every upstream tried (failover)',
     sqlite: [`ALTER TABLE audit_records ADD COLUMN upstreams_tried TEXT`],
     postgres: [`ALTER TABLE audit_records ADD COLUMN upstreams_tried TEXT`],
+  },
+  {
+    version: 9,
+    description: SIGNIN_MIGRATION.description,
+    sqlite: SIGNIN_MIGRATION.statements,
+    postgres: SIGNIN_MIGRATION.statements,
   },
 ];

@@ -21,6 +21,7 @@ import {
   usageFromRow,
   usageSql,
 } from './rows.js';
+import { signInStore, type SignInStore } from './signin.js';
 import type {
   AdminLogEntry,
   EgressRecord,
@@ -43,6 +44,11 @@ type Row = Record<string, unknown>;
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
+  readonly signin: SignInStore = signInStore(async (sql, params) => {
+    const stmt = this.db.prepare(sql);
+    if (stmt.reader) return { rows: stmt.all(...params) as Row[], changes: 0 };
+    return { rows: [], changes: stmt.run(...params).changes };
+  });
   private readonly db: Database.Database;
   private readonly insertAuditStmt: () => Database.Statement;
   private readonly keyByHashStmt: () => Database.Statement;

@@ -468,5 +468,83 @@ export function defineStoreSuite(
       await store.probeWrite('2026-11-01T00:00:00.000Z');
       await store.probeWrite('2026-11-01T00:00:01.000Z');
     });
+
+    it('keeps device grants: single-use status changes, polls, single-use deletion, sweeps', async () => {
+      const g = {
+        id: 'dg_1',
+        deviceHash: 'd'.repeat(64),
+        userCode: 'BCDF-GHJK',
+        status: 'pending' as const,
+        sessionId: null,
+        sealed: null,
+        clientIp: '127.0.0.1',
+        createdAt: '2026-11-01T00:00:00.000Z',
+        expiresAt: '2026-11-01T00:10:00.000Z',
+        polledAt: null,
+      };
+      await store.signin.insertDeviceGrant(g);
+      assert.deepEqual(await store.signin.findDeviceGrant({ userCode: 'BCDF-GHJK' }), g);
+      assert.deepEqual(await store.signin.findDeviceGrant({ id: 'dg_1' }), g);
+      assert.equal(await store.signin.pollDeviceGrant('dg_1', '2026-11-01T00:00:05.000Z'), null);
+      assert.equal(
+        await store.signin.pollDeviceGrant('dg_1', '2026-11-01T00:00:10.000Z'),
+        '2026-11-01T00:00:05.000Z',
+      );
+      const approve = { status: 'approved' as const, sessionId: 'ses_1', sealed: 'sealed-text' };
+      assert.equal(await store.signin.updateDeviceGrant('dg_1', 'pending', approve), true);
+      assert.equal(await store.signin.updateDeviceGrant('dg_1', 'pending', { status: 'denied' }), false);
+      const found = await store.signin.findDeviceGrant({ deviceHash: 'd'.repeat(64) });
+      assert.deepEqual(
+        [found?.status, found?.sessionId, found?.sealed],
+        ['approved', 'ses_1', 'sealed-text'],
+      );
+      assert.equal(await store.signin.deleteDeviceGrant('dg_1'), true);
+      assert.equal(await store.signin.deleteDeviceGrant('dg_1'), false, 'redeemed once');
+      await store.signin.insertDeviceGrant({
+        ...g,
+        id: 'dg_2',
+        deviceHash: 'e'.repeat(64),
+        userCode: 'ZZZZ-ZZZZ',
+      });
+      assert.equal(await store.signin.sweepDeviceGrants('2026-11-01T00:10:00.001Z'), 1);
+      assert.equal(await store.signin.findDeviceGrant({ userCode: 'ZZZZ-ZZZZ' }), undefined);
+    });
+
+    it('keeps sign-in sessions: refresh rotation by compare-and-set, revocation ends it', async () => {
+      const s = {
+        id: 'ses_1',
+        org: 'acme',
+        subject: 'dev',
+        email: 'dev@acme.test',
+        name: 'Dev',
+        groups: ['engineers'],
+        role: 'member' as const,
+        refreshHash: 'a'.repeat(64),
+        createdAt: '2026-11-01T00:00:00.000Z',
+        refreshedAt: null,
+        expiresAt: '2026-12-01T00:00:00.000Z',
+        revokedAt: null,
+      };
+      await store.signin.insertSession(s);
+      assert.deepEqual(await store.signin.getSession('ses_1'), s);
+      assert.deepEqual(await store.signin.findSessionByRefresh('a'.repeat(64)), s);
+      const next = {
+        refreshHash: 'b'.repeat(64),
+        at: '2026-11-01T01:00:00.000Z',
+        expiresAt: '2026-12-01T01:00:00.000Z',
+        groups: ['engineers', 'oncall'],
+        email: 'dev@acme.test',
+      };
+      assert.equal(await store.signin.rotateRefresh('ses_1', 'a'.repeat(64), next), true);
+      assert.equal(await store.signin.rotateRefresh('ses_1', 'a'.repeat(64), next), false, 'old token spent');
+      assert.deepEqual((await store.signin.getSession('ses_1'))?.groups, ['engineers', 'oncall']);
+      assert.equal((await store.signin.listSessions({ org: 'acme', email: 'dev@acme.test' })).length, 1);
+      assert.equal((await store.signin.listSessions({ org: 'other' })).length, 0);
+      assert.equal(await store.signin.revokeSession('ses_1', '2026-11-01T02:00:00.000Z'), true);
+      assert.equal(await store.signin.revokeSession('ses_1', '2026-11-01T02:00:00.000Z'), false);
+      const revoked = await store.signin.getSession('ses_1');
+      assert.deepEqual([revoked?.revokedAt, revoked?.refreshHash], ['2026-11-01T02:00:00.000Z', null]);
+      assert.equal(await store.signin.rotateRefresh('ses_1', 'b'.repeat(64), next), false);
+    });
   });
 }

@@ -1,4 +1,5 @@
 /** The storage interface every part of Sluice uses. Implementations: SQLite (embedded) and PostgreSQL. */
+import type { SignInStore } from './signin.js';
 
 export type Role = 'admin' | 'auditor' | 'member';
 
@@ -231,6 +232,9 @@ export interface Store {
   insertEgress(record: EgressRecord): Promise<void>;
   /** Newest first. */
   queryEgress(query: { org?: string; since?: string; limit?: number }): Promise<EgressRecord[]>;
+
+  /** Company sign-in's device grants and sessions (src/signin). */
+  readonly signin: SignInStore;
 
   /** Runs `fn` while no other holder of the lock `name` runs, on any gateway sharing this store. */
   exclusive<T>(name: string, fn: () => Promise<T>): Promise<T>;

@@ -34,4 +34,38 @@ describe('stage authenticate', () => {
       );
     }
   });
+
+  it('takes a Sluice-issued access token: the context carries the person, the record names them', async () => {
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJkZXYifQ.c2ln';
+    const who = {
+      sessionId: 'ses_1',
+      subject: 'dev',
+      email: 'dev@example.com',
+      name: 'Dev',
+      groups: ['engineers'],
+      org: 'acme',
+      role: 'member' as const,
+      expiresAt: 1_900_000_000,
+    };
+    const signedIn = authenticate(
+      async () => undefined,
+      async (token) => (token === jwt ? { ok: true, who } : { ok: false, reason: 'revoked' }),
+    );
+    const ctx = testContext({ headers: { authorization: `Bearer ${jwt}` } });
+    await signedIn(ctx);
+    assert.deepEqual(ctx.identity, who);
+    assert.deepEqual([ctx.key?.org, ctx.key?.user, ctx.key?.role], ['acme', 'dev@example.com', 'member']);
+    assert.deepEqual(
+      [ctx.record.org, ctx.record.user, ctx.record.keyId],
+      ['acme', 'dev@example.com', 'ses_1'],
+    );
+    const ended = testContext({ headers: { authorization: `Bearer ${jwt}x` } });
+    await assert.rejects(Promise.resolve(signedIn(ended)), (e: SluiceError) => {
+      assert.deepEqual(
+        [e.code, e.status, e.responseHeaders()['x-should-retry']],
+        ['signin_ended', 401, 'false'],
+      );
+      return true;
+    });
+  });
 });

@@ -1,6 +1,11 @@
-/** Stage authenticate: the caller's Sluice key, from `x-api-key` or `Authorization: Bearer`. */
+/**
+ * Stage authenticate: the caller's Sluice key, from `x-api-key` or `Authorization: Bearer`, or a
+ * Sluice-issued access token of company sign-in (src/signin), verified with the signing keys.
+ */
 import type { IncomingMessage } from 'node:http';
 import { errors } from '../../errors/catalog.js';
+import type { Verified } from '../../signin/service.js';
+import { looksLikeJwt, type SignedIn } from '../../signin/tokens.js';
 import type { KeyRecord } from '../../store/types.js';
 import type { Stage } from '../pipeline.js';
 
@@ -11,13 +16,38 @@ export function presentedKey(req: IncomingMessage): string | undefined {
   return (Array.isArray(header) ? header[0] : header) ?? bearer;
 }
 
-export function authenticate(findKey: (presented: string) => Promise<KeyRecord | undefined>): Stage {
+/** A signed-in person as the stages after this one know callers: a key of their session. */
+function sessionKey(who: SignedIn): KeyRecord {
+  return {
+    id: who.sessionId,
+    org: who.org,
+    user: who.email || who.subject,
+    role: who.role,
+    hash: '',
+    prefix: 'signin',
+    createdAt: '',
+    revokedAt: null,
+    expiresAt: new Date(who.expiresAt * 1000).toISOString(),
+  };
+}
+
+export function authenticate(
+  findKey: (presented: string) => Promise<KeyRecord | undefined>,
+  verifySignedIn: ((token: string) => Promise<Verified>) | null = null,
+): Stage {
   return async (ctx) => {
     const presented = presentedKey(ctx.req);
     if (!presented) throw errors.missingKey();
-    const key = await findKey(presented);
-    if (!key) throw errors.badKey();
-    ctx.key = key;
-    Object.assign(ctx.record, { org: key.org, user: key.user, keyId: key.id });
+    if (verifySignedIn && looksLikeJwt(presented)) {
+      const v = await verifySignedIn(presented);
+      if (!v.ok) throw errors.signinEnded(v.reason);
+      ctx.identity = v.who;
+      ctx.key = sessionKey(v.who);
+    } else {
+      const key = await findKey(presented);
+      if (!key) throw errors.badKey();
+      ctx.key = key;
+    }
+    Object.assign(ctx.record, { org: ctx.key.org, user: ctx.key.user, keyId: ctx.key.id });
   };
 }

@@ -11,6 +11,7 @@ import { startSluice, StoreOpenError } from '../compose/sluice.js';
 import type { Store } from '../store/types.js';
 import { DEFAULT_CONFIG } from './admin-config.js';
 import { CliError } from './exit.js';
+import { previousStoreWarning } from './store.js';
 
 const exists = (f: string) =>
   access(f).then(
@@ -64,6 +65,12 @@ export function registerServe(program: Command): void {
         throw err instanceof StoreOpenError ? new CliError(err.message) : err;
       });
       const firstKey = firstRun ? await createFirstKey(sluice.store) : null;
+      const moved = await previousStoreWarning(
+        sluice.store,
+        config.storage,
+        dirname(resolve(o.config)),
+      ).catch(() => undefined);
+      if (moved) process.stderr.write(`sluice: ${moved}\n`);
       const { gateway, egress } = sluice;
       process.stdout.write(`sluice gateway listening on ${gateway.url} (store: ${sluice.store.kind})\n`);
       if (egress)

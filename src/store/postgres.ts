@@ -36,6 +36,7 @@ import type {
   UsageQuery,
   UsageRow,
 } from './types.js';
+import { PostgresTableRows, type TableRows } from './table-rows.js';
 
 /** An arbitrary constant that all Sluice processes use to serialise migrations. */
 const MIGRATION_LOCK = 0x51c3;
@@ -321,6 +322,10 @@ export class PostgresStore implements Store {
   async listAdminLog(): Promise<AdminLogEntry[]> {
     const { rows } = await this.pool.query('SELECT * FROM admin_log ORDER BY seq');
     return rows.map(adminFromRow);
+  }
+
+  tableRows(): TableRows {
+    return new PostgresTableRows(this.pool);
   }
 
   /** A session advisory lock on a connection of its own, held while `fn` runs. */

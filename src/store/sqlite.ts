@@ -38,6 +38,7 @@ import type {
   UsageQuery,
   UsageRow,
 } from './types.js';
+import { SqliteTableRows, type TableRows } from './table-rows.js';
 
 type Row = Record<string, unknown>;
 
@@ -362,6 +363,11 @@ export class SqliteStore implements Store {
 
   async listAdminLog(): Promise<AdminLogEntry[]> {
     return (this.db.prepare('SELECT * FROM admin_log ORDER BY seq').all() as Row[]).map(adminFromRow);
+  }
+
+  tableRows(): TableRows {
+    this.flushAudit();
+    return new SqliteTableRows(this.db);
   }
 
   /** One process owns an SQLite store: an in-process queue per lock name is enough. */

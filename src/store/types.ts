@@ -1,4 +1,5 @@
 /** The storage interface every part of Sluice uses. Implementations: SQLite (embedded) and PostgreSQL. */
+import type { TableRows } from './table-rows.js';
 
 export type Role = 'admin' | 'auditor' | 'member';
 
@@ -234,4 +235,7 @@ export interface Store {
 
   /** Runs `fn` while no other holder of the lock `name` runs, on any gateway sharing this store. */
   exclusive<T>(name: string, fn: () => Promise<T>): Promise<T>;
+
+  /** Raw rows of every table, for moving a store (`sluice store copy`); nothing else uses it. */
+  tableRows(): TableRows;
 }

@@ -2,6 +2,7 @@
 import { Option, type Command } from 'commander';
 import { cliActor, recordAdmin } from '../control/admin-log.js';
 import { createKey } from '../control/keys.js';
+import { GROUP_NAME, type SluiceConfig } from '../control/config.js';
 import type { Role } from '../store/types.js';
 import { DEFAULT_CONFIG, openConfiguredStore } from './admin-config.js';
 import { CliError } from './exit.js';
@@ -20,6 +21,28 @@ export function parseExpires(value: string, now: Date): Date {
   return at;
 }
 
+/** `--group`, repeatable: collects names, each shaped like a group name. */
+export function collectGroup(value: string, previous: string[]): string[] {
+  if (!GROUP_NAME.test(value))
+    throw new CliError(`--group: "${value}" is not a group name (letters, digits, ".", "_" and "-")`);
+  return [...previous, value];
+}
+
+/** Every group must be declared under the org, so a typo never leaves a user outside its budget. */
+export function checkGroups(
+  config: SluiceConfig,
+  org: string,
+  groups: readonly string[],
+  file: string,
+): void {
+  const declared = config.orgs[org]?.groups ?? {};
+  const unknown = groups.filter((g) => !Object.hasOwn(declared, g));
+  if (unknown.length)
+    throw new CliError(
+      `no group ${unknown.map((g) => `"${g}"`).join(', ')} in orgs.${org}.groups of ${file} (groups: ${Object.keys(declared).join(', ') || 'none'})`,
+    );
+}
+
 export function registerKeys(program: Command): void {
   const keys = program.command('keys').description('Create, list and revoke gateway keys');
 
@@ -31,40 +54,58 @@ export function registerKeys(program: Command): void {
     .requiredOption('--user <email>', 'the person the key belongs to')
     .addOption(new Option('--role <role>', 'role').choices(['member', 'admin', 'auditor']).default('member'))
     .option('--expires <when>', 'the key stops working after a duration (30m, 8h, 7d) or at a date')
+    .option(
+      '--group <name>',
+      'a group of the org the user belongs to (repeatable; declared under orgs.<org>.groups)',
+      collectGroup,
+      [],
+    )
     .addHelpText(
       'after',
-      '\nExample:\n  sluice keys create --org acme --user dev@acme.example\n  sluice keys create --org acme --user ci@acme.example --expires 8h\n',
+      '\nExample:\n  sluice keys create --org acme --user dev@acme.example\n  sluice keys create --org acme --user ci@acme.example --expires 8h\n  sluice keys create --org acme --user temp@acme.example --group contractors\n',
     )
-    .action(async (o: { config: string; org: string; user: string; role: Role; expires?: string }) => {
-      const expiresAt = o.expires === undefined ? undefined : parseExpires(o.expires, new Date());
-      const { config, store } = await openConfiguredStore(o.config);
-      try {
-        if (!config.orgs[o.org]) {
-          throw new CliError(
-            `no org "${o.org}" in ${o.config} (orgs: ${Object.keys(config.orgs).join(', ') || 'none'})`,
+    .action(
+      async (o: {
+        config: string;
+        org: string;
+        user: string;
+        role: Role;
+        expires?: string;
+        group: string[];
+      }) => {
+        const expiresAt = o.expires === undefined ? undefined : parseExpires(o.expires, new Date());
+        const { config, store } = await openConfiguredStore(o.config);
+        try {
+          if (!config.orgs[o.org]) {
+            throw new CliError(
+              `no org "${o.org}" in ${o.config} (orgs: ${Object.keys(config.orgs).join(', ') || 'none'})`,
+            );
+          }
+          checkGroups(config, o.org, o.group, o.config);
+          const { key, record } = await createKey(
+            store,
+            { org: o.org, user: o.user, role: o.role, ...(expiresAt ? { expiresAt } : {}), groups: o.group },
+            new Date(),
           );
+          await recordAdmin(store, new Date(), cliActor(), 'key.created', record.id, {
+            org: record.org,
+            user: record.user,
+            role: record.role,
+            ...(record.expiresAt ? { expiresAt: record.expiresAt } : {}),
+            ...(record.groups ? { groups: record.groups } : {}),
+          });
+          process.stdout.write(
+            `created ${record.id} for ${record.user} in ${record.org} (${record.role}` +
+              `${record.expiresAt ? `, expires ${record.expiresAt}` : ''}` +
+              `${record.groups ? `, groups ${record.groups.join(', ')}` : ''}).\n` +
+              'The key is shown once and stored only as a hash; give it to the user now:\n' +
+              `${key}\n`,
+          );
+        } finally {
+          await store.close();
         }
-        const { key, record } = await createKey(
-          store,
-          { org: o.org, user: o.user, role: o.role, ...(expiresAt ? { expiresAt } : {}) },
-          new Date(),
-        );
-        await recordAdmin(store, new Date(), cliActor(), 'key.created', record.id, {
-          org: record.org,
-          user: record.user,
-          role: record.role,
-          ...(record.expiresAt ? { expiresAt: record.expiresAt } : {}),
-        });
-        process.stdout.write(
-          `created ${record.id} for ${record.user} in ${record.org} (${record.role}` +
-            `${record.expiresAt ? `, expires ${record.expiresAt}` : ''}).\n` +
-            'The key is shown once and stored only as a hash; give it to the user now:\n' +
-            `${key}\n`,
-        );
-      } finally {
-        await store.close();
-      }
-    });
+      },
+    );
 
   keys
     .command('list')
@@ -84,12 +125,13 @@ export function registerKeys(program: Command): void {
           return;
         }
         const rows = [
-          ['ID', 'ORG', 'USER', 'ROLE', 'PREFIX', 'CREATED', 'EXPIRES', 'REVOKED'],
+          ['ID', 'ORG', 'USER', 'ROLE', 'GROUPS', 'PREFIX', 'CREATED', 'EXPIRES', 'REVOKED'],
           ...list.map((k) => [
             k.id,
             k.org,
             k.user,
             k.role,
+            k.groups?.join(',') ?? '-',
             `${k.prefix}…`,
             k.createdAt,
             k.expiresAt ?? '-',

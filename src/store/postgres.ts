@@ -6,6 +6,7 @@ import {
   EGRESS_COLUMNS,
   egressFromRow,
   egressValues,
+  groupsValue,
   telemetryFromRow,
   AUDIT_COLUMNS,
   GENESIS_HASH,
@@ -133,8 +134,8 @@ export class PostgresStore implements Store {
 
   async insertKey(key: KeyRecord): Promise<void> {
     await this.pool.query(
-      `INSERT INTO api_keys (id, org, user_email, role, hash, prefix, created_at, revoked_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      `INSERT INTO api_keys (id, org, user_email, role, hash, prefix, created_at, revoked_at, expires_at, groups)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
       [
         key.id,
         key.org,
@@ -145,6 +146,7 @@ export class PostgresStore implements Store {
         key.createdAt,
         key.revokedAt,
         key.expiresAt,
+        groupsValue(key.groups),
       ],
     );
   }

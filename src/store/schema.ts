@@ -141,4 +141,16 @@ export const migrations: Migration[] = [
     sqlite: [`ALTER TABLE audit_records ADD COLUMN upstreams_tried TEXT`],
     postgres: [`ALTER TABLE audit_records ADD COLUMN upstreams_tried TEXT`],
   },
+  {
+    version: 9,
+    description: 'groups: the groups a key belongs to, named on its audit records (JSON arrays)',
+    sqlite: [
+      `ALTER TABLE api_keys ADD COLUMN groups TEXT`,
+      `ALTER TABLE audit_records ADD COLUMN groups TEXT`,
+    ],
+    postgres: [
+      `ALTER TABLE api_keys ADD COLUMN groups TEXT`,
+      `ALTER TABLE audit_records ADD COLUMN groups TEXT`,
+    ],
+  },
 ];

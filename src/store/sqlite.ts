@@ -8,6 +8,7 @@ import {
   EGRESS_COLUMNS,
   egressFromRow,
   egressValues,
+  groupsValue,
   telemetryFromRow,
   AUDIT_COLUMNS,
   GENESIS_HASH,
@@ -149,8 +150,8 @@ export class SqliteStore implements Store {
   async insertKey(key: KeyRecord): Promise<void> {
     this.db
       .prepare(
-        `INSERT INTO api_keys (id, org, user_email, role, hash, prefix, created_at, revoked_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO api_keys (id, org, user_email, role, hash, prefix, created_at, revoked_at, expires_at, groups)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         key.id,
@@ -162,6 +163,7 @@ export class SqliteStore implements Store {
         key.createdAt,
         key.revokedAt,
         key.expiresAt,
+        groupsValue(key.groups),
       );
   }
 

@@ -91,7 +91,7 @@ export function defineStoreSuite(
       await store.insertKey(key({ id: 'key_2', user: 'ops@acme.test', hash: 'b'.repeat(64), role: 'admin' }));
       await store.insertKey(key({ id: 'key_3', org: 'beta', hash: 'c'.repeat(64) }));
       assert.deepEqual(await store.findKeyByHash('a'.repeat(64)), key());
-      assert.equal(await store.findKeyByHash('d'.repeat(64)), undefined);
+      assert.equal(await store.findKeyByHash('8'.repeat(64)), undefined);
       await assert.rejects(store.insertKey(key({ id: 'key_4' })), 'a duplicate hash is refused');
       assert.deepEqual(
         (await store.listKeys({ org: 'acme' })).map((k) => k.id),
@@ -446,6 +446,22 @@ export function defineStoreSuite(
     it('takes a probe write', async () => {
       await store.probeWrite('2026-11-01T00:00:00.000Z');
       await store.probeWrite('2026-11-01T00:00:01.000Z');
+    });
+
+    it('keeps the groups of a key and of an audit record, and none where none were given', async () => {
+      await store.insertKey(key({ id: 'key_g1', hash: '7'.repeat(64), groups: ['eng', 'Contractors'] }));
+      await store.insertKey(key({ id: 'key_g0', hash: '8'.repeat(64) }));
+      const found = await store.findKeyByHash('7'.repeat(64));
+      assert.deepEqual(found?.groups, ['eng', 'Contractors']);
+      assert.equal('groups' in ((await store.findKeyByHash('8'.repeat(64))) ?? {}), false);
+      const withGroups = auditRecord({ id: 'req_groups', org: 'grp', groups: ['eng'] });
+      await store.insertAudit(withGroups);
+      await store.insertAudit(
+        auditRecord({ id: 'req_nogroups', org: 'grp', time: '2026-10-01T00:00:00.000Z' }),
+      );
+      const [first, second] = await store.queryAudit({ org: 'grp' });
+      assert.deepEqual(first, withGroups);
+      assert.equal(second && 'groups' in second, false);
     });
   });
 }

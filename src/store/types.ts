@@ -23,6 +23,8 @@ export interface KeyRecord {
   revokedAt: string | null;
   /** When the key stops working on its own (short-lived keys, such as a sandbox session's); null: never. */
   expiresAt: string | null;
+  /** The groups the key's user belongs to in its org (`orgs.<org>.groups`); absent: none. */
+  groups?: string[];
 }
 
 /** What the guard did: nothing found, logged, redacted, blocked, failed (refused), or failed and forwarded (the org fails open). */
@@ -57,6 +59,8 @@ export interface AuditRecord {
   /** Request content as the org's contentLogging allows (null under zdr or `none`). */
   requestContent: string | null;
   responseContent: string | null;
+  /** The groups of the key that made the request; absent: none. */
+  groups?: string[];
 }
 
 export interface AuditQuery {

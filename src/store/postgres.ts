@@ -211,6 +211,11 @@ export class PostgresStore implements Store {
     return rows.map(auditFromRow);
   }
 
+  async getAudit(id: string): Promise<AuditRecord | undefined> {
+    const { rows } = await this.pool.query('SELECT * FROM audit_records WHERE id = $1', [id]);
+    return rows[0] ? auditFromRow(rows[0]) : undefined;
+  }
+
   async usage(query: UsageQuery): Promise<UsageRow[]> {
     const { sql, params } = auditWhere(query, (n) => `$${n}`);
     const { rows } = await this.pool.query(usageSql(USAGE_GROUP[query.by], sql), params);

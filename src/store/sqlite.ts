@@ -265,6 +265,12 @@ export class SqliteStore implements Store {
     return rows.map(auditFromRow);
   }
 
+  async getAudit(id: string): Promise<AuditRecord | undefined> {
+    this.flushAudit();
+    const row = this.db.prepare('SELECT * FROM audit_records WHERE id = ?').get(id) as Row | undefined;
+    return row ? auditFromRow(row) : undefined;
+  }
+
   async usage(query: UsageQuery): Promise<UsageRow[]> {
     this.flushAudit();
     const { sql, params } = auditWhere(query, () => '?');

@@ -461,6 +461,8 @@ export function defineStoreSuite(
       );
       const [first, second] = await store.queryAudit({ org: 'grp' });
       assert.deepEqual(first, withGroups);
+      assert.deepEqual(await store.getAudit('req_groups'), withGroups);
+      assert.equal(await store.getAudit('req_none_such'), undefined);
       assert.equal(second && 'groups' in second, false);
     });
   });

@@ -192,6 +192,8 @@ export interface Store {
   /** Resolves when the store takes a write (a one-row probe table); rejects when it is read-only or gone. */
   probeWrite(at: string): Promise<void>;
   queryAudit(query: AuditQuery): Promise<AuditRecord[]>;
+  /** One audit record by id (`sluice logs show`), content included as stored. */
+  getAudit(id: string): Promise<AuditRecord | undefined>;
   /** Sums of the audit records by user, model or org. */
   usage(query: UsageQuery): Promise<UsageRow[]>;
   /** Deletes an org's records past their retention and clears content past its own. */

@@ -2,22 +2,69 @@
 import { Option, type Command } from 'commander';
 import { cliActor, recordAdmin } from '../control/admin-log.js';
 import { createKey } from '../control/keys.js';
+import { GROUP_NAME, type SluiceConfig } from '../control/config.js';
 import type { Role } from '../store/types.js';
 import { DEFAULT_CONFIG, openConfiguredStore } from './admin-config.js';
 import { CliError } from './exit.js';
+import { parseExpires } from './expires.js';
+import { createKeysFromCsv } from './keys-bulk.js';
+
+export { parseExpires } from './expires.js';
 import { formatOption, table } from './format.js';
 
-/** `--expires`: a duration from `now` (30m, 8h, 7d) or a date; it must lie in the future. */
-export function parseExpires(value: string, now: Date): Date {
-  const m = /^(\d+)([mhd])$/.exec(value);
-  const at = m
-    ? new Date(now.getTime() + Number(m[1]) * { m: 60e3, h: 3600e3, d: 86400e3 }[m[2] as 'm' | 'h' | 'd'])
-    : new Date(Date.parse(value));
-  if (Number.isNaN(at.getTime()))
-    throw new CliError(`--expires: expected a duration (30m, 8h, 7d) or a date (2026-12-01), got "${value}"`);
-  if (at.getTime() <= now.getTime())
-    throw new CliError(`--expires: ${at.toISOString()} is not in the future`);
-  return at;
+/** `--group`, repeatable: collects names, each shaped like a group name. */
+export function collectGroup(value: string, previous: string[]): string[] {
+  if (!GROUP_NAME.test(value))
+    throw new CliError(`--group: "${value}" is not a group name (letters, digits, ".", "_" and "-")`);
+  return [...previous, value];
+}
+
+/** Every group must be declared under the org, so a typo never leaves a user outside its budget. */
+export function checkGroups(
+  config: SluiceConfig,
+  org: string,
+  groups: readonly string[],
+  file: string,
+): void {
+  const declared = config.orgs[org]?.groups ?? {};
+  const unknown = groups.filter((g) => !Object.hasOwn(declared, g));
+  if (unknown.length)
+    throw new CliError(
+      `no group ${unknown.map((g) => `"${g}"`).join(', ')} in orgs.${org}.groups of ${file} (groups: ${Object.keys(declared).join(', ') || 'none'})`,
+    );
+}
+
+/** `keys create --from`: the per-user flags do not mix with a file, which says it all per row. */
+async function createFromCsv(o: {
+  config: string;
+  org?: string;
+  user?: string;
+  expires?: string;
+  group: string[];
+  from?: string;
+  out?: string;
+  format: string;
+}): Promise<void> {
+  if (o.from === undefined) throw new CliError('--out goes with --from users.csv');
+  const mixed = [
+    o.org !== undefined && '--org',
+    o.user !== undefined && '--user',
+    o.expires !== undefined && '--expires',
+    o.group.length > 0 && '--group',
+  ].filter(Boolean);
+  if (mixed.length)
+    throw new CliError(`--from takes every user's settings from the file; leave out ${mixed.join(', ')}`);
+  const { config, store } = await openConfiguredStore(o.config);
+  try {
+    await createKeysFromCsv(
+      store,
+      config,
+      { from: o.from, ...(o.out ? { out: o.out } : {}), format: o.format },
+      new Date(),
+    );
+  } finally {
+    await store.close();
+  }
 }
 
 export function registerKeys(program: Command): void {
@@ -27,44 +74,71 @@ export function registerKeys(program: Command): void {
     .command('create')
     .description('Create a key for a user of an org; prints the key once, as the last line')
     .option('--config <file>', 'configuration file', DEFAULT_CONFIG)
-    .requiredOption('--org <org>', 'organization (declared under orgs: in the config)')
-    .requiredOption('--user <email>', 'the person the key belongs to')
+    .option('--org <org>', 'organization (declared under orgs: in the config); required without --from')
+    .option('--user <email>', 'the person the key belongs to; required without --from')
     .addOption(new Option('--role <role>', 'role').choices(['member', 'admin', 'auditor']).default('member'))
     .option('--expires <when>', 'the key stops working after a duration (30m, 8h, 7d) or at a date')
+    .option(
+      '--group <name>',
+      'a group of the org the user belongs to (repeatable; declared under orgs.<org>.groups)',
+      collectGroup,
+      [],
+    )
+    .option('--from <csv>', 'one key per row of a CSV file: email,org,role,groups,expires (all or none)')
+    .option('--out <file>', 'with --from: write the keys to this new file (mode 0600) instead of stdout')
+    .addOption(formatOption(['table', 'json'], 'output format (with --from)'))
     .addHelpText(
       'after',
-      '\nExample:\n  sluice keys create --org acme --user dev@acme.example\n  sluice keys create --org acme --user ci@acme.example --expires 8h\n',
+      '\nExample:\n  sluice keys create --org acme --user dev@acme.example\n  sluice keys create --org acme --user ci@acme.example --expires 8h\n  sluice keys create --org acme --user temp@acme.example --group contractors\n  sluice keys create --from users.csv --out keys.csv\n',
     )
-    .action(async (o: { config: string; org: string; user: string; role: Role; expires?: string }) => {
-      const expiresAt = o.expires === undefined ? undefined : parseExpires(o.expires, new Date());
-      const { config, store } = await openConfiguredStore(o.config);
-      try {
-        if (!config.orgs[o.org]) {
-          throw new CliError(
-            `no org "${o.org}" in ${o.config} (orgs: ${Object.keys(config.orgs).join(', ') || 'none'})`,
+    .action(
+      async (o: {
+        config: string;
+        org: string;
+        user: string;
+        role: Role;
+        expires?: string;
+        group: string[];
+        from?: string;
+        out?: string;
+        format: string;
+      }) => {
+        if (o.from !== undefined || o.out !== undefined) return createFromCsv(o);
+        if (o.org === undefined || o.user === undefined)
+          throw new CliError('keys create needs --org and --user, or --from users.csv');
+        const expiresAt = o.expires === undefined ? undefined : parseExpires(o.expires, new Date());
+        const { config, store } = await openConfiguredStore(o.config);
+        try {
+          if (!config.orgs[o.org]) {
+            throw new CliError(
+              `no org "${o.org}" in ${o.config} (orgs: ${Object.keys(config.orgs).join(', ') || 'none'})`,
+            );
+          }
+          checkGroups(config, o.org, o.group, o.config);
+          const { key, record } = await createKey(
+            store,
+            { org: o.org, user: o.user, role: o.role, ...(expiresAt ? { expiresAt } : {}), groups: o.group },
+            new Date(),
           );
+          await recordAdmin(store, new Date(), cliActor(), 'key.created', record.id, {
+            org: record.org,
+            user: record.user,
+            role: record.role,
+            ...(record.expiresAt ? { expiresAt: record.expiresAt } : {}),
+            ...(record.groups ? { groups: record.groups } : {}),
+          });
+          process.stdout.write(
+            `created ${record.id} for ${record.user} in ${record.org} (${record.role}` +
+              `${record.expiresAt ? `, expires ${record.expiresAt}` : ''}` +
+              `${record.groups ? `, groups ${record.groups.join(', ')}` : ''}).\n` +
+              'The key is shown once and stored only as a hash; give it to the user now:\n' +
+              `${key}\n`,
+          );
+        } finally {
+          await store.close();
         }
-        const { key, record } = await createKey(
-          store,
-          { org: o.org, user: o.user, role: o.role, ...(expiresAt ? { expiresAt } : {}) },
-          new Date(),
-        );
-        await recordAdmin(store, new Date(), cliActor(), 'key.created', record.id, {
-          org: record.org,
-          user: record.user,
-          role: record.role,
-          ...(record.expiresAt ? { expiresAt: record.expiresAt } : {}),
-        });
-        process.stdout.write(
-          `created ${record.id} for ${record.user} in ${record.org} (${record.role}` +
-            `${record.expiresAt ? `, expires ${record.expiresAt}` : ''}).\n` +
-            'The key is shown once and stored only as a hash; give it to the user now:\n' +
-            `${key}\n`,
-        );
-      } finally {
-        await store.close();
-      }
-    });
+      },
+    );
 
   keys
     .command('list')
@@ -84,12 +158,13 @@ export function registerKeys(program: Command): void {
           return;
         }
         const rows = [
-          ['ID', 'ORG', 'USER', 'ROLE', 'PREFIX', 'CREATED', 'EXPIRES', 'REVOKED'],
+          ['ID', 'ORG', 'USER', 'ROLE', 'GROUPS', 'PREFIX', 'CREATED', 'EXPIRES', 'REVOKED'],
           ...list.map((k) => [
             k.id,
             k.org,
             k.user,
             k.role,
+            k.groups?.join(',') ?? '-',
             `${k.prefix}…`,
             k.createdAt,
             k.expiresAt ?? '-',

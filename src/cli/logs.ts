@@ -4,6 +4,7 @@ import { DEFAULT_CONFIG, openConfiguredStore } from './admin-config.js';
 import { parseSince as parseSinceText, SINCE_EXPECTED } from '../control/since.js';
 import { CliError } from './exit.js';
 import { formatOption, table } from './format.js';
+import type { AuditRecord } from '../store/types.js';
 
 /** An ISO date, or a duration back from `now` such as 30m, 1h, 7d. */
 export function parseSince(value: string, now: Date): string {
@@ -20,8 +21,71 @@ export function parseLimit(value: string): number {
   return limit;
 }
 
+/** One record for people: its fields, then its content as stored (redacted), or why there is none. */
+export function describeRecord(r: AuditRecord): string {
+  const rules = Object.entries(r.guard.rules).map(([rule, n]) => `${rule} ×${n}`);
+  const lines = [
+    `id:        ${r.id}`,
+    `time:      ${r.time}`,
+    `org:       ${r.org ?? '-'}`,
+    `user:      ${r.user ?? '-'}`,
+    ...(r.groups?.length ? [`groups:    ${r.groups.join(', ')}`] : []),
+    `key:       ${r.keyId ?? '-'}`,
+    `session:   ${r.sessionId ?? '-'}`,
+    `request:   ${r.method} ${r.path}${r.model ? ` (model ${r.model}${r.stream ? ', streamed' : ''})` : ''}`,
+    `status:    ${r.status}${r.errorType ? ` ${r.errorType}` : ''}`,
+    `upstream:  ${r.upstream ?? '-'}${r.upstreamsTried.length > 1 ? ` (tried ${r.upstreamsTried.join(', ')})` : ''}`,
+    `tokens:    in ${r.inputTokens}, out ${r.outputTokens}, cache write ${r.cacheCreationInputTokens}, cache read ${r.cacheReadInputTokens}`,
+    `cost:      ${r.costUsd === null ? '- (no price)' : `$${r.costUsd.toFixed(6)}`}`,
+    `latency:   ${r.latencyMs.toFixed(1)} ms (Sluice's own share ${r.overheadMs.toFixed(1)} ms)`,
+    `guard:     ${r.guard.decision}${rules.length ? ` (${rules.join(', ')})` : ''}`,
+  ];
+  const content = (label: string, text: string | null, why: string) =>
+    text === null
+      ? `\n${label}: not kept (${why})\n`
+      : `\n${label}:\n${text}${text.endsWith('\n') ? '' : '\n'}`;
+  return (
+    lines.join('\n') +
+    '\n' +
+    content(
+      'request content, as stored (what the guard redacted is replaced)',
+      r.requestContent,
+      "the org's contentLogging is none, or zdr is on, or retention cleared it",
+    ) +
+    content(
+      'response content',
+      r.responseContent,
+      'kept only under contentLogging: full, without zdr, until retention clears it',
+    )
+  );
+}
+
+function registerLogsShow(logs: Command): void {
+  logs
+    .command('show')
+    .description('Print one audit record with its content as stored (redacted), if the org keeps content')
+    .argument('<id>', 'the record id (the id column of sluice logs --format json, x-sluice-request-id)')
+    .option('--config <file>', 'configuration file', DEFAULT_CONFIG)
+    .addOption(formatOption(['table', 'json']))
+    .addHelpText(
+      'after',
+      '\nExample:\n  sluice logs show req_0123abcd\n  sluice logs show req_0123abcd --format json | jq -r .requestContent\n',
+    )
+    .action(async (id: string, o: { config: string; format: string }) => {
+      const { store } = await openConfiguredStore(o.config);
+      try {
+        const record = await store.getAudit(id);
+        if (!record)
+          throw new CliError(`no audit record ${id} (see sluice logs; retention may have deleted it)`);
+        process.stdout.write(o.format === 'json' ? JSON.stringify(record) + '\n' : describeRecord(record));
+      } finally {
+        await store.close();
+      }
+    });
+}
+
 export function registerLogs(program: Command): void {
-  program
+  const logs = program
     .command('logs')
     .description('Print audit records, newest first (with --format json: one JSON object per line)')
     .option('--config <file>', 'configuration file', DEFAULT_CONFIG)
@@ -79,4 +143,7 @@ export function registerLogs(program: Command): void {
         }
       },
     );
+  // `logs show <id> --format json`: options after `show` are its own, not the list's.
+  logs.enablePositionalOptions();
+  registerLogsShow(logs);
 }

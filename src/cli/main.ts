@@ -9,6 +9,8 @@ export async function main(argv: string[]): Promise<number> {
     .description('Where your code goes when you use Claude Code, and a gateway that keeps it there.')
     .version('0.1.0')
     .exitOverride()
+    // A verb's options belong to it (`logs show <id> --format json` is show's format, not logs').
+    .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
   registerVerbs(program);

@@ -11,6 +11,7 @@ import { startSluice, StoreOpenError, TlsError } from '../compose/sluice.js';
 import type { Store } from '../store/types.js';
 import { DEFAULT_CONFIG } from './admin-config.js';
 import { CliError, EXIT } from './exit.js';
+import { previousStoreWarning } from './store.js';
 
 const exists = (f: string) =>
   access(f).then(
@@ -79,6 +80,12 @@ export function registerServe(program: Command): void {
         (code) => process.exit(code),
       );
       const firstKey = firstRun ? await createFirstKey(sluice.store) : null;
+      const moved = await previousStoreWarning(
+        sluice.store,
+        config.storage,
+        dirname(resolve(o.config)),
+      ).catch(() => undefined);
+      if (moved) process.stderr.write(`sluice: ${moved}\n`);
       const { gateway, egress } = sluice;
       process.stdout.write(`sluice gateway listening on ${gateway.url} (store: ${sluice.store.kind})\n`);
       if (egress)

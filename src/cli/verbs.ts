@@ -12,6 +12,7 @@ import { registerManagedSettings } from './managed-settings.js';
 import { registerSandbox } from './sandbox.js';
 import { registerScrub } from './scrub.js';
 import { registerServe } from './serve.js';
+import { registerStore } from './store.js';
 import { registerScan } from './scan.js';
 import { registerUsage } from './usage.js';
 
@@ -28,6 +29,7 @@ export function registerVerbs(program: Command): void {
   registerSandbox(program);
   registerScrub(program);
   registerServe(program);
+  registerStore(program);
   registerScan(program);
   registerManagedSettings(program);
   registerUsage(program);

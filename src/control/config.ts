@@ -174,6 +174,19 @@ const priceSchema = z
   .strict();
 const spendLimits = z.object({ daily: money.optional(), monthly: money.optional() }).strict();
 
+/** A group of an org's users (`sluice keys create --group`): a spend limit and a model list of its own. */
+const groupSchema = z
+  .object({
+    /** USD the group's members may spend together, by UTC day and month. */
+    budgets: spendLimits.default({}),
+    /** The models the group's members may use (within the org's); every model the org allows when absent. */
+    models: z.array(z.string().min(1)).min(1, 'list at least one model, or leave models out').optional(),
+  })
+  .strict();
+
+/** A group's name: letters, digits, `.`, `_` and `-`. */
+export const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
 const orgSchema = z
   .object({
     /** One upstream's name, or an ordered list to fail over along. */
@@ -248,6 +261,13 @@ const orgSchema = z
     flaggedRetentionDays: z.number().int().positive().default(730),
     /** Sandboxed sessions (`sluice sandbox run`); absent: not allowed. */
     sandbox: sandboxSchema.optional(),
+    /** Groups of this org's users, by name: each with its own budgets and model list. */
+    groups: z
+      .record(
+        z.string().regex(GROUP_NAME, 'a group name is letters, digits, ".", "_" and "-" (at most 64)'),
+        groupSchema,
+      )
+      .optional(),
   })
   .strict();
 

@@ -27,6 +27,8 @@ export interface NewKey {
   role: Role;
   /** When the key stops working on its own (absent: never). */
   expiresAt?: Date;
+  /** The groups of the org the user belongs to (`orgs.<org>.groups`). */
+  groups?: readonly string[];
 }
 
 /** Creates and stores a key; the returned `key` is the only time the full value exists. */
@@ -47,6 +49,7 @@ export async function createKey(
     createdAt: now.toISOString(),
     revokedAt: null,
     expiresAt: who.expiresAt?.toISOString() ?? null,
+    ...(who.groups?.length ? { groups: [...new Set(who.groups)] } : {}),
   };
   await store.insertKey(record);
   return { key, record };

@@ -58,10 +58,29 @@ export function limitedTokens(u: TokenUsage): number {
   return u.inputTokens + u.cacheCreationInputTokens + u.outputTokens;
 }
 
-/** The org has a spend limit set (and so every model it uses needs a price). */
+/** The org has a spend limit set, its own or a group's (and so every model it uses needs a price). */
 function hasBudgets(org: OrgConfig): boolean {
   const { perUser, org: whole } = org.budgets;
-  return Boolean(perUser?.daily ?? perUser?.monthly ?? whole?.daily ?? whole?.monthly);
+  return Boolean(
+    perUser?.daily ??
+    perUser?.monthly ??
+    whole?.daily ??
+    whole?.monthly ??
+    Object.values(org.groups ?? {}).some(
+      (g) => g.budgets.daily !== undefined || g.budgets.monthly !== undefined,
+    ),
+  );
+}
+
+/** The counter of a group's spend: a user name no email can be. */
+export const groupCounter = (group: string): string => `group:${group}`;
+
+/** The key's groups that have a budget in `org` (groups no longer configured have none). */
+function budgetedGroups(org: OrgConfig, groups: readonly string[]): string[] {
+  return groups.filter((g) => {
+    const b = org.groups && Object.hasOwn(org.groups, g) ? org.groups[g]?.budgets : undefined;
+    return b !== undefined && (b.daily !== undefined || b.monthly !== undefined);
+  });
 }
 
 /** The org has any limit: only then are counters read and written. */
@@ -158,7 +177,14 @@ export class Limits {
   }
 
   /** The limits that apply to `user` of `org` at `at`, each with its counter and field. */
-  private limitsOf(orgName: string, org: OrgConfig, user: string, at: Date, p: Periods): Limit[] {
+  private limitsOf(
+    orgName: string,
+    org: OrgConfig,
+    user: string,
+    at: Date,
+    p: Periods,
+    groups: readonly string[],
+  ): Limit[] {
     const { budgets } = org;
     const limits: Limit[] = [];
     const budget = (scope: 'perUser' | 'org', span: 'daily' | 'monthly') => {
@@ -178,6 +204,31 @@ export class Limits {
     budget('perUser', 'monthly');
     budget('org', 'daily');
     budget('org', 'monthly');
+    for (const group of budgetedGroups(org, groups)) {
+      for (const span of ['daily', 'monthly'] as const) {
+        const limit = org.groups?.[group]?.budgets[span];
+        if (limit === undefined) continue;
+        const resetsAt = span === 'daily' ? p.dayEnds : p.monthEnds;
+        limits.push({
+          key: { user: groupCounter(group), period: span === 'daily' ? p.day : p.month },
+          field: 'costUsd',
+          limit,
+          refuse: (used, need) =>
+            errors.budgetExceeded({
+              org: orgName,
+              who: `group "${group}"`,
+              scope: 'group',
+              group,
+              span,
+              limit,
+              used,
+              need,
+              resetsAt,
+              at,
+            }),
+        });
+      }
+    }
     const rate = (field: 'tokens' | 'requests', limit: number | undefined, what: string) => {
       if (limit === undefined) return;
       limits.push({
@@ -273,6 +324,7 @@ export class Limits {
     model: string | null,
     at: Date,
     size: RequestSize,
+    groups: readonly string[] = [],
   ): Promise<Admission> {
     const admission: Admission = { org: orgName, holds: [], done: false };
     const price = this.priceFor(model, org);
@@ -280,7 +332,7 @@ export class Limits {
     if (!hasLimits(org)) return admission;
     const now = at.getTime();
     const worst = price ? worstCost(price, size, this.bytesPerToken) : 0;
-    const limits = this.limitsOf(orgName, org, user, at, periodsOf(at));
+    const limits = this.limitsOf(orgName, org, user, at, periodsOf(at), groups);
     const takes = limits.map((l) => (l.field === 'requests' ? 1 : l.field === 'costUsd' ? worst : 0));
     const refusals = await Promise.all(
       limits.map((l, i) => this.reserve(orgName, l, now, takes[i] as number)),
@@ -326,6 +378,7 @@ export class Limits {
     usage: TokenUsage,
     at: Date,
     admission?: Admission,
+    groups: readonly string[] = [],
   ) {
     // What the request reserved goes back to the reservation; its real cost is taken from it below.
     if (admission) this.release(admission);
@@ -339,6 +392,10 @@ export class Limits {
       { user, period: p.month },
       { user: '', period: p.day },
       { user: '', period: p.month },
+      ...budgetedGroups(org, groups).flatMap((g) => [
+        { user: groupCounter(g), period: p.day },
+        { user: groupCounter(g), period: p.month },
+      ]),
     ].map((key) => ({ key, delta: { requests: 1, tokens, costUsd: cost ?? 0 } }));
     if (org.rateLimits.perUser?.tokensPerMinute && tokens)
       charges.push({ key: { user, period: p.minute }, delta: { ...ZERO, tokens } });

@@ -227,7 +227,9 @@ export const errors = {
   budgetExceeded: (b: {
     org: string;
     who: string;
-    scope: 'perUser' | 'org';
+    scope: 'perUser' | 'org' | 'group';
+    /** The group whose budget it is (scope 'group'). */
+    group?: string;
     span: 'daily' | 'monthly';
     limit: number;
     used: number;
@@ -243,7 +245,7 @@ export const errors = {
         : `Sluice: the ${b.span} budget of ${b.who} has ${usd(b.limit - b.used)} left of ${usd(b.limit)} ` +
           `(spent or reserved by requests in flight), and this request could cost up to ${usd(b.need)}. ` +
           'Wait for requests in flight to finish, or lower max_tokens. ') +
-        `It resets at ${b.resetsAt.toISOString()}. Until then, ask your administrator to raise orgs.${b.org}.budgets.${b.scope}.${b.span}.`,
+        `It resets at ${b.resetsAt.toISOString()}. Until then, ask your administrator to raise orgs.${b.org}.${b.scope === 'group' ? `groups.${b.group}.budgets` : `budgets.${b.scope}`}.${b.span}.`,
       // Claude Code shows a 429 with a long retry-after at once instead of retrying for minutes.
       { 'retry-after': String(seconds(b.at, b.resetsAt)), 'x-should-retry': 'false' },
     ),
@@ -259,6 +261,13 @@ export const errors = {
       `Sluice: model "${model}" has no price, and org "${org}" has budgets, so it cannot be charged. ` +
         `Use a priced model, or ask your administrator to add "${model}" under prices: or set orgs.${org}.unpricedModel.`,
       { 'x-should-retry': 'false' },
+    ),
+  groupModelNotAllowed: (org: string, group: string, model: string, allowed: readonly string[]) =>
+    new SluiceError(
+      'model_not_allowed',
+      `Sluice: group "${group}" of org "${org}" does not allow model "${model}" (its model policy, orgs.${org}.groups.${group}.models, lists ${allowed.join(', ')}). ` +
+        'Pick one of those with /model or --model, or ask your administrator to add this one.',
+      NO_RETRY,
     ),
   modelNotAllowed: (org: string, model: string, allowed: readonly string[]) =>
     new SluiceError(

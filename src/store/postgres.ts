@@ -6,6 +6,7 @@ import {
   EGRESS_COLUMNS,
   egressFromRow,
   egressValues,
+  groupsValue,
   telemetryFromRow,
   AUDIT_COLUMNS,
   GENESIS_HASH,
@@ -37,6 +38,7 @@ import type {
   UsageQuery,
   UsageRow,
 } from './types.js';
+import { PostgresTableRows, type TableRows } from './table-rows.js';
 
 /** An arbitrary constant that all Sluice processes use to serialise migrations. */
 const MIGRATION_LOCK = 0x51c3;
@@ -141,8 +143,8 @@ export class PostgresStore implements Store {
 
   async insertKey(key: KeyRecord): Promise<void> {
     await this.pool.query(
-      `INSERT INTO api_keys (id, org, user_email, role, hash, prefix, created_at, revoked_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      `INSERT INTO api_keys (id, org, user_email, role, hash, prefix, created_at, revoked_at, expires_at, groups)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
       [
         key.id,
         key.org,
@@ -153,6 +155,7 @@ export class PostgresStore implements Store {
         key.createdAt,
         key.revokedAt,
         key.expiresAt,
+        groupsValue(key.groups),
       ],
     );
   }
@@ -215,6 +218,11 @@ export class PostgresStore implements Store {
       [...params, query.limit ?? 1000],
     );
     return rows.map(auditFromRow);
+  }
+
+  async getAudit(id: string): Promise<AuditRecord | undefined> {
+    const { rows } = await this.pool.query('SELECT * FROM audit_records WHERE id = $1', [id]);
+    return rows[0] ? auditFromRow(rows[0]) : undefined;
   }
 
   async usage(query: UsageQuery): Promise<UsageRow[]> {
@@ -330,6 +338,10 @@ export class PostgresStore implements Store {
   async listAdminLog(): Promise<AdminLogEntry[]> {
     const { rows } = await this.pool.query('SELECT * FROM admin_log ORDER BY seq');
     return rows.map(adminFromRow);
+  }
+
+  tableRows(): TableRows {
+    return new PostgresTableRows(this.pool);
   }
 
   /** A session advisory lock on a connection of its own, held while `fn` runs. */

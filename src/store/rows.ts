@@ -36,6 +36,7 @@ export const AUDIT_COLUMNS = [
   'response_content',
   'flagged',
   'upstreams_tried',
+  'groups',
 ] as const;
 
 /** The row values of `record`, in `AUDIT_COLUMNS` order; `stream` as the dialect wants booleans. */
@@ -66,10 +67,22 @@ export function auditValues(r: AuditRecord, bool: (b: boolean) => unknown): unkn
     r.responseContent,
     bool(r.guard.decision === 'block'),
     JSON.stringify(r.upstreamsTried),
+    groupsValue(r.groups),
   ];
 }
 
 type Row = Record<string, unknown>;
+
+/** Groups as stored: a JSON array, or null for none. */
+export function groupsValue(groups: readonly string[] | undefined): string | null {
+  return groups?.length ? JSON.stringify(groups) : null;
+}
+
+/** `{ groups }` when the row names any, else nothing (records without groups stay as they were). */
+function groupsOf(row: Row): { groups?: string[] } {
+  const groups = row.groups ? (JSON.parse(String(row.groups)) as string[]) : [];
+  return groups.length ? { groups } : {};
+}
 
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
@@ -105,6 +118,7 @@ export function auditFromRow(row: Row): AuditRecord {
     guard: JSON.parse(String(row.guard)) as AuditRecord['guard'],
     requestContent: str(row.request_content),
     responseContent: str(row.response_content),
+    ...groupsOf(row),
   };
 }
 
@@ -231,6 +245,7 @@ export function keyFromRow(row: Row): KeyRecord {
     createdAt: String(row.created_at),
     revokedAt: str(row.revoked_at),
     expiresAt: str(row.expires_at),
+    ...groupsOf(row),
   };
 }
 

@@ -149,4 +149,16 @@ export const migrations: Migration[] = [
     sqlite: SIGNIN_MIGRATION.statements,
     postgres: SIGNIN_MIGRATION.statements,
   },
+  {
+    version: 10,
+    description: 'groups: the groups a key belongs to, named on its audit records (JSON arrays)',
+    sqlite: [
+      `ALTER TABLE api_keys ADD COLUMN groups TEXT`,
+      `ALTER TABLE audit_records ADD COLUMN groups TEXT`,
+    ],
+    postgres: [
+      `ALTER TABLE api_keys ADD COLUMN groups TEXT`,
+      `ALTER TABLE audit_records ADD COLUMN groups TEXT`,
+    ],
+  },
 ];

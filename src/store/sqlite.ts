@@ -8,6 +8,7 @@ import {
   EGRESS_COLUMNS,
   egressFromRow,
   egressValues,
+  groupsValue,
   telemetryFromRow,
   AUDIT_COLUMNS,
   GENESIS_HASH,
@@ -39,6 +40,7 @@ import type {
   UsageQuery,
   UsageRow,
 } from './types.js';
+import { SqliteTableRows, type TableRows } from './table-rows.js';
 
 type Row = Record<string, unknown>;
 
@@ -154,8 +156,8 @@ export class SqliteStore implements Store {
   async insertKey(key: KeyRecord): Promise<void> {
     this.db
       .prepare(
-        `INSERT INTO api_keys (id, org, user_email, role, hash, prefix, created_at, revoked_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO api_keys (id, org, user_email, role, hash, prefix, created_at, revoked_at, expires_at, groups)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         key.id,
@@ -167,6 +169,7 @@ export class SqliteStore implements Store {
         key.createdAt,
         key.revokedAt,
         key.expiresAt,
+        groupsValue(key.groups),
       );
   }
 
@@ -266,6 +269,12 @@ export class SqliteStore implements Store {
       .prepare(`SELECT * FROM audit_records ${sql} ORDER BY time DESC, id DESC LIMIT ?`)
       .all(...params, limit) as Row[];
     return rows.map(auditFromRow);
+  }
+
+  async getAudit(id: string): Promise<AuditRecord | undefined> {
+    this.flushAudit();
+    const row = this.db.prepare('SELECT * FROM audit_records WHERE id = ?').get(id) as Row | undefined;
+    return row ? auditFromRow(row) : undefined;
   }
 
   async usage(query: UsageQuery): Promise<UsageRow[]> {
@@ -368,6 +377,11 @@ export class SqliteStore implements Store {
 
   async listAdminLog(): Promise<AdminLogEntry[]> {
     return (this.db.prepare('SELECT * FROM admin_log ORDER BY seq').all() as Row[]).map(adminFromRow);
+  }
+
+  tableRows(): TableRows {
+    this.flushAudit();
+    return new SqliteTableRows(this.db);
   }
 
   /** One process owns an SQLite store: an in-process queue per lock name is enough. */

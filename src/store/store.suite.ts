@@ -91,7 +91,7 @@ export function defineStoreSuite(
       await store.insertKey(key({ id: 'key_2', user: 'ops@acme.test', hash: 'b'.repeat(64), role: 'admin' }));
       await store.insertKey(key({ id: 'key_3', org: 'beta', hash: 'c'.repeat(64) }));
       assert.deepEqual(await store.findKeyByHash('a'.repeat(64)), key());
-      assert.equal(await store.findKeyByHash('d'.repeat(64)), undefined);
+      assert.equal(await store.findKeyByHash('8'.repeat(64)), undefined);
       await assert.rejects(store.insertKey(key({ id: 'key_4' })), 'a duplicate hash is refused');
       assert.deepEqual(
         (await store.listKeys({ org: 'acme' })).map((k) => k.id),
@@ -545,6 +545,24 @@ export function defineStoreSuite(
       const revoked = await store.signin.getSession('ses_1');
       assert.deepEqual([revoked?.revokedAt, revoked?.refreshHash], ['2026-11-01T02:00:00.000Z', null]);
       assert.equal(await store.signin.rotateRefresh('ses_1', 'b'.repeat(64), next), false);
+    });
+
+    it('keeps the groups of a key and of an audit record, and none where none were given', async () => {
+      await store.insertKey(key({ id: 'key_g1', hash: '7'.repeat(64), groups: ['eng', 'Contractors'] }));
+      await store.insertKey(key({ id: 'key_g0', hash: '8'.repeat(64) }));
+      const found = await store.findKeyByHash('7'.repeat(64));
+      assert.deepEqual(found?.groups, ['eng', 'Contractors']);
+      assert.equal('groups' in ((await store.findKeyByHash('8'.repeat(64))) ?? {}), false);
+      const withGroups = auditRecord({ id: 'req_groups', org: 'grp', groups: ['eng'] });
+      await store.insertAudit(withGroups);
+      await store.insertAudit(
+        auditRecord({ id: 'req_nogroups', org: 'grp', time: '2026-10-01T00:00:00.000Z' }),
+      );
+      const [first, second] = await store.queryAudit({ org: 'grp' });
+      assert.deepEqual(first, withGroups);
+      assert.deepEqual(await store.getAudit('req_groups'), withGroups);
+      assert.equal(await store.getAudit('req_none_such'), undefined);
+      assert.equal(second && 'groups' in second, false);
     });
   });
 }

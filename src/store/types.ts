@@ -1,5 +1,6 @@
 /** The storage interface every part of Sluice uses. Implementations: SQLite (embedded) and PostgreSQL. */
 import type { SignInStore } from './signin.js';
+import type { TableRows } from './table-rows.js';
 
 export type Role = 'admin' | 'auditor' | 'member';
 
@@ -23,6 +24,8 @@ export interface KeyRecord {
   revokedAt: string | null;
   /** When the key stops working on its own (short-lived keys, such as a sandbox session's); null: never. */
   expiresAt: string | null;
+  /** The groups the key's user belongs to in its org (`orgs.<org>.groups`); absent: none. */
+  groups?: string[];
 }
 
 /** What the guard did: nothing found, logged, redacted, blocked, failed (refused), or failed and forwarded (the org fails open). */
@@ -57,6 +60,8 @@ export interface AuditRecord {
   /** Request content as the org's contentLogging allows (null under zdr or `none`). */
   requestContent: string | null;
   responseContent: string | null;
+  /** The groups of the key that made the request; absent: none. */
+  groups?: string[];
 }
 
 export interface AuditQuery {
@@ -188,6 +193,8 @@ export interface Store {
   /** Resolves when the store takes a write (a one-row probe table); rejects when it is read-only or gone. */
   probeWrite(at: string): Promise<void>;
   queryAudit(query: AuditQuery): Promise<AuditRecord[]>;
+  /** One audit record by id (`sluice logs show`), content included as stored. */
+  getAudit(id: string): Promise<AuditRecord | undefined>;
   /** Sums of the audit records by user, model or org. */
   usage(query: UsageQuery): Promise<UsageRow[]>;
   /** Deletes an org's records past their retention and clears content past its own. */
@@ -238,4 +245,7 @@ export interface Store {
 
   /** Runs `fn` while no other holder of the lock `name` runs, on any gateway sharing this store. */
   exclusive<T>(name: string, fn: () => Promise<T>): Promise<T>;
+
+  /** Raw rows of every table, for moving a store (`sluice store copy`); nothing else uses it. */
+  tableRows(): TableRows;
 }

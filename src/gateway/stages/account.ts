@@ -16,6 +16,7 @@ export function account(limits: Limits, clock: () => Date, onError: (err: Error)
         ctx.usage,
         clock(),
         ctx.admission ?? undefined,
+        key.groups ?? [],
       );
     } catch (err) {
       onError(err as Error);

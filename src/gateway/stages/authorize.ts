@@ -1,4 +1,7 @@
-/** Stage authorize: the key's org and its route policy (zero data retention refuses some routes). */
+/**
+ * Stage authorize: the key's org and its route policy (zero data retention refuses some routes); the
+ * key's groups go on the audit record (their models and budgets apply in stages route and limit).
+ */
 import { errors } from '../../errors/catalog.js';
 import type { Stage } from '../pipeline.js';
 
@@ -9,4 +12,6 @@ export const authorize: Stage = (ctx) => {
   const org = orgs[key.org] ?? null;
   if (org?.zdr && ctx.route.zdr === 'refuse') throw errors.zdrForbidden(key.org, ctx.path);
   ctx.org = org;
+  // The record names the key's groups, configured or not: they say who the request was made as.
+  if (key.groups?.length) ctx.record.groups = [...key.groups];
 };

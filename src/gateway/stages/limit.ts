@@ -13,7 +13,15 @@ export function limit(limits: Limits, clock: () => Date, onError: (err: Error) =
     if (!key || !org) return;
     const size = { inputBytes: ctx.body?.length ?? 0, maxTokens: ctx.message?.maxTokens ?? null };
     try {
-      const admission = await limits.check(key.org, org, key.user, ctx.record.model, clock(), size);
+      const admission = await limits.check(
+        key.org,
+        org,
+        key.user,
+        ctx.record.model,
+        clock(),
+        size,
+        key.groups ?? [],
+      );
       ctx.admission = admission;
       ctx.onEnd.push(() => limits.release(admission));
     } catch (err) {

@@ -1,5 +1,5 @@
 /**
- * Stage route: the org's model policy, then the upstreams that will be tried, in the org's order,
+ * Stage route: the org's model policy (and its groups'), then the upstreams that will be tried, in the org's order,
  * each with the id its cloud knows the model by. An upstream whose table has no id for the model
  * is left out; when none has one, the request ends with a 400 naming the tables to add it to.
  */
@@ -24,6 +24,13 @@ export function route(adapters: ReadonlyMap<string, UpstreamAdapter>): Stage {
     const model = ctx.route.operation === 'models' ? null : ctx.record.model;
     if (model !== null && org.models && !modelAllowed(org.models, model))
       throw errors.modelNotAllowed(orgName, model, org.models);
+    // Each of the key's groups with a model list narrows the org's (a group no longer configured adds nothing).
+    for (const group of ctx.key?.groups ?? []) {
+      const known = org.groups && Object.hasOwn(org.groups, group) ? org.groups[group] : undefined;
+      const models = model === null ? undefined : known?.models;
+      if (model !== null && models && !modelAllowed(models, model))
+        throw errors.groupModelNotAllowed(orgName, group, model, models);
+    }
     const routes: UpstreamRoute[] = [];
     const tables: string[] = [];
     for (const name of upstreamsOf(org)) {

@@ -9,6 +9,7 @@ import type { SluiceConfig } from '../control/config.js';
 import { errors } from '../errors/catalog.js';
 import { cachedAuthenticator } from '../control/keys.js';
 import { Limits } from '../control/limits.js';
+import { unpricedWarnings } from '../control/prices.js';
 import { ScanCache } from '../guard/cache.js';
 import { prepareScan } from '../guard/scan.js';
 import type { AuditJournal } from '../store/journal.js';
@@ -74,6 +75,7 @@ function buildStages(
     (err) => logger.error({ err: err.message }, 'usage counters not written'),
     () => clock().getTime(),
   );
+  for (const line of unpricedWarnings(o.config.orgs, limits.prices)) logger.warn({}, line);
   const pools = new UpstreamPools();
   const adapters = buildAdapters(o.config, o.cloud);
   const logError = logger.error.bind(logger);

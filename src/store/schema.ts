@@ -141,4 +141,10 @@ export const migrations: Migration[] = [
     sqlite: [`ALTER TABLE audit_records ADD COLUMN upstreams_tried TEXT`],
     postgres: [`ALTER TABLE audit_records ADD COLUMN upstreams_tried TEXT`],
   },
+  {
+    version: 9,
+    description: 'audit records say when a model had no known price and what it was charged at',
+    sqlite: [`ALTER TABLE audit_records ADD COLUMN price_note TEXT`],
+    postgres: [`ALTER TABLE audit_records ADD COLUMN price_note TEXT`],
+  },
 ];

@@ -82,7 +82,7 @@ function buildStages(
   const onLimitError = (err: Error) =>
     logger.error({ err: err.message }, 'limits not checked or not charged');
   const stages: Record<StageName, Stage> = {
-    authenticate: authenticate(cachedAuthenticator(store)),
+    authenticate: authenticate(cachedAuthenticator(store).lookup),
     authorize,
     bedrockClient,
     vertexClient,

@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from '../control/config.js';
 import { recordAdmin } from '../control/admin-log.js';
 import { createKey } from '../control/keys.js';
 import { starterConfigText } from '../control/starter.js';
-import { startSluice, StoreOpenError } from '../compose/sluice.js';
+import { ListenError, startSluice, StoreOpenError } from '../compose/sluice.js';
 import type { Store } from '../store/types.js';
 import { DEFAULT_CONFIG } from './admin-config.js';
 import { CliError } from './exit.js';
@@ -61,6 +61,7 @@ export function registerServe(program: Command): void {
         pid: process.pid,
         isAlive,
       }).catch((err: Error) => {
+        if (err instanceof ListenError) throw new CliError(listenAdvice(err, o.config, o.port !== undefined));
         throw err instanceof StoreOpenError ? new CliError(err.message) : err;
       });
       const firstKey = firstRun ? await createFirstKey(sluice.store) : null;
@@ -84,6 +85,19 @@ export function registerServe(program: Command): void {
       await sluice.close();
       process.stdout.write('sluice gateway stopped\n');
     });
+}
+
+/** One line: which listener, which address, and what to change. */
+function listenAdvice(err: ListenError, configFile: string, portFlag: boolean): string {
+  const key =
+    err.what === 'the gateway'
+      ? `server.port in ${configFile}${portFlag ? '' : ', or --port'}`
+      : `egress.port in ${configFile}`;
+  const why =
+    err.reason === 'in use'
+      ? 'Stop what holds it, or choose another port'
+      : 'Ports below 1024 need privileges: choose a port from 1024 up';
+  return `${err.message}${err.reason === 'in use' ? ' (another sluice serve?)' : ''}. ${why} (${key}).`;
 }
 
 /** The key printed on a fresh machine, so the first developer can point Claude Code at the gateway. */

@@ -61,6 +61,11 @@ export async function startSluice(config: SluiceConfig, deps: SluiceDeps): Promi
     maxBacklogBytes: config.journal.maxBacklogBytes,
     onError: (err, what) => logger.error({ err: err.message }, what),
   });
+  const closeStore = async () => {
+    await journal.close();
+    await stopCheckpoints();
+    await store.close();
+  };
   const gateway = await startGateway({
     config,
     store,
@@ -68,11 +73,21 @@ export async function startSluice(config: SluiceConfig, deps: SluiceDeps): Promi
     logger,
     clock,
     ...(deps.now ? { now: deps.now } : {}),
+  }).catch(async (err: Error) => {
+    await closeStore();
+    throw ListenError.from(err, 'the gateway', config.server);
   });
   const stopSweeper = startSweeper(store, config, clock, deps.sweepEveryMs ?? 3_600_000, (err) =>
     logger.error({ err: err.message }, 'retention sweep failed'),
   );
-  const egress = config.egress ? await startEgressProxy({ config, store, logger }) : null;
+  const egress = config.egress
+    ? await startEgressProxy({ config, store, logger }).catch(async (err: Error) => {
+        stopSweeper();
+        await gateway.close();
+        await closeStore();
+        throw ListenError.from(err, 'the egress proxy', config.egress ?? { host: '', port: 0 });
+      })
+    : null;
   if (egress) warnOpenEgress(config, logger);
   return {
     store,
@@ -104,5 +119,26 @@ export class StoreOpenError extends Error {
   constructor(message: string) {
     super(`cannot open the store: ${message}`);
     this.name = 'StoreOpenError';
+  }
+}
+
+/** A listener could not bind its address (the port is in use, or needs privileges). */
+export class ListenError extends Error {
+  constructor(
+    readonly what: 'the gateway' | 'the egress proxy',
+    readonly address: string,
+    readonly reason: 'in use' | 'denied',
+  ) {
+    super(
+      `${what} cannot listen on ${address}: ${reason === 'in use' ? 'the port is in use' : 'permission denied'}`,
+    );
+    this.name = 'ListenError';
+  }
+
+  /** `err` as a ListenError when it is a bind failure, else `err` unchanged. */
+  static from(err: Error, what: ListenError['what'], at: { host: string; port: number }): Error {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EADDRINUSE' && code !== 'EACCES') return err;
+    return new ListenError(what, `${at.host}:${at.port}`, code === 'EADDRINUSE' ? 'in use' : 'denied');
   }
 }

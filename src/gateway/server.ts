@@ -193,7 +193,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     answerClientError(err, socket, limits.requestTimeoutMs),
   );
   prepareScan();
-  await new Promise<void>((resolve) => server.listen(config.server.port, config.server.host, resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.server.port, config.server.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${config.server.host}:${port}`,

@@ -22,11 +22,15 @@ export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('Run the gateway (ANTHROPIC_BASE_URL for Claude Code)')
-    .option('--config <file>', 'configuration file (written with a first key if missing)', DEFAULT_CONFIG)
+    .option(
+      '--config <file>',
+      'configuration file (written if missing; first keys on an empty store)',
+      DEFAULT_CONFIG,
+    )
     .option('--port <port>', 'listen on this port instead of server.port')
     .addHelpText(
       'after',
-      '\nExample:\n  ANTHROPIC_API_KEY=sk-ant-... sluice serve\n  # then, in the developer shell:\n  export ANTHROPIC_BASE_URL=http://127.0.0.1:8787 ANTHROPIC_API_KEY=<the printed key>\n',
+      '\nExample:\n  ANTHROPIC_API_KEY=sk-ant-... sluice serve\n  # then, in the developer shell:\n  export ANTHROPIC_BASE_URL=http://127.0.0.1:8787 ANTHROPIC_API_KEY=<the printed developer key>\n',
     )
     .action(async (o: { config: string; port?: string }) => {
       const firstRun = !(await exists(o.config));
@@ -36,7 +40,7 @@ export function registerServe(program: Command): void {
             `${o.config} does not exist, and ANTHROPIC_API_KEY is not set. Set the upstream key the gateway will hold (export ANTHROPIC_API_KEY=sk-ant-...) and run sluice serve again; clients then get Sluice keys instead.`,
           );
         }
-        await writeFile(o.config, starterConfigText(), { flag: 'wx' });
+        await writeFile(o.config, starterConfigText(), { flag: 'wx', mode: 0o600 });
         process.stdout.write(`wrote ${o.config} (starter configuration)\n`);
       }
       let config;
@@ -64,17 +68,26 @@ export function registerServe(program: Command): void {
         if (err instanceof ListenError) throw new CliError(listenAdvice(err, o.config, o.port !== undefined));
         throw err instanceof StoreOpenError ? new CliError(err.message) : err;
       });
-      const firstKey = firstRun ? await createFirstKey(sluice.store) : null;
+      // First run: the store has no key yet (whether the config was just written or came from init).
+      const firstOrg = 'default' in config.orgs ? 'default' : Object.keys(config.orgs)[0];
+      const firstKeys =
+        firstOrg !== undefined && (await sluice.store.listKeys()).length === 0
+          ? await createFirstKeys(sluice.store, firstOrg)
+          : null;
       const { gateway, egress } = sluice;
       process.stdout.write(`sluice gateway listening on ${gateway.url} (store: ${sluice.store.kind})\n`);
       if (egress)
         process.stdout.write(
           `sluice egress proxy listening on ${egress.url} (clients: HTTPS_PROXY=http://you:<sluice key>@${egress.url.slice(7)}, NO_PROXY=${new URL(gateway.url).hostname})\n`,
         );
-      if (firstKey) {
+      if (firstKeys) {
+        const { member, admin } = firstKeys;
         process.stdout.write(
-          `\nPoint Claude Code at it (this key is shown once; more with sluice keys create):\n` +
-            `export ANTHROPIC_BASE_URL=${gateway.url}\nexport ANTHROPIC_API_KEY=${firstKey}\n`,
+          `\nFirst keys, each shown once (more with sluice keys create).\n\n` +
+            `For a developer's shell (org ${member.who.org}, user ${member.who.user}, role member):\n` +
+            `export ANTHROPIC_BASE_URL=${gateway.url}\nexport ANTHROPIC_API_KEY=${member.key}\n\n` +
+            `For you, the administrator (org ${admin.who.org}, user ${admin.who.user}, role admin: creates and revokes keys; keep it out of developers' shells):\n` +
+            `SLUICE_ADMIN_KEY=${admin.key}\n`,
         );
       }
       await new Promise<void>((resolveStop) => {
@@ -100,12 +113,20 @@ function listenAdvice(err: ListenError, configFile: string, portFlag: boolean): 
   return `${err.message}${err.reason === 'in use' ? ' (another sluice serve?)' : ''}. ${why} (${key}).`;
 }
 
-/** The key printed on a fresh machine, so the first developer can point Claude Code at the gateway. */
-async function createFirstKey(store: Store): Promise<string> {
-  const who = { org: 'default', user: 'admin@localhost', role: 'admin' as const };
-  const first = await createKey(store, who, new Date());
-  await recordAdmin(store, new Date(), 'serve:first-run', 'key.created', first.record.id, who);
-  return first.key;
+/**
+ * The keys printed on a fresh store: a member key for the first developer's shell, and an admin key
+ * for whoever runs the gateway (the admin API), never the one to paste into a developer's shell.
+ */
+async function createFirstKeys(store: Store, org: string) {
+  const make = async (who: { org: string; user: string; role: 'member' | 'admin' }) => {
+    const made = await createKey(store, who, new Date());
+    await recordAdmin(store, new Date(), 'serve:first-run', 'key.created', made.record.id, who);
+    return { who, key: made.key };
+  };
+  return {
+    member: await make({ org, user: 'dev@localhost', role: 'member' }),
+    admin: await make({ org, user: 'admin@localhost', role: 'admin' }),
+  };
 }
 
 /** Whether process `pid` still runs (signal 0 checks without sending anything). */

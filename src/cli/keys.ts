@@ -1,6 +1,7 @@
 /** `sluice keys create|list|revoke`: gateway keys, shown once and stored hashed. */
 import { Option, type Command } from 'commander';
-import { cliActor, recordAdmin } from '../control/admin-log.js';
+import { recordAdmin } from '../control/admin-log.js';
+import { cliActor } from './actor.js';
 import { createKey } from '../control/keys.js';
 import type { Role } from '../store/types.js';
 import { DEFAULT_CONFIG, openConfiguredStore } from './admin-config.js';
@@ -28,7 +29,7 @@ export function registerKeys(program: Command): void {
     .description('Create a key for a user of an org; prints the key once, as the last line')
     .option('--config <file>', 'configuration file', DEFAULT_CONFIG)
     .requiredOption('--org <org>', 'organization (declared under orgs: in the config)')
-    .requiredOption('--user <email>', 'the person the key belongs to')
+    .requiredOption('--user <email>', 'the e-mail address of the person the key belongs to')
     .addOption(new Option('--role <role>', 'role').choices(['member', 'admin', 'auditor']).default('member'))
     .option('--expires <when>', 'the key stops working after a duration (30m, 8h, 7d) or at a date')
     .addHelpText(
@@ -36,6 +37,10 @@ export function registerKeys(program: Command): void {
       '\nExample:\n  sluice keys create --org acme --user dev@acme.example\n  sluice keys create --org acme --user ci@acme.example --expires 8h\n',
     )
     .action(async (o: { config: string; org: string; user: string; role: Role; expires?: string }) => {
+      if (!/^[^\s@]+@[^\s@]+$/.test(o.user))
+        throw new CliError(
+          `--user: expected the e-mail address of the person the key belongs to (dev@acme.example), got "${o.user}"`,
+        );
       const expiresAt = o.expires === undefined ? undefined : parseExpires(o.expires, new Date());
       const { config, store } = await openConfiguredStore(o.config);
       try {

@@ -1,4 +1,5 @@
 /** Opening the configured store for an admin verb (config errors become exit-2 CLI errors). */
+import { access } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { adminLogSettings, attachCheckpoints, type CheckpointLogger } from '../control/admin-log-publish.js';
 import { ConfigError, loadConfig, type SluiceConfig } from '../control/config.js';
@@ -10,12 +11,26 @@ export const DEFAULT_CONFIG = './sluice.yaml';
 
 /** Loads `file` for an admin verb: unset ${VAR}s allowed (admin verbs never contact an upstream). */
 export async function loadAdminConfig(file: string): Promise<SluiceConfig> {
+  await missingConfig(file);
   try {
     return await loadConfig(file, process.env, { allowUnsetEnv: true });
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message);
     throw err;
   }
+}
+
+/** A config that does not exist is a usage error that says how to make one. */
+export async function missingConfig(file: string): Promise<void> {
+  if (
+    await access(file).then(
+      () => false,
+      (err: NodeJS.ErrnoException) => err.code === 'ENOENT',
+    )
+  )
+    throw new CliError(
+      `${file} does not exist. Run sluice init to write a starter configuration, or pass --config <file>.`,
+    );
 }
 
 /** Loads `file` (unset ${VAR}s allowed: admin verbs never contact an upstream) and opens its store. */

@@ -179,6 +179,9 @@ describe('sluice init, keys, logs, usage', () => {
   it('a broken config fails with the key path', async () => {
     const r = sluice('keys', 'list', '--config', 'missing.yaml');
     assert.equal(r.code, 2);
-    assert.equal(r.err, 'sluice: missing.yaml: cannot read configuration: ENOENT\n');
+    assert.equal(
+      r.err,
+      'sluice: missing.yaml does not exist. Run sluice init to write a starter configuration, or pass --config <file>.\n',
+    );
   });
 });

@@ -5,7 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
-import { cliActor, recordAdmin, verifyChain } from '../control/admin-log.js';
+import { recordAdmin, verifyChain } from '../control/admin-log.js';
+import { cliActor } from './actor.js';
 import { upstreamsOf, type SluiceConfig } from '../control/config.js';
 import {
   adminLogEntry,

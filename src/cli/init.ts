@@ -14,7 +14,8 @@ export function registerInit(program: Command): void {
     .addHelpText('after', '\nExample:\n  sluice init && ANTHROPIC_API_KEY=sk-ant-... sluice serve\n')
     .action(async (o: { config: string; force?: boolean }) => {
       try {
-        await writeFile(o.config, starterConfigText(), { flag: o.force ? 'w' : 'wx' });
+        // 0600: the file may come to hold admin tokens.
+        await writeFile(o.config, starterConfigText(), { flag: o.force ? 'w' : 'wx', mode: 0o600 });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
           throw new CliError(`${o.config} already exists; pass --force to overwrite it`);

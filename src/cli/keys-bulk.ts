@@ -4,7 +4,8 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
-import { cliActor, recordAdmin } from '../control/admin-log.js';
+import { recordAdmin } from '../control/admin-log.js';
+import { cliActor } from './actor.js';
 import { GROUP_NAME, type SluiceConfig } from '../control/config.js';
 import { createKey, type NewKey } from '../control/keys.js';
 import type { KeyRecord, Role, Store } from '../store/types.js';

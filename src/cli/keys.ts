@@ -1,6 +1,7 @@
 /** `sluice keys create|list|revoke`: gateway keys, shown once and stored hashed. */
 import { Option, type Command } from 'commander';
-import { cliActor, recordAdmin } from '../control/admin-log.js';
+import { recordAdmin } from '../control/admin-log.js';
+import { cliActor } from './actor.js';
 import { createKey } from '../control/keys.js';
 import { GROUP_NAME, type SluiceConfig } from '../control/config.js';
 import type { Role } from '../store/types.js';
@@ -106,6 +107,10 @@ export function registerKeys(program: Command): void {
         if (o.from !== undefined || o.out !== undefined) return createFromCsv(o);
         if (o.org === undefined || o.user === undefined)
           throw new CliError('keys create needs --org and --user, or --from users.csv');
+        if (!/^[^\s@]+@[^\s@]+$/.test(o.user))
+          throw new CliError(
+            `--user: expected the e-mail address of the person the key belongs to (dev@acme.example), got "${o.user}"`,
+          );
         const expiresAt = o.expires === undefined ? undefined : parseExpires(o.expires, new Date());
         const { config, store } = await openConfiguredStore(o.config);
         try {

@@ -14,6 +14,22 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
   registerVerbs(program);
+  program.addHelpText(
+    'after',
+    `
+Examples:
+  sluice init                                   write a commented starter sluice.yaml
+  ANTHROPIC_API_KEY=sk-ant-... sluice serve     run the gateway; the first run prints a developer key
+  sluice keys create --org default --user dev@acme.example
+  sluice logs --since 1d --format json          audit records of the last day
+  sluice usage --by model                       spend by model
+  sluice scan .                                 secrets and personal data in this folder
+  sluice explain                                where this machine's Claude Code sends data
+
+Every verb has --help with examples. Exit codes: 0 clean, 1 findings, 2 usage or runtime error.
+Docs: docs/cli.md
+`,
+  );
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;

@@ -93,10 +93,10 @@ describe('sluice scan', () => {
     );
   });
 
-  it('scans stdin given as - or piped without a path', () => {
+  it('scans stdin given as - or --stdin', () => {
     for (const args of [
       ['-', '--format', 'json'],
-      ['--format', 'json'],
+      ['--stdin', '--format', 'json'],
     ]) {
       const r = sluice(args, `first line\nauth ${secret}\n`);
       assert.equal(r.code, 1);
@@ -104,6 +104,16 @@ describe('sluice scan', () => {
         { file: '-', line: 2, column: 6, rule: 'github-pat', kind: 'secret', preview: 'ghp_…(40 chars)' },
       ]);
     }
+  });
+
+  it('no path and stdin not a terminal (CI, a script) is a usage error, never a silent pass', () => {
+    const r = sluice(['--format', 'json'], `auth ${secret}\n`);
+    assert.deepEqual(r, {
+      code: 2,
+      stdout: '',
+      stderr:
+        'sluice: scan: no path given and stdin is not a terminal. Name what to scan: a path (. for the current folder), or - (or --stdin) to read stdin.\n',
+    });
   });
 
   it('filters by --kind', () => {

@@ -18,15 +18,16 @@ const BINARY_SNIFF = 8000;
 
 interface ScanCliOptions {
   format: (typeof FORMATS)[number];
+  stdin?: boolean;
   kind?: DetectionKind;
   allow: string[];
 }
 
 const EXAMPLES = `
 Examples:
-  $ sluice scan                      scan the current folder (or stdin when piped)
+  $ sluice scan                      scan the current folder (in a terminal; elsewhere name a path)
   $ sluice scan src config/.env      scan files and folders; .gitignore, .git and node_modules are skipped
-  $ git diff | sluice scan -         scan stdin
+  $ git diff | sluice scan -         scan stdin (or --stdin)
   $ sluice scan --kind pii --format json logs/
   $ sluice scan --format sarif . > sluice.sarif
   $ sluice scan --allow '*@acme-corp.io' --allow 'sk-test-*' .
@@ -38,7 +39,11 @@ export function registerScan(program: Command): void {
   program
     .command('scan')
     .description('find secrets and personal data in files, folders or stdin')
-    .argument('[paths...]', 'files or folders to scan; "-" reads stdin')
+    .argument(
+      '[paths...]',
+      'files or folders to scan; "-" reads stdin (default: the current folder, in a terminal)',
+    )
+    .option('--stdin', 'scan stdin (the same as -)')
     .addOption(formatOption(FORMATS))
     .addOption(new Option('--kind <kind>', 'only report this kind').choices(['secret', 'pii']))
     .addOption(
@@ -60,7 +65,15 @@ export function registerScan(program: Command): void {
 }
 
 async function runScan(paths: string[], options: ScanCliOptions): Promise<number> {
-  const targets = paths.length > 0 ? paths : process.stdin.isTTY ? ['.'] : ['-'];
+  const targets = [...paths, ...(options.stdin ? ['-'] : [])];
+  if (targets.length === 0) {
+    // Piped or in CI, scanning the folder (or stdin) unasked could report a false pass.
+    if (!process.stdin.isTTY)
+      throw new CliError(
+        'scan: no path given and stdin is not a terminal. Name what to scan: a path (. for the current folder), or - (or --stdin) to read stdin.',
+      );
+    targets.push('.');
+  }
   const kinds = options.kind ? [options.kind] : undefined;
   const allowed = allowMatcher(options.allow);
   const findings: Finding[] = [];

@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from '../control/config.js';
 import { recordAdmin } from '../control/admin-log.js';
 import { createKey } from '../control/keys.js';
 import { starterConfigText } from '../control/starter.js';
-import { startSluice, StoreOpenError, TlsError } from '../compose/sluice.js';
+import { ListenError, startSluice, StoreOpenError, TlsError } from '../compose/sluice.js';
 import type { Store } from '../store/types.js';
 import { DEFAULT_CONFIG } from './admin-config.js';
 import { CliError, EXIT } from './exit.js';
@@ -23,12 +23,16 @@ export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('Run the gateway (ANTHROPIC_BASE_URL for Claude Code)')
-    .option('--config <file>', 'configuration file (written with a first key if missing)', DEFAULT_CONFIG)
+    .option(
+      '--config <file>',
+      'configuration file (written if missing; first keys on an empty store)',
+      DEFAULT_CONFIG,
+    )
     .option('--port <port>', 'listen on this port instead of server.port')
     .option('--no-watch', 'reload the configuration on SIGHUP only, not when its file changes')
     .addHelpText(
       'after',
-      '\nExample:\n  ANTHROPIC_API_KEY=sk-ant-... sluice serve\n  # then, in the developer shell:\n  export ANTHROPIC_BASE_URL=http://127.0.0.1:8787 ANTHROPIC_API_KEY=<the printed key>\n',
+      '\nExample:\n  ANTHROPIC_API_KEY=sk-ant-... sluice serve\n  # then, in the developer shell:\n  export ANTHROPIC_BASE_URL=http://127.0.0.1:8787 ANTHROPIC_API_KEY=<the printed developer key>\n',
     )
     .action(async (o: { config: string; port?: string; watch: boolean }) => {
       const firstRun = !(await exists(o.config));
@@ -38,7 +42,7 @@ export function registerServe(program: Command): void {
             `${o.config} does not exist, and ANTHROPIC_API_KEY is not set. Set the upstream key the gateway will hold (export ANTHROPIC_API_KEY=sk-ant-...) and run sluice serve again; clients then get Sluice keys instead.`,
           );
         }
-        await writeFile(o.config, starterConfigText(), { flag: 'wx' });
+        await writeFile(o.config, starterConfigText(), { flag: 'wx', mode: 0o600 });
         process.stdout.write(`wrote ${o.config} (starter configuration)\n`);
       }
       let config;
@@ -72,6 +76,7 @@ export function registerServe(program: Command): void {
         ...(o.watch ? { watchFile: o.config } : {}),
         env: process.env,
       }).catch((err: Error) => {
+        if (err instanceof ListenError) throw new CliError(listenAdvice(err, o.config, o.port !== undefined));
         throw err instanceof StoreOpenError || err instanceof TlsError ? new CliError(err.message) : err;
       });
       lastResort(
@@ -79,7 +84,12 @@ export function registerServe(program: Command): void {
         () => sluice.close(),
         (code) => process.exit(code),
       );
-      const firstKey = firstRun ? await createFirstKey(sluice.store) : null;
+      // First run: the store has no key yet (whether the config was just written or came from init).
+      const firstOrg = 'default' in config.orgs ? 'default' : Object.keys(config.orgs)[0];
+      const firstKeys =
+        firstOrg !== undefined && (await sluice.store.listKeys()).length === 0
+          ? await createFirstKeys(sluice.store, firstOrg)
+          : null;
       const moved = await previousStoreWarning(
         sluice.store,
         config.storage,
@@ -92,10 +102,14 @@ export function registerServe(program: Command): void {
         process.stdout.write(
           `sluice egress proxy listening on ${egress.url} (clients: HTTPS_PROXY=http://you:<sluice key>@${egress.url.slice(7)}, NO_PROXY=${new URL(gateway.url).hostname})\n`,
         );
-      if (firstKey) {
+      if (firstKeys) {
+        const { member, admin } = firstKeys;
         process.stdout.write(
-          `\nPoint Claude Code at it (this key is shown once; more with sluice keys create):\n` +
-            `export ANTHROPIC_BASE_URL=${gateway.url}\nexport ANTHROPIC_API_KEY=${firstKey}\n`,
+          `\nFirst keys, each shown once (more with sluice keys create).\n\n` +
+            `For a developer's shell (org ${member.who.org}, user ${member.who.user}, role member):\n` +
+            `export ANTHROPIC_BASE_URL=${gateway.url}\nexport ANTHROPIC_API_KEY=${member.key}\n\n` +
+            `For you, the administrator (org ${admin.who.org}, user ${admin.who.user}, role admin: creates and revokes keys; keep it out of developers' shells):\n` +
+            `SLUICE_ADMIN_KEY=${admin.key}\n`,
         );
       }
       // SIGHUP: reload sluice.yaml (so does writing it); SIGINT, SIGTERM: stop. See docs/operations.md.
@@ -173,12 +187,33 @@ export function lastResort(
   });
 }
 
-/** The key printed on a fresh machine, so the first developer can point Claude Code at the gateway. */
-async function createFirstKey(store: Store): Promise<string> {
-  const who = { org: 'default', user: 'admin@localhost', role: 'admin' as const };
-  const first = await createKey(store, who, new Date());
-  await recordAdmin(store, new Date(), 'serve:first-run', 'key.created', first.record.id, who);
-  return first.key;
+/** One line: which listener, which address, and what to change. */
+function listenAdvice(err: ListenError, configFile: string, portFlag: boolean): string {
+  const key =
+    err.what === 'the gateway'
+      ? `server.port in ${configFile}${portFlag ? '' : ', or --port'}`
+      : `egress.port in ${configFile}`;
+  const why =
+    err.reason === 'in use'
+      ? 'Stop what holds it, or choose another port'
+      : 'Ports below 1024 need privileges: choose a port from 1024 up';
+  return `${err.message}${err.reason === 'in use' ? ' (another sluice serve?)' : ''}. ${why} (${key}).`;
+}
+
+/**
+ * The keys printed on a fresh store: a member key for the first developer's shell, and an admin key
+ * for whoever runs the gateway (the admin API), never the one to paste into a developer's shell.
+ */
+async function createFirstKeys(store: Store, org: string) {
+  const make = async (who: { org: string; user: string; role: 'member' | 'admin' }) => {
+    const made = await createKey(store, who, new Date());
+    await recordAdmin(store, new Date(), 'serve:first-run', 'key.created', made.record.id, who);
+    return { who, key: made.key };
+  };
+  return {
+    member: await make({ org, user: 'dev@localhost', role: 'member' }),
+    admin: await make({ org, user: 'admin@localhost', role: 'admin' }),
+  };
 }
 
 /** Whether process `pid` still runs (signal 0 checks without sending anything). */

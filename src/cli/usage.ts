@@ -10,7 +10,7 @@ export function registerUsage(program: Command): void {
     .description('Print usage and spend from the audit records, by user, model or org')
     .option('--config <file>', 'configuration file', DEFAULT_CONFIG)
     .option('--org <org>', 'only this org')
-    .option('--since <when>', 'a date or a duration such as 1h or 7d (default: 30d)', '30d')
+    .option('--since <when>', 'a date or a duration such as 1h or 7d', '30d')
     .addOption(new Option('--by <what>', 'group by').choices(['user', 'model', 'org']).default('user'))
     .option(
       '--telemetry',

@@ -9,6 +9,7 @@ import { registerInit } from './init.js';
 import { registerKeys } from './keys.js';
 import { registerLogs } from './logs.js';
 import { registerManagedSettings } from './managed-settings.js';
+import { registerPrices } from './prices.js';
 import { registerSandbox } from './sandbox.js';
 import { registerScrub } from './scrub.js';
 import { registerServe } from './serve.js';
@@ -26,6 +27,7 @@ export function registerVerbs(program: Command): void {
   registerInit(program);
   registerKeys(program);
   registerLogs(program);
+  registerPrices(program);
   registerSandbox(program);
   registerScrub(program);
   registerServe(program);

@@ -110,6 +110,11 @@ export async function startSluice(config: SluiceConfig, deps: SluiceDeps): Promi
     maxBacklogBytes: config.journal.maxBacklogBytes,
     onError: (err, what) => logger.error({ err: err.message }, what),
   });
+  const closeStore = async () => {
+    await journal.close();
+    await stopCheckpoints();
+    await store.close();
+  };
   const alerts = new Alerts({
     store,
     logger,
@@ -120,9 +125,7 @@ export async function startSluice(config: SluiceConfig, deps: SluiceDeps): Promi
   alertsOf.alerts = alerts;
   const signin = config.signin
     ? await startSignIn(config, store, deps, clock).catch(async (err: Error) => {
-        await journal.close();
-        await stopCheckpoints();
-        await store.close();
+        await closeStore();
         throw err;
       })
     : null;
@@ -137,6 +140,9 @@ export async function startSluice(config: SluiceConfig, deps: SluiceDeps): Promi
     ...(tls ? { tls } : {}),
     signin,
     ...(deps.now ? { now: deps.now } : {}),
+  }).catch(async (err: Error) => {
+    await closeStore();
+    throw ListenError.from(err, 'the gateway', config.server);
   });
   warnPlainListener(config, logger);
   const sweep = (c: SluiceConfig) =>
@@ -144,7 +150,14 @@ export async function startSluice(config: SluiceConfig, deps: SluiceDeps): Promi
       logger.error({ err: err.message }, 'retention sweep failed'),
     );
   let stopSweeper = sweep(config);
-  const egress = config.egress ? await startEgressProxy({ config, store, logger }) : null;
+  const egress = config.egress
+    ? await startEgressProxy({ config, store, logger }).catch(async (err: Error) => {
+        stopSweeper();
+        await gateway.close();
+        await closeStore();
+        throw ListenError.from(err, 'the egress proxy', config.egress ?? { host: '', port: 0 });
+      })
+    : null;
   if (egress) warnOpenEgress(config, logger);
 
   async function reloadOnce(why: string): Promise<ReloadOutcome> {
@@ -355,5 +368,26 @@ export class TlsError extends Error {
   constructor(message: string) {
     super(`server.tls: ${message}`);
     this.name = 'TlsError';
+  }
+}
+
+/** A listener could not bind its address (the port is in use, or needs privileges). */
+export class ListenError extends Error {
+  constructor(
+    readonly what: 'the gateway' | 'the egress proxy',
+    readonly address: string,
+    readonly reason: 'in use' | 'denied',
+  ) {
+    super(
+      `${what} cannot listen on ${address}: ${reason === 'in use' ? 'the port is in use' : 'permission denied'}`,
+    );
+    this.name = 'ListenError';
+  }
+
+  /** `err` as a ListenError when it is a bind failure, else `err` unchanged. */
+  static from(err: Error, what: ListenError['what'], at: { host: string; port: number }): Error {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EADDRINUSE' && code !== 'EACCES') return err;
+    return new ListenError(what, `${at.host}:${at.port}`, code === 'EADDRINUSE' ? 'in use' : 'denied');
   }
 }

@@ -72,8 +72,3 @@ export async function recordAdmin(
   await appendHooks.get(store)?.(entry);
   return entry;
 }
-
-/** Who runs a CLI verb, for the log: the OS user, as far as the process can tell. */
-export function cliActor(): string {
-  return `cli:${process.env.SUDO_USER ?? process.env.USER ?? process.env.USERNAME ?? 'unknown'}`;
-}

@@ -73,7 +73,7 @@ describe('config', () => {
         guard: undefined,
         budgets: {},
         rateLimits: {},
-        unpricedModel: 'refuse',
+        unpricedModel: 'dearest',
         flaggedRetentionDays: 730,
       },
     );

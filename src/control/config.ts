@@ -245,8 +245,8 @@ const orgSchema = z
       })
       .strict()
       .default({}),
-    /** A model with no price: refused when the org has budgets, or charged at this rate. */
-    unpricedModel: z.union([z.literal('refuse'), priceSchema]).default('refuse'),
+    /** A model with no known price: charged at the dearest of its family (`dearest`), at this rate, or refused where the org has budgets. */
+    unpricedModel: z.union([z.literal('dearest'), z.literal('refuse'), priceSchema]).default('dearest'),
     /** The org's setup as `sluice explain` reads it; decides the egress policy's defaults. */
     profile: profileSchema.optional(),
     /**

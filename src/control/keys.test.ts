@@ -134,4 +134,35 @@ describe('keys', () => {
     assert.equal(await authenticate(store, key, new Date('2026-11-03T00:00:00Z')), undefined);
     await store.close();
   });
+
+  it('the cached lookup (gateway, egress) refuses expired keys too, and names a revoked key', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-keys-'));
+    dirs.push(dir);
+    const store = await openStore('sqlite:./s.db', dir);
+    const at = Date.parse('2026-11-02T00:00:00Z');
+    let t = at;
+    const find = cachedAuthenticator(store, 5_000, { now: () => t });
+    const short = await createKey(
+      store,
+      { org: 'default', user: 'sandbox@acme.test', role: 'member', expiresAt: new Date(at + 60_000) },
+      new Date(at),
+    );
+    assert.deepEqual(await find(short.key), short.record);
+    t = at + 60_000;
+    assert.equal(await find(short.key), undefined, 'expired, although cached');
+    assert.deepEqual(await find.lookup(short.key), { refused: 'expired', record: short.record });
+
+    const gone = await createKey(
+      store,
+      { org: 'default', user: 'dev@acme.test', role: 'member' },
+      new Date(at),
+    );
+    await store.revokeKey(gone.record.id, new Date(at + 1).toISOString());
+    const found = await find.lookup(gone.key);
+    assert.ok('record' in found && found.refused === 'revoked');
+    assert.deepEqual([found.record.id, found.record.user], [gone.record.id, 'dev@acme.test']);
+    assert.deepEqual(await find.lookup(generateKey()), { refused: 'unknown' });
+    assert.deepEqual(await find.lookup('not-a-key'), { refused: 'unknown' });
+    await store.close();
+  });
 });

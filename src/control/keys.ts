@@ -82,8 +82,15 @@ export interface KeyCacheLimits {
   now?: () => number;
 }
 
+/** Why a presented key is refused, with the record when the key is known (revoked or expired). */
+export type KeyLookup =
+  { live: KeyRecord } | { refused: 'unknown' } | { refused: 'revoked' | 'expired'; record: KeyRecord };
+
 export interface KeyAuthenticator {
+  /** The live key record, or undefined (unknown, revoked or expired). */
   (presented: string): Promise<KeyRecord | undefined>;
+  /** The same lookup, saying why a key is refused and whose it was. */
+  lookup(presented: string): Promise<KeyLookup>;
   /** What the cache holds now. */
   stats(): { keys: number; misses: number; bytes: number };
 }
@@ -156,16 +163,26 @@ export function cachedAuthenticator(
     maxBytes: limits.maxBytes ?? 8 * 1024 * 1024,
     maxMisses: limits.maxMisses ?? 1_000,
   });
-  const find = async (presented: string) => {
-    if (!KEY_SHAPE.test(presented)) return undefined;
+  // Revoked keys are cached as records (there are only as many as the store holds), so that a
+  // refusal can name whose key it was; expiry is checked at each use.
+  const lookup = async (presented: string): Promise<KeyLookup> => {
+    if (!KEY_SHAPE.test(presented)) return { refused: 'unknown' };
     const hash = hashKey(presented);
     const t = now();
-    const cached = cache.get(hash, t);
-    if (cached !== undefined) return cached ?? undefined;
-    const record = await store.findKeyByHash(hash);
-    const key = record && record.revokedAt === null ? record : undefined;
-    cache.set(hash, key, t + ttlMs);
-    return key;
+    let record = cache.get(hash, t);
+    if (record === undefined) {
+      record = (await store.findKeyByHash(hash)) ?? null;
+      cache.set(hash, record ?? undefined, t + ttlMs);
+    }
+    if (!record) return { refused: 'unknown' };
+    if (record.revokedAt !== null) return { refused: 'revoked', record };
+    if (record.expiresAt !== null && record.expiresAt <= new Date(t).toISOString())
+      return { refused: 'expired', record };
+    return { live: record };
   };
-  return Object.assign(find, { stats: () => cache.stats() });
+  const find = async (presented: string) => {
+    const found = await lookup(presented);
+    return 'live' in found ? found.live : undefined;
+  };
+  return Object.assign(find, { lookup, stats: () => cache.stats() });
 }

@@ -23,7 +23,7 @@
  * stops. What no reservation covers is written in batches.
  */
 import type { OrgConfig, SluiceConfig } from './config.js';
-import { costOf, defaultPrices, priceOf, type Price, type TokenUsage } from './prices.js';
+import { costOf, PriceBook, type Price, type PriceQuote, type TokenUsage } from './prices.js';
 import type { CounterKey, Store } from '../store/types.js';
 import { errors } from '../errors/catalog.js';
 
@@ -58,7 +58,7 @@ export function limitedTokens(u: TokenUsage): number {
   return u.inputTokens + u.cacheCreationInputTokens + u.outputTokens;
 }
 
-/** The org has a spend limit set, its own or a group's (and so every model it uses needs a price). */
+/** The org has a spend limit set, its own or a group's (and so every model it uses is charged). */
 function hasBudgets(org: OrgConfig): boolean {
   const { perUser, org: whole } = org.budgets;
   return Boolean(
@@ -149,7 +149,8 @@ interface Reservation {
 }
 
 export class Limits {
-  private readonly prices: Record<string, Price>;
+  /** The one price lookup admission, accounting and `sluice prices` share. */
+  readonly prices: PriceBook;
   private readonly bytesPerToken: number;
   private readonly held = new Map<string, Reservation>();
   /** Parts of charges no reservation covered, not yet written; written together every FLUSH_MS. */
@@ -165,15 +166,23 @@ export class Limits {
     private readonly onError: (err: Error) => void = () => undefined,
     private readonly clock: () => number = () => Date.now(),
   ) {
-    this.prices = { ...defaultPrices, ...config.prices };
+    this.prices = new PriceBook(config.prices, () => new Date(this.clock()));
     this.bytesPerToken = config.budgetAdmission.bytesPerToken;
     this.idleTimer = setInterval(() => void this.handBackIdle(this.clock()), IDLE_MS).unref();
   }
 
-  /** The price a request for `model` is charged at in `org`, or undefined (unpriced). */
-  priceFor(model: string | null, org: OrgConfig): Price | undefined {
-    const listed = model ? priceOf(model, this.prices) : undefined;
-    return listed ?? (org.unpricedModel === 'refuse' ? undefined : org.unpricedModel);
+  /**
+   * What a request for `model` is charged at in `org`: its own price, else the org's
+   * `unpricedModel` rate, else the dearest of its family (with a note). Undefined only where the
+   * org chose `unpricedModel: refuse`.
+   */
+  priceFor(model: string | null, org: OrgConfig): PriceQuote | undefined {
+    const quote = this.prices.quote(model ?? '(none)');
+    if (quote.note === null) return quote;
+    if (org.unpricedModel === 'refuse') return undefined;
+    if (org.unpricedModel === 'dearest') return quote;
+    const price: Price = org.unpricedModel;
+    return { ...quote, source: 'org', entry: 'unpricedModel', price, worst: price, note: null };
   }
 
   /** The limits that apply to `user` of `org` at `at`, each with its counter and field. */
@@ -331,7 +340,7 @@ export class Limits {
     if (hasBudgets(org) && !price) throw errors.unpricedModel(orgName, model ?? '(none)');
     if (!hasLimits(org)) return admission;
     const now = at.getTime();
-    const worst = price ? worstCost(price, size, this.bytesPerToken) : 0;
+    const worst = price ? worstCost(price.worst, size, this.bytesPerToken) : 0;
     const limits = this.limitsOf(orgName, org, user, at, periodsOf(at), groups);
     const takes = limits.map((l) => (l.field === 'requests' ? 1 : l.field === 'costUsd' ? worst : 0));
     const refusals = await Promise.all(
@@ -383,7 +392,11 @@ export class Limits {
     // What the request reserved goes back to the reservation; its real cost is taken from it below.
     if (admission) this.release(admission);
     const price = this.priceFor(model, org);
-    const cost = price ? costOf(usage, price) : null;
+    const cost = !price
+      ? null
+      : price.source === 'org'
+        ? costOf(usage, price.price)
+        : this.prices.cost(price.model, usage, at);
     if (!hasLimits(org)) return cost;
     const p = periodsOf(at);
     const tokens = limitedTokens(usage);

@@ -32,7 +32,7 @@ orgs:
     # restore: false           # true puts real values back where the model writes a placeholder
     # budgets: { perUser: { daily: 5, monthly: 100 }, org: { monthly: 2000 } }   # USD, UTC day/month
     # rateLimits: { perUser: { requestsPerMinute: 60, tokensPerMinute: 400000 } }
-    # unpricedModel: refuse    # or { input, output, cacheWrite, cacheRead } in USD per million tokens
+    # unpricedModel: dearest   # unknown models: dearest of their family; or refuse, or { input, output, cacheWrite, cacheRead }
     # flaggedRetentionDays: 730  # records of blocked requests (metadata only)
     # profile:                 # the org's setup, as \`sluice explain --profile\` reads it; sets egress defaults
     #   plan: team
@@ -42,7 +42,7 @@ orgs:
     #   allow: [package-registries, "*.internal.example.com"]
     #   deny: [anthropic-api]
 # egress: { host: 127.0.0.1, port: 8788 }   # the egress proxy for HTTPS_PROXY (off unless set)
-# prices:                      # USD per million tokens; adds to the shipped table (src/control/prices.ts)
+# prices:                      # USD per million tokens; overrides the price dataset (see \`sluice prices\`)
 #   my-model: { input: 3, output: 15, cacheWrite: 3.75, cacheRead: 0.3 }
 `;
 }

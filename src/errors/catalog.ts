@@ -127,15 +127,30 @@ export interface CloudUpstream {
 const cloudName = (up: CloudUpstream) => `${up.cloud} (upstream ${upstreamName(up.name, up.host)})`;
 
 export const errors = {
+  // A 401 without x-should-retry: false is retried by Claude Code for minutes before it shows it.
   missingKey: () =>
     new SluiceError(
       'missing_key',
       'No Sluice key: set ANTHROPIC_API_KEY (sent as x-api-key) or ANTHROPIC_AUTH_TOKEN (sent as Authorization: Bearer) to a key from `sluice keys create`.',
+      { 'x-should-retry': 'false' },
     ),
   badKey: () =>
     new SluiceError(
       'bad_key',
       'This Sluice key is unknown or revoked. Ask your administrator for a new one (`sluice keys create`).',
+      { 'x-should-retry': 'false' },
+    ),
+  revokedKey: (revokedAt: string) =>
+    new SluiceError(
+      'bad_key',
+      `This Sluice key was revoked (at ${revokedAt}). Ask your administrator for a new one (\`sluice keys create\`).`,
+      { 'x-should-retry': 'false' },
+    ),
+  expiredKey: (expiresAt: string) =>
+    new SluiceError(
+      'bad_key',
+      `This Sluice key expired at ${expiresAt}. Ask your administrator for a new one (\`sluice keys create\`).`,
+      { 'x-should-retry': 'false' },
     ),
   signinEnded: (why: 'expired' | 'revoked' | 'invalid') =>
     new SluiceError(

@@ -172,7 +172,20 @@ describe('the admin API', () => {
     const nobody = await call(keys.acmeAdmin, 'POST', '/orgs/acme/keys', { role: 'member' });
     assert.equal(nobody.status, 400);
     assert.equal((await call(TOKEN, 'GET', '/orgs/nope/keys')).status, 404);
-    assert.equal((await call(TOKEN, 'GET', '/orgs/acme/records?since=yesterday')).status, 400);
+    const yesterday = await call(TOKEN, 'GET', '/orgs/acme/records?since=yesterday');
+    assert.equal(yesterday.status, 400);
+    assert.equal(
+      message(yesterday),
+      'since: expected a date (2026-11-01) or a duration (30m, 1h, 7d), got "yesterday".',
+    );
+    // `since` as the CLI takes it: a duration back from now, or a date.
+    for (const since of ['1d', '30m', '2026-11-01'])
+      for (const what of ['records', 'usage', 'egress'])
+        assert.equal(
+          (await call(TOKEN, 'GET', `/orgs/acme/${what}?since=${since}`)).status,
+          200,
+          `${what} ${since}`,
+        );
     const model = await fetch(`${h.gateway.url}/v1/messages`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKEN}` },

@@ -155,6 +155,7 @@ function blankRecord(id: string, req: IncomingMessage, path: string, at: Date): 
     upstreamsTried: [],
     ...emptyUsage(),
     costUsd: null,
+    priceNote: null,
     latencyMs: 0,
     overheadMs: 0,
     guard: { decision: 'none', rules: {} },

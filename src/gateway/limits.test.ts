@@ -86,9 +86,29 @@ describe('budgets', () => {
     );
   });
 
-  it('a model with no price is refused where budgets apply, or charged at the org rate', async () => {
+  it('a model with no known price is charged at the dearest of its family, noted on its record', async () => {
     const clock = movableClock();
-    const refused = await setup('{ upstream: anthropic, budgets: { perUser: { daily: 3 } } }', clock);
+    const h = await setup('{ upstream: anthropic, budgets: { perUser: { daily: 3 } } }', clock);
+    assert.equal((await send(h, h.key, 'claude-opus-9-1')).status, 200, 'never refused');
+    const [record] = await h.store.queryAudit({});
+    // 25 x 15 + 6 x 75 + 7 x 18.75 + 100 x 1.5 per million: the dearest opus rates.
+    assert.ok(Math.abs((record?.costUsd ?? 0) - (25 * 15 + 6 * 75 + 7 * 18.75 + 100 * 1.5) / 1e6) < 1e-12);
+    assert.match(
+      record?.priceNote ?? '',
+      /^model "claude-opus-9-1" has no known price: charged at the dearest opus price/,
+    );
+    assert.equal((await send(h)).status, 200);
+    // Both records carry the same time (the clock did not move): pick the priced one by its model.
+    const priced = (await h.store.queryAudit({})).find((r) => r.model !== 'claude-opus-9-1');
+    assert.equal(priced?.priceNote, null, 'a priced model has no note');
+  });
+
+  it('an unknown model is refused where the org chose refuse, or charged at the org rate', async () => {
+    const clock = movableClock();
+    const refused = await setup(
+      '{ upstream: anthropic, budgets: { perUser: { daily: 3 } }, unpricedModel: refuse }',
+      clock,
+    );
     const r = await send(refused, refused.key, 'mystery-model');
     assert.equal(r.status, 400);
     assert.equal(

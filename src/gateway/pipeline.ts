@@ -16,6 +16,7 @@ export class ClientClosed extends Error {
 
 export interface PipelineLogger {
   error(fields: Record<string, unknown>, msg: string): void;
+  warn?(fields: Record<string, unknown>, msg: string): void;
 }
 
 /**
@@ -29,13 +30,29 @@ export async function runStages(
   logger: PipelineLogger,
   now: () => number,
 ): Promise<void> {
+  let thrown: unknown;
   try {
     for (const stage of stages) await stage(ctx);
   } catch (err) {
+    thrown = err;
     endWithError(ctx, err, logger, now);
   } finally {
     for (const end of ctx.onEnd) end();
     if (record) await record(ctx);
+    // A failure on the gateway's or the upstream's side is worth one line to whoever runs it
+    // (the record has the rest); never the request's content.
+    const { status, errorType, org, upstreamsTried } = ctx.record;
+    if (status >= 500)
+      logger.warn?.(
+        {
+          id: ctx.id,
+          status,
+          code: thrown instanceof SluiceError ? thrown.code : errorType,
+          org,
+          upstreams: upstreamsTried,
+        },
+        'request answered with an error',
+      );
   }
 }
 

@@ -154,6 +154,42 @@ describe('gateway with the official SDK', () => {
     assert.equal(records.filter((r) => r.status === 401 && r.org === null).length, 2);
   });
 
+  it('a 5xx answer leaves one line on the log: request id, status, code, upstreams; never content', async () => {
+    const down = await setup(plainOrg, { upstreamUrl: 'http://127.0.0.1:1' });
+    const res = await fetch(`${down.gateway.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': down.key },
+      body: '{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"a private prompt"}]}',
+    });
+    assert.equal(res.status, 502);
+    const id = res.headers.get('x-sluice-request-id');
+    const relayed = await setup(plainOrg);
+    relayed.standin.failNext.push({ status: 529, type: 'overloaded_error' });
+    const overloaded = await fetch(`${relayed.gateway.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': relayed.key },
+      body: '{"model":"m","max_tokens":1,"messages":[]}',
+    });
+    assert.equal(overloaded.status, 529);
+    const lines = (h: Setup) => h.logs.filter((l) => l.includes('answered with an error'));
+    assert.deepEqual(
+      lines(down).map((l) => JSON.parse(l) as unknown),
+      [
+        {
+          id,
+          status: 502,
+          code: 'upstream_unreachable',
+          org: 'acme',
+          upstreams: ['anthropic'],
+          m: 'request answered with an error',
+        },
+      ],
+    );
+    assert.equal(lines(relayed).length, 1);
+    assert.match(lines(relayed)[0] ?? '', /"status":529,"code":"overloaded_error"/);
+    assert.ok(!down.logs.join('\n').includes('private prompt'));
+  });
+
   it('an upstream that is down is a 502 naming it; a reset mid-stream becomes an SSE error event', async () => {
     const down = await setup(plainOrg, { upstreamUrl: 'http://127.0.0.1:1' });
     const res = await fetch(`${down.gateway.url}/v1/messages`, {

@@ -13,6 +13,7 @@ import { errors, SluiceError } from '../errors/catalog.js';
 import { cachedAuthenticator } from '../control/keys.js';
 import { Limits } from '../control/limits.js';
 import type { FinishedRequest, GatewayMetrics } from '../control/metrics.js';
+import { unpricedWarnings } from '../control/prices.js';
 import { ScanCache } from '../guard/cache.js';
 import { prepareScan } from '../guard/scan.js';
 import type { SignInService } from '../signin/service.js';
@@ -131,6 +132,7 @@ function buildGeneration(config: SluiceConfig, sh: Shared): Generation {
     (err) => logger.error({ err: err.message }, 'usage counters not written'),
     () => clock().getTime(),
   );
+  for (const line of unpricedWarnings(config.orgs, limits.prices)) logger.warn({}, line);
   const adapters = buildAdapters(config, sh.cloud);
   const logError = logger.error.bind(logger);
   const onLimitError = (err: Error) =>
@@ -256,7 +258,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     bodies: new BodyMemory(64 * 1024 * 1024),
     scans: new ScanCache(64 * 1024 * 1024),
     authenticate: authenticate(
-      cachedAuthenticator(options.store),
+      cachedAuthenticator(options.store).lookup,
       options.signin ? (token) => options.signin!.verify(token) : null,
     ),
     metrics,
@@ -334,7 +336,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     answerClientError(err, socket, current.config.server.requestTimeoutMs),
   );
   prepareScan();
-  await new Promise<void>((resolve) => server.listen(limits.port, limits.host, resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(limits.port, limits.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const { port } = server.address() as AddressInfo;
   const metricsServer =
     metrics && limits.metricsListen ? await listenMetrics(limits.metricsListen, metrics, logger) : null;

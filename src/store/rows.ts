@@ -37,6 +37,7 @@ export const AUDIT_COLUMNS = [
   'flagged',
   'upstreams_tried',
   'groups',
+  'price_note',
 ] as const;
 
 /** The row values of `record`, in `AUDIT_COLUMNS` order; `stream` as the dialect wants booleans. */
@@ -68,6 +69,7 @@ export function auditValues(r: AuditRecord, bool: (b: boolean) => unknown): unkn
     bool(r.guard.decision === 'block'),
     JSON.stringify(r.upstreamsTried),
     groupsValue(r.groups),
+    r.priceNote ?? null,
   ];
 }
 
@@ -113,6 +115,7 @@ export function auditFromRow(row: Row): AuditRecord {
     cacheCreationInputTokens: num(row.cache_creation_input_tokens),
     cacheReadInputTokens: num(row.cache_read_input_tokens),
     costUsd: row.cost_usd === null || row.cost_usd === undefined ? null : Number(row.cost_usd),
+    priceNote: str(row.price_note),
     latencyMs: num(row.latency_ms),
     overheadMs: num(row.overhead_ms),
     guard: JSON.parse(String(row.guard)) as AuditRecord['guard'],

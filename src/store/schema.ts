@@ -161,4 +161,10 @@ export const migrations: Migration[] = [
       `ALTER TABLE audit_records ADD COLUMN groups TEXT`,
     ],
   },
+  {
+    version: 11,
+    description: 'audit records say when a model had no known price and what it was charged at',
+    sqlite: [`ALTER TABLE audit_records ADD COLUMN price_note TEXT`],
+    postgres: [`ALTER TABLE audit_records ADD COLUMN price_note TEXT`],
+  },
 ];

@@ -1,5 +1,5 @@
 /** The embedded store: one SQLite file in WAL mode through better-sqlite3. */
-import { mkdirSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { migrations } from './schema.js';
@@ -65,7 +65,12 @@ export class SqliteStore implements Store {
 
   /** Opens (creating folders as needed) the database at `file`; `:memory:` works too. */
   constructor(readonly file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    if (file !== ':memory:') {
+      // The store holds audit records: only its owner reads it. SQLite gives the WAL and shared-
+      // memory files the database file's mode, so creating that 0600 covers all three.
+      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+      closeSync(openSync(file, 'a', 0o600));
+    }
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');

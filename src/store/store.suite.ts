@@ -25,6 +25,7 @@ export function auditRecord(overrides: Partial<AuditRecord> = {}): AuditRecord {
     cacheCreationInputTokens: 3,
     cacheReadInputTokens: 4,
     costUsd: 0.0125,
+    priceNote: null,
     latencyMs: 12.5,
     overheadMs: 0.4,
     guard: { decision: 'redact', rules: { 'aws-access-key': 2 } },

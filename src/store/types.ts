@@ -54,6 +54,8 @@ export interface AuditRecord {
   cacheCreationInputTokens: number;
   cacheReadInputTokens: number;
   costUsd: number | null;
+  /** Set when the model had no known price: what it was charged at instead (absent: none). */
+  priceNote?: string | null;
   latencyMs: number;
   overheadMs: number;
   guard: { decision: GuardDecision; rules: Record<string, number> };

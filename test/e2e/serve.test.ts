@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
@@ -50,14 +50,72 @@ describe('sluice serve (a real process)', () => {
     );
   });
 
+  it('first run: a member key for the shell, the admin key apart; .sluice 0700 and every file in it 0600', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-serve-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    // `sluice init` first, as the docs suggest: the first serve still makes the first keys.
+    assert.equal(sluice(dir, ['init']).status, 0);
+    const served = await serve(dir, ['--port', '0'], cleanEnv({ ANTHROPIC_API_KEY: 'sk-ant-x' }));
+    await served.line(/^SLUICE_ADMIN_KEY=/);
+    const out = served.lines.join('\n');
+    const shell =
+      /For a developer's shell \(org default, user dev@localhost, role member\):\nexport ANTHROPIC_BASE_URL=http:\/\/127\.0\.0\.1:\d+\nexport ANTHROPIC_API_KEY=(sk-sluice-\w+)\n/.exec(
+        out,
+      );
+    assert.ok(shell, out);
+    assert.match(
+      out,
+      /\nFor you, the administrator \(org default, user admin@localhost, role admin: creates and revokes keys; keep it out of developers' shells\):\nSLUICE_ADMIN_KEY=sk-sluice-\w+$/,
+    );
+    const keys = JSON.parse(sluice(dir, ['keys', 'list', '--format', 'json']).stdout) as {
+      user: string;
+      role: string;
+    }[];
+    assert.deepEqual(keys.map((k) => [k.user, k.role]).sort(), [
+      ['admin@localhost', 'admin'],
+      ['dev@localhost', 'member'],
+    ]);
+    // Every folder and file written under .sluice while it runs (store, WAL, journal slot,
+    // admin-log key and checkpoints).
+    const written: { name: string; mode: string; want: string }[] = [];
+    const walk = async (path: string, name: string): Promise<void> => {
+      const info = await stat(path);
+      written.push({ name, mode: (info.mode & 0o777).toString(8), want: info.isDirectory() ? '700' : '600' });
+      if (info.isDirectory()) for (const e of await readdir(path)) await walk(join(path, e), `${name}/${e}`);
+    };
+    await walk(join(dir, '.sluice'), '.sluice');
+    await served.stop();
+    const names = written.map((w) => w.name);
+    for (const f of ['.sluice/sluice.db', '.sluice/sluice.db-wal', '.sluice/admin-log.key'])
+      assert.ok(names.includes(f), `${f} in ${names.join()}`);
+    assert.ok(
+      names.some((n) => /^\.sluice\/journal\/.+\/.+/.test(n)),
+      `a journal file in ${names.join()}`,
+    );
+    assert.deepEqual(
+      written.filter((w) => w.mode !== w.want),
+      [],
+      'folders 0700, files 0600',
+    );
+    assert.equal(
+      ((await stat(join(dir, 'sluice.yaml'))).mode & 0o777).toString(8),
+      '600',
+      'it may hold admin tokens',
+    );
+    // A restart mints no more keys.
+    const again = await serve(dir, ['--port', '0'], cleanEnv({ ANTHROPIC_API_KEY: 'sk-ant-x' }));
+    await again.stop();
+    assert.ok(!again.lines.some((l) => l.startsWith('export ANTHROPIC_API_KEY=')));
+  });
+
   it('signs every admin log entry (start-up, first key, admin API) to the checkpoint file and its log', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sluice-serve-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     const served = await serve(dir, ['--port', '0'], cleanEnv({ ANTHROPIC_API_KEY: 'sk-ant-x' }));
-    const firstKey = (await served.line(/^export ANTHROPIC_API_KEY=/)).split('=')[1];
+    const adminKey = (await served.line(/^SLUICE_ADMIN_KEY=/)).split('=')[1];
     const created = await fetch(`${served.url}/admin/v1/orgs/default/keys`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${firstKey}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
       body: JSON.stringify({ user: 'dev@acme.test', role: 'member' }),
     });
     assert.equal(created.status, 201);
@@ -71,8 +129,9 @@ describe('sluice serve (a real process)', () => {
         [1, 'entry'],
         [2, 'entry'],
         [3, 'entry'],
+        [4, 'entry'],
       ],
-      'org.created, the first key, the admin API key',
+      'org.created, the two first keys, the admin API key',
     );
     const logged = served
       .stderr()
@@ -91,7 +150,7 @@ describe('sluice serve (a real process)', () => {
     const verified = sluice(dir, ['admin-log', 'verify', '--checkpoints', 'serve.log', '--format', 'json']);
     assert.deepEqual(
       { status: verified.status, verdict: JSON.parse(verified.stdout) as unknown },
-      { status: 0, verdict: { ok: true, entries: 3, checkpoints: 6, problems: [] } },
+      { status: 0, verdict: { ok: true, entries: 4, checkpoints: 8, problems: [] } },
     );
   });
 

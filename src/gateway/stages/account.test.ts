@@ -36,13 +36,18 @@ describe('stage account', () => {
     assert.equal(org?.costUsd, 4.5);
   });
 
-  it('leaves an unpriced model without a cost when the org has no budget', async () => {
+  it('charges a model with no known price at the dearest Claude price, with a note', async () => {
     const config = testConfig();
     const limits = new Limits(store, config, undefined, () => at.getTime());
     const ctx = authorizedContext({ config });
     ctx.record.model = 'no-such-model';
+    ctx.usage.outputTokens = 1_000_000;
     await account(limits, () => at, assert.fail)(ctx);
-    assert.equal(ctx.record.costUsd, null);
+    assert.equal(ctx.record.costUsd, 75);
+    assert.match(
+      ctx.record.priceNote ?? '',
+      /^model "no-such-model" has no known price: charged at the dearest Claude price/,
+    );
     await limits.close();
   });
 });

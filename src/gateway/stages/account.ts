@@ -7,6 +7,7 @@ export function account(limits: Limits, clock: () => Date, onError: (err: Error)
     const key = ctx.key;
     const org = ctx.org;
     if (!key || !org) return;
+    ctx.record.priceNote = limits.priceFor(ctx.record.model, org)?.note ?? null;
     try {
       ctx.record.costUsd = await limits.account(
         key.org,

@@ -1,11 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { KeyLookup } from '../../control/keys.js';
 import type { SluiceError } from '../../errors/catalog.js';
 import { testContext, testKey } from '../testing/context.js';
 import { authenticate } from './authenticate.js';
 
-const keys = new Map([['sk-sluice-good', testKey]]);
-const stage = authenticate(async (presented) => keys.get(presented));
+const revoked = { ...testKey, id: 'key_old', revokedAt: '2026-11-30T09:00:00.000Z' };
+const expired = { ...testKey, id: 'key_short', expiresAt: '2026-11-30T10:00:00.000Z' };
+const stage = authenticate(async (presented): Promise<KeyLookup> => {
+  if (presented === 'sk-sluice-good') return { live: testKey };
+  if (presented === 'sk-sluice-revoked') return { refused: 'revoked', record: revoked };
+  if (presented === 'sk-sluice-expired') return { refused: 'expired', record: expired };
+  return { refused: 'unknown' };
+});
 
 describe('stage authenticate', () => {
   it('refuses a request without a key, naming the variables to set', async () => {
@@ -17,10 +24,42 @@ describe('stage authenticate', () => {
     });
   });
 
-  it('refuses an unknown key', async () => {
+  it('refuses an unknown key, telling the client not to retry', async () => {
     const ctx = testContext({ headers: { 'x-api-key': 'sk-sluice-nope' } });
-    await assert.rejects(Promise.resolve(stage(ctx)), (e: SluiceError) => e.code === 'bad_key');
+    await assert.rejects(Promise.resolve(stage(ctx)), (e: SluiceError) => {
+      assert.equal(e.code, 'bad_key');
+      assert.equal(e.responseHeaders()['x-should-retry'], 'false');
+      return true;
+    });
     assert.equal(ctx.key, null);
+    assert.deepEqual([ctx.record.org, ctx.record.user, ctx.record.keyId], [null, null, null]);
+  });
+
+  it('refuses a revoked or expired key, recording whose it was', async () => {
+    for (const [presented, record, message] of [
+      [
+        'sk-sluice-revoked',
+        revoked,
+        'This Sluice key was revoked (at 2026-11-30T09:00:00.000Z). Ask your administrator for a new one (`sluice keys create`).',
+      ],
+      [
+        'sk-sluice-expired',
+        expired,
+        'This Sluice key expired at 2026-11-30T10:00:00.000Z. Ask your administrator for a new one (`sluice keys create`).',
+      ],
+    ] as const) {
+      const ctx = testContext({ headers: { 'x-api-key': presented } });
+      await assert.rejects(Promise.resolve(stage(ctx)), (e: SluiceError) => {
+        assert.deepEqual([e.status, e.code, e.message], [401, 'bad_key', message]);
+        assert.equal(e.responseHeaders()['x-should-retry'], 'false');
+        return true;
+      });
+      assert.equal(ctx.key, null, 'not authenticated');
+      assert.deepEqual(
+        [ctx.record.org, ctx.record.user, ctx.record.keyId],
+        ['acme', 'dev@acme.test', record.id],
+      );
+    }
   });
 
   it('takes x-api-key or a bearer token, and names the key on the record', async () => {
@@ -48,7 +87,7 @@ describe('stage authenticate', () => {
       expiresAt: 1_900_000_000,
     };
     const signedIn = authenticate(
-      async () => undefined,
+      async () => ({ refused: 'unknown' as const }),
       async (token) => (token === jwt ? { ok: true, who } : { ok: false, reason: 'revoked' }),
     );
     const ctx = testContext({ headers: { authorization: `Bearer ${jwt}` } });

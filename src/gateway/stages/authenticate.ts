@@ -7,6 +7,7 @@ import { errors } from '../../errors/catalog.js';
 import type { Verified } from '../../signin/service.js';
 import { looksLikeJwt, type SignedIn } from '../../signin/tokens.js';
 import type { KeyRecord } from '../../store/types.js';
+import type { KeyLookup } from '../../control/keys.js';
 import type { Stage } from '../pipeline.js';
 
 /** The key a request presents, if any. */
@@ -32,7 +33,7 @@ function sessionKey(who: SignedIn): KeyRecord {
 }
 
 export function authenticate(
-  findKey: (presented: string) => Promise<KeyRecord | undefined>,
+  lookup: (presented: string) => Promise<KeyLookup>,
   verifySignedIn: ((token: string) => Promise<Verified>) | null = null,
 ): Stage {
   return async (ctx) => {
@@ -44,9 +45,19 @@ export function authenticate(
       ctx.identity = v.who;
       ctx.key = sessionKey(v.who);
     } else {
-      const key = await findKey(presented);
-      if (!key) throw errors.badKey();
-      ctx.key = key;
+      const found = await lookup(presented);
+      if ('refused' in found) {
+        // A known key's refusal is recorded under its owner, so `sluice logs --user` shows it.
+        if (found.refused !== 'unknown') {
+          const { org, user, id, revokedAt, expiresAt } = found.record;
+          Object.assign(ctx.record, { org, user, keyId: id });
+          throw found.refused === 'revoked'
+            ? errors.revokedKey(revokedAt ?? '')
+            : errors.expiredKey(expiresAt ?? '');
+        }
+        throw errors.badKey();
+      }
+      ctx.key = found.live;
     }
     Object.assign(ctx.record, { org: ctx.key.org, user: ctx.key.user, keyId: ctx.key.id });
   };

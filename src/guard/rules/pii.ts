@@ -19,11 +19,20 @@ const FILE_EXTENSIONS = new Set(
   ),
 );
 
+/**
+ * Mailboxes no person reads, whatever the domain: Claude Code's own system prompt carries
+ * `noreply@anthropic.com` (its Co-Authored-By line) in every request. An org adds its own
+ * non-personal addresses with `guard.allow` (`support@acme-corp.io`, `*@bots.acme-corp.io`).
+ */
+const NON_PERSONAL_MAILBOXES =
+  /^(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer[-_.]?daemon|postmaster|bounces?)$/i;
+
 function plausibleEmail(v: string): boolean {
   const at = v.lastIndexOf('@');
   const local = v.slice(0, at);
   const labels = v.slice(at + 1).split('.');
   if (local === 'git' || FILE_EXTENSIONS.has((labels.at(-1) ?? '').toLowerCase())) return false;
+  if (NON_PERSONAL_MAILBOXES.test(local)) return false;
   return labels.every((l) => !l.startsWith('-') && !l.endsWith('-'));
 }
 
@@ -121,6 +130,7 @@ export const piiRules: DetectionRule[] = [
         'contact: jane.doe@acme-corp.io',
         'From: "Jane" <j.doe+billing@mail.acme.co.uk>',
         'owner=ops.team@fabrikam.de',
+        'Co-Authored-By: Jane Doe <jane.doe@anthropic.com>',
       ],
       fp: [
         '@types/node',
@@ -132,6 +142,9 @@ export const piiRules: DetectionRule[] = [
         'https://0123456789abcdef0123456789abcdef@o12345.ingest.sentry.io/42',
         'user@example.com',
         '@param name',
+        'Co-Authored-By: Claude <noreply@anthropic.com>',
+        'From: GitHub <no-reply@github.com>',
+        'Delivery failed: MAILER-DAEMON@mx.acme-corp.io',
       ],
     },
   },

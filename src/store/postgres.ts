@@ -1,5 +1,6 @@
 /** The shared store: PostgreSQL through a pg pool, for several gateways on one database. */
 import pg from 'pg';
+import { chainSql, contentRow, missingBases, orphanedSql, rebuildAll, type ContentRow } from './content.js';
 import { migrations } from './schema.js';
 import {
   adminFromRow,
@@ -205,7 +206,25 @@ export class PostgresStore implements Store {
       `SELECT * FROM audit_records ${sql} ORDER BY time DESC, id DESC LIMIT $${params.length + 1}`,
       [...params, query.limit ?? 1000],
     );
-    return rows.map(auditFromRow);
+    const records = rows.map(auditFromRow);
+    await this.rebuild(records);
+    return records;
+  }
+
+  /** Replaces each record's content delta with its whole content (content.ts). */
+  private async rebuild(records: AuditRecord[]): Promise<void> {
+    if (!records.some((r) => r.requestBase)) return;
+    const ids = missingBases(records);
+    const rows = new Map<string, ContentRow>();
+    if (ids.length)
+      for (const row of (
+        await this.pool.query(
+          chainSql(ids.length, (i) => `$${i}`),
+          ids,
+        )
+      ).rows as Record<string, unknown>[])
+        rows.set(String(row.id), contentRow(row));
+    rebuildAll(records, rows);
   }
 
   async usage(query: UsageQuery): Promise<UsageRow[]> {
@@ -215,6 +234,22 @@ export class PostgresStore implements Store {
   }
 
   async sweep(org: string, cut: SweepCutoffs): Promise<SweepResult> {
+    // Records that keep their content while their base loses its own are stored whole first.
+    const orphans = await this.pool.query(
+      orphanedSql((i) => `$${i}`, 'true'),
+      [org, cut.contentBefore, cut.before, cut.flaggedBefore],
+    );
+    for (const { id } of orphans.rows as { id: string }[]) {
+      const { rows } = await this.pool.query('SELECT * FROM audit_records WHERE id = $1', [id]);
+      const records = rows.map(auditFromRow);
+      await this.rebuild(records);
+      const r = records[0];
+      if (r)
+        await this.pool.query(
+          'UPDATE audit_records SET request_content = $1, request_base = NULL, request_head = NULL, request_tail = NULL WHERE id = $2',
+          [r.requestContent, id],
+        );
+    }
     const deleted = await this.pool.query(
       'DELETE FROM audit_records WHERE org = $1 AND ((time < $2 AND NOT flagged) OR (time < $3 AND flagged))',
       [org, cut.before, cut.flaggedBefore],

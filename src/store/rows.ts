@@ -36,6 +36,9 @@ export const AUDIT_COLUMNS = [
   'response_content',
   'flagged',
   'upstreams_tried',
+  'request_base',
+  'request_head',
+  'request_tail',
 ] as const;
 
 /** The row values of `record`, in `AUDIT_COLUMNS` order; `stream` as the dialect wants booleans. */
@@ -66,6 +69,9 @@ export function auditValues(r: AuditRecord, bool: (b: boolean) => unknown): unkn
     r.responseContent,
     bool(r.guard.decision === 'block'),
     JSON.stringify(r.upstreamsTried),
+    r.requestBase?.id ?? null,
+    r.requestBase?.head ?? null,
+    r.requestBase?.tail ?? null,
   ];
 }
 
@@ -105,6 +111,16 @@ export function auditFromRow(row: Row): AuditRecord {
     guard: JSON.parse(String(row.guard)) as AuditRecord['guard'],
     requestContent: str(row.request_content),
     responseContent: str(row.response_content),
+    // A delta, until the store rebuilds the whole content (content.ts).
+    ...(row.request_base
+      ? {
+          requestBase: {
+            id: String(row.request_base),
+            head: num(row.request_head),
+            tail: num(row.request_tail),
+          },
+        }
+      : {}),
   };
 }
 

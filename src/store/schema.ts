@@ -141,4 +141,20 @@ export const migrations: Migration[] = [
     sqlite: [`ALTER TABLE audit_records ADD COLUMN upstreams_tried TEXT`],
     postgres: [`ALTER TABLE audit_records ADD COLUMN upstreams_tried TEXT`],
   },
+  {
+    version: 9,
+    description: 'request content stored by delta; indexes for millions of audit records',
+    sqlite: [
+      `ALTER TABLE audit_records ADD COLUMN request_base TEXT`,
+      `ALTER TABLE audit_records ADD COLUMN request_head INTEGER`,
+      `ALTER TABLE audit_records ADD COLUMN request_tail INTEGER`,
+      `CREATE INDEX audit_request_base ON audit_records (request_base) WHERE request_base IS NOT NULL`,
+    ],
+    postgres: [
+      `ALTER TABLE audit_records ADD COLUMN request_base TEXT`,
+      `ALTER TABLE audit_records ADD COLUMN request_head INTEGER`,
+      `ALTER TABLE audit_records ADD COLUMN request_tail INTEGER`,
+      `CREATE INDEX audit_request_base ON audit_records (request_base) WHERE request_base IS NOT NULL`,
+    ],
+  },
 ];

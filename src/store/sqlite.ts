@@ -2,6 +2,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { chainSql, contentRow, missingBases, orphanedSql, rebuildAll, type ContentRow } from './content.js';
 import { migrations } from './schema.js';
 import {
   adminFromRow,
@@ -259,7 +260,20 @@ export class SqliteStore implements Store {
     const rows = this.db
       .prepare(`SELECT * FROM audit_records ${sql} ORDER BY time DESC, id DESC LIMIT ?`)
       .all(...params, limit) as Row[];
-    return rows.map(auditFromRow);
+    const records = rows.map(auditFromRow);
+    this.rebuild(records);
+    return records;
+  }
+
+  /** Replaces each record's content delta with its whole content (content.ts). */
+  private rebuild(records: AuditRecord[]): void {
+    if (!records.some((r) => r.requestBase)) return;
+    const ids = missingBases(records);
+    const rows = new Map<string, ContentRow>();
+    if (ids.length)
+      for (const row of this.db.prepare(chainSql(ids.length, () => '?')).all(...ids) as Row[])
+        rows.set(String(row.id), contentRow(row));
+    rebuildAll(records, rows);
   }
 
   async usage(query: UsageQuery): Promise<UsageRow[]> {
@@ -271,6 +285,23 @@ export class SqliteStore implements Store {
   async sweep(org: string, cut: SweepCutoffs): Promise<SweepResult> {
     this.flushAudit();
     const run = this.db.transaction(() => {
+      // Records that keep their content while their base loses its own are stored whole first.
+      const orphans = (
+        this.db
+          .prepare(orphanedSql((i) => `@p${i}`, '1'))
+          .all({ p1: org, p2: cut.contentBefore, p3: cut.before, p4: cut.flaggedBefore }) as Row[]
+      ).map((r) => String(r.id));
+      const whole = this.db.prepare(
+        'UPDATE audit_records SET request_content = ?, request_base = NULL, request_head = NULL, request_tail = NULL WHERE id = ?',
+      );
+      for (const id of orphans) {
+        const [r] = (this.db.prepare('SELECT * FROM audit_records WHERE id = ?').all(id) as Row[]).map(
+          auditFromRow,
+        );
+        if (!r) continue;
+        this.rebuild([r]);
+        whole.run(r.requestContent, id);
+      }
       const deleted = this.db
         .prepare(
           'DELETE FROM audit_records WHERE org = ? AND ((time < ? AND flagged = 0) OR (time < ? AND flagged = 1))',

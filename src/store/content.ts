@@ -111,47 +111,92 @@ export function missingBases(records: readonly AuditRecord[]): string[] {
 
 /**
  * Replaces each record's delta with its whole content, from `rows` (the content rows of every base
- * the records lead to). A record whose chain is broken (a base missing or without content) reads
- * back with no content. Records built earlier are reused by later ones of the same chain.
+ * the records lead to). A record whose chain is broken (a base missing or without content, or a
+ * cycle) reads back with no content.
+ *
+ * Nothing in between is built: the bytes a record needs are resolved down its chain as ranges of
+ * the stored middles, and copied once, so reading a turn costs its size, not its depth times it.
  */
 export function rebuildAll(records: AuditRecord[], rows: ReadonlyMap<string, ContentRow>): void {
-  const built = new Map<string, Buffer | null>();
   const own = new Map<string, ContentRow>();
   for (const r of records)
     own.set(r.id, { id: r.id, content: r.requestContent, base: r.requestBase ?? null });
+  const middles = new Map<string, Buffer>();
+  const lengths = new Map<string, number | null>();
   const row = (id: string) => own.get(id) ?? rows.get(id);
-  const whole = (id: string): Buffer | null => {
-    // Down the chain to a record built already or stored whole, then forward again.
+  const middle = (p: ContentRow): Buffer => {
+    let m = middles.get(p.id);
+    if (!m) middles.set(p.id, (m = Buffer.from(p.content as string, 'utf8')));
+    return m;
+  };
+  /** The whole content's length in bytes, or null when the chain is broken. */
+  const length = (id: string): number | null => {
     const path: ContentRow[] = [];
-    let at: Buffer | null = null;
-    const seen = new Set<string>();
-    for (let cur = row(id); ; cur = cur.base ? row(cur.base.id) : undefined) {
-      if (!cur || cur.content === null || seen.has(cur.id)) return null;
-      const done = built.get(cur.id);
-      if (done !== undefined) {
-        at = done;
+    let known: number | null | undefined;
+    for (let cur = row(id); known === undefined;) {
+      if (!cur || cur.content === null || path.includes(cur)) {
+        known = null;
         break;
       }
-      seen.add(cur.id);
-      path.push(cur);
-      if (!cur.base) break;
+      const l = lengths.get(cur.id);
+      if (l !== undefined) known = l;
+      else {
+        path.push(cur);
+        if (cur.base) cur = row(cur.base.id);
+        else known = 0;
+      }
     }
+    // Forward again: each length is its base's plus what it adds.
+    let at = known;
     for (let i = path.length - 1; i >= 0; i--) {
       const p = path[i] as ContentRow;
-      const middle = Buffer.from(p.content as string, 'utf8');
-      if (!p.base) at = middle;
-      else if (at === null) return null;
-      else at = applyDelta(at, p.base, middle);
-      if (own.has(p.id)) built.set(p.id, at);
+      if (at === null) lengths.set(p.id, null);
+      else if (!p.base) lengths.set(p.id, (at = middle(p).length));
+      else if (p.base.head + p.base.tail > at) lengths.set(p.id, (at = null));
+      else lengths.set(p.id, (at = p.base.head + middle(p).length + p.base.tail));
     }
-    return at;
+    return lengths.get(id) ?? null;
   };
-  // Oldest first, so a later record of the same chain starts from an earlier one's content.
-  const order = [...records].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
-  for (const r of order) {
+  /** Appends to `out` the pieces of record `id`'s whole content in bytes [from, to). */
+  const pieces = (id: string, from: number, to: number, out: Buffer[]): void => {
+    // A stack of ranges still to resolve and pieces ready, popped in content order.
+    const todo: ({ id: string; a: number; b: number } | Buffer)[] = [{ id, a: from, b: to }];
+    while (todo.length) {
+      const w = todo.pop() as { id: string; a: number; b: number } | Buffer;
+      if (Buffer.isBuffer(w)) {
+        out.push(w);
+        continue;
+      }
+      const { a, b } = w;
+      if (a >= b) continue;
+      const p = row(w.id) as ContentRow;
+      const m = middle(p);
+      if (!p.base) {
+        out.push(m.subarray(a, b));
+        continue;
+      }
+      const { head, tail } = p.base;
+      const baseLength = lengths.get(p.base.id) as number;
+      const midEnd = head + m.length;
+      if (b > midEnd)
+        todo.push({
+          id: p.base.id,
+          a: baseLength - tail + Math.max(0, a - midEnd),
+          b: baseLength - tail + (b - midEnd),
+        });
+      if (a < midEnd && b > head) todo.push(m.subarray(Math.max(a, head) - head, Math.min(b, midEnd) - head));
+      if (a < head) todo.push({ id: p.base.id, a, b: Math.min(b, head) });
+    }
+  };
+  for (const r of records) {
     if (!r.requestBase) continue;
-    const content = whole(r.id);
-    r.requestContent = content === null ? null : content.toString('utf8');
+    const l = length(r.id);
+    if (l === null) r.requestContent = null;
+    else {
+      const out: Buffer[] = [];
+      pieces(r.id, 0, l, out);
+      r.requestContent = Buffer.concat(out, l).toString('utf8');
+    }
     delete r.requestBase;
   }
 }

@@ -38,6 +38,9 @@ import type {
   UsageRow,
 } from './types.js';
 
+/** Rows a sweep deletes or clears per statement. */
+const SWEEP_BATCH = 5000;
+
 /** An arbitrary constant that all Sluice processes use to serialise migrations. */
 const MIGRATION_LOCK = 0x51c3;
 
@@ -250,16 +253,27 @@ export class PostgresStore implements Store {
           [r.requestContent, id],
         );
     }
-    const deleted = await this.pool.query(
-      'DELETE FROM audit_records WHERE org = $1 AND ((time < $2 AND NOT flagged) OR (time < $3 AND flagged))',
-      [org, cut.before, cut.flaggedBefore],
-    );
-    const cleared = await this.pool.query(
-      `UPDATE audit_records SET request_content = NULL, response_content = NULL
-       WHERE org = $1 AND time < $2 AND (request_content IS NOT NULL OR response_content IS NOT NULL)`,
+    // Bounded batches, each its own statement: no long transaction holds the rows other writers need.
+    const batches = async (sql: string, params: unknown[]): Promise<number> => {
+      let total = 0;
+      for (;;) {
+        const n = (await this.pool.query(sql, [...params, SWEEP_BATCH])).rowCount ?? 0;
+        total += n;
+        if (n < SWEEP_BATCH) return total;
+      }
+    };
+    const pick = (where: string) =>
+      `SELECT id FROM audit_records WHERE org = $1 AND time < $2 AND ${where} LIMIT $3`;
+    const recordsDeleted =
+      (await batches(`DELETE FROM audit_records WHERE id IN (${pick('NOT flagged')})`, [org, cut.before])) +
+      (await batches(`DELETE FROM audit_records WHERE id IN (${pick('flagged')})`, [org, cut.flaggedBefore]));
+    const contentCleared = await batches(
+      `UPDATE audit_records SET request_content = NULL, response_content = NULL WHERE id IN (${pick(
+        '(request_content IS NOT NULL OR response_content IS NOT NULL)',
+      )})`,
       [org, cut.contentBefore],
     );
-    return { recordsDeleted: deleted.rowCount ?? 0, contentCleared: cleared.rowCount ?? 0 };
+    return { recordsDeleted, contentCleared };
   }
 
   async addCounters(

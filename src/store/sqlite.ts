@@ -42,6 +42,9 @@ import type {
 
 type Row = Record<string, unknown>;
 
+/** Rows a sweep deletes or clears per transaction. */
+const SWEEP_BATCH = 5000;
+
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
@@ -282,40 +285,57 @@ export class SqliteStore implements Store {
     return (this.db.prepare(usageSql(USAGE_GROUP[query.by], sql)).all(...params) as Row[]).map(usageFromRow);
   }
 
+  /**
+   * In bounded batches, each its own transaction, yielding between them: deleting a day of a busy
+   * org's records never holds the writer lock (or this process's event loop) for long.
+   */
   async sweep(org: string, cut: SweepCutoffs): Promise<SweepResult> {
     this.flushAudit();
-    const run = this.db.transaction(() => {
-      // Records that keep their content while their base loses its own are stored whole first.
-      const orphans = (
-        this.db
+    // Records that keep their content while their base loses its own are stored whole first.
+    this.db
+      .transaction(() => {
+        const orphans = this.db
           .prepare(orphanedSql((i) => `@p${i}`, '1'))
-          .all({ p1: org, p2: cut.contentBefore, p3: cut.before, p4: cut.flaggedBefore }) as Row[]
-      ).map((r) => String(r.id));
-      const whole = this.db.prepare(
-        'UPDATE audit_records SET request_content = ?, request_base = NULL, request_head = NULL, request_tail = NULL WHERE id = ?',
-      );
-      for (const id of orphans) {
-        const [r] = (this.db.prepare('SELECT * FROM audit_records WHERE id = ?').all(id) as Row[]).map(
-          auditFromRow,
+          .all({ p1: org, p2: cut.contentBefore, p3: cut.before, p4: cut.flaggedBefore }) as Row[];
+        const whole = this.db.prepare(
+          'UPDATE audit_records SET request_content = ?, request_base = NULL, request_head = NULL, request_tail = NULL WHERE id = ?',
         );
-        if (!r) continue;
-        this.rebuild([r]);
-        whole.run(r.requestContent, id);
+        for (const { id } of orphans) {
+          const records = (this.db.prepare('SELECT * FROM audit_records WHERE id = ?').all(id) as Row[]).map(
+            auditFromRow,
+          );
+          this.rebuild(records);
+          if (records[0]) whole.run(records[0].requestContent, id);
+        }
+      })
+      .immediate();
+    const batches = async (sql: string, ...params: unknown[]): Promise<number> => {
+      const stmt = this.db.prepare(sql);
+      let total = 0;
+      for (;;) {
+        const changes = this.db.transaction(() => stmt.run(...params, SWEEP_BATCH).changes).immediate();
+        total += changes;
+        if (changes < SWEEP_BATCH) return total;
+        await new Promise((r) => setImmediate(r));
       }
-      const deleted = this.db
-        .prepare(
-          'DELETE FROM audit_records WHERE org = ? AND ((time < ? AND flagged = 0) OR (time < ? AND flagged = 1))',
-        )
-        .run(org, cut.before, cut.flaggedBefore);
-      const cleared = this.db
-        .prepare(
-          `UPDATE audit_records SET request_content = NULL, response_content = NULL
-           WHERE org = ? AND time < ? AND (request_content IS NOT NULL OR response_content IS NOT NULL)`,
-        )
-        .run(org, cut.contentBefore);
-      return { recordsDeleted: deleted.changes, contentCleared: cleared.changes };
-    });
-    return run.immediate();
+    };
+    const pick = (where: string) =>
+      `SELECT rowid FROM audit_records WHERE org = ? AND time < ? AND ${where} LIMIT ?`;
+    const recordsDeleted =
+      (await batches(`DELETE FROM audit_records WHERE rowid IN (${pick('flagged = 0')})`, org, cut.before)) +
+      (await batches(
+        `DELETE FROM audit_records WHERE rowid IN (${pick('flagged = 1')})`,
+        org,
+        cut.flaggedBefore,
+      ));
+    const contentCleared = await batches(
+      `UPDATE audit_records SET request_content = NULL, response_content = NULL WHERE rowid IN (${pick(
+        '(request_content IS NOT NULL OR response_content IS NOT NULL)',
+      )})`,
+      org,
+      cut.contentBefore,
+    );
+    return { recordsDeleted, contentCleared };
   }
 
   async readCounters(org: string, keys: CounterKey[]): Promise<Counter[]> {

@@ -43,7 +43,7 @@ import type {
 type Row = Record<string, unknown>;
 
 /** Rows a sweep deletes or clears per transaction. */
-const SWEEP_BATCH = 5000;
+const SWEEP_BATCH = 2000;
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -315,8 +315,9 @@ export class SqliteStore implements Store {
       for (;;) {
         const changes = this.db.transaction(() => stmt.run(...params, SWEEP_BATCH).changes).immediate();
         total += changes;
-        if (changes < SWEEP_BATCH) return total;
+        // Requests' timers and I/O run between batches (one store, one thread).
         await new Promise((r) => setImmediate(r));
+        if (changes < SWEEP_BATCH) return total;
       }
     };
     const pick = (where: string) =>

@@ -43,8 +43,8 @@ export class ContentChain {
   ) {}
 
   /** `content` of record `id` as it should be stored, remembered as a base for the next one. */
-  store(conversation: string, id: string, content: string, now: number): StoredContent {
-    const bytes = Buffer.from(content, 'utf8');
+  store(conversation: string, id: string, content: string | Buffer, now: number): StoredContent {
+    const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
     const kept = this.conversations.get(conversation) ?? [];
     let best: { base: ContentBase; saved: number } | null = null;
     for (const k of kept) {
@@ -54,7 +54,8 @@ export class ContentChain {
     }
     this.remember(conversation, kept, { id, bytes, at: now });
     // A delta that saves little is not worth the chain a reader must walk.
-    if (!best || best.saved < Math.min(4096, bytes.length / 2)) return { content, base: null };
+    if (!best || best.saved < Math.min(4096, bytes.length / 2))
+      return { content: typeof content === 'string' ? content : content.toString('utf8'), base: null };
     const middle = bytes.subarray(best.base.head, bytes.length - best.base.tail).toString('utf8');
     return { content: middle, base: best.base };
   }

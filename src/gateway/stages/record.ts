@@ -25,11 +25,14 @@ export function record(deps: RecordDeps): Stage {
     if (ctx.org && keptContent(ctx.org) === 'none') {
       r.requestContent = null;
       r.responseContent = null;
-    } else if (r.requestContent !== null) {
-      // The conversation is the read stage's: the key and Claude Code's session id.
-      const stored = chain.store(`${r.keyId ?? ''}\u0000${r.sessionId ?? ''}`, r.id, r.requestContent, at);
-      r.requestContent = stored.content;
-      r.requestBase = stored.base;
+    } else {
+      const content = ctx.storedRequest ?? r.requestContent;
+      if (content !== null) {
+        // The conversation is the read stage's: the key and Claude Code's session id.
+        const stored = chain.store(`${r.keyId ?? ''}\u0000${r.sessionId ?? ''}`, r.id, content, at);
+        r.requestContent = stored.content;
+        r.requestBase = stored.base;
+      }
     }
     deps.journal.end(r);
     // One line per request at debug level: the audit record is the request log; stderr is for events.

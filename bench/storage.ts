@@ -140,8 +140,10 @@ async function sessionBench(store: Store, bytesOnDisk: () => Promise<number>): P
   let lastId = '';
   for (const [i, text] of turns.entries()) {
     const id = `req_session_${String(i).padStart(3, '0')}`;
+    // As the record stage gets it from the inspect stage: the redacted request's bytes.
+    const bytes = Buffer.from(text, 'utf8');
     const t0 = performance.now();
-    const d = chain.store('key\u0000sess', id, text, i);
+    const d = chain.store('key\u0000sess', id, bytes, i);
     cost.push(performance.now() - t0);
     stored += Buffer.byteLength(d.content);
     await store.insertAudit(

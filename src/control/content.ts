@@ -47,10 +47,13 @@ export class ContentChain {
     const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
     const kept = this.conversations.get(conversation) ?? [];
     let best: { base: ContentBase; saved: number } | null = null;
-    for (const k of kept) {
+    // Newest first; a base that leaves little new (the usual next turn) ends the search.
+    for (let i = kept.length - 1; i >= 0; i--) {
+      const k = kept[i] as Kept;
       if (now - k.at > this.maxAgeMs) continue;
       const d = delta(k.bytes, bytes);
       if (!best || d.head + d.tail > best.saved) best = { base: { id: k.id, ...d }, saved: d.head + d.tail };
+      if (bytes.length - best.saved <= Math.max(65536, bytes.length / 16)) break;
     }
     this.remember(conversation, kept, { id, bytes, at: now });
     // A delta that saves little is not worth the chain a reader must walk.

@@ -43,7 +43,7 @@ import type {
 type Row = Record<string, unknown>;
 
 /** Rows a sweep deletes or clears per transaction. */
-const SWEEP_BATCH = 2000;
+const SWEEP_BATCH = 200;
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;

@@ -209,6 +209,9 @@ export function rebuildAll(records: AuditRecord[], rows: ReadonlyMap<string, Con
 export function orphanedSql(ph: (i: number) => string, flagged: string): string {
   const loses = (t: string) =>
     `(${t}.time < ${ph(2)} OR (${t}.time < ${ph(3)} AND ${t}.flagged <> ${flagged}) OR (${t}.time < ${ph(4)} AND ${t}.flagged = ${flagged}))`;
-  return `SELECT c.id FROM audit_records b JOIN audit_records c ON c.request_base = b.id
-    WHERE b.org = ${ph(1)} AND ${loses('b')} AND NOT ${loses('c')} AND c.request_content IS NOT NULL`;
+  // From the records that have a base (a small partial index) to their bases: never a scan of
+  // the org's records (CROSS JOIN keeps that order on SQLite; PostgreSQL plans it alike).
+  return `SELECT c.id FROM audit_records c CROSS JOIN audit_records b
+    WHERE c.request_base IS NOT NULL AND b.id = c.request_base AND b.org = ${ph(1)} AND ${loses('b')}
+      AND NOT ${loses('c')} AND c.request_content IS NOT NULL`;
 }

@@ -1,21 +1,31 @@
 /**
  * What a gateway costs a Claude Code client, side by side in one run: the same Messages API load
- * (POST /v1/messages) sent four ways to the upstream stand-in (src/gateway/testing/standin.ts):
+ * (POST /v1/messages) sent several ways to the upstream stand-in (src/gateway/testing/standin.ts):
  *
  *   (a) direct        straight to the stand-in;
  *   (b) pass-through  a minimal node:http + undici proxy (bench/gateway/pass-through.ts): the floor
  *                     of what any proxy costs;
- *   (c) sluice        `sluice serve` with key check, guard (secrets: redact, pii: log) and one audit
- *                     record per request on a SQLite file in a temporary folder;
+ *   (c) sluice:none, sluice:redacted, sluice:full
+ *                     `sluice serve` with key check, guard (secrets: redact, pii: log) and one audit
+ *                     record per request on a SQLite file in a temporary folder, one process per
+ *                     content logging mode;
  *   (d) portkey       Portkey's open-source gateway (@portkey-ai/gateway) as a child process, with
- *                     x-portkey-provider: anthropic and x-portkey-custom-host pointing at the stand-in.
+ *                     x-portkey-provider: anthropic and x-portkey-custom-host pointing at the stand-in
+ *                     (left out of --quick runs, and by --no-portkey).
  *
- * Workloads: whole (JSON) and streamed (SSE) answers; Claude Code-shaped bodies of 50 KB and 500 KB
- * (system prompt, tools, Read results of generated source code without secrets, and a newest turn
- * that differs per request); 1, 16 and 64 requests in flight on keep-alive connections (undici Pool).
+ * CPU per request is what the cost is judged by (this machine's two cores are shared by client,
+ * upstream and server, so latency under load says little): user + system time of all the server's
+ * threads, read from /proc before and after each measured batch (bench/gateway/cpu.ts), divided by
+ * the requests of the batch, and printed as a ratio to the pass-through's in the same run.
+ *
+ * Workloads: whole (JSON) and streamed (SSE) answers; Claude Code-shaped bodies of 50, 90 and
+ * 500 KB (system prompt, tools, Read results of generated source code without secrets, and a newest
+ * turn that differs per request); 1 and 16 requests in flight on keep-alive connections (undici
+ * Pool), 64 as well with --c64. At 1 in flight the added p50 and p99 over the pass-through are the
+ * latency figures this machine can show.
  * For each workload the routes run interleaved (warm-up a-d, then rounds of a-d), so noise on the
  * machine hits them alike. Reported per route: requests per second, p50/p99 latency to the last byte
- * of the answer, p50 time to the first byte of the body, and each against (a) and (b).
+ * of the answer, p50 time to the first byte of the body, CPU ms per request, and each against (b).
  *
  * The load generator and the stand-in run in this process, pinned to CPU 0; (b), (c) and (d) are
  * each a process of their own pinned to CPU 1 (`taskset`; `--no-pin` leaves placement to the
@@ -31,19 +41,20 @@
  * To profile Sluice under this load: BENCH_PROFILE_DIR=/tmp/prof node --import tsx bench/gateway.ts
  * (a CPU profile of `sluice serve` is written there when the run ends).
  *
- * Run: node --import tsx bench/gateway.ts [--quick] [--format json] [--no-pin]
- *   --quick        a few requests per route (under a minute in all)
+ * Run: node --import tsx bench/gateway.ts [--quick] [--format json] [--no-pin] [--no-portkey] [--c64]
+ *   --quick        about a second per route and workload, one round, no portkey (a few minutes)
  *   --format json  machine-readable results on stdout instead of tables
  */
 import { cpus } from 'node:os';
 import { scan } from '../src/guard/scan.js';
 import { startStandin } from '../src/gateway/testing/standin.js';
 import { messagesBody, type BodyMaker } from './gateway/body.js';
+import { cpuNs } from './gateway/cpu.js';
 import { client, quantile, run, type Samples, type Target } from './gateway/load.js';
 import { spawnSync } from 'node:child_process';
 import {
   placement,
-  SLUICE_ORG,
+  sluiceOrg,
   startPassThroughProcess,
   startPortkey,
   startSluice,
@@ -56,15 +67,17 @@ const format = formatAt < 0 ? 'table' : (argv[formatAt]?.split('=')[1] ?? argv[f
 if (format !== 'table' && format !== 'json')
   throw new Error(`--format: expected table or json, got ${format}`);
 const asJson = format === 'json';
+const withPortkey = !quick && !argv.includes('--no-portkey');
 
 /** Seconds of measured load per route and workload, split over `ROUNDS` interleaved rounds. */
-const SECONDS = quick ? 0.25 : 5;
+const SECONDS = quick ? 1 : 5;
 const ROUNDS = quick ? 1 : 3;
-const MIN_REQUESTS = quick ? 12 : 150;
-const MAX_REQUESTS = quick ? 400 : 4000;
+const MIN_REQUESTS = quick ? 20 : 150;
+const MAX_REQUESTS = quick ? 300 : 3000;
 const MODES = [false, true];
-const SIZES_KB = [50, 500];
-const CONCURRENCY = [1, 16, 64];
+const SIZES_KB = [50, 90, 500];
+const CONCURRENCY = argv.includes('--c64') ? [1, 16, 64] : [1, 16];
+const CONTENT = ['none', 'redacted', 'full'] as const;
 const UPSTREAM_KEY = 'sk-ant-bench-upstream-key';
 
 const out = (line = ''): void => {
@@ -77,31 +90,37 @@ interface Stats {
   p50: number;
   p99: number;
   ttfb50: number;
-  ttfb99: number;
   requests: number;
+  /** Server CPU ms per request (all its threads); NaN for the direct route (no server process). */
+  cpuMs: number;
 }
 
-function stats(parts: Samples[]): Stats {
+interface Measured extends Samples {
+  cpuNs: number;
+}
+
+function stats(parts: Measured[]): Stats {
   const total = parts.flatMap((p) => p.total);
   const ttfb = parts.flatMap((p) => p.ttfb);
   const requests = parts.reduce((n, p) => n + p.requests, 0);
   const seconds = parts.reduce((n, p) => n + p.seconds, 0);
+  const cpu = parts.reduce((n, p) => n + p.cpuNs, 0);
   return {
     rps: requests / seconds,
     p50: quantile(total, 0.5),
     p99: quantile(total, 0.99),
     ttfb50: quantile(ttfb, 0.5),
-    ttfb99: quantile(ttfb, 0.99),
     requests,
+    cpuMs: cpu / 1e6 / requests,
   };
 }
 
-// --- The four routes -----------------------------------------------------------------------------
+// --- The routes -------------------------------------------------------------------------------------
 
 const standin = await startStandin(UPSTREAM_KEY);
 // Nothing reads what the stand-in saw: keep its memory flat over the run.
 const clearSeen = setInterval(() => (standin.seen.length = 0), 250);
-// Two cores: this process (load generator and stand-in) on CPU 0, the server under test on CPU 1,
+// Two cores: this process (load generator and stand-in) on CPU 0, the servers under test on CPU 1,
 // as a gateway has its own machine or core in production. --no-pin leaves placement to the kernel.
 if (!argv.includes('--no-pin') && cpus().length >= 2) {
   const pinned = spawnSync('taskset', ['-a', '-cp', '0', String(process.pid)]);
@@ -109,19 +128,24 @@ if (!argv.includes('--no-pin') && cpus().length >= 2) {
   else progress('taskset not available: processes are not pinned');
 }
 const pass = await startPassThroughProcess(standin.url);
-const sluice = await startSluice(standin.url, UPSTREAM_KEY);
+const sluices = await Promise.all(CONTENT.map((c) => startSluice(standin.url, UPSTREAM_KEY, sluiceOrg(c))));
 let portkey: Awaited<ReturnType<typeof startPortkey>> | null = null;
-let portkeyError = '';
-try {
-  portkey = await startPortkey();
-} catch (err) {
-  portkeyError = (err as Error).message;
-  progress(`portkey: not started (${portkeyError}); its column is left out`);
-}
-const routes: Target[] = [
-  { name: 'direct', url: standin.url, headers: { 'x-api-key': UPSTREAM_KEY } },
-  { name: 'pass-through', url: pass.url, headers: { 'x-api-key': UPSTREAM_KEY } },
-  { name: 'sluice', url: sluice.url, headers: { 'x-api-key': sluice.key } },
+let portkeyError = withPortkey ? '' : 'left out (--quick or --no-portkey)';
+if (withPortkey)
+  try {
+    portkey = await startPortkey();
+  } catch (err) {
+    portkeyError = (err as Error).message;
+    progress(`portkey: not started (${portkeyError}); its column is left out`);
+  }
+type Route = Target & { pid: number | null };
+const routes: Route[] = [
+  { name: 'direct', url: standin.url, headers: { 'x-api-key': UPSTREAM_KEY }, pid: null },
+  { name: 'pass-through', url: pass.url, headers: { 'x-api-key': UPSTREAM_KEY }, pid: pass.pid },
+  ...CONTENT.map((c, i) => {
+    const s = sluices[i] as (typeof sluices)[number];
+    return { name: `sluice:${c}`, url: s.url, headers: { 'x-api-key': s.key }, pid: s.pid };
+  }),
 ];
 if (portkey)
   routes.push({
@@ -132,6 +156,7 @@ if (portkey)
       'x-portkey-custom-host': `${standin.url}/v1`,
       'x-api-key': UPSTREAM_KEY,
     },
+    pid: portkey.pid,
   });
 
 // --- Bodies, and a check that they hold nothing the guard would redact ----------------------------
@@ -160,17 +185,17 @@ out(
 );
 out(
   placement.serverCpus
-    ? `load generator and stand-in in this process on CPU 0; pass-through, sluice serve and portkey each their own process on CPU ${placement.serverCpus}`
-    : 'load generator and stand-in in this process; pass-through, sluice serve and portkey each their own process; not pinned',
+    ? `load generator and stand-in in this process on CPU 0; every server under test its own process on CPU ${placement.serverCpus}`
+    : 'load generator and stand-in in this process; every server under test its own process; not pinned',
 );
-out(`sluice org: ${SLUICE_ORG}`);
+out(`sluice org: ${sluiceOrg().replace('none', '<mode>')}`);
 out(
   `bodies: ${SIZES_KB.map((kb) => `${kb} KB = ${(bodies.get(`${kb}/false`) as BodyMaker).bytes} bytes`).join(', ')}; ` +
     `guard findings per body: ${JSON.stringify(findings)}`,
 );
 out(
-  `latency = ms to the last byte of the answer; ttfb = ms to the first byte of its body; ` +
-    `+x = route minus direct; xa, xb = req/s over direct, over pass-through`,
+  `latency = ms to the last byte of the answer; ttfb = ms to the first byte of its body; cpu = server ` +
+    `CPU ms per request (user + system, all threads); /pt = over the pass-through; +pt = minus the pass-through`,
 );
 
 // --- Workloads, routes interleaved ------------------------------------------------------------------
@@ -201,20 +226,25 @@ for (const stream of MODES)
       const body = bodies.get(`${kb}/${stream}`) as BodyMaker;
       const clients = routes.map((t) => client(t, concurrency));
       const errors: Record<string, string> = {};
-      const attempt = async (i: number, count: number): Promise<Samples | null> => {
+      const attempt = async (i: number, count: number): Promise<Measured | null> => {
         const c = clients[i] as (typeof clients)[number];
+        const pid = (routes[i] as Route).pid;
         if (errors[c.target.name]) return null;
         try {
+          const before = pid === null ? NaN : cpuNs(pid);
           const s = await run(c, body, stream, turn, count, concurrency);
+          // Work a server does just after its last answer (a batched audit insert) is its cost too.
+          await new Promise((r) => setTimeout(r, 10));
+          const after = pid === null ? NaN : cpuNs(pid);
           turn += count;
-          return s;
+          return { ...s, cpuNs: after - before };
         } catch (err) {
           errors[c.target.name] = (err as Error).message.slice(0, 400);
           return null;
         }
       };
       // Warm-up: opens every connection, and runs each route's code paths hot.
-      const warm = quick ? concurrency + 4 : 2 * concurrency + 20;
+      const warm = quick ? concurrency + 8 : 2 * concurrency + 20;
       let slowest = Infinity;
       for (const [i] of routes.entries()) {
         const s = await attempt(i, warm);
@@ -225,11 +255,11 @@ for (const stream of MODES)
         Math.max(MIN_REQUESTS, 4 * concurrency, Math.round((slowest * SECONDS) / ROUNDS) * ROUNDS),
       );
       const perRound = Math.ceil(perRoute / ROUNDS);
-      const parts: Samples[][] = routes.map(() => []);
+      const parts: Measured[][] = routes.map(() => []);
       for (let r = 0; r < ROUNDS; r++)
         for (const [i] of routes.entries()) {
           const s = await attempt(i, perRound);
-          if (s) (parts[i] as Samples[]).push(s);
+          if (s) (parts[i] as Measured[]).push(s);
         }
       await Promise.all(clients.map((c) => c.close()));
       const row: Workload = {
@@ -243,95 +273,80 @@ for (const stream of MODES)
       for (const [i, t] of routes.entries())
         row.routes[t.name] = errors[t.name]
           ? { error: errors[t.name] as string }
-          : stats(parts[i] as Samples[]);
+          : stats(parts[i] as Measured[]);
       results.push(row);
 
       const get = (name: string): Stats | null => {
         const s = row.routes[name];
         return s && !('error' in s) ? s : null;
       };
-      const a = get('direct');
       const b = get('pass-through');
       out(`\n${label} (${row.requestsPerRoute} requests per route, ${ROUNDS} round(s))`);
-      out('route           req/s      xa      xb  p50 ms  p99 ms  ttfb50    +p50    +p99  +ttfb50');
+      out('route             req/s   req/pt  cpu ms  cpu/pt  p50 ms  p99 ms  ttfb50   +p50pt   +p99pt');
       for (const t of routes) {
         const s = get(t.name);
         if (!s) {
-          out(`${t.name.padEnd(12)} failed: ${(row.routes[t.name] as { error: string }).error}`);
+          out(`${t.name.padEnd(14)} failed: ${(row.routes[t.name] as { error: string }).error}`);
           continue;
         }
         out(
-          `${t.name.padEnd(12)} ${f(s.rps, 0, 8)} ${f(a ? s.rps / a.rps : NaN)} ${f(b ? s.rps / b.rps : NaN)} ` +
-            `${f(s.p50)} ${f(s.p99)} ${f(s.ttfb50)} ${signed(a ? s.p50 - a.p50 : NaN)} ` +
-            `${signed(a ? s.p99 - a.p99 : NaN)} ${signed(a ? s.ttfb50 - a.ttfb50 : NaN, 8)}`,
+          `${t.name.padEnd(14)} ${f(s.rps, 0, 8)} ${f(b ? s.rps / b.rps : NaN, 2, 8)} ${f(s.cpuMs, 3)} ` +
+            `${f(b ? s.cpuMs / b.cpuMs : NaN)} ${f(s.p50)} ${f(s.p99)} ${f(s.ttfb50)} ` +
+            `${signed(b ? s.p50 - b.p50 : NaN, 8)} ${signed(b ? s.p99 - b.p99 : NaN, 8)}`,
         );
       }
-      const c = get('sluice');
-      const d = get('portkey');
-      if (c && b && a)
-        out(
-          `  sluice/passthrough throughput ratio ${(c.rps / b.rps).toFixed(2)}; ` +
-            `sluice vs portkey ${d ? `${(c.rps / d.rps).toFixed(2)}x req/s, p99 ${signed(c.p99 - d.p99, 0)} ms` : 'n/a'}; ` +
-            `sluice added p99 ${signed(c.p99 - a.p99, 0)} ms${concurrency === 16 ? ' (@16)' : ''}`,
-        );
     }
 
 clearInterval(clearSeen);
 await portkey?.close();
-await sluice.close();
+await Promise.all(sluices.map((s) => s.close()));
 await pass.close();
 await standin.close();
 const seconds = (performance.now() - started) / 1000;
 
 // --- Summary ----------------------------------------------------------------------------------------
 
-const summary = SIZES_KB.flatMap((kb) =>
-  MODES.map((stream) => {
-    const rows = results.filter((r) => r.kb === kb && r.mode === (stream ? 'stream' : 'json'));
-    const at = (conc: number, name: string): Stats | null => {
-      const s = rows.find((r) => r.concurrency === conc)?.routes[name];
-      return s && !('error' in s) ? s : null;
-    };
-    const ratio = (conc: number, x: string, y: string): number => {
-      const p = at(conc, x);
-      const q = at(conc, y);
-      return p && q ? p.rps / q.rps : NaN;
-    };
-    const added16 = (at(16, 'sluice')?.p99 ?? NaN) - (at(16, 'direct')?.p99 ?? NaN);
-    const overPass16 = (at(16, 'sluice')?.p99 ?? NaN) - (at(16, 'pass-through')?.p99 ?? NaN);
-    return {
-      workload: `${stream ? 'stream' : 'json'} ${kb} KB`,
-      sluiceOverPassThrough: Object.fromEntries(
-        CONCURRENCY.map((n) => [n, ratio(n, 'sluice', 'pass-through')]),
-      ),
-      sluiceOverPortkey: Object.fromEntries(CONCURRENCY.map((n) => [n, ratio(n, 'sluice', 'portkey')])),
-      sluiceAddedP99At16: added16,
-      sluiceP99OverPassThroughAt16: overPass16,
-    };
-  }),
-);
+const sluiceRoutes = CONTENT.map((c) => `sluice:${c}`);
+const summary = results.map((r) => {
+  const at = (name: string): Stats | null => {
+    const s = r.routes[name];
+    return s && !('error' in s) ? s : null;
+  };
+  const b = at('pass-through');
+  return {
+    workload: `${r.mode} ${r.kb} KB x${r.concurrency}`,
+    ...Object.fromEntries(
+      sluiceRoutes.map((name) => {
+        const s = at(name);
+        return [
+          name,
+          {
+            cpuOverPassThrough: s && b ? s.cpuMs / b.cpuMs : NaN,
+            rpsOverPassThrough: s && b ? s.rps / b.rps : NaN,
+            addedP50Ms: s && b ? s.p50 - b.p50 : NaN,
+            addedP99Ms: s && b ? s.p99 - b.p99 : NaN,
+          },
+        ];
+      }),
+    ),
+  };
+});
 
 if (asJson) {
   console.log(
-    JSON.stringify(
-      { machine, quick, rounds: ROUNDS, sluiceOrg: SLUICE_ORG, findings, seconds, results, summary },
-      null,
-      2,
-    ),
+    JSON.stringify({ machine, quick, rounds: ROUNDS, findings, seconds, results, summary }, null, 2),
   );
 } else {
-  out(`\nsummary (throughput ratios at concurrency ${CONCURRENCY.join(' / ')}):`);
-  out(
-    'workload          sluice/passthrough     sluice/portkey         sluice added p99 @16 (over pass-through)',
-  );
+  out('\nsummary, each sluice route over the pass-through: CPU per request / req/s / added p50 ms');
+  out(`workload             ${sluiceRoutes.map((n) => n.padEnd(26)).join('')}`);
   for (const s of summary) {
-    const three = (o: Record<string, number>): string =>
-      CONCURRENCY.map((n) => f(o[n] ?? NaN, 2, 5))
-        .join(' ')
-        .padEnd(22);
-    out(
-      `${s.workload.padEnd(17)} ${three(s.sluiceOverPassThrough)} ${three(s.sluiceOverPortkey)} ${signed(s.sluiceAddedP99At16, 0)} ms (${signed(s.sluiceP99OverPassThroughAt16, 0)} ms)`,
-    );
+    const cells = sluiceRoutes.map((name) => {
+      const v = (s as unknown as Record<string, Record<string, number>>)[name] as Record<string, number>;
+      return `${f(v.cpuOverPassThrough ?? NaN, 2, 5)} ${f(v.rpsOverPassThrough ?? NaN, 2, 5)} ${signed(v.addedP50Ms ?? NaN, 7)}`.padEnd(
+        26,
+      );
+    });
+    out(`${s.workload.padEnd(20)} ${cells.join('')}`);
   }
   out(`\n${results.length} workloads x ${routes.length} routes in ${seconds.toFixed(0)} s`);
 }

@@ -1,6 +1,8 @@
 /**
  * The load generator of bench/gateway.ts: `concurrency` keep-alive connections (an undici Pool),
- * each sending the next request as soon as its previous answer has been read to the last byte.
+ * each sending the next request as soon as its previous answer has been read to the last byte. Each
+ * of the `concurrency` workers is a session of its own (`x-claude-code-session-id`), so a gateway
+ * sees what it sees in production: many conversations, each one request at a time.
  */
 import { Pool } from 'undici';
 import type { BodyMaker } from './body.js';
@@ -61,12 +63,14 @@ export async function run(
   const total: number[] = [];
   const ttfb: number[] = [];
   let next = 0;
-  const worker = async (): Promise<void> => {
+  // Each worker is one Claude Code session (its requests one after another), as real load is.
+  const worker = async (_v: unknown, w: number): Promise<void> => {
+    const session = { ...headers, 'x-claude-code-session-id': `bench-session-${w}` };
     while (next < count) {
       const n = first + next++;
       const payload = body.make(n);
       const t0 = performance.now();
-      const res = await c.pool.request({ method: 'POST', path, headers, body: payload });
+      const res = await c.pool.request({ method: 'POST', path, headers: session, body: payload });
       let t1 = 0;
       let tail = '';
       for await (const chunk of res.body as AsyncIterable<Buffer>) {

@@ -16,9 +16,10 @@ export interface Running {
   close(): Promise<void>;
 }
 
-/** The org settings the benchmark runs Sluice with (a YAML flow mapping). */
-export const SLUICE_ORG =
-  '{ upstream: anthropic, contentLogging: none, guard: { secrets: redact, pii: log } }';
+/** The org settings the benchmark runs Sluice with (a YAML flow mapping), for a content logging mode. */
+export const sluiceOrg = (contentLogging: 'none' | 'redacted' | 'full' = 'none'): string =>
+  `{ upstream: anthropic, contentLogging: ${contentLogging}, guard: { secrets: redact, pii: log } }`;
+export const SLUICE_ORG = sluiceOrg('none');
 
 const TSX = import.meta.resolve('tsx');
 
@@ -81,7 +82,8 @@ export async function startPassThroughProcess(upstreamUrl: string): Promise<Runn
 export async function startSluice(
   upstreamUrl: string,
   upstreamKey: string,
-): Promise<Running & { key: string; dir: string }> {
+  org = SLUICE_ORG,
+): Promise<Running & { key: string; dir: string; pid: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-'));
   await writeFile(
     join(dir, 'sluice.yaml'),
@@ -90,7 +92,7 @@ storage: sqlite:./bench.db
 upstreams:
   anthropic: { provider: anthropic, baseUrl: "${upstreamUrl}", apiKey: "\${ANTHROPIC_API_KEY}", timeoutMs: 60000 }
 orgs:
-  acme: ${SLUICE_ORG}
+  acme: ${org}
 `,
   );
   const main = resolve('src/cli/main.ts');
@@ -113,6 +115,7 @@ orgs:
     url: p.match[1] as string,
     key,
     dir,
+    pid: p.pid,
     close: async () => {
       await p.close();
       await rm(dir, { recursive: true, force: true });

@@ -79,6 +79,11 @@ export interface RequestContext {
   message: MessagesBody | null;
   /** Placeholders to restore in the answer (org `restore: true` and something was redacted). */
   restore: PlaceholderVault | null;
+  /**
+   * The request with every detected value replaced, as bytes, when the org keeps content: the
+   * record stage stores it (by delta) as the record's `requestContent`.
+   */
+  storedRequest: Buffer | null;
   /** The request as the Messages API would have it (the client's own path and headers, for its clients). */
   call: MessagesCall;
   /** The org's upstreams that serve the model, in failover order (set by `route`). */
@@ -120,6 +125,7 @@ export function newContext(
     body: null,
     message: null,
     restore: null,
+    storedRequest: null,
     call: { path: messagesPath(req.url ?? '/', route), headers: req.headers },
     routes: [],
     answerAs: null,

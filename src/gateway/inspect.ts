@@ -33,8 +33,11 @@ export interface Inspection {
   blockedRules: string[];
   /** The body to forward: the same buffer unless something was redacted. */
   forwarded: Buffer;
-  /** The body with every detected value replaced, whatever the actions: the copy that may be stored. */
-  stored: () => string;
+  /**
+   * The body with every detected value replaced, whatever the actions: the copy that may be stored
+   * (the body itself when nothing was found: no copy).
+   */
+  storedBytes: () => Buffer;
   /** Placeholders issued for the forwarded body, to restore in the answer. */
   vault: PlaceholderVault;
   /** What was found in each span, for the next request of the conversation (`prior`). */
@@ -141,6 +144,15 @@ export function inspect(
           text: redact((found[i] as { text: string }).text, list, vault),
         });
     });
+  const storedBytes = (): Buffer => {
+    // Every detected value goes, logged ones too.
+    const storeVault = new PlaceholderVault();
+    const all: { span: Span; text: string }[] = [];
+    found.forEach(({ text, detections }, i) => {
+      if (detections.length) all.push({ span: spans[i] as Span, text: redact(text, detections, storeVault) });
+    });
+    return all.length ? splice(body, all) : body;
+  };
   return {
     decision,
     found: total,
@@ -149,15 +161,6 @@ export function inspect(
     forwarded: edits.length ? splice(body, edits) : body,
     vault,
     results,
-    stored: () => {
-      // Every detected value goes, logged ones too.
-      const storeVault = new PlaceholderVault();
-      const all: { span: Span; text: string }[] = [];
-      found.forEach(({ text, detections }, i) => {
-        if (detections.length)
-          all.push({ span: spans[i] as Span, text: redact(text, detections, storeVault) });
-      });
-      return (all.length ? splice(body, all) : body).toString('utf8');
-    },
+    storedBytes,
   };
 }

@@ -1,5 +1,6 @@
 /** The shared store: PostgreSQL through a pg pool, for several gateways on one database. */
 import pg from 'pg';
+import { chainSql, contentRow, missingBases, orphanedSql, rebuildAll, type ContentRow } from './content.js';
 import { migrations } from './schema.js';
 import {
   adminFromRow,
@@ -39,6 +40,9 @@ import type {
   UsageRow,
 } from './types.js';
 import { PostgresTableRows, type TableRows } from './table-rows.js';
+
+/** Rows a sweep deletes or clears per statement. */
+const SWEEP_BATCH = 5000;
 
 /** An arbitrary constant that all Sluice processes use to serialise migrations. */
 const MIGRATION_LOCK = 0x51c3;
@@ -217,12 +221,33 @@ export class PostgresStore implements Store {
       `SELECT * FROM audit_records ${sql} ORDER BY time DESC, id DESC LIMIT $${params.length + 1}`,
       [...params, query.limit ?? 1000],
     );
-    return rows.map(auditFromRow);
+    const records = rows.map(auditFromRow);
+    await this.rebuild(records);
+    return records;
+  }
+
+  /** Replaces each record's content delta with its whole content (content.ts). */
+  private async rebuild(records: AuditRecord[]): Promise<void> {
+    if (!records.some((r) => r.requestBase)) return;
+    const ids = missingBases(records);
+    const rows = new Map<string, ContentRow>();
+    if (ids.length)
+      for (const row of (
+        await this.pool.query(
+          chainSql(ids.length, (i) => `$${i}`),
+          ids,
+        )
+      ).rows as Record<string, unknown>[])
+        rows.set(String(row.id), contentRow(row));
+    rebuildAll(records, rows);
   }
 
   async getAudit(id: string): Promise<AuditRecord | undefined> {
     const { rows } = await this.pool.query('SELECT * FROM audit_records WHERE id = $1', [id]);
-    return rows[0] ? auditFromRow(rows[0]) : undefined;
+    if (!rows[0]) return undefined;
+    const records = [auditFromRow(rows[0])];
+    await this.rebuild(records); // a delta comes back whole
+    return records[0];
   }
 
   async usage(query: UsageQuery): Promise<UsageRow[]> {
@@ -232,16 +257,43 @@ export class PostgresStore implements Store {
   }
 
   async sweep(org: string, cut: SweepCutoffs): Promise<SweepResult> {
-    const deleted = await this.pool.query(
-      'DELETE FROM audit_records WHERE org = $1 AND ((time < $2 AND NOT flagged) OR (time < $3 AND flagged))',
-      [org, cut.before, cut.flaggedBefore],
+    // Records that keep their content while their base loses its own are stored whole first.
+    const orphans = await this.pool.query(
+      orphanedSql((i) => `$${i}`, 'true'),
+      [org, cut.contentBefore, cut.before, cut.flaggedBefore],
     );
-    const cleared = await this.pool.query(
-      `UPDATE audit_records SET request_content = NULL, response_content = NULL
-       WHERE org = $1 AND time < $2 AND (request_content IS NOT NULL OR response_content IS NOT NULL)`,
+    for (const { id } of orphans.rows as { id: string }[]) {
+      const { rows } = await this.pool.query('SELECT * FROM audit_records WHERE id = $1', [id]);
+      const records = rows.map(auditFromRow);
+      await this.rebuild(records);
+      const r = records[0];
+      if (r)
+        await this.pool.query(
+          'UPDATE audit_records SET request_content = $1, request_base = NULL, request_head = NULL, request_tail = NULL WHERE id = $2',
+          [r.requestContent, id],
+        );
+    }
+    // Bounded batches, each its own statement: no long transaction holds the rows other writers need.
+    const batches = async (sql: string, params: unknown[]): Promise<number> => {
+      let total = 0;
+      for (;;) {
+        const n = (await this.pool.query(sql, [...params, SWEEP_BATCH])).rowCount ?? 0;
+        total += n;
+        if (n < SWEEP_BATCH) return total;
+      }
+    };
+    const pick = (where: string) =>
+      `SELECT id FROM audit_records WHERE org = $1 AND time < $2 AND ${where} LIMIT $3`;
+    const recordsDeleted =
+      (await batches(`DELETE FROM audit_records WHERE id IN (${pick('NOT flagged')})`, [org, cut.before])) +
+      (await batches(`DELETE FROM audit_records WHERE id IN (${pick('flagged')})`, [org, cut.flaggedBefore]));
+    const contentCleared = await batches(
+      `UPDATE audit_records SET request_content = NULL, response_content = NULL WHERE id IN (${pick(
+        '(request_content IS NOT NULL OR response_content IS NOT NULL)',
+      )})`,
       [org, cut.contentBefore],
     );
-    return { recordsDeleted: deleted.rowCount ?? 0, contentCleared: cleared.rowCount ?? 0 };
+    return { recordsDeleted, contentCleared };
   }
 
   async addCounters(

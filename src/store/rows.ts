@@ -38,6 +38,9 @@ export const AUDIT_COLUMNS = [
   'upstreams_tried',
   'groups',
   'price_note',
+  'request_base',
+  'request_head',
+  'request_tail',
 ] as const;
 
 /** The row values of `record`, in `AUDIT_COLUMNS` order; `stream` as the dialect wants booleans. */
@@ -70,6 +73,9 @@ export function auditValues(r: AuditRecord, bool: (b: boolean) => unknown): unkn
     JSON.stringify(r.upstreamsTried),
     groupsValue(r.groups),
     r.priceNote ?? null,
+    r.requestBase?.id ?? null,
+    r.requestBase?.head ?? null,
+    r.requestBase?.tail ?? null,
   ];
 }
 
@@ -122,6 +128,16 @@ export function auditFromRow(row: Row): AuditRecord {
     requestContent: str(row.request_content),
     responseContent: str(row.response_content),
     ...groupsOf(row),
+    // A delta, until the store rebuilds the whole content (content.ts).
+    ...(row.request_base
+      ? {
+          requestBase: {
+            id: String(row.request_base),
+            head: num(row.request_head),
+            tail: num(row.request_tail),
+          },
+        }
+      : {}),
   };
 }
 

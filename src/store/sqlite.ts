@@ -2,6 +2,7 @@
 import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { chainSql, contentRow, missingBases, orphanedSql, rebuildAll, type ContentRow } from './content.js';
 import { migrations } from './schema.js';
 import {
   adminFromRow,
@@ -43,6 +44,9 @@ import type {
 import { SqliteTableRows, type TableRows } from './table-rows.js';
 
 type Row = Record<string, unknown>;
+
+/** Rows a sweep deletes or clears per transaction. */
+const SWEEP_BATCH = 200;
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -273,13 +277,29 @@ export class SqliteStore implements Store {
     const rows = this.db
       .prepare(`SELECT * FROM audit_records ${sql} ORDER BY time DESC, id DESC LIMIT ?`)
       .all(...params, limit) as Row[];
-    return rows.map(auditFromRow);
+    const records = rows.map(auditFromRow);
+    this.rebuild(records);
+    return records;
+  }
+
+  /** Replaces each record's content delta with its whole content (content.ts). */
+  private rebuild(records: AuditRecord[]): void {
+    if (!records.some((r) => r.requestBase)) return;
+    const ids = missingBases(records);
+    const rows = new Map<string, ContentRow>();
+    if (ids.length)
+      for (const row of this.db.prepare(chainSql(ids.length, () => '?')).all(...ids) as Row[])
+        rows.set(String(row.id), contentRow(row));
+    rebuildAll(records, rows);
   }
 
   async getAudit(id: string): Promise<AuditRecord | undefined> {
     this.flushAudit();
     const row = this.db.prepare('SELECT * FROM audit_records WHERE id = ?').get(id) as Row | undefined;
-    return row ? auditFromRow(row) : undefined;
+    if (!row) return undefined;
+    const records = [auditFromRow(row)];
+    this.rebuild(records); // a delta comes back whole
+    return records[0];
   }
 
   async usage(query: UsageQuery): Promise<UsageRow[]> {
@@ -288,23 +308,58 @@ export class SqliteStore implements Store {
     return (this.db.prepare(usageSql(USAGE_GROUP[query.by], sql)).all(...params) as Row[]).map(usageFromRow);
   }
 
+  /**
+   * In bounded batches, each its own transaction, yielding between them: deleting a day of a busy
+   * org's records never holds the writer lock (or this process's event loop) for long.
+   */
   async sweep(org: string, cut: SweepCutoffs): Promise<SweepResult> {
     this.flushAudit();
-    const run = this.db.transaction(() => {
-      const deleted = this.db
-        .prepare(
-          'DELETE FROM audit_records WHERE org = ? AND ((time < ? AND flagged = 0) OR (time < ? AND flagged = 1))',
-        )
-        .run(org, cut.before, cut.flaggedBefore);
-      const cleared = this.db
-        .prepare(
-          `UPDATE audit_records SET request_content = NULL, response_content = NULL
-           WHERE org = ? AND time < ? AND (request_content IS NOT NULL OR response_content IS NOT NULL)`,
-        )
-        .run(org, cut.contentBefore);
-      return { recordsDeleted: deleted.changes, contentCleared: cleared.changes };
-    });
-    return run.immediate();
+    // Records that keep their content while their base loses its own are stored whole first.
+    this.db
+      .transaction(() => {
+        const orphans = this.db
+          .prepare(orphanedSql((i) => `@p${i}`, '1'))
+          .all({ p1: org, p2: cut.contentBefore, p3: cut.before, p4: cut.flaggedBefore }) as Row[];
+        const whole = this.db.prepare(
+          'UPDATE audit_records SET request_content = ?, request_base = NULL, request_head = NULL, request_tail = NULL WHERE id = ?',
+        );
+        for (const { id } of orphans) {
+          const records = (this.db.prepare('SELECT * FROM audit_records WHERE id = ?').all(id) as Row[]).map(
+            auditFromRow,
+          );
+          this.rebuild(records);
+          if (records[0]) whole.run(records[0].requestContent, id);
+        }
+      })
+      .immediate();
+    const batches = async (sql: string, ...params: unknown[]): Promise<number> => {
+      const stmt = this.db.prepare(sql);
+      let total = 0;
+      for (;;) {
+        const changes = this.db.transaction(() => stmt.run(...params, SWEEP_BATCH).changes).immediate();
+        total += changes;
+        // Requests' timers and I/O run between batches (one store, one thread).
+        await new Promise((r) => setImmediate(r));
+        if (changes < SWEEP_BATCH) return total;
+      }
+    };
+    const pick = (where: string) =>
+      `SELECT rowid FROM audit_records WHERE org = ? AND time < ? AND ${where} LIMIT ?`;
+    const recordsDeleted =
+      (await batches(`DELETE FROM audit_records WHERE rowid IN (${pick('flagged = 0')})`, org, cut.before)) +
+      (await batches(
+        `DELETE FROM audit_records WHERE rowid IN (${pick('flagged = 1')})`,
+        org,
+        cut.flaggedBefore,
+      ));
+    const contentCleared = await batches(
+      `UPDATE audit_records SET request_content = NULL, response_content = NULL WHERE rowid IN (${pick(
+        '(request_content IS NOT NULL OR response_content IS NOT NULL)',
+      )})`,
+      org,
+      cut.contentBefore,
+    );
+    return { recordsDeleted, contentCleared };
   }
 
   async readCounters(org: string, keys: CounterKey[]): Promise<Counter[]> {

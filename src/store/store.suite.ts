@@ -246,6 +246,29 @@ export function defineStoreSuite(
       assert.deepEqual(await store.sweep('sweep', cut), { recordsDeleted: 0, contentCleared: 0 });
     });
 
+    it('sweeps more records than one batch holds, and counts them all', async () => {
+      const old = Array.from({ length: 450 }, (_v, i) =>
+        auditRecord({
+          id: `batch-sweep-${i}`,
+          org: 'many',
+          time: `2025-01-01T00:00:${String(i % 60).padStart(2, '0')}.000Z`,
+        }),
+      );
+      await store.insertAudits(old);
+      await store.insertAudit(
+        auditRecord({ id: 'batch-sweep-new', org: 'many', time: '2026-11-01T00:00:00.000Z' }),
+      );
+      const cut = '2026-01-01T00:00:00.000Z';
+      assert.deepEqual(await store.sweep('many', { before: cut, contentBefore: cut, flaggedBefore: cut }), {
+        recordsDeleted: 450,
+        contentCleared: 0,
+      });
+      assert.deepEqual(
+        (await store.queryAudit({ org: 'many' })).map((r) => r.id),
+        ['batch-sweep-new'],
+      );
+    });
+
     it('counters: add, read, count requests atomically, sweep ended periods', async () => {
       const day = { user: 'dev@acme.test', period: 'day:2026-11-22' };
       const orgMonth = { user: '', period: 'month:2026-11' };

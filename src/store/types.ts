@@ -64,6 +64,21 @@ export interface AuditRecord {
   responseContent: string | null;
   /** The groups of the key that made the request; absent: none. */
   groups?: string[];
+  /**
+   * When set, `requestContent` holds only what is new since the record `requestBase.id` (see
+   * content.ts); records read back from a store always hold their whole content and no base.
+   */
+  requestBase?: ContentBase | null;
+}
+
+/** Where a record's stored request continues another's; its `requestContent` is the middle only. */
+export interface ContentBase {
+  /** The record whose whole content this one's begins and ends with. */
+  id: string;
+  /** Bytes of the base's content this one begins with. */
+  head: number;
+  /** Bytes of the base's content this one ends with. */
+  tail: number;
 }
 
 export interface AuditQuery {

@@ -30,7 +30,7 @@ describe('stage inspect', () => {
     assert.deepEqual(ctx.record.guard.rules, { 'aws-access-key-id': 1 });
     assert.ok(!ctx.body?.toString().includes(AWS));
     assert.match(ctx.body?.toString() ?? '', /\[REDACTED:aws-access-key-id:1\]/);
-    assert.ok(ctx.record.requestContent && !ctx.record.requestContent.includes(AWS));
+    assert.ok(ctx.storedRequest && !ctx.storedRequest.toString().includes(AWS));
   });
 
   it('keeps no copy when content logging is off or the org has zero data retention', async () => {
@@ -40,7 +40,7 @@ describe('stage inspect', () => {
     ]) {
       const { ctx, run } = await inspected(org);
       await run();
-      assert.equal(ctx.record.requestContent, null, org);
+      assert.equal(ctx.storedRequest, null, org);
     }
   });
 

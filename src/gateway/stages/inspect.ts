@@ -48,7 +48,7 @@ export function inspect(deps: InspectDeps): Stage {
     }
     ctx.record.guard = { decision: result.decision, rules: result.rules };
     // The stored copy never holds a detected value, whatever the actions.
-    if (keptContent(org) !== 'none') ctx.record.requestContent = result.stored();
+    if (keptContent(org) !== 'none') ctx.storedRequest = result.storedBytes();
     if (result.decision === 'block') throw errors.guardBlocked(orgName, result.rules, result.blockedRules);
     if (org.restore && result.vault.size > 0) ctx.restore = result.vault;
     ctx.body = result.forwarded;

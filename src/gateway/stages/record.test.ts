@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -45,5 +45,43 @@ describe('stage record', () => {
     assert.ok(r);
     assert.equal(r?.requestContent, null);
     assert.equal(r?.responseContent, null);
+  });
+
+  it("stores a conversation's next request by delta, and reads it back whole", async () => {
+    const config = testConfig('{ upstream: anthropic, contentLogging: redacted }');
+    const history = `{"messages":[${'{"role":"user","content":"read the file"},'.repeat(400)}`;
+    const turns = [
+      `${history}{"role":"user","content":"one"}]}`,
+      `${history}{"role":"user","content":"two"}]}`,
+    ];
+    const ids: string[] = [];
+    const stage = record({ journal, now: () => 5, logger: {} });
+    for (const content of turns) {
+      const ctx = authorizedContext({ config });
+      ctx.record.sessionId = 'sess-delta';
+      ctx.record.requestContent = content;
+      journal.begin(ctx.record);
+      await stage(ctx);
+      if (ids.length)
+        assert.deepEqual(ctx.record.requestBase, { id: ids[0], head: history.length + 26, tail: 4 });
+      ids.push(ctx.id);
+    }
+    const back = await store.queryAudit({ org: 'acme' });
+    assert.deepEqual(
+      ids.map((id) => back.find((r) => r.id === id)?.requestContent),
+      turns,
+    );
+  });
+
+  it('under zero data retention, keeps no content in the journal either', async () => {
+    const ctx = authorizedContext({
+      config: testConfig('{ upstream: anthropic, zdr: true, contentLogging: redacted }'),
+    });
+    ctx.record.requestContent = 'zdr-canary-request';
+    journal.begin(ctx.record);
+    await record({ journal, now: () => 1, logger: {} })(ctx);
+    const slot = join(dir, 'journal', (await readdir(join(dir, 'journal')))[0] as string);
+    for (const f of await readdir(slot))
+      if (f.endsWith('.jsonl')) assert.ok(!(await readFile(join(slot, f), 'utf8')).includes('zdr-canary'));
   });
 });

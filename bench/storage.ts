@@ -1,0 +1,362 @@
+/**
+ * What the store costs: bytes per stored session and per audit record, and query and sweep times
+ * over millions of records, on SQLite and PostgreSQL.
+ *
+ * 1. A 200-turn Claude Code session (system prompt, tools, a 5–20 KB tool result per turn, the
+ *    cache marker on the newest message, about 2.4 MB at the end) stored by delta as the record
+ *    stage stores it (control/content.ts ContentChain): the bytes stored against the last request's
+ *    size and against the sum of the turns, the delta's cost per turn, and reading the last turn back.
+ * 2. N audit records (metadata only; default 10 million over 30 days, 10 orgs of 100 users, 3
+ *    models) made in one INSERT … SELECT (a recursive CTE on SQLite, generate_series on
+ *    PostgreSQL), indexes built after: storage per record, then the median time of the store calls
+ *    behind `sluice logs` and `sluice usage` (and the admin API's records and usage), and the
+ *    retention sweep of one day (every org), with the longest a concurrent audit insert waited.
+ *
+ * PostgreSQL needs the test server (SLUICE_TEST_POSTGRES_URL names another); each run uses a
+ * schema of its own, dropped at the end. SQLite runs in a temporary folder.
+ *
+ * Run: node --import tsx bench/storage.ts [--records N] [--quick] [--only sqlite|postgres]
+ *   --quick  1 million records instead of 10 million
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { ContentChain } from '../src/control/content.js';
+import { PostgresStore, quoteIdent } from '../src/store/postgres.js';
+import { migrations } from '../src/store/schema.js';
+import { SqliteStore } from '../src/store/sqlite.js';
+import type { AuditRecord, Store } from '../src/store/types.js';
+import { sourceText } from './guard/source-text.js';
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const at = argv.indexOf('--records');
+const N = at >= 0 ? Number(argv[at + 1]) : quick ? 1_000_000 : 10_000_000;
+const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
+const PG_URL = process.env.SLUICE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const DAYS = 30;
+const START = Date.UTC(2026, 9, 1);
+const say = (line = ''): void => console.log(line);
+const ms = (x: number): string => `${x.toFixed(x < 10 ? 2 : 0)} ms`;
+const mb = (x: number): string => `${(x / 1e6).toFixed(2)} MB`;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+async function timed(fn: () => Promise<unknown>, runs = 7): Promise<number> {
+  await fn();
+  const t: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    t.push(performance.now() - t0);
+  }
+  return median(t);
+}
+
+const record = (over: Partial<AuditRecord>): AuditRecord => ({
+  id: `req_${randomBytes(16).toString('hex')}`,
+  time: new Date(START).toISOString(),
+  org: 'org0',
+  user: 'u0@org0.test',
+  keyId: 'key_0',
+  sessionId: 'sess-0',
+  method: 'POST',
+  path: '/v1/messages',
+  model: 'claude-sonnet-4-5',
+  stream: true,
+  status: 200,
+  errorType: null,
+  upstream: 'anthropic',
+  upstreamsTried: ['anthropic'],
+  inputTokens: 1200,
+  outputTokens: 300,
+  cacheCreationInputTokens: 0,
+  cacheReadInputTokens: 40000,
+  costUsd: 0.0123,
+  latencyMs: 2300,
+  overheadMs: 0.4,
+  guard: { decision: 'none', rules: {} },
+  requestContent: null,
+  responseContent: null,
+  ...over,
+});
+
+// --- 1. A 200-turn session stored by delta ---------------------------------------------------------
+
+const TOOLS = JSON.stringify(
+  ['Read', 'Edit', 'Write', 'Bash', 'Grep', 'Glob', 'TodoWrite', 'WebFetch', 'Task'].map((name) => ({
+    name,
+    description: `${name}: ${sourceText(2500, name.length)}`,
+    input_schema: { type: 'object', properties: { file_path: { type: 'string' } } },
+  })),
+);
+const SYSTEM = JSON.stringify([{ type: 'text', text: sourceText(12_000, 7) }]);
+
+function sessionTurns(turns: number): string[] {
+  const messages: string[] = [];
+  const out: string[] = [];
+  for (let t = 1; t <= turns; t++) {
+    const file = sourceText(5_000 + ((t * 7919) % 15_000), 1000 + t);
+    const id = `toolu_${t}`;
+    const call = JSON.stringify({
+      role: 'assistant',
+      content: [{ type: 'tool_use', id, name: 'Read', input: { file_path: `src/m${t}.ts` } }],
+    });
+    const result = (marked: boolean) =>
+      JSON.stringify({
+        role: 'user',
+        content: [
+          {
+            type: 'tool_result',
+            tool_use_id: id,
+            content: file,
+            ...(marked ? { cache_control: { type: 'ephemeral' } } : {}),
+          },
+        ],
+      });
+    messages.push(call);
+    out.push(
+      `{"model":"claude-sonnet-4-5","max_tokens":32000,"stream":true,"system":${SYSTEM},"messages":[${[...messages, result(true)].join(',')}],"tools":${TOOLS}}`,
+    );
+    messages.push(result(false));
+  }
+  return out;
+}
+
+async function sessionBench(store: Store, bytesOnDisk: () => Promise<number>): Promise<void> {
+  const turns = sessionTurns(200);
+  const chain = new ContentChain(64 * 1024 * 1024);
+  const last = Buffer.byteLength(turns.at(-1) as string);
+  const sum = turns.reduce((n, t) => n + Buffer.byteLength(t), 0);
+  const before = await bytesOnDisk();
+  let stored = 0;
+  const cost: number[] = [];
+  let lastId = '';
+  for (const [i, text] of turns.entries()) {
+    const id = `req_session_${String(i).padStart(3, '0')}`;
+    // As the record stage gets it from the inspect stage: the redacted request's bytes.
+    const bytes = Buffer.from(text, 'utf8');
+    const t0 = performance.now();
+    const d = chain.store('key\u0000sess', id, bytes, i);
+    cost.push(performance.now() - t0);
+    stored += Buffer.byteLength(d.content);
+    await store.insertAudit(
+      record({
+        id,
+        org: 'session',
+        time: new Date(START + i * 1000).toISOString(),
+        requestContent: d.content,
+        requestBase: d.base,
+      }),
+    );
+    lastId = id;
+  }
+  const read = await timed(async () => {
+    const [r] = await store.queryAudit({ org: 'session', limit: 1 });
+    if (r?.id !== lastId || r.requestContent !== turns.at(-1))
+      throw new Error('the last turn did not read back whole');
+  }, 5);
+  const grew = (await bytesOnDisk()) - before;
+  say(
+    `  200-turn session: last request ${mb(last)}, all turns ${mb(sum)}; stored content ${mb(stored)} ` +
+      `(${(stored / last).toFixed(2)}x the last request, ${((100 * stored) / sum).toFixed(2)}% of the turns), store grew ${mb(grew)}`,
+  );
+  say(
+    `  delta per turn (record stage): turn 2 ${ms(cost[1] as number)}, turn 100 ${ms(cost[99] as number)}, ` +
+      `turn 200 ${ms(cost[199] as number)}; reading turn 200 back whole: ${ms(read)} (median of 5)`,
+  );
+}
+
+// --- 2. Millions of records --------------------------------------------------------------------------
+
+/** The indexes migrations put on audit_records: dropped for the bulk insert, built after it. */
+function auditIndexes(dialect: 'sqlite' | 'postgres'): string[] {
+  const made = new Map<string, string>();
+  for (const sql of migrations.flatMap((m) => m[dialect])) {
+    const create = /^CREATE INDEX (\w+) ON audit_records/.exec(sql);
+    if (create) made.set(create[1] as string, sql);
+    const drop = /^DROP INDEX (\w+)/.exec(sql);
+    if (drop) made.delete(drop[1] as string);
+  }
+  return [...made.values()];
+}
+const indexName = (sql: string) => (/^CREATE INDEX (\w+)/.exec(sql) as RegExpExecArray)[1] as string;
+
+const COLUMNS = `id, time, org, user_email, key_id, session_id, method, path, model, stream, status, error_type,
+  upstream, input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens, cost_usd,
+  latency_ms, overhead_ms, guard, request_content, response_content, flagged, upstreams_tried`;
+
+/** One row per n: 10 orgs, 100 users each, sessions of 40 requests, 1 in 1000 blocked (flagged). */
+const sqliteGenerate = `WITH RECURSIVE s(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM s WHERE n < @count - 1)
+  INSERT INTO audit_records (${COLUMNS})
+  SELECT printf('req_%032x', n), strftime('%Y-%m-%dT%H:%M:%fZ', @start + n * @step, 'unixepoch'),
+    'org' || (n % 10), 'u' || ((n / 10) % 100) || '@org' || (n % 10) || '.test', 'key_' || ((n / 10) % 100),
+    printf('%08x-0000-4000-8000-%012x', n / 400, n / 400), 'POST', '/v1/messages',
+    CASE n % 3 WHEN 0 THEN 'claude-sonnet-4-5' WHEN 1 THEN 'claude-opus-4-1' ELSE 'claude-haiku-4-5' END,
+    1, CASE WHEN n % 200 = 0 THEN 429 ELSE 200 END, CASE WHEN n % 200 = 0 THEN 'rate_limit_error' END,
+    'anthropic', 1000 + n % 5000, 100 + n % 900, n % 7 * 100, 30000 + n % 20000, (n % 1000) / 50000.0,
+    1000 + n % 4000, 0.3 + (n % 10) / 10.0,
+    CASE WHEN n % 1000 = 0 THEN '{"decision":"block","rules":{"aws-access-key":1}}' ELSE '{"decision":"none","rules":{}}' END,
+    NULL, NULL, CASE WHEN n % 1000 = 0 THEN 1 ELSE 0 END, '["anthropic"]'
+  FROM s`;
+
+const pgGenerate = `INSERT INTO audit_records (${COLUMNS})
+  SELECT 'req_' || lpad(to_hex(n), 32, '0'),
+    to_char(to_timestamp($2::float8 + n * $3::float8) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    'org' || (n % 10), 'u' || ((n / 10) % 100) || '@org' || (n % 10) || '.test', 'key_' || ((n / 10) % 100),
+    lpad(to_hex(n / 400), 8, '0') || '-0000-4000-8000-' || lpad(to_hex(n / 400), 12, '0'), 'POST', '/v1/messages',
+    CASE n % 3 WHEN 0 THEN 'claude-sonnet-4-5' WHEN 1 THEN 'claude-opus-4-1' ELSE 'claude-haiku-4-5' END,
+    true, CASE WHEN n % 200 = 0 THEN 429 ELSE 200 END, CASE WHEN n % 200 = 0 THEN 'rate_limit_error' END,
+    'anthropic', 1000 + n % 5000, 100 + n % 900, n % 7 * 100, 30000 + n % 20000, (n % 1000) / 50000.0,
+    1000 + n % 4000, 0.3 + (n % 10) / 10.0,
+    CASE WHEN n % 1000 = 0 THEN '{"decision":"block","rules":{"aws-access-key":1}}' ELSE '{"decision":"none","rules":{}}' END,
+    NULL, NULL, n % 1000 = 0, '["anthropic"]'
+  FROM generate_series(0, $1::bigint - 1) AS n`;
+
+const iso = (t: number) => new Date(t).toISOString();
+const NOW = START + DAYS * 86_400_000;
+
+async function queries(store: Store): Promise<void> {
+  const month = iso(NOW - 30 * 86_400_000);
+  const day = iso(NOW - 86_400_000);
+  const rows: [string, () => Promise<unknown>][] = [
+    ['logs --org (newest 100)', () => store.queryAudit({ org: 'org3', limit: 100 })],
+    ['logs --org --since 1d', () => store.queryAudit({ org: 'org3', since: day, limit: 100 })],
+    ['logs (every org, newest 100)', () => store.queryAudit({ limit: 100 })],
+    [
+      'records as a member (org + user)',
+      () => store.queryAudit({ org: 'org3', user: 'u7@org3.test', limit: 100 }),
+    ],
+    ['usage --org --by user (30d)', () => store.usage({ org: 'org3', since: month, by: 'user' })],
+    ['usage --org --by model (30d)', () => store.usage({ org: 'org3', since: month, by: 'model' })],
+    ['usage --org --since 1d', () => store.usage({ org: 'org3', since: day, by: 'user' })],
+    [
+      'usage as a member (org + user, 30d)',
+      () => store.usage({ org: 'org3', user: 'u7@org3.test', since: month, by: 'model' }),
+    ],
+    ['usage --by org (every org, 30d)', () => store.usage({ since: month, by: 'org' })],
+  ];
+  for (const [name, fn] of rows) say(`  ${name.padEnd(38)} median ${ms(await timed(fn))}`);
+}
+
+/** Sweeps the oldest day of every org while audit inserts go on; the longest one waited. */
+async function sweepDay(store: Store): Promise<void> {
+  const cut = iso(START + 86_400_000);
+  let stop = false;
+  const waits: number[] = [];
+  const writer = (async () => {
+    while (!stop) {
+      const t0 = performance.now();
+      await store.insertAudit(record({ org: 'live', time: iso(NOW) }));
+      waits.push(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  })();
+  const t0 = performance.now();
+  let deleted = 0;
+  for (let o = 0; o < 10; o++)
+    deleted += (await store.sweep(`org${o}`, { before: cut, contentBefore: cut, flaggedBefore: iso(START) }))
+      .recordsDeleted;
+  const took = performance.now() - t0;
+  stop = true;
+  await writer;
+  say(
+    `  retention sweep of one day (10 orgs): ${deleted} records in ${ms(took)}; ` +
+      `${waits.length} audit inserts meanwhile, longest wait ${ms(Math.max(...waits))}, median ${ms(median(waits))}`,
+  );
+}
+
+async function sqliteBench(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-storage-'));
+  try {
+    const file = join(dir, 'sluice.db');
+    const store = new SqliteStore(file);
+    await store.migrate();
+    const size = async () =>
+      (await stat(file)).size +
+      (await stat(`${file}-wal`).then(
+        (s) => s.size,
+        () => 0,
+      ));
+    say(`SQLite (${file})`);
+    await sessionBench(store, size);
+    await store.close();
+
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.exec(`DELETE FROM audit_records`);
+    db.exec('VACUUM');
+    const indexes = auditIndexes('sqlite');
+    for (const sql of indexes) db.exec(`DROP INDEX ${indexName(sql)}`);
+    const empty = (await stat(file)).size;
+    let t0 = performance.now();
+    db.prepare(sqliteGenerate).run({ count: N, start: START / 1000, step: (DAYS * 86_400) / N });
+    const insertMs = performance.now() - t0;
+    t0 = performance.now();
+    for (const sql of indexes) db.exec(sql);
+    db.exec('ANALYZE');
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    const indexMs = performance.now() - t0;
+    db.close();
+    const bytes = (await stat(file)).size - empty;
+    say(
+      `  ${N.toLocaleString('en')} records made in ${(insertMs / 1000).toFixed(0)} s, indexed in ${(indexMs / 1000).toFixed(0)} s; ` +
+        `file ${mb(bytes)}: ${(bytes / N).toFixed(0)} bytes per record, indexes included`,
+    );
+    const again = new SqliteStore(file);
+    await again.migrate();
+    await queries(again);
+    await sweepDay(again);
+    await again.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function postgresBench(): Promise<void> {
+  const schema = `sluice_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
+  try {
+    const store = new PostgresStore({ connectionString: PG_URL, schema });
+    await store.migrate();
+    await admin.query(`SET search_path = ${quoteIdent(schema)}`);
+    const size = async () =>
+      Number((await admin.query(`SELECT pg_total_relation_size('audit_records') AS b`)).rows[0].b);
+    say(`PostgreSQL (${new URL(PG_URL).host}, schema ${schema})`);
+    await sessionBench(store, size);
+    await admin.query('TRUNCATE audit_records');
+    const indexes = auditIndexes('postgres');
+    for (const sql of indexes) await admin.query(`DROP INDEX ${indexName(sql)}`);
+    let t0 = performance.now();
+    await admin.query(pgGenerate, [N, START / 1000, (DAYS * 86_400) / N]);
+    const insertMs = performance.now() - t0;
+    t0 = performance.now();
+    for (const sql of indexes) await admin.query(sql);
+    await admin.query('VACUUM ANALYZE audit_records');
+    const indexMs = performance.now() - t0;
+    const bytes = await size();
+    const table = Number((await admin.query(`SELECT pg_relation_size('audit_records') AS b`)).rows[0].b);
+    say(
+      `  ${N.toLocaleString('en')} records made in ${(insertMs / 1000).toFixed(0)} s, indexed in ${(indexMs / 1000).toFixed(0)} s; ` +
+        `${mb(bytes)} with indexes: ${(bytes / N).toFixed(0)} bytes per record (${(table / N).toFixed(0)} of them the table's)`,
+    );
+    await queries(store);
+    await sweepDay(store);
+    await store.close();
+  } finally {
+    await admin.query(`DROP SCHEMA ${quoteIdent(schema)} CASCADE`);
+    await admin.end();
+  }
+}
+
+say(`store cost: ${N.toLocaleString('en')} audit records over ${DAYS} days; Node ${process.version}`);
+if (only !== 'postgres') await sqliteBench();
+if (only !== 'sqlite') await postgresBench();

@@ -161,6 +161,18 @@ export class AdminApi {
     return parsed;
   }
 
+  /** The caller of `authorization`, allowed to act in `org` with at least `role`: the console's own views use it. */
+  async authorize(authorization: string | undefined, org: string, role: Role): Promise<Caller> {
+    const c = await this.caller(authorization);
+    this.allow(c, org, role);
+    return c;
+  }
+
+  /** Who `authorization` is (the console's sign-in); refuses as every admin route does. */
+  whoami(authorization: string | undefined): Promise<Caller> {
+    return this.caller(authorization);
+  }
+
   private async caller(authorization: string | undefined): Promise<Caller> {
     const token = /^Bearer\s+(.+)$/i.exec(authorization ?? '')?.[1]?.trim();
     if (!token)

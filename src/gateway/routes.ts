@@ -27,7 +27,8 @@ export type StageName =
   | 'hello'
   | 'inferenceProfiles'
   | 'telemetry'
-  | 'admin';
+  | 'admin'
+  | 'console';
 
 export interface Route {
   name: string;
@@ -182,6 +183,8 @@ export const ROUTES: readonly Route[] = [
     recorded: false,
   },
   { name: 'admin', methods: '*', path: /^\/admin\/v1\//, stages: ['admin'], zdr: 'allow', recorded: false },
+  // The web console (src/web): its page, assets, session and data, under the admin API's rules.
+  { name: 'console', methods: '*', path: /^\/console(\/|$)/, stages: ['console'], zdr: 'allow', recorded: false },
 ];
 
 /** Anything else: a key is still required, then a 404 naming what was asked for. */

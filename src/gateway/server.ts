@@ -21,7 +21,7 @@ import { account } from './stages/account.js';
 import { health, hello, inferenceProfiles, notServed } from './stages/answered.js';
 import { authenticate } from './stages/authenticate.js';
 import { authorize } from './stages/authorize.js';
-import { admin, telemetry } from './stages/control-routes.js';
+import { admin, consoleRoute, telemetry } from './stages/control-routes.js';
 import { bedrockClient, vertexClient } from './stages/client-format.js';
 import { forward } from './stages/forward.js';
 import { inspect } from './stages/inspect.js';
@@ -33,6 +33,7 @@ import { relay } from './stages/relay.js';
 import { route } from './stages/route.js';
 import { UpstreamPools } from './upstreams/adapter.js';
 import { buildAdapters, type CloudCredentials } from './upstreams/index.js';
+import { Console } from '../web/console.js';
 
 export interface GatewayLogger {
   debug?(fields: Record<string, unknown>, msg: string): void;
@@ -77,6 +78,7 @@ function buildStages(
   const pools = new UpstreamPools();
   const adapters = buildAdapters(o.config, o.cloud);
   const logError = logger.error.bind(logger);
+  const adminApi = new AdminApi(o.config, store, clock);
   const onLimitError = (err: Error) =>
     logger.error({ err: err.message }, 'limits not checked or not charged');
   const stages: Record<StageName, Stage> = {
@@ -102,7 +104,13 @@ function buildStages(
     hello: hello(now),
     inferenceProfiles: inferenceProfiles(now),
     telemetry: telemetry({ store, clock, now, logError }),
-    admin: admin(new AdminApi(o.config, store, clock), { store, clock, now, logError }),
+    admin: admin(adminApi, { store, clock, now, logError }),
+    console: consoleRoute(new Console({ api: adminApi, config: o.config, store, clock }), {
+      store,
+      clock,
+      now,
+      logError,
+    }),
   };
   const close = async () => {
     await pools.close();

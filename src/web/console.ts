@@ -116,7 +116,8 @@ export class Console {
   private async asset(name: string): Promise<ConsoleReply> {
     const type = TYPES[name.slice(name.lastIndexOf('.'))];
     // Built names only: one segment, no traversal; their hash is in the name, so they never change.
-    if (!/^[\w.-]+$/.test(name) || name.startsWith('.') || !type) throw errors.notFound('GET', `/console/assets/${name}`);
+    if (!/^[\w.-]+$/.test(name) || name.startsWith('.') || !type)
+      throw errors.notFound('GET', `/console/assets/${name}`);
     const body = await readFile(join(this.assets, 'assets', name)).catch(() => undefined);
     if (!body) throw errors.notFound('GET', `/console/assets/${name}`);
     return {
@@ -142,7 +143,8 @@ export class Console {
       });
     }
     const s = this.signedIn(r);
-    if (r.method === 'GET') return json(200, await this.describe(s, await this.o.api.whoami(`Bearer ${s.token}`)));
+    if (r.method === 'GET')
+      return json(200, await this.describe(s, await this.o.api.whoami(`Bearer ${s.token}`)));
     if (r.method === 'DELETE') {
       this.checkCsrf(s, r);
       this.sessions.close(s);
@@ -203,7 +205,8 @@ export class Console {
 
   private since(value: string): string {
     const since = parseSince(value, this.o.clock());
-    if (since === undefined) throw errors.adminBadRequest(`since: expected ${SINCE_EXPECTED}, got "${value}".`);
+    if (since === undefined)
+      throw errors.adminBadRequest(`since: expected ${SINCE_EXPECTED}, got "${value}".`);
     return since;
   }
 
@@ -215,7 +218,9 @@ export class Console {
       throw errors.adminBadRequest(`status: expected an HTTP status such as 200; got "${status}".`);
     const parsedDecision = decision === undefined ? undefined : decisionSchema.safeParse(decision);
     if (parsedDecision && !parsedDecision.success)
-      throw errors.adminBadRequest(`decision: expected one of ${decisionSchema.options.join(', ')}; got "${decision}".`);
+      throw errors.adminBadRequest(
+        `decision: expected one of ${decisionSchema.options.join(', ')}; got "${decision}".`,
+      );
     const since = get('since');
     const until = get('until');
     const cursor = get('cursor');

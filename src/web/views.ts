@@ -53,7 +53,8 @@ export async function overview(store: Store, org: string, span: Span, now: Date)
       return {
         start: new Date(t).toISOString(),
         requests: row?.requests ?? 0,
-        inputTokens: (row?.inputTokens ?? 0) + (row?.cacheCreationInputTokens ?? 0) + (row?.cacheReadInputTokens ?? 0),
+        inputTokens:
+          (row?.inputTokens ?? 0) + (row?.cacheCreationInputTokens ?? 0) + (row?.cacheReadInputTokens ?? 0),
         outputTokens: row?.outputTokens ?? 0,
         costUsd: row?.costUsd ?? 0,
         guard: {},
@@ -131,7 +132,7 @@ export async function requestsPage(store: Store, org: string, f: RequestFilter) 
   let pos = cursorTime ? { time: cursorTime, id: cursorId ?? '' } : undefined;
   const after = (t: string) => new Date(Date.parse(t) + 1).toISOString();
   const page: Metadata[] = [];
-  for (let scanned = 0; page.length <= f.limit && scanned < SCAN_CAP; ) {
+  for (let scanned = 0; page.length <= f.limit && scanned < SCAN_CAP;) {
     const until = pos && (!f.until || after(pos.time) < f.until) ? after(pos.time) : f.until;
     const batch = await store.queryAudit({
       org,

@@ -83,6 +83,8 @@ export interface KeyAuthenticator {
   (presented: string): Promise<KeyRecord | undefined>;
   /** What the cache holds now. */
   stats(): { keys: number; misses: number; bytes: number };
+  /** Drops the key of `hash` from the cache: a revocation on this process takes effect at once. */
+  forget(hash: string): void;
 }
 
 /** What one cached key record is assumed to cost beyond its text (Map slot, object). */
@@ -120,6 +122,10 @@ class KeyCache {
     this.held += bytes;
     while (this.known.size > this.limits.maxKeys || this.held > this.limits.maxBytes)
       this.drop(this.known.keys().next().value!);
+  }
+
+  forget(hash: string): void {
+    this.drop(hash);
   }
 
   private drop(hash: string): void {
@@ -164,5 +170,5 @@ export function cachedAuthenticator(
     cache.set(hash, key, t + ttlMs);
     return key;
   };
-  return Object.assign(find, { stats: () => cache.stats() });
+  return Object.assign(find, { stats: () => cache.stats(), forget: (hash: string) => cache.forget(hash) });
 }

@@ -78,11 +78,12 @@ function buildStages(
   const pools = new UpstreamPools();
   const adapters = buildAdapters(o.config, o.cloud);
   const logError = logger.error.bind(logger);
-  const adminApi = new AdminApi(o.config, store, clock);
+  const keyLookup = cachedAuthenticator(store);
+  const adminApi = new AdminApi(o.config, store, clock, (hash) => keyLookup.forget(hash));
   const onLimitError = (err: Error) =>
     logger.error({ err: err.message }, 'limits not checked or not charged');
   const stages: Record<StageName, Stage> = {
-    authenticate: authenticate(cachedAuthenticator(store)),
+    authenticate: authenticate(keyLookup),
     authorize,
     bedrockClient,
     vertexClient,

@@ -142,9 +142,13 @@ export class Console {
         'set-cookie': sessionCookie(s, r.secure, this.ttl),
       });
     }
+    if (r.method === 'GET') {
+      // Not signed in is an answer here, not an error: the page asks on every load.
+      const found = this.sessions.find(r.cookie);
+      if (!found) return json(200, { signedIn: false });
+      return json(200, await this.describe(found, await this.o.api.whoami(`Bearer ${found.token}`)));
+    }
     const s = this.signedIn(r);
-    if (r.method === 'GET')
-      return json(200, await this.describe(s, await this.o.api.whoami(`Bearer ${s.token}`)));
     if (r.method === 'DELETE') {
       this.checkCsrf(s, r);
       this.sessions.close(s);
@@ -155,7 +159,7 @@ export class Console {
 
   private async describe(s: Session, caller: { org: string | null; user: string; role: string }) {
     const orgs = Object.keys(this.o.config.orgs).filter((o) => caller.org === null || o === caller.org);
-    return { csrf: s.csrf, caller, orgs };
+    return { signedIn: true, csrf: s.csrf, caller, orgs };
   }
 
   private signedIn(r: ConsoleRequest): Session {

@@ -7,6 +7,7 @@ export interface Caller {
 }
 
 export interface SessionInfo {
+  signedIn: true;
   csrf: string;
   caller: Caller;
   orgs: string[];

@@ -3,7 +3,7 @@ import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, call, setCsrf, type SessionInfo } from './api.js';
+import { call, setCsrf, type SessionInfo } from './api.js';
 import { AdminLogPage } from './pages/admin-log.js';
 import { EgressPage } from './pages/egress.js';
 import { FlowsPage } from './pages/flows.js';
@@ -158,14 +158,14 @@ function App() {
   const [session, setSession] = useState<SessionInfo | null | undefined>(undefined);
   const [reason, setReason] = useState<string | undefined>(undefined);
   useEffect(() => {
-    call<SessionInfo>('GET', '/console/session').then(
+    call<SessionInfo | { signedIn: false }>('GET', '/console/session').then(
       (s) => {
+        if (!s.signedIn) return setSession(null);
         setCsrf(s.csrf);
         setSession(s);
       },
       (err: unknown) => {
-        if (!(err instanceof ApiError && err.status === 401))
-          setReason(err instanceof Error ? err.message : String(err));
+        setReason(err instanceof Error ? err.message : String(err));
         setSession(null);
       },
     );

@@ -75,7 +75,7 @@ export function Time({ iso }: { iso: string | null }) {
 
 export const viewerZone = zone;
 
-export const usd = (n: number | null) => (n === null ? '—' : `$${n.toFixed(n < 1 ? 4 : 2)}`);
+export const usd = (n: number | null) => (n === null ? '—' : n === 0 ? '$0' : `$${n.toFixed(n < 1 ? 4 : 2)}`);
 export const count = (n: number) => n.toLocaleString();
 
 export function Field(props: { label: string; children: ComponentChildren }) {

@@ -130,6 +130,7 @@ describe('the console over HTTP', () => {
       '/console/api/orgs/acme/guard',
       '/console/api/orgs/acme/requests',
       '/console/api/orgs/acme/flows',
+      '/console/api/orgs/acme/egress',
       '/console/api/admin/v1/orgs/acme/records',
       '/console/api/admin/v1/orgs/acme/keys',
       '/console/api/admin/v1/orgs/acme/egress',

@@ -7,6 +7,7 @@
  */
 import type { SluiceConfig } from '../control/config.js';
 import { routeProfile } from '../control/route-profile.js';
+import { flowsFor } from '../egress/flows.js';
 import { catalog, evaluate, parseProfile } from '../policy/index.js';
 import type { AuditRecord, GuardDecision, Store } from '../store/types.js';
 
@@ -178,5 +179,60 @@ export function flowsView(config: SluiceConfig, org: string, now: Date) {
     warnings: result.warnings,
     assumptions: result.assumptions,
     notes: result.notes,
+  };
+}
+
+/** The hosts the org's clients reached through the egress proxy, each expected or not by its flows. */
+export async function egressView(store: Store, config: SluiceConfig, org: string, since: string, now: Date) {
+  const records = await store.queryEgress({ org, since, limit: SCAN_CAP });
+  const enabled = new Set<string>(
+    (flowsView(config, org, now)?.flows ?? []).filter((f) => f.enabled).map((f) => f.id),
+  );
+  // The client itself and its packages are always expected; a flow's host only while the flow is on.
+  enabled.add('client');
+  enabled.add('packages');
+  const hosts = new Map<
+    string,
+    {
+      target: string;
+      allowed: number;
+      denied: number;
+      rules: string[];
+      last: string;
+      flows: string[];
+      uses: string[];
+      expected: boolean;
+    }
+  >();
+  for (const r of records) {
+    const target = `${r.host}:${r.port}`;
+    let h = hosts.get(target);
+    if (!h) {
+      const { flows, uses } = flowsFor(r.host, r.port);
+      h = {
+        target,
+        allowed: 0,
+        denied: 0,
+        rules: [],
+        last: r.time,
+        flows,
+        uses,
+        expected: flows.some((f) => enabled.has(f)),
+      };
+      hosts.set(target, h);
+    }
+    if (r.decision === 'allow') h.allowed++;
+    else h.denied++;
+    if (!h.rules.includes(r.rule)) h.rules.push(r.rule);
+    if (r.time > h.last) h.last = r.time;
+  }
+  return {
+    org,
+    since,
+    hosts: [...hosts.values()].sort(
+      (a, b) => Number(a.expected) - Number(b.expected) || b.denied - a.denied || b.allowed - a.allowed,
+    ),
+    refused: records.filter((r) => r.decision === 'deny').slice(0, 100),
+    partial: records.length >= SCAN_CAP,
   };
 }

@@ -22,7 +22,7 @@ import { cleanEnv, serve, type Served } from './processes.js';
 const CHROMIUM = process.env.SLUICE_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = resolve('test/screenshots/console');
 const TOKEN = 'console-admin-token-0123456789abcdef';
-const PAGES = ['overview', 'requests', 'guard', 'keys', 'admin-log', 'flows', 'egress'] as const;
+const PAGES = ['overview', 'usage', 'requests', 'guard', 'keys', 'admin-log', 'flows', 'egress'] as const;
 
 function browserSkip(): string | false {
   if (existsSync(CHROMIUM)) return false;
@@ -184,7 +184,8 @@ async function open(page: Page, id: string): Promise<void> {
     .locator('[aria-current="page"]')
     .and(page.locator(`[href="#/${id}"]`))
     .waitFor();
-  await page.waitForFunction("document.querySelectorAll('.state.loading').length === 0");
+  // No element in a loading state is left (the page's CSP forbids the eval behind waitForFunction).
+  await page.locator('.state.loading').first().waitFor({ state: 'detached' });
 }
 
 const axeSource = async () => readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -228,7 +229,12 @@ describe('the console in chromium', { skip }, () => {
     const guard = await page.locator('main').innerText();
     assert.match(guard, /aws-access-key-id/);
     await open(page, 'egress');
-    assert.match(await page.locator('main').innerText(), /unexpected\.acme-only\.test:443/);
+    const unexpected = page.getByRole('row').filter({ hasText: 'unexpected.acme-only.test:443' }).first();
+    assert.match(await unexpected.innerText(), /\bno\b.*unknown host/s);
+    const expected = page.getByRole('row').filter({ hasText: 'api.anthropic.com:443' }).first();
+    assert.match(await expected.innerText(), /\byes\b.*inference/s);
+    await open(page, 'usage');
+    assert.match(await page.locator('main').innerText(), /lead@acme\.test/);
     assert.deepEqual(errors, []);
     await page.context().close();
   });

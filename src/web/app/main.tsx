@@ -11,6 +11,7 @@ import { GuardPage } from './pages/guard.js';
 import { KeysPage } from './pages/keys.js';
 import { OverviewPage } from './pages/overview.js';
 import { RequestsPage } from './pages/requests.js';
+import { UsagePage } from './pages/usage.js';
 import { viewerZone } from './ui.js';
 
 export interface PageProps {
@@ -20,6 +21,7 @@ export interface PageProps {
 
 const PAGES = [
   { id: 'overview', title: 'Overview', Page: OverviewPage },
+  { id: 'usage', title: 'Usage', Page: UsagePage },
   { id: 'requests', title: 'Requests', Page: RequestsPage },
   { id: 'guard', title: 'Guard', Page: GuardPage },
   { id: 'keys', title: 'Keys', Page: KeysPage },

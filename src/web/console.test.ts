@@ -89,6 +89,19 @@ describe('the console over HTTP', () => {
     });
   });
 
+  it('a member key cannot sign in: the admin API says which role it needs', async () => {
+    const { res, body } = await signIn(h.key);
+    assert.equal(res.status, 403);
+    assert.equal(res.headers.get('set-cookie'), null);
+    assert.deepEqual(body, {
+      type: 'error',
+      error: {
+        type: 'permission_error',
+        message: 'This needs the auditor role in org "acme"; your key has member.',
+      },
+    });
+  });
+
   it('without a session, data is refused', async () => {
     const res = await get('', '/console/api/orgs/acme/overview');
     assert.equal(res.status, 401);

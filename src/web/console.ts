@@ -137,6 +137,8 @@ export class Console {
         throw errors.adminBadRequest('Expected a JSON body {"token": "<an admin token or a Sluice key>"}.');
       }
       const caller = await this.o.api.whoami(`Bearer ${token}`);
+      // The console is for an org's auditors and admins: the admin API's own check and refusal.
+      if (caller.org !== null) await this.o.api.authorize(`Bearer ${token}`, caller.org, 'auditor');
       const s = this.sessions.open(token);
       return json(201, await this.describe(s, caller), {
         'set-cookie': sessionCookie(s, r.secure, this.ttl),

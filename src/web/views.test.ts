@@ -115,6 +115,11 @@ describe('console views over a real SQLite store', () => {
     assert.deepEqual(g.decisions, { block: blocked });
     assert.deepEqual(g.rules, [{ rule: 'aws-access-key-id', findings: 2 * blocked, requests: blocked }]);
     assert.equal(g.flagged.length, 50);
+    assert.equal(
+      g.days.reduce((n, d) => n + (d.decisions.block ?? 0), 0),
+      blocked,
+    );
+    assert.deepEqual(g.sessions, [], 'the seeded records have no session');
     assert.doesNotMatch(JSON.stringify(g), /secret content/);
   });
 });

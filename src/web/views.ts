@@ -76,12 +76,20 @@ export async function overview(store: Store, org: string, span: Span, now: Date)
   return { org, span, buckets, partial: scan.length >= SCAN_CAP };
 }
 
-/** Guard decisions by rule, by decision and by user since `since`, and the latest flagged requests. */
+const total = (d: Partial<Record<GuardDecision, number>>) =>
+  Object.values(d).reduce((a, n) => a + (n ?? 0), 0);
+
+/** Guard decisions by rule, decision, day, user and session since `since`, and the latest flagged requests. */
 export async function guardView(store: Store, org: string, since: string) {
   const scan = await store.queryAudit({ org, since, limit: SCAN_CAP });
   const rules = new Map<string, { rule: string; findings: number; requests: number }>();
   const decisions: Partial<Record<GuardDecision, number>> = {};
   const users = new Map<string, Partial<Record<GuardDecision, number>>>();
+  const sessions = new Map<
+    string,
+    { session: string; user: string | null; decisions: Partial<Record<GuardDecision, number>> }
+  >();
+  const days = new Map<string, Partial<Record<GuardDecision, number>>>();
   const flagged: Metadata[] = [];
   for (const r of scan) {
     const d = r.guard.decision;
@@ -90,6 +98,14 @@ export async function guardView(store: Store, org: string, since: string) {
     const u = users.get(r.user ?? '(none)') ?? {};
     u[d] = (u[d] ?? 0) + 1;
     users.set(r.user ?? '(none)', u);
+    const day = days.get(r.time.slice(0, 10)) ?? {};
+    day[d] = (day[d] ?? 0) + 1;
+    days.set(r.time.slice(0, 10), day);
+    if (r.sessionId) {
+      const sess = sessions.get(r.sessionId) ?? { session: r.sessionId, user: r.user, decisions: {} };
+      sess.decisions[d] = (sess.decisions[d] ?? 0) + 1;
+      sessions.set(r.sessionId, sess);
+    }
     for (const [rule, n] of Object.entries(r.guard.rules)) {
       const row = rules.get(rule) ?? { rule, findings: 0, requests: 0 };
       row.findings += n;
@@ -104,6 +120,10 @@ export async function guardView(store: Store, org: string, since: string) {
     decisions,
     rules: [...rules.values()].sort((a, b) => b.requests - a.requests),
     users: [...users.entries()].map(([user, d]) => ({ user, decisions: d })),
+    /** UTC days, newest first. */
+    days: [...days.entries()].map(([day, d]) => ({ day, decisions: d })),
+    /** The 50 sessions with the most guard decisions. */
+    sessions: [...sessions.values()].sort((a, b) => total(b.decisions) - total(a.decisions)).slice(0, 50),
     flagged,
     partial: scan.length >= SCAN_CAP,
   };

@@ -9,6 +9,8 @@ interface GuardView {
   decisions: Record<string, number>;
   rules: { rule: string; findings: number; requests: number }[];
   users: { user: string; decisions: Record<string, number> }[];
+  days: { day: string; decisions: Record<string, number> }[];
+  sessions: { session: string; user: string | null; decisions: Record<string, number> }[];
   flagged: AuditRow[];
   partial: boolean;
 }
@@ -74,6 +76,44 @@ export function GuardPage({ org }: PageProps) {
                   <tr key={u.user}>
                     <td>{u.user}</td>
                     <td>{summary(u.decisions)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <table>
+              <caption>By day (UTC)</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Day</th>
+                  <th scope="col">Decisions</th>
+                </tr>
+              </thead>
+              <tbody>
+                {d.days.map((x) => (
+                  <tr key={x.day}>
+                    <td>{x.day}</td>
+                    <td>{summary(x.decisions)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <table>
+              <caption>By session (the 50 with the most decisions)</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Session</th>
+                  <th scope="col">User</th>
+                  <th scope="col">Decisions</th>
+                </tr>
+              </thead>
+              <tbody>
+                {d.sessions.map((x) => (
+                  <tr key={x.session}>
+                    <td>
+                      <code>{x.session}</code>
+                    </td>
+                    <td>{x.user ?? '—'}</td>
+                    <td>{summary(x.decisions)}</td>
                   </tr>
                 ))}
               </tbody>

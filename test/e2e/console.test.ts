@@ -155,6 +155,17 @@ after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
+/** A member key of org acme for `user`, through the admin API with the config admin token. */
+async function createKeyAt(url: string, user: string): Promise<string> {
+  const res = await fetch(`${url}/admin/v1/orgs/acme/keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ user, role: 'member' }),
+  });
+  assert.equal(res.status, 201);
+  return ((await res.json()) as { key: string }).key;
+}
+
 interface Watched {
   page: Page;
   errors: string[];
@@ -309,6 +320,25 @@ describe('the console in chromium', { skip }, () => {
       errors.filter((e) => !/status of 403/.test(e)),
       [],
     );
+    await page.context().close();
+  });
+
+  it('the live view shows a request as it arrives', async () => {
+    const { page, errors } = await signedIn(TOKEN);
+    await open(page, 'requests');
+    await page.getByLabel('User').fill('live@acme.test');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByText('No requests match these filters.').waitFor();
+    await page.getByLabel('Live (newest page, every 3 s)').check();
+    const key = await createKeyAt(served.url, 'live@acme.test');
+    const res = await fetch(`${served.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': key, 'content-type': 'application/json' },
+      body: '{"model":"claude-test","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}',
+    });
+    await res.arrayBuffer();
+    await page.getByRole('cell', { name: 'live@acme.test' }).waitFor({ timeout: 15_000 });
+    assert.deepEqual(errors, []);
     await page.context().close();
   });
 

@@ -1,6 +1,6 @@
 /** Shared pieces of every page: data loading with its loading, error and empty states, and times. */
 import type { ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, call } from './api.js';
 
 export type Loaded<T> =
@@ -9,10 +9,13 @@ export type Loaded<T> =
 /** GETs `url` whenever it (or `version`) changes. */
 export function useData<T>(url: string | null, version = 0): Loaded<T> {
   const [loaded, setLoaded] = useState<Loaded<T>>({ state: 'loading' });
+  const shown = useRef<string | null>(null);
   useEffect(() => {
     if (url === null) return;
     let live = true;
-    setLoaded({ state: 'loading' });
+    // A new address shows the loading state; a refresh of the same one keeps what is shown.
+    if (shown.current !== url) setLoaded({ state: 'loading' });
+    shown.current = url;
     call<T>('GET', url).then(
       (data) => live && setLoaded({ state: 'ok', data }),
       (err: unknown) =>

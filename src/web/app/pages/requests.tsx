@@ -1,5 +1,5 @@
 /** The audit log: filters (user, model, status, guard decision, since) and keyset paging. */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { view } from '../api.js';
 import type { PageProps } from '../main.js';
 import { Async, count, Field, Time, usd, useData } from '../ui.js';
@@ -76,8 +76,17 @@ export function RequestsPage({ org }: PageProps) {
   for (const k of FILTERS) if (applied[k]) params.set(k, applied[k]);
   const cursor = cursors[cursors.length - 1];
   if (cursor) params.set('cursor', cursor);
+  const [live, setLive] = useState(false);
+  const [tick, setTick] = useState(0);
+  // The live view: the newest page again every 3 seconds while it is on.
+  useEffect(() => {
+    if (!live || cursor) return;
+    const timer = setInterval(() => setTick((n) => n + 1), 3_000);
+    return () => clearInterval(timer);
+  }, [live, cursor]);
   const loaded = useData<{ records: AuditRow[]; next: string | null }>(
     view(org, 'requests', params.toString()),
+    tick,
   );
   const set = (k: keyof Filters) => (e: Event) =>
     setDraft({ ...draft, [k]: (e.target as HTMLInputElement).value });
@@ -115,6 +124,14 @@ export function RequestsPage({ org }: PageProps) {
           <input value={draft.since} onInput={set('since')} />
         </Field>
         <button type="submit">Apply</button>
+        <label class="field inline live">
+          <input
+            type="checkbox"
+            checked={live}
+            onChange={(e) => setLive((e.target as HTMLInputElement).checked)}
+          />
+          <span>Live (newest page, every 3 s)</span>
+        </label>
       </form>
       <Async
         loaded={loaded}

@@ -16,7 +16,7 @@ import { parseSince, SINCE_EXPECTED } from '../control/since.js';
 import { errors } from '../errors/catalog.js';
 import type { Store } from '../store/types.js';
 import { csrfMatches, Sessions, sessionCookie, type Session } from './session.js';
-import { egressView, flowsView, guardView, overview, requestsPage } from './views.js';
+import { budgetsView, egressView, flowsView, guardView, overview, requestsPage } from './views.js';
 
 /** A console request as the gateway hands it over. */
 export interface ConsoleRequest {
@@ -188,7 +188,7 @@ export class Console {
       });
       return json(answer.status, answer.body);
     }
-    const m = /^\/orgs\/([^/]+)\/(overview|guard|requests|flows|egress)$/.exec(path);
+    const m = /^\/orgs\/([^/]+)\/(overview|guard|requests|flows|egress|budgets)$/.exec(path);
     if (!m || r.method !== 'GET') throw errors.notFound(r.method, r.path);
     const org = decodeURIComponent(m[1] as string);
     await this.o.api.authorize(auth, org, 'auditor');
@@ -204,6 +204,8 @@ export class Console {
         return guardView(this.o.store, org, this.since(q.get('since') ?? '7d'));
       case 'flows':
         return flowsView(this.o.config, org, now);
+      case 'budgets':
+        return budgetsView(this.o.store, this.o.config, org, now);
       case 'egress':
         return egressView(this.o.store, this.o.config, org, this.since(q.get('since') ?? '7d'), now);
       default:

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openStore } from '../store/index.js';
 import type { AuditRecord, Store } from '../store/types.js';
-import { guardView, overview, requestsPage } from './views.js';
+import { parseConfig } from '../control/config.js';
+import { budgetsView, guardView, overview, requestsPage } from './views.js';
 
 let dir: string;
 let store: Store;
@@ -121,5 +122,40 @@ describe('console views over a real SQLite store', () => {
     );
     assert.deepEqual(g.sessions, [], 'the seeded records have no session');
     assert.doesNotMatch(JSON.stringify(g), /secret content/);
+  });
+
+  it('budgets: each limit with what is spent and left this UTC day and month', async () => {
+    const config = parseConfig(
+      'upstreams:\n  anthropic: { provider: anthropic, baseUrl: "https://api.anthropic.com", apiKey: x }\n' +
+        'orgs:\n  acme: { upstream: anthropic, budgets: { org: { daily: 100, monthly: 1000 }, perUser: { monthly: 200 } } }\n',
+      'test.yaml',
+      {},
+    );
+    const b = await budgetsView(store, config, 'acme', NOW);
+    const today = all.filter((r) => r.org === 'acme' && r.time >= '2026-12-06').length * 0.5;
+    const month = all.filter((r) => r.org === 'acme' && r.time >= '2026-12-01').length * 0.5;
+    assert.deepEqual(b.orgLines, [
+      {
+        span: 'daily',
+        limitUsd: 100,
+        usedUsd: today,
+        leftUsd: Math.max(0, 100 - today),
+        resets: '2026-12-07T00:00:00.000Z',
+      },
+      {
+        span: 'monthly',
+        limitUsd: 1000,
+        usedUsd: month,
+        leftUsd: 1000 - month,
+        resets: '2027-01-01T00:00:00.000Z',
+      },
+    ]);
+    assert.deepEqual(
+      b.users.map((u) => [u.user, u.lines.map((l) => [l.span, l.usedUsd, l.leftUsd])]),
+      [
+        ['a@acme.test', [['monthly', month / 2, Math.max(0, 200 - month / 2)]]],
+        ['b@acme.test', [['monthly', month / 2, Math.max(0, 200 - month / 2)]]],
+      ],
+    );
   });
 });

@@ -256,3 +256,68 @@ export async function egressView(store: Store, config: SluiceConfig, org: string
     partial: records.length >= SCAN_CAP,
   };
 }
+
+export interface BudgetLine {
+  span: 'daily' | 'monthly';
+  limitUsd: number;
+  usedUsd: number;
+  leftUsd: number;
+  /** When the period (a UTC day or month) ends. */
+  resets: string;
+}
+
+/**
+ * The org's spend limits (`orgs.<org>.budgets`) with what the audit records say is spent in the
+ * current UTC day and month, for the org and for each user who spent this month. (The limit stage's
+ * counters also hold reservations in flight; this is what was spent.)
+ */
+export async function budgetsView(store: Store, config: SluiceConfig, org: string, now: Date) {
+  const budgets = config.orgs[org]?.budgets ?? {};
+  const y = now.getUTCFullYear();
+  const m = now.getUTCMonth();
+  const dayStart = new Date(Date.UTC(y, m, now.getUTCDate()));
+  const spans = {
+    daily: { since: dayStart, ends: new Date(Date.UTC(y, m, now.getUTCDate() + 1)) },
+    monthly: { since: new Date(Date.UTC(y, m, 1)), ends: new Date(Date.UTC(y, m + 1, 1)) },
+  } as const;
+  const spent = async (span: 'daily' | 'monthly', by: 'org' | 'user') =>
+    new Map(
+      (await store.usage({ org, by, since: spans[span].since.toISOString() })).map((r) => [r.key, r.costUsd]),
+    );
+  const lines = async (limits: { daily?: number; monthly?: number } | undefined, by: 'org' | 'user') => {
+    const out = new Map<string, BudgetLine[]>();
+    for (const span of ['daily', 'monthly'] as const) {
+      const limit = limits?.[span];
+      if (limit === undefined) continue;
+      for (const [key, used] of await spent(span, by)) {
+        const list = out.get(key) ?? [];
+        list.push({
+          span,
+          limitUsd: limit,
+          usedUsd: used,
+          leftUsd: Math.max(0, limit - used),
+          resets: spans[span].ends.toISOString(),
+        });
+        out.set(key, list);
+      }
+    }
+    return out;
+  };
+  const orgLines = await lines(budgets.org, 'org');
+  const userLines = await lines(budgets.perUser, 'user');
+  const fresh = (span: 'daily' | 'monthly', limit: number | undefined): BudgetLine[] =>
+    limit === undefined
+      ? []
+      : [{ span, limitUsd: limit, usedUsd: 0, leftUsd: limit, resets: spans[span].ends.toISOString() }];
+  return {
+    org,
+    limits: budgets,
+    orgLines: orgLines.get(org) ?? [
+      ...fresh('daily', budgets.org?.daily),
+      ...fresh('monthly', budgets.org?.monthly),
+    ],
+    users: [...userLines.entries()]
+      .map(([user, l]) => ({ user, lines: l }))
+      .sort((a, b) => a.user.localeCompare(b.user)),
+  };
+}

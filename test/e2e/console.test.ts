@@ -137,7 +137,7 @@ upstreams:
   anthropic: { provider: anthropic, baseUrl: "${standin.url}", apiKey: "\${ANTHROPIC_API_KEY}" }
 orgs:
   acme: { upstream: anthropic }
-  beta: { upstream: anthropic }
+  beta: { upstream: anthropic, budgets: { org: { daily: 50, monthly: 500 }, perUser: { daily: 5 } } }
 `,
   );
   await seed(dir);
@@ -245,7 +245,9 @@ describe('the console in chromium', { skip }, () => {
     const expected = page.getByRole('row').filter({ hasText: 'api.anthropic.com:443' }).first();
     assert.match(await expected.innerText(), /\byes\b.*inference/s);
     await open(page, 'usage');
-    assert.match(await page.locator('main').innerText(), /lead@acme\.test/);
+    const usage = await page.locator('main').innerText();
+    assert.match(usage, /lead@acme\.test/);
+    assert.match(usage, /Org acme has no spend limits \(orgs\.acme\.budgets\)\./);
     assert.deepEqual(errors, []);
     await page.context().close();
   });
@@ -298,6 +300,7 @@ describe('the console in chromium', { skip }, () => {
       await open(page, id);
       const text = await page.locator('body').innerText();
       assert.doesNotMatch(text, /acme/i, id);
+      if (id === 'usage') assert.match(text, /Spend limits[^]*org beta\tdaily\t\$50\.00/);
       await page.screenshot({ path: join(SHOTS, `auditor-${id}.png`), fullPage: true });
     }
     assert.equal(await page.getByRole('combobox', { name: 'Org' }).count(), 0, 'no org picker');

@@ -1,8 +1,8 @@
 /** Usage by user or by model over a period, from the admin API's usage route. */
 import { useState } from 'preact/hooks';
-import { admin } from '../api.js';
+import { admin, view } from '../api.js';
 import type { PageProps } from '../main.js';
-import { Async, count, Field, usd, useData } from '../ui.js';
+import { Async, count, Field, Time, usd, useData } from '../ui.js';
 
 interface UsageRow {
   key: string;
@@ -15,6 +15,71 @@ interface UsageRow {
   unpriced: number;
 }
 
+interface BudgetLine {
+  span: 'daily' | 'monthly';
+  limitUsd: number;
+  usedUsd: number;
+  leftUsd: number;
+  resets: string;
+}
+interface Budgets {
+  orgLines: BudgetLine[];
+  users: { user: string; lines: BudgetLine[] }[];
+}
+
+function BudgetRows({ who, lines }: { who: string; lines: BudgetLine[] }) {
+  return (
+    <>
+      {lines.map((l) => (
+        <tr key={`${who}:${l.span}`} class={l.leftUsd === 0 ? 'denied' : undefined}>
+          <td>{who}</td>
+          <td>{l.span}</td>
+          <td>{usd(l.limitUsd)}</td>
+          <td>{usd(l.usedUsd)}</td>
+          <td>{usd(l.leftUsd)}</td>
+          <td>
+            <Time iso={l.resets} />
+          </td>
+        </tr>
+      ))}
+    </>
+  );
+}
+
+function BudgetsTable({ org }: { org: string }) {
+  const loaded = useData<Budgets>(view(org, 'budgets'));
+  return (
+    <Async
+      loaded={loaded}
+      what="budgets"
+      empty={(d) => d.orgLines.length === 0 && d.users.length === 0}
+      emptyText={`Org ${org} has no spend limits (orgs.${org}.budgets).`}
+    >
+      {(d) => (
+        <table>
+          <caption>Spend limits: used and left in the current UTC day and month</caption>
+          <thead>
+            <tr>
+              <th scope="col">Who</th>
+              <th scope="col">Period</th>
+              <th scope="col">Limit</th>
+              <th scope="col">Used</th>
+              <th scope="col">Left</th>
+              <th scope="col">Resets</th>
+            </tr>
+          </thead>
+          <tbody>
+            <BudgetRows who={`org ${org}`} lines={d.orgLines} />
+            {d.users.map((u) => (
+              <BudgetRows key={u.user} who={u.user} lines={u.lines} />
+            ))}
+          </tbody>
+        </table>
+      )}
+    </Async>
+  );
+}
+
 export function UsagePage({ org }: PageProps) {
   const [by, setBy] = useState('user');
   const [since, setSince] = useState('30d');
@@ -23,6 +88,7 @@ export function UsagePage({ org }: PageProps) {
   );
   return (
     <>
+      <BudgetsTable org={org} />
       <div class="filters">
         <Field label="By">
           <select value={by} onChange={(e) => setBy((e.target as HTMLSelectElement).value)}>

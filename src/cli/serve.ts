@@ -7,10 +7,10 @@ import { ConfigError, loadConfig } from '../control/config.js';
 import { recordAdmin } from '../control/admin-log.js';
 import { createKey } from '../control/keys.js';
 import { starterConfigText } from '../control/starter.js';
-import { startSluice, StoreOpenError } from '../compose/sluice.js';
+import { startSluice, StoreOpenError, TlsError } from '../compose/sluice.js';
 import type { Store } from '../store/types.js';
 import { DEFAULT_CONFIG } from './admin-config.js';
-import { CliError } from './exit.js';
+import { CliError, EXIT } from './exit.js';
 
 const exists = (f: string) =>
   access(f).then(
@@ -24,11 +24,12 @@ export function registerServe(program: Command): void {
     .description('Run the gateway (ANTHROPIC_BASE_URL for Claude Code)')
     .option('--config <file>', 'configuration file (written with a first key if missing)', DEFAULT_CONFIG)
     .option('--port <port>', 'listen on this port instead of server.port')
+    .option('--no-watch', 'reload the configuration on SIGHUP only, not when its file changes')
     .addHelpText(
       'after',
       '\nExample:\n  ANTHROPIC_API_KEY=sk-ant-... sluice serve\n  # then, in the developer shell:\n  export ANTHROPIC_BASE_URL=http://127.0.0.1:8787 ANTHROPIC_API_KEY=<the printed key>\n',
     )
-    .action(async (o: { config: string; port?: string }) => {
+    .action(async (o: { config: string; port?: string; watch: boolean }) => {
       const firstRun = !(await exists(o.config));
       if (firstRun) {
         if (!process.env.ANTHROPIC_API_KEY) {
@@ -54,15 +55,28 @@ export function registerServe(program: Command): void {
       }
       // SLUICE_LOG_LEVEL=debug adds a line per request (the audit log already has every request).
       const logger = pino({ base: null, level: process.env.SLUICE_LOG_LEVEL ?? 'info' }, pino.destination(2));
+      const port = config.server.port;
       const sluice = await startSluice(config, {
         configDir: dirname(resolve(o.config)),
         logger,
         actor: `config:${o.config}`,
         pid: process.pid,
         isAlive,
+        // A reload reads the file as start-up did, --port included.
+        loadConfig: async () => {
+          const next = await loadConfig(o.config);
+          next.server.port = port;
+          return next;
+        },
+        ...(o.watch ? { watchFile: o.config } : {}),
       }).catch((err: Error) => {
-        throw err instanceof StoreOpenError ? new CliError(err.message) : err;
+        throw err instanceof StoreOpenError || err instanceof TlsError ? new CliError(err.message) : err;
       });
+      lastResort(
+        logger,
+        () => sluice.close(),
+        (code) => process.exit(code),
+      );
       const firstKey = firstRun ? await createFirstKey(sluice.store) : null;
       const { gateway, egress } = sluice;
       process.stdout.write(`sluice gateway listening on ${gateway.url} (store: ${sluice.store.kind})\n`);
@@ -76,14 +90,79 @@ export function registerServe(program: Command): void {
             `export ANTHROPIC_BASE_URL=${gateway.url}\nexport ANTHROPIC_API_KEY=${firstKey}\n`,
         );
       }
+      // SIGHUP: reload sluice.yaml (so does writing it); SIGINT, SIGTERM: stop. See docs/operations.md.
+      const reload = () => void sluice.reload('SIGHUP');
+      process.on('SIGHUP', reload);
       await new Promise<void>((resolveStop) => {
         const stop = () => resolveStop();
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
+      process.off('SIGHUP', reload);
       await sluice.close();
       process.stdout.write('sluice gateway stopped\n');
     });
+}
+
+/** Where the last-resort handlers report: the process's pino logger. */
+interface LastResortLogger {
+  error(fields: Record<string, unknown>, msg: string): void;
+  flush?(): void;
+}
+
+/**
+ * What an error that escaped every handler may log: its name, code and stack frames, never its
+ * message (a message can quote a prompt, a header or a key).
+ */
+export function escapedError(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { type: typeof err };
+  const frames = (err.stack ?? '')
+    .split('\n')
+    .filter((l) => /^\s+at /.test(l))
+    .map((l) => l.trim());
+  const code = (err as NodeJS.ErrnoException).code;
+  return { name: err.name, ...(typeof code === 'string' ? { code } : {}), frames };
+}
+
+/** How long the audit journal gets to close after an uncaught exception before the process exits anyway. */
+const CLOSE_DEADLINE_MS = 10_000;
+
+/**
+ * The last resort, for a bug that escaped every handler. A rejection nobody awaited is logged and
+ * the gateway keeps serving: one request's bug must not end everyone's. An uncaught exception may
+ * have left any state half-changed, so it is logged, the gateway, the audit journal and the store
+ * are closed (what the journal began and never ended is replayed as interrupted at the next start),
+ * and the process exits 2 for its supervisor to restart it.
+ */
+export function lastResort(
+  logger: LastResortLogger,
+  close: () => Promise<void>,
+  exit: (code: number) => void,
+): void {
+  process.on('unhandledRejection', (reason) =>
+    logger.error({ err: escapedError(reason) }, 'unhandled rejection (a bug): logged; still serving'),
+  );
+  let ending = false;
+  process.on('uncaughtException', (err) => {
+    logger.error(
+      { err: escapedError(err) },
+      'uncaught exception (a bug): closing the audit journal, then exiting',
+    );
+    if (ending) return;
+    ending = true;
+    const bye = (code: number) => {
+      logger.flush?.();
+      exit(code);
+    };
+    setTimeout(() => bye(EXIT.usage), CLOSE_DEADLINE_MS).unref();
+    close().then(
+      () => bye(EXIT.usage),
+      (e: unknown) => {
+        logger.error({ err: escapedError(e) }, 'closing after an uncaught exception failed');
+        bye(EXIT.usage);
+      },
+    );
+  });
 }
 
 /** The key printed on a fresh machine, so the first developer can point Claude Code at the gateway. */

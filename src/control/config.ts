@@ -285,6 +285,27 @@ const adminLogSchema = z
   })
   .strict();
 
+/** `budget:N`: a budget reached N % of its limit (1-100); `guard:block`: the guard blocked a request. */
+const alertEvent = z
+  .string()
+  .regex(/^(budget:(100|[1-9]\d?)|guard:block)$/, 'expected budget:N (N from 1 to 100) or guard:block');
+
+/** One alert webhook: where it goes, in which body shape, for which events. */
+const alertSchema = z
+  .object({
+    url: z
+      .string()
+      .url()
+      .refine((u) => /^https?:/i.test(u), 'expected an http:// or https:// URL'),
+    /** `slack`: {"text": ...} for Slack-compatible incoming webhooks; `generic`: the event as JSON. */
+    format: z.enum(['slack', 'generic']).default('generic'),
+    on: z.array(alertEvent).min(1, 'list at least one event, such as budget:80 or guard:block'),
+    headers: z.record(z.string(), z.string()).default({}),
+    /** Tries before an alert is given up (logged), with backoff from one second. */
+    attempts: z.number().int().min(1).max(20).default(6),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     server: z
@@ -303,6 +324,19 @@ export const configSchema = z
         requestTimeoutMs: z.number().int().positive().default(120_000),
         /** Open client connections at most; past it new connections are closed at once and logged. */
         maxConnections: z.number().int().positive().default(4096),
+        /** Serve HTTPS with these PEM files (relative to this file); re-read on every reload. */
+        tls: z
+          .object({ cert: z.string().min(1), key: z.string().min(1) })
+          .strict()
+          .optional(),
+        /** Also serve /metrics without a token on this loopback address (`127.0.0.1:9464`). */
+        metricsListen: z
+          .string()
+          .regex(
+            /^(127\.\d+\.\d+\.\d+|localhost|\[::1\]):\d{1,5}$/,
+            'expected a loopback HOST:PORT such as 127.0.0.1:9464',
+          )
+          .optional(),
       })
       .strict()
       .prefault({}),
@@ -373,6 +407,8 @@ export const configSchema = z
       .default({ uid: 65534, gid: 65534, transcripts: './.sluice/transcripts' }),
     orgs: z.record(z.string(), orgSchema),
     adminLog: adminLogSchema.prefault({}),
+    /** Webhooks for budget thresholds and guard blocks (docs/operations.md, "Alerts"). */
+    alerts: z.array(alertSchema).default([]),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -457,6 +493,7 @@ export type ForgeConfig = SluiceConfig['forges'][string];
 export type OrgConfig = SluiceConfig['orgs'][string];
 export type UpstreamConfig = SluiceConfig['upstreams'][string];
 export type AdminLogConfig = SluiceConfig['adminLog'];
+export type AlertConfig = SluiceConfig['alerts'][number];
 
 /** A configuration problem, with the key path and what was expected. */
 export class ConfigError extends Error {
@@ -547,6 +584,9 @@ export function parseConfig(
   // A key file is named relative to the configuration, as the store's path is.
   for (const up of Object.values(parsed.data.upstreams))
     if (up.provider === 'vertex' && up.credentials) up.credentials = resolve(dirname(file), up.credentials);
+  const tls = parsed.data.server.tls;
+  if (tls)
+    Object.assign(tls, { cert: resolve(dirname(file), tls.cert), key: resolve(dirname(file), tls.key) });
   return parsed.data;
 }
 

@@ -49,6 +49,8 @@ export interface EgressOptions {
 export interface RunningEgress {
   url: string;
   port: number;
+  /** Decides new connections by `config`'s org rules from now on (a reload; the listener stays). */
+  reload(config: SluiceConfig): void;
   close(): Promise<void>;
 }
 
@@ -261,6 +263,9 @@ export async function startEgressProxy(options: EgressOptions): Promise<RunningE
   return {
     url: `http://${settings.host}:${port}`,
     port,
+    reload: (next) => {
+      ctx.policies = new OrgPolicies(next, options.policyCatalog);
+    },
     close: async () => {
       for (const s of open) s.destroy();
       server.closeAllConnections();

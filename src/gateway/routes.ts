@@ -28,6 +28,7 @@ export type StageName =
   | 'inferenceProfiles'
   | 'telemetry'
   | 'admin'
+  | 'metrics'
   | 'console';
 
 export interface Route {
@@ -183,8 +184,17 @@ export const ROUTES: readonly Route[] = [
     recorded: false,
   },
   { name: 'admin', methods: '*', path: /^\/admin\/v1\//, stages: ['admin'], zdr: 'allow', recorded: false },
+  // Prometheus text format, for a config admin token (docs/operations.md).
+  { name: 'metrics', methods: ['GET'], path: '/metrics', stages: ['metrics'], zdr: 'allow', recorded: false },
   // The web console (src/web): its page, assets, session and data, under the admin API's rules.
-  { name: 'console', methods: '*', path: /^\/console(\/|$)/, stages: ['console'], zdr: 'allow', recorded: false },
+  {
+    name: 'console',
+    methods: '*',
+    path: /^\/console(\/|$)/,
+    stages: ['console'],
+    zdr: 'allow',
+    recorded: false,
+  },
 ];
 
 /** Anything else: a key is still required, then a 404 naming what was asked for. */

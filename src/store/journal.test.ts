@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,6 +137,13 @@ describe('the audit journal', () => {
     await journal.close();
   });
 
+  it('is not ready once its folder was removed, before any request tries it', async () => {
+    const { opts, journal } = await setup();
+    rmSync(opts.dir, { recursive: true, force: true });
+    assert.match(journal.notReady() ?? '', /^the audit journal's folder .* was removed; restart the gateway/);
+    await journal.close();
+  });
+
   it('refuses to begin once its folder was removed, and says so', async () => {
     const { opts, journal, store } = await setup();
     rmSync(opts.dir, { recursive: true, force: true });
@@ -146,6 +153,7 @@ describe('the audit journal', () => {
         e instanceof JournalError &&
         /^the audit journal's folder .* was removed; restart the gateway to begin a new one$/.test(e.message),
     );
+    assert.match(journal.notReady() ?? '', /was removed; restart the gateway/, '/healthz says so too');
     // The record of a request refused for it still reaches the store.
     journal.end(auditRecord({ id: 'gone' }));
     await new Promise((r) => setTimeout(r, 20));
@@ -166,12 +174,15 @@ describe('the audit journal', () => {
     }
     let journal: AuditJournal | undefined;
     try {
+      // Something else holds part of the disk, and lets go of it at the end.
+      writeFileSync(join(small, 'filler'), Buffer.alloc(16 * 1024));
       journal = await AuditJournal.open({
         dir: join(small, 'j'),
         store,
         pid: 5,
         isAlive: () => false,
         onError: () => undefined,
+        retryMs: 0,
       });
       let err: unknown;
       let i = 0;
@@ -190,6 +201,10 @@ describe('the audit journal', () => {
       const text = readFileSync(join(small, 'j', slot as string, '00000001.jsonl'), 'utf8');
       assert.ok(text.endsWith('\n'), 'no cut line left behind');
       assert.equal(recordsOf(text).length, i - 1, 'every begin that returned is in the journal');
+      // Space comes back: the journal is ready again without a restart, and takes requests.
+      rmSync(join(small, 'filler'));
+      assert.equal(journal.notReady(), null);
+      journal.begin(auditRecord({ id: 'after-space-freed', requestContent: 'z'.repeat(4000) }));
     } finally {
       await journal?.close();
       spawnSync('umount', [small]);

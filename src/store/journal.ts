@@ -12,9 +12,11 @@
  * `fsyncEveryMs`) had not put on disk.
  *
  * `begin` throws, and the gateway refuses the request (503) instead of forwarding it unrecorded,
- * while a line cannot be written (disk full, folder read-only), after the journal's folder was
+ * while a line cannot be written (disk full, folder read-only; a write is tried again every
+ * `retryMs`, so freed space brings it back without a restart), after the journal's folder was
  * removed under the process (a restart starts a new one), or while the records the store refused
- * exceed `maxBacklogBytes` (they wait in memory for the drainer).
+ * exceed `maxBacklogBytes` (they wait in memory for the drainer). `notReady` says the same, for
+ * /healthz.
  *
  * Each running process owns one slot folder under `dir` (`<dir>/<n>/`, a `lock` file holding its
  * pid, made with link(2) so two processes never share one); slots whose process is gone are
@@ -80,6 +82,8 @@ interface Pending {
 }
 
 const SEGMENT = /^\d{8}\.jsonl$/;
+/** What a retry after a failed write writes (and cuts off again): a blank line, as long as a long record line. */
+const PROBE = Buffer.from(`${' '.repeat(4095)}\n`);
 const segmentName = (seq: number) => `${String(seq).padStart(8, '0')}.jsonl`;
 
 /** The begin line: the record as it stands, without content (a crash stores it as interrupted). */
@@ -119,6 +123,9 @@ export class AuditJournal {
   private queue: Pending[] = [];
   private queueBytes = 0;
   private failure: string | null = null;
+  /** The failure is a write that failed (disk full): a later write may succeed, tried at most every retryMs. */
+  private writeFailed = false;
+  private writeRetryAt = 0;
   private draining = false;
   private retryAt = 0;
   private dirty = false;
@@ -152,6 +159,8 @@ export class AuditJournal {
 
   /** Why the journal cannot take a request now, or null when it can. */
   notReady(): string | null {
+    if (this.writeFailed && Date.now() >= this.writeRetryAt) this.retryWrite();
+    if (!this.failure) this.lostFolder();
     if (this.failure) return this.failure;
     if (this.queueBytes > this.o.maxBacklogBytes)
       return `the store has not taken ${this.queueBytes} bytes of audit records (limit ${this.o.maxBacklogBytes})`;
@@ -177,13 +186,19 @@ export class AuditJournal {
     }
     const line = endLine(r);
     try {
-      const why = this.failure ?? this.lostFolder();
+      const why = this.lostFolder();
       if (why) throw new JournalError(why);
       this.append(line);
     } catch (err) {
-      // Not in the journal: the store directly is the last chance it has.
+      // Not in the journal: the store directly, and while it refuses, the drainer's queue in memory
+      // (up to the backlog limit; past it the gateway refuses requests anyway).
       this.o.onError(err as Error, 'audit record not journaled; writing it to the store directly');
-      void this.o.store.insertAudits([r]).catch((e: Error) => this.o.onError(e, 'audit record lost'));
+      const held: Pending = { record: r, seq: -1, bytes: Buffer.byteLength(line) };
+      void this.o.store.insertAudits([r]).catch((e: Error) => {
+        if (this.queueBytes > this.o.maxBacklogBytes) return this.o.onError(e, 'audit record lost');
+        this.o.onError(e, 'audit record not yet stored; retrying');
+        this.enqueue(held);
+      });
       return;
     }
     const p: Pending = { record: r, seq: this.current.seq, bytes: Buffer.byteLength(line) };
@@ -214,6 +229,8 @@ export class AuditJournal {
       for (let done = 0; done < buf.length;) done += writeSync(c.fd, buf, done);
     } catch (err) {
       this.failure = `the audit journal cannot be written (${codeOf(err)})`;
+      this.writeFailed = true;
+      this.writeRetryAt = Date.now() + this.o.retryMs;
       try {
         ftruncateSync(c.fd, c.size);
       } catch {
@@ -226,6 +243,36 @@ export class AuditJournal {
     if (c.size >= this.o.segmentBytes) this.rotate();
   }
 
+  /**
+   * After a failed write: whether a line fits again, tried with a 4 KB probe (blank, so replay skips
+   * it, and cut off again at once): a byte would fit in a half-used block long before a line does.
+   */
+  private retryWrite(): void {
+    this.writeRetryAt = Date.now() + this.o.retryMs;
+    const c = this.current;
+    let fits: boolean;
+    try {
+      fits = writeSync(c.fd, PROBE) === PROBE.length;
+    } catch {
+      fits = false;
+    }
+    if (!fits) {
+      try {
+        ftruncateSync(c.fd, c.size);
+      } catch {
+        // what was written of the probe is blank; replay skips it
+      }
+      return;
+    }
+    try {
+      ftruncateSync(c.fd, c.size);
+    } catch {
+      c.size += PROBE.length; // the blank probe stays; replay skips it
+    }
+    this.writeFailed = false;
+    this.failure = null;
+  }
+
   /** A segment deleted under the process takes lines into nothing: say so, and refuse from now on. */
   private lostFolder(): string | null {
     let gone: boolean;
@@ -235,6 +282,7 @@ export class AuditJournal {
       gone = true;
     }
     if (!gone) return null;
+    this.writeFailed = false;
     this.failure = `the audit journal's folder ${this.slot} was removed; restart the gateway to begin a new one`;
     return this.failure;
   }

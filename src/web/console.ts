@@ -44,7 +44,15 @@ export interface ConsoleOptions {
   clock: () => Date;
   /** Where the built page and assets are (default: dist/console of this checkout). */
   assetsDir?: string;
-  sessionTtlMs?: number;
+  /** Sessions shared by every configuration the gateway reloads (default: new ones). */
+  sessions?: Sessions;
+}
+
+const SESSION_TTL_MS = 8 * 3_600_000;
+
+/** The console's sessions, kept by the gateway across reloads of its configuration. */
+export function consoleSessions(clock: () => Date): Sessions {
+  return new Sessions({ ttlMs: SESSION_TTL_MS, now: () => clock().getTime() });
 }
 
 /** No inline script or style, nothing from elsewhere, no framing. */
@@ -83,8 +91,8 @@ export class Console {
   private readonly ttl: number;
 
   constructor(private readonly o: ConsoleOptions) {
-    this.ttl = o.sessionTtlMs ?? 8 * 3_600_000;
-    this.sessions = new Sessions({ ttlMs: this.ttl, now: () => o.clock().getTime() });
+    this.ttl = SESSION_TTL_MS;
+    this.sessions = o.sessions ?? consoleSessions(o.clock);
     this.assets = o.assetsDir ?? DEFAULT_ASSETS;
   }
 

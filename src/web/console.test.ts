@@ -187,6 +187,34 @@ describe('the console over HTTP', () => {
     );
   });
 
+  it('a reload of the configuration keeps sessions open, and a revocation through the console still ends a key at once', async () => {
+    const { cookie, body } = await signIn(TOKEN);
+    h.gateway.prepare(h.gateway.config).commit();
+    const session = (await (await get(cookie, '/console/session')).json()) as {
+      signedIn: boolean;
+      csrf: string;
+    };
+    assert.deepEqual([session.signedIn, session.csrf], [true, body.csrf]);
+    const { key, record } = await createKey(
+      h.store,
+      { org: 'acme', user: 'reload@acme.test', role: 'member' },
+      new Date(),
+    );
+    const ask = () =>
+      fetch(`${h.gateway.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': key },
+        body: '{"model":"claude-test","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}',
+      });
+    assert.equal((await ask()).status, 200);
+    const revoked = await fetch(`${h.gateway.url}/console/api/admin/v1/orgs/acme/keys/${record.id}`, {
+      method: 'DELETE',
+      headers: { cookie, 'x-csrf-token': body.csrf },
+    });
+    assert.equal(revoked.status, 200);
+    assert.equal((await ask()).status, 401);
+  });
+
   it('signing out needs the CSRF token and ends the session', async () => {
     const { cookie, body } = await signIn(keys.acmeAuditor as string);
     const out = (csrf?: string) =>

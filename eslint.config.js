@@ -74,8 +74,8 @@ export default tseslint.config(
             ),
             only(
               'gateway',
-              ['control', 'store', 'guard', 'policy', 'errors', 'signin'],
-              'the gateway uses the parts below it.',
+              ['control', 'store', 'guard', 'policy', 'errors', 'signin', 'web'],
+              'the gateway uses the parts below it (and serves the console, web).',
             ),
             only(
               'signin',
@@ -86,6 +86,11 @@ export default tseslint.config(
               'audit',
               ['policy', 'guard', 'egress', 'store', 'control'],
               'audit reads machines; it serves no HTTP.',
+            ),
+            only(
+              'web',
+              ['control', 'store', 'errors', 'policy', 'egress'],
+              "the console serves the admin API's data under its rules; it knows no gateway stage.",
             ),
             {
               target: './src',

@@ -135,6 +135,8 @@ export class AdminApi {
     private readonly config: SluiceConfig,
     private readonly store: Store,
     private readonly clock: () => Date,
+    /** Told the hash of each key the API revokes (the gateway drops it from its key cache). */
+    private readonly onRevoked: (hash: string) => void = () => undefined,
   ) {
     this.tokens = config.admin.tokens.map(digest);
   }
@@ -159,6 +161,18 @@ export class AdminApi {
       parsed.since = since;
     }
     return parsed;
+  }
+
+  /** The caller of `authorization`, allowed to act in `org` with at least `role`: the console's own views use it. */
+  async authorize(authorization: string | undefined, org: string, role: Role): Promise<Caller> {
+    const c = await this.caller(authorization);
+    this.allow(c, org, role);
+    return c;
+  }
+
+  /** Who `authorization` is (the console's sign-in); refuses as every admin route does. */
+  whoami(authorization: string | undefined): Promise<Caller> {
+    return this.caller(authorization);
   }
 
   private async caller(authorization: string | undefined): Promise<Caller> {
@@ -228,6 +242,7 @@ export class AdminApi {
     const [existing] = (await this.store.listKeys({ org })).filter((k) => k.id === id && !k.revokedAt);
     if (!existing || !(await this.store.revokeKey(id, this.clock().toISOString())))
       throw errors.adminNotFound(`No live key ${id} in org "${org}".`);
+    this.onRevoked(existing.hash);
     await recordAdmin(this.store, this.clock(), `admin-api:${c.user}`, 'key.revoked', id, { org });
     return { status: 200, body: { revoked: id } };
   }

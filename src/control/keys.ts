@@ -93,6 +93,8 @@ export interface KeyAuthenticator {
   lookup(presented: string): Promise<KeyLookup>;
   /** What the cache holds now. */
   stats(): { keys: number; misses: number; bytes: number };
+  /** Drops the key of `hash` from the cache: a revocation on this process takes effect at once. */
+  forget(hash: string): void;
 }
 
 /** What one cached key record is assumed to cost beyond its text (Map slot, object). */
@@ -130,6 +132,10 @@ class KeyCache {
     this.held += bytes;
     while (this.known.size > this.limits.maxKeys || this.held > this.limits.maxBytes)
       this.drop(this.known.keys().next().value!);
+  }
+
+  forget(hash: string): void {
+    this.drop(hash);
   }
 
   private drop(hash: string): void {
@@ -184,5 +190,9 @@ export function cachedAuthenticator(
     const found = await lookup(presented);
     return 'live' in found ? found.live : undefined;
   };
-  return Object.assign(find, { lookup, stats: () => cache.stats() });
+  return Object.assign(find, {
+    lookup,
+    stats: () => cache.stats(),
+    forget: (hash: string) => cache.forget(hash),
+  });
 }

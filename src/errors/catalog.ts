@@ -57,6 +57,9 @@ export const CATALOG = {
   admin_forbidden: { status: 403, type: 'permission_error' },
   admin_not_found: { status: 404, type: 'not_found_error' },
   admin_unavailable: { status: 503, type: 'api_error' },
+  // the web console (src/web)
+  console_signed_out: { status: 401, type: 'authentication_error' },
+  console_csrf: { status: 403, type: 'permission_error' },
   // egress proxy
   egress_bad_request: { status: 400, type: 'invalid_request_error' },
   egress_auth_required: { status: 407, type: 'authentication_error' },
@@ -357,6 +360,17 @@ export const errors = {
   adminNotFound: (detail: string) => new SluiceError('admin_not_found', detail),
   adminUnavailable: () =>
     new SluiceError('admin_unavailable', 'The admin API could not reach the store. Try again.'),
+
+  consoleSignedOut: () =>
+    new SluiceError(
+      'console_signed_out',
+      'The console session is missing or expired. Sign in again with an admin token or a Sluice key.',
+    ),
+  consoleCsrf: () =>
+    new SluiceError(
+      'console_csrf',
+      'This console action lacks its CSRF token (x-csrf-token from POST /console/session), so it was refused. Reload the console and try again.',
+    ),
 
   egressBadRequest: (detail: string) => new SluiceError('egress_bad_request', `Sluice egress: ${detail}`),
   egressAuthRequired: () =>

@@ -193,4 +193,20 @@ describe('the admin API', () => {
     });
     assert.equal(model.status, 401, 'an admin token is not a key: it cannot bypass keys or limits');
   });
+
+  it('a key revoked through the admin API is refused on its very next request (no cache window)', async () => {
+    const { h, keys, call } = await setup();
+    const ask = () =>
+      fetch(`${h.gateway.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': keys.acmeMember },
+        body: '{"model":"claude-test","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}',
+      });
+    assert.equal((await ask()).status, 200, 'the key is cached as live');
+    const [live] = (await h.store.listKeys({ org: 'acme', user: 'dev@acme.test' })).filter(
+      (k) => !k.revokedAt,
+    );
+    assert.equal((await call(keys.acmeAdmin, 'DELETE', `/orgs/acme/keys/${live!.id}`)).status, 200);
+    assert.equal((await ask()).status, 401);
+  });
 });

@@ -30,7 +30,8 @@ export type StageName =
   | 'admin'
   | 'metrics'
   | 'signin'
-  | 'managedSettings';
+  | 'managedSettings'
+  | 'console';
 
 export interface Route {
   name: string;
@@ -201,6 +202,15 @@ export const ROUTES: readonly Route[] = [
     methods: ['GET'],
     path: '/managed/settings',
     stages: ['authenticate', 'authorize', 'managedSettings'],
+    zdr: 'allow',
+    recorded: false,
+  },
+  // The web console (src/web): its page, assets, session and data, under the admin API's rules.
+  {
+    name: 'console',
+    methods: '*',
+    path: /^\/console(\/|$)/,
+    stages: ['console'],
     zdr: 'allow',
     recorded: false,
   },

@@ -10,7 +10,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { AdminApi } from '../control/admin-api.js';
 import type { SluiceConfig } from '../control/config.js';
 import { errors, SluiceError } from '../errors/catalog.js';
-import { cachedAuthenticator } from '../control/keys.js';
+import { cachedAuthenticator, type KeyAuthenticator } from '../control/keys.js';
 import { Limits } from '../control/limits.js';
 import type { FinishedRequest, GatewayMetrics } from '../control/metrics.js';
 import { unpricedWarnings } from '../control/prices.js';
@@ -27,7 +27,7 @@ import { account } from './stages/account.js';
 import { health, hello, inferenceProfiles, notServed } from './stages/answered.js';
 import { authenticate } from './stages/authenticate.js';
 import { authorize } from './stages/authorize.js';
-import { admin, telemetry } from './stages/control-routes.js';
+import { admin, consoleRoute, telemetry } from './stages/control-routes.js';
 import { managedSettings, signin } from './stages/signin-routes.js';
 import { bedrockClient, vertexClient } from './stages/client-format.js';
 import { forward } from './stages/forward.js';
@@ -40,6 +40,8 @@ import { relay } from './stages/relay.js';
 import { route } from './stages/route.js';
 import { UpstreamPools } from './upstreams/adapter.js';
 import { buildAdapters, type CloudCredentials } from './upstreams/index.js';
+import { Console, consoleSessions } from '../web/console.js';
+import type { Sessions } from '../web/session.js';
 
 export interface GatewayLogger {
   debug?(fields: Record<string, unknown>, msg: string): void;
@@ -106,6 +108,8 @@ interface Shared {
   bodies: BodyMemory;
   scans: ScanCache;
   authenticate: Stage;
+  keyLookup: KeyAuthenticator;
+  consoleSessions: Sessions;
   metrics: GatewayMetrics | null;
   signin: SignInService | null;
 }
@@ -135,6 +139,8 @@ function buildGeneration(config: SluiceConfig, sh: Shared): Generation {
   for (const line of unpricedWarnings(config.orgs, limits.prices)) logger.warn({}, line);
   const adapters = buildAdapters(config, sh.cloud);
   const logError = logger.error.bind(logger);
+  // A key revoked through the admin API (or the console) leaves this gateway's key cache at once.
+  const adminApi = new AdminApi(config, store, clock, (hash) => sh.keyLookup.forget(hash));
   const onLimitError = (err: Error) =>
     logger.error({ err: err.message }, 'limits not checked or not charged');
   const stages: Record<StageName, Stage> = {
@@ -156,10 +162,20 @@ function buildGeneration(config: SluiceConfig, sh: Shared): Generation {
     hello: hello(now),
     inferenceProfiles: inferenceProfiles(now),
     telemetry: telemetry({ store, clock, now, logError }),
-    admin: admin(new AdminApi(config, store, clock), { store, clock, now, logError }),
+    admin: admin(adminApi, { store, clock, now, logError }),
     metrics: metricsRoute(config, sh.metrics, now),
     signin: signin(sh.signin, now),
     managedSettings: managedSettings(sh.signin, now),
+    // Sessions live in the gateway, not the generation: a reload keeps everyone signed in.
+    console: consoleRoute(
+      new Console({ api: adminApi, config, store, clock, sessions: sh.consoleSessions }),
+      {
+        store,
+        clock,
+        now,
+        logError,
+      },
+    ),
   };
   return {
     config,
@@ -247,6 +263,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const clock = options.clock ?? (() => new Date());
   const metrics = options.metrics ?? null;
   const pools = new UpstreamPools();
+  const keyLookup = cachedAuthenticator(options.store);
   const shared: Shared = {
     store: options.store,
     journal: options.journal,
@@ -258,9 +275,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     bodies: new BodyMemory(64 * 1024 * 1024),
     scans: new ScanCache(64 * 1024 * 1024),
     authenticate: authenticate(
-      cachedAuthenticator(options.store).lookup,
+      keyLookup.lookup,
       options.signin ? (token) => options.signin!.verify(token) : null,
     ),
+    keyLookup,
+    consoleSessions: consoleSessions(clock),
     metrics,
     signin: options.signin ?? null,
   };

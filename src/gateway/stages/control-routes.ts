@@ -6,6 +6,7 @@ import type { AdminApi } from '../../control/admin-api.js';
 import { receiveTelemetry, TelemetryError, type TelemetryExport } from '../../control/otlp.js';
 import { errors, SluiceError } from '../../errors/catalog.js';
 import type { Store } from '../../store/types.js';
+import type { Console } from '../../web/console.js';
 import { reply, type Stage } from '../pipeline.js';
 import { readBody } from './read.js';
 
@@ -60,6 +61,36 @@ export function admin(api: AdminApi, deps: Deps): Stage {
     } catch (err) {
       if (err instanceof SluiceError) throw err;
       deps.logError({ id: ctx.id, err: (err as Error).message }, 'admin request failed');
+      throw errors.adminUnavailable();
+    }
+  };
+}
+
+/** `/console` and below: the web console (web/console.ts), served on the gateway's listener. */
+export function consoleRoute(c: Console, deps: Deps): Stage {
+  return async (ctx) => {
+    const url = new URL(ctx.req.url ?? '/', 'http://gateway');
+    const csrf = ctx.req.headers['x-csrf-token'];
+    try {
+      const answer = await c.handle({
+        method: ctx.req.method ?? 'GET',
+        path: ctx.path,
+        query: url.searchParams,
+        cookie: ctx.req.headers.cookie,
+        csrf: Array.isArray(csrf) ? csrf[0] : csrf,
+        secure: (ctx.req.socket as { encrypted?: boolean }).encrypted === true,
+        body: () => readBody(ctx.req, ctx.config.server.maxBodyBytes),
+      });
+      const body = typeof answer.body === 'string' ? Buffer.from(answer.body) : answer.body;
+      ctx.res.writeHead(answer.status, {
+        ...answer.headers,
+        'content-length': String(body.length),
+        'x-sluice-overhead-ms': (deps.now() - ctx.started).toFixed(2),
+      });
+      ctx.res.end(ctx.req.method === 'HEAD' ? undefined : body);
+    } catch (err) {
+      if (err instanceof SluiceError) throw err;
+      deps.logError({ id: ctx.id, err: (err as Error).message }, 'console request failed');
       throw errors.adminUnavailable();
     }
   };

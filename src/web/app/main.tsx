@@ -1,0 +1,204 @@
+/** The console's shell: sign-in, the org picker, navigation and the page of the location's hash. */
+import 'uplot/dist/uPlot.min.css';
+import './style.css';
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { call, setCsrf, type SessionInfo } from './api.js';
+import { AdminLogPage } from './pages/admin-log.js';
+import { EgressPage } from './pages/egress.js';
+import { FlowsPage } from './pages/flows.js';
+import { GuardPage } from './pages/guard.js';
+import { KeysPage } from './pages/keys.js';
+import { OverviewPage } from './pages/overview.js';
+import { RequestsPage } from './pages/requests.js';
+import { UsagePage } from './pages/usage.js';
+import { viewerZone } from './ui.js';
+
+export interface PageProps {
+  org: string;
+  session: SessionInfo;
+}
+
+const PAGES = [
+  { id: 'overview', title: 'Overview', Page: OverviewPage },
+  { id: 'usage', title: 'Usage', Page: UsagePage },
+  { id: 'requests', title: 'Requests', Page: RequestsPage },
+  { id: 'guard', title: 'Guard', Page: GuardPage },
+  { id: 'keys', title: 'Keys', Page: KeysPage },
+  { id: 'admin-log', title: 'Admin log', Page: AdminLogPage },
+  { id: 'flows', title: 'Data flows', Page: FlowsPage },
+  { id: 'egress', title: 'Egress', Page: EgressPage },
+] as const;
+
+const pageId = () => location.hash.replace(/^#\/?/, '') || 'overview';
+
+function SignIn(props: { onSignedIn: (s: SessionInfo) => void; reason?: string }) {
+  const [token, setToken] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const s = await call<SessionInfo>('POST', '/console/session', { token });
+      setToken('');
+      props.onSignedIn(s);
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <main id="main" class="signin">
+      <h1>Sluice console</h1>
+      <p>
+        Sign in with an admin token from the gateway's configuration, or a Sluice key with the admin or
+        auditor role.
+      </p>
+      {props.reason && <p role="status">{props.reason}</p>}
+      <form onSubmit={submit} aria-label="Sign in">
+        <label class="field">
+          <span>Token or key</span>
+          <input
+            type="password"
+            name="token"
+            autocomplete="off"
+            required
+            value={token}
+            onInput={(e) => setToken((e.target as HTMLInputElement).value)}
+          />
+        </label>
+        <button type="submit" disabled={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
+      </form>
+      {error && (
+        <div class="state error" role="alert">
+          {error}
+        </div>
+      )}
+    </main>
+  );
+}
+
+function Shell(props: { session: SessionInfo; onSignOut: () => void }) {
+  const { session } = props;
+  const [page, setPage] = useState(pageId());
+  const [org, setOrg] = useState(session.caller.org ?? session.orgs[0] ?? '');
+  useEffect(() => {
+    const onHash = () => setPage(pageId());
+    addEventListener('hashchange', onHash);
+    return () => removeEventListener('hashchange', onHash);
+  }, []);
+  const current = PAGES.find((p) => p.id === page) ?? PAGES[0];
+  useEffect(() => {
+    document.title = `${current.title} · Sluice console`;
+  }, [current]);
+  const signOut = async () => {
+    await call('DELETE', '/console/session').catch(() => undefined);
+    props.onSignOut();
+  };
+  return (
+    <>
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
+      <header>
+        <span class="brand">Sluice</span>
+        <nav aria-label="Pages">
+          <ul>
+            {PAGES.map((p) => (
+              <li key={p.id}>
+                <a href={`#/${p.id}`} aria-current={p.id === current.id ? 'page' : undefined}>
+                  {p.title}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div class="who">
+          {session.caller.org === null ? (
+            <label class="field inline">
+              <span>Org</span>
+              <select value={org} onChange={(e) => setOrg((e.target as HTMLSelectElement).value)}>
+                {session.orgs.map((o) => (
+                  <option key={o} value={o}>
+                    {o}
+                  </option>
+                ))}
+              </select>
+            </label>
+          ) : (
+            <span>
+              Org <strong>{org}</strong>
+            </span>
+          )}
+          <span>
+            {session.caller.user} ({session.caller.role})
+          </span>
+          <button type="button" onClick={signOut}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <h1>{current.title}</h1>
+        <p class="zone">Times in your zone: {viewerZone}.</p>
+        {org ? (
+          <current.Page key={`${current.id}:${org}`} org={org} session={session} />
+        ) : (
+          <p class="state empty">No org is configured.</p>
+        )}
+      </main>
+    </>
+  );
+}
+
+function App() {
+  const [session, setSession] = useState<SessionInfo | null | undefined>(undefined);
+  const [reason, setReason] = useState<string | undefined>(undefined);
+  useEffect(() => {
+    call<SessionInfo | { signedIn: false }>('GET', '/console/session').then(
+      (s) => {
+        if (!s.signedIn) return setSession(null);
+        setCsrf(s.csrf);
+        setSession(s);
+      },
+      (err: unknown) => {
+        setReason(err instanceof Error ? err.message : String(err));
+        setSession(null);
+      },
+    );
+  }, []);
+  if (session === undefined)
+    return (
+      <main id="main">
+        <p class="state loading" role="status">
+          Loading…
+        </p>
+      </main>
+    );
+  if (session === null)
+    return (
+      <SignIn
+        reason={reason}
+        onSignedIn={(s) => {
+          setCsrf(s.csrf);
+          setSession(s);
+        }}
+      />
+    );
+  return (
+    <Shell
+      session={session}
+      onSignOut={() => {
+        setCsrf('');
+        setSession(null);
+      }}
+    />
+  );
+}
+
+render(<App />, document.getElementById('app') as HTMLElement);

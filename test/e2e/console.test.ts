@@ -1,0 +1,365 @@
+/**
+ * The web console in a real browser (Debian's chromium, driven by playwright-core) against a real
+ * `sluice serve` process with a seeded SQLite store. Skips loudly where chromium is missing, and
+ * fails instead under SLUICE_REQUIRE_BROWSER=1 (as .ci/run sets). Screenshots of every page go to
+ * test/screenshots/console/ (gitignored; docs/console.md shows where).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createKey } from '../../src/control/keys.js';
+import { startStandin, type Standin } from '../../src/gateway/testing/standin.js';
+import { openStore } from '../../src/store/index.js';
+import type { AuditRecord, EgressRecord } from '../../src/store/types.js';
+import { cleanEnv, serve, type Served } from './processes.js';
+
+const CHROMIUM = process.env.SLUICE_CHROMIUM ?? '/usr/bin/chromium';
+const SHOTS = resolve('test/screenshots/console');
+const TOKEN = 'console-admin-token-0123456789abcdef';
+const PAGES = ['overview', 'usage', 'requests', 'guard', 'keys', 'admin-log', 'flows', 'egress'] as const;
+
+function browserSkip(): string | false {
+  if (existsSync(CHROMIUM)) return false;
+  const line = `chromium is not at ${CHROMIUM} (apt-get install -y chromium): the console's browser tests SKIPPED`;
+  if (process.env.SLUICE_REQUIRE_BROWSER === '1') {
+    it('a browser is required here (SLUICE_REQUIRE_BROWSER=1)', () => assert.fail(line));
+    return line;
+  }
+  process.stderr.write(`\n!!! ${line} !!!\n\n`);
+  return line;
+}
+
+const skip = browserSkip();
+const cleanups: (() => Promise<unknown>)[] = [];
+let served: Served;
+let standin: Standin;
+let browser: Browser;
+const keys: Record<string, string> = {};
+
+function audit(i: number, org: string, user: string, over: Partial<AuditRecord> = {}): AuditRecord {
+  return {
+    id: `seed_${org}_${i}`,
+    time: new Date(Date.now() - i * 3_600_000).toISOString(),
+    org,
+    user,
+    keyId: null,
+    sessionId: `session-${org}-${i % 3}`,
+    method: 'POST',
+    path: '/v1/messages',
+    model: i % 2 ? 'claude-test' : 'claude-other',
+    stream: true,
+    status: 200,
+    errorType: null,
+    upstream: 'anthropic',
+    upstreamsTried: ['anthropic'],
+    inputTokens: 1000 + i,
+    outputTokens: 200 + i,
+    cacheCreationInputTokens: 0,
+    cacheReadInputTokens: 0,
+    costUsd: 0.01 * i,
+    latencyMs: 300 + i,
+    overheadMs: 1,
+    guard: { decision: 'none', rules: {} },
+    requestContent: null,
+    responseContent: null,
+    ...over,
+  };
+}
+
+function egress(
+  i: number,
+  org: string,
+  user: string,
+  host: string,
+  decision: 'allow' | 'deny',
+): EgressRecord {
+  return {
+    id: `eg_${org}_${i}`,
+    time: new Date(Date.now() - i * 600_000).toISOString(),
+    org,
+    user,
+    host,
+    port: 443,
+    method: 'CONNECT',
+    decision,
+    rule: decision === 'allow' ? 'preset:anthropic' : 'default-deny',
+    bytesUp: 100,
+    bytesDown: 1000,
+    durationMs: 20,
+    error: null,
+  };
+}
+
+/** A store seeded with two orgs' keys, records (some the guard flagged) and egress connections. */
+async function seed(dir: string): Promise<void> {
+  const store = await openStore('sqlite:./.sluice/sluice.db', dir);
+  const key = async (name: string, org: string, user: string, role: 'admin' | 'auditor' | 'member') =>
+    (keys[name] = (await createKey(store, { org, user, role }, new Date())).key);
+  await key('acmeAdmin', 'acme', 'boss@acme.test', 'admin');
+  await key('acmeMember', 'acme', 'dev@acme.test', 'member');
+  await key('betaAuditor', 'beta', 'audit@beta.test', 'auditor');
+  const records: AuditRecord[] = [];
+  for (let i = 1; i <= 30; i++)
+    records.push(
+      audit(i, 'acme', i % 2 ? 'dev@acme.test' : 'lead@acme.test', {
+        ...(i % 5 === 0 ? { guard: { decision: 'block', rules: { 'aws-access-key-id': 1 } } } : {}),
+        ...(i % 7 === 0 ? { guard: { decision: 'redact', rules: { 'github-pat': 2 } } } : {}),
+      }),
+    );
+  for (let i = 1; i <= 4; i++) records.push(audit(i, 'beta', 'dev@beta.test'));
+  await store.insertAudits(records);
+  await store.insertEgress(egress(1, 'acme', 'dev@acme.test', 'api.anthropic.com', 'allow'));
+  await store.insertEgress(egress(2, 'acme', 'dev@acme.test', 'unexpected.acme-only.test', 'deny'));
+  await store.insertEgress(egress(3, 'beta', 'dev@beta.test', 'api.anthropic.com', 'allow'));
+  await store.close();
+}
+
+before(async () => {
+  if (skip) return;
+  execFileSync(process.execPath, ['scripts/build-console.mjs']);
+  await mkdir(SHOTS, { recursive: true });
+  standin = await startStandin('sk-ant-console');
+  cleanups.push(() => standin.close());
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-console-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(
+    join(dir, 'sluice.yaml'),
+    `server: { host: 127.0.0.1, port: 0 }
+storage: sqlite:./.sluice/sluice.db
+admin: { tokens: ["${TOKEN}"] }
+upstreams:
+  anthropic: { provider: anthropic, baseUrl: "${standin.url}", apiKey: "\${ANTHROPIC_API_KEY}" }
+orgs:
+  acme: { upstream: anthropic }
+  beta: { upstream: anthropic, budgets: { org: { daily: 50, monthly: 500 }, perUser: { daily: 5 } } }
+`,
+  );
+  await seed(dir);
+  served = await serve(dir, [], cleanEnv({ ANTHROPIC_API_KEY: 'sk-ant-console' }));
+  cleanups.push(() => served.stop());
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    // Chromium's own sandbox needs user namespaces that a root CI shell may not give it.
+    args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
+  });
+  cleanups.push(() => browser.close());
+});
+
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+/** A member key of org acme for `user`, through the admin API with the config admin token. */
+async function createKeyAt(url: string, user: string): Promise<string> {
+  const res = await fetch(`${url}/admin/v1/orgs/acme/keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ user, role: 'member' }),
+  });
+  assert.equal(res.status, 201);
+  return ((await res.json()) as { key: string }).key;
+}
+
+interface Watched {
+  page: Page;
+  errors: string[];
+}
+
+async function signedIn(token: string): Promise<Watched> {
+  const context = await browser.newContext({
+    viewport: { width: 1366, height: 900 },
+    timezoneId: 'Europe/Berlin',
+  });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${served.url}/console`);
+  await page.getByLabel('Token or key').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('navigation', { name: 'Pages' }).waitFor();
+  return { page, errors };
+}
+
+/** Opens `id` and waits until nothing on it is loading. */
+async function open(page: Page, id: string): Promise<void> {
+  await page.goto(`${served.url}/console#/${id}`);
+  await page.getByRole('navigation', { name: 'Pages' }).waitFor();
+  await page
+    .locator('[aria-current="page"]')
+    .and(page.locator(`[href="#/${id}"]`))
+    .waitFor();
+  // No element in a loading state is left (the page's CSP forbids the eval behind waitForFunction).
+  await page.locator('.state.loading').first().waitFor({ state: 'detached' });
+}
+
+const axeSource = async () => readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** Serious or critical accessibility violations on the page as it is. */
+async function axeViolations(page: Page): Promise<string[]> {
+  await page.evaluate(await axeSource());
+  const result = await page.evaluate(async () => {
+    const axe = (
+      globalThis as unknown as {
+        axe: {
+          run(
+            o: object,
+          ): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }>;
+        };
+      }
+    ).axe;
+    return axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'best-practice'] } });
+  });
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+describe('the console in chromium', { skip }, () => {
+  it('every page renders from the seeded store with no console error and no serious axe violation', async () => {
+    const { page, errors } = await signedIn(TOKEN);
+    for (const id of PAGES) {
+      await open(page, id);
+      assert.equal(
+        await page.locator('[role="alert"]').count(),
+        0,
+        `${id}: ${await page.locator('main').innerText()}`,
+      );
+      await page.screenshot({ path: join(SHOTS, `${id}.png`), fullPage: true });
+      assert.deepEqual(await axeViolations(page), [], id);
+    }
+    await open(page, 'requests');
+    assert.match(await page.locator('main').innerText(), /dev@acme\.test/);
+    await open(page, 'guard');
+    const guard = await page.locator('main').innerText();
+    assert.match(guard, /aws-access-key-id/);
+    await open(page, 'egress');
+    const unexpected = page.getByRole('row').filter({ hasText: 'unexpected.acme-only.test:443' }).first();
+    assert.match(await unexpected.innerText(), /\bno\b.*unknown host/s);
+    const expected = page.getByRole('row').filter({ hasText: 'api.anthropic.com:443' }).first();
+    assert.match(await expected.innerText(), /\byes\b.*inference/s);
+    await open(page, 'usage');
+    const usage = await page.locator('main').innerText();
+    assert.match(usage, /lead@acme\.test/);
+    assert.match(usage, /Org acme has no spend limits \(orgs\.acme\.budgets\)\./);
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
+
+  it('the sign-in page passes axe and a wrong token shows the error', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${served.url}/console`);
+    await page.getByLabel('Token or key').fill('sk-sluice-wrong');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').waitFor();
+    assert.equal(
+      await page.getByRole('alert').innerText(),
+      'This token is not an admin token and not a live Sluice key.',
+    );
+    await page.screenshot({ path: join(SHOTS, 'sign-in.png') });
+    assert.deepEqual(await axeViolations(page), []);
+    await context.close();
+  });
+
+  it('revoking a key in the console makes the next request with it a 401', async () => {
+    const ask = () =>
+      fetch(`${served.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': keys.acmeMember as string, 'content-type': 'application/json' },
+        body: '{"model":"claude-test","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}',
+      });
+    assert.notEqual((await ask()).status, 401, 'the key works before');
+    const { page, errors } = await signedIn(keys.acmeAdmin as string);
+    await open(page, 'keys');
+    const prefix = (keys.acmeMember as string).slice(0, 14);
+    const row = page.getByRole('row').filter({ hasText: 'dev@acme.test' });
+    await row.getByRole('button', { name: /^Revoke/ }).click();
+    const dialog = page.getByRole('dialog', { name: 'Revoke this key?' });
+    await dialog.waitFor();
+    await page.screenshot({ path: join(SHOTS, 'keys-revoke.png') });
+    await dialog.getByRole('button', { name: 'Revoke key' }).click();
+    await page.getByText(/of dev@acme\.test is revoked\./).waitFor();
+    const after = await ask();
+    assert.equal(after.status, 401);
+    assert.equal(((await after.json()) as { error: { type: string } }).error.type, 'authentication_error');
+    assert.ok(prefix.length > 0);
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
+
+  it('an auditor of org beta sees nothing of org acme, on the pages or the data endpoints', async () => {
+    const { page, errors } = await signedIn(keys.betaAuditor as string);
+    for (const id of PAGES) {
+      await open(page, id);
+      const text = await page.locator('body').innerText();
+      assert.doesNotMatch(text, /acme/i, id);
+      if (id === 'usage') assert.match(text, /Spend limits[^]*org beta\tdaily\t\$50\.00/);
+      await page.screenshot({ path: join(SHOTS, `auditor-${id}.png`), fullPage: true });
+    }
+    assert.equal(await page.getByRole('combobox', { name: 'Org' }).count(), 0, 'no org picker');
+    const statuses = await page.evaluate(async () => {
+      const paths = [
+        '/console/api/orgs/acme/overview',
+        '/console/api/orgs/acme/requests',
+        '/console/api/orgs/acme/guard',
+        '/console/api/orgs/acme/flows',
+        '/console/api/admin/v1/orgs/acme/records',
+        '/console/api/admin/v1/orgs/acme/keys',
+        '/console/api/admin/v1/orgs/acme/egress',
+        '/console/api/admin/v1/admin-log',
+      ];
+      return Promise.all(paths.map(async (p) => [p, (await fetch(p)).status] as const));
+    });
+    for (const [path, status] of statuses) assert.equal(status, 403, path);
+    // The admin log needs a config admin token: the page says so (a 403 the browser logs), nothing else.
+    assert.deepEqual(
+      errors.filter((e) => !/status of 403/.test(e)),
+      [],
+    );
+    await page.context().close();
+  });
+
+  it('the live view shows a request as it arrives', async () => {
+    const { page, errors } = await signedIn(TOKEN);
+    await open(page, 'requests');
+    await page.getByLabel('User').fill('live@acme.test');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByText('No requests match these filters.').waitFor();
+    await page.getByLabel('Live (newest page, every 3 s)').check();
+    const key = await createKeyAt(served.url, 'live@acme.test');
+    const res = await fetch(`${served.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': key, 'content-type': 'application/json' },
+      body: '{"model":"claude-test","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}',
+    });
+    await res.arrayBuffer();
+    await page.getByRole('cell', { name: 'live@acme.test' }).waitFor({ timeout: 15_000 });
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
+
+  it('an action without the CSRF token is refused, even with the session cookie', async () => {
+    const { page } = await signedIn(keys.acmeAdmin as string);
+    const answer = await page.evaluate(async () => {
+      const res = await fetch('/console/api/admin/v1/orgs/acme/keys', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ user: 'csrf@acme.test', role: 'admin' }),
+      });
+      return { status: res.status, body: await res.json() };
+    });
+    assert.equal(answer.status, 403);
+    assert.equal(
+      (answer.body as { error: { message: string } }).error.message,
+      'This console action lacks its CSRF token (x-csrf-token from POST /console/session), so it was refused. Reload the console and try again.',
+    );
+    await page.context().close();
+  });
+});

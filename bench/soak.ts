@@ -158,16 +158,11 @@ function tunnel(): Promise<void> {
 }
 
 /**
- * An AWS access key id the guard detects: AKIA and 16 random base32 characters. Not one with `XXXX`
- * in it: the guard's allowlist takes any value containing `xxxx` for a placeholder
- * (src/guard/allowlist.ts), so about one random key in 80,000 passes in clear; that rule is the
- * guard's to change, and this run checks the gateway.
+ * An AWS access key id the guard detects: AKIA and 16 random base32 characters, any of them (one
+ * with `XXXX` in it once passed as a placeholder; the allowlist now takes only x-filled values).
  */
 function awsKey(): string {
-  for (;;) {
-    const key = `AKIA${[...randomBytes(16)].map((b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'[b % 32]).join('')}`;
-    if (!key.includes('XXXX')) return key;
-  }
+  return `AKIA${[...randomBytes(16)].map((b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'[b % 32]).join('')}`;
 }
 
 async function one(i: number): Promise<void> {

@@ -70,7 +70,7 @@ const SLOT_NAMES = [
 
 /** Words that mark a value as a stand-in when they appear anywhere in it (case-insensitive). */
 const PLACEHOLDER_WORDS =
-  /example|placeholder|changeme|change_me|change-me|dummy|redacted|your[-_ ]?(?:[a-z]{1,20}[-_ ]){0,3}(?:key|token|secret|password|api|own)|insert[-_ ]?your|replace[-_ ]?me|xxxx|\*\*\*\*|<redacted>|sample[-_]?(?:key|token|secret)/i;
+  /example|placeholder|changeme|change_me|change-me|dummy|redacted|your[-_ ]?(?:[a-z]{1,20}[-_ ]){0,3}(?:key|token|secret|password|api|own)|insert[-_ ]?your|replace[-_ ]?me|\*\*\*\*|<redacted>|sample[-_]?(?:key|token|secret)/i;
 
 /** Passwords in URLs and configs that only name the slot. */
 const PLACEHOLDER_VALUES = new Set([
@@ -95,7 +95,7 @@ const PLACEHOLDER_VALUES = new Set([
 /** True when `value` must not be reported (see the module comment for what counts). */
 export function isAllowlisted(value: string): boolean {
   if (KNOWN_EXAMPLES.has(value) || KNOWN_EXAMPLES.has(value.replace(/[ -]/g, ''))) return true;
-  if (isRepeatedCharacter(value)) return true;
+  if (isRepeatedCharacter(value) || isXFilled(value)) return true;
   if (PLACEHOLDER_VALUES.has(value.toLowerCase())) return true;
   if (PLACEHOLDER_WORDS.test(value)) return true;
   if (PLACEHOLDER_SHAPES.some((re) => re.test(value))) return true;
@@ -111,6 +111,19 @@ function decodePercent(value: string): string {
   } catch {
     return value;
   }
+}
+
+/**
+ * A run of x's that fills a third of the value or more, ignoring separators: `sk-ant-xxxx`,
+ * `AKIAXXXXXXXXXXXXXXXX`, `xxxx-xxxx`. Not merely containing `xxxx`: about one random 40-character
+ * key in 25,000 does, and a real key must never pass as a placeholder.
+ */
+function isXFilled(value: string): boolean {
+  const compact = value.replace(/[\s._:/-]/g, '');
+  const runs = compact.match(/x{4,}/gi);
+  if (!runs) return false;
+  const xs = runs.reduce((n, r) => n + r.length, 0);
+  return xs * 3 >= compact.length;
 }
 
 /**

@@ -94,6 +94,7 @@ describe('stage authenticate', () => {
     await signedIn(ctx);
     assert.deepEqual(ctx.identity, who);
     assert.deepEqual([ctx.key?.org, ctx.key?.user, ctx.key?.role], ['acme', 'dev@example.com', 'member']);
+    assert.deepEqual(ctx.key?.groups, ['engineers'], "the IdP's groups, for group budgets and models");
     assert.deepEqual(
       [ctx.record.org, ctx.record.user, ctx.record.keyId],
       ['acme', 'dev@example.com', 'ses_1'],

@@ -17,7 +17,7 @@ export function presentedKey(req: IncomingMessage): string | undefined {
   return (Array.isArray(header) ? header[0] : header) ?? bearer;
 }
 
-/** A signed-in person as the stages after this one know callers: a key of their session. */
+/** A signed-in person as the stages after this one know callers: a key of their session, with their groups. */
 function sessionKey(who: SignedIn): KeyRecord {
   return {
     id: who.sessionId,
@@ -29,6 +29,8 @@ function sessionKey(who: SignedIn): KeyRecord {
     createdAt: '',
     revokedAt: null,
     expiresAt: new Date(who.expiresAt * 1000).toISOString(),
+    // The IdP's groups: those declared under orgs.<org>.groups bring their budgets and model lists.
+    ...(who.groups.length ? { groups: [...who.groups] } : {}),
   };
 }
 

@@ -72,7 +72,7 @@ export async function startSluice(config: SluiceConfig, deps: SluiceDeps): Promi
   const { logger } = deps;
   const metrics = new GatewayMetrics();
   const opened = await openStore(config.storage, deps.configDir).catch((err: Error) => {
-    throw new StoreOpenError(err.message);
+    throw new StoreOpenError(err.message, storeAdvice(config.storage, deps.configDir));
   });
   // Every part gets the timed store, so that the admin log's signing hook (keyed by store) holds.
   // Budget alerts read spend once the records behind it are in (`running` is set below).
@@ -357,10 +357,19 @@ function warnOpenEgress(config: SluiceConfig, logger: GatewayLogger): void {
 
 /** The configured store could not be opened (bad URL, unreachable server, unwritable file). */
 export class StoreOpenError extends Error {
-  constructor(message: string) {
-    super(`cannot open the store: ${message}`);
+  constructor(message: string, advice?: string) {
+    super(`cannot open the store: ${message}${advice ? `; ${advice}` : ''}`);
     this.name = 'StoreOpenError';
   }
+}
+
+/** What to check when the store named by `storage` cannot be opened (no password is ever shown). */
+function storeAdvice(storage: string, configDir: string): string {
+  if (!storage.startsWith('sqlite:'))
+    return 'check that the PostgreSQL server named by storage: is up and lets this user create tables and write';
+  const path = storage.slice('sqlite:'.length);
+  const file = path === ':memory:' ? path : resolve(configDir, path);
+  return `the user running sluice must be able to create and write ${file} and its folder (storage: in the configuration)`;
 }
 
 /** `server.tls` names files that cannot be read. */

@@ -70,7 +70,12 @@ async function createFromCsv(o: {
 
 export function registerKeys(program: Command): void {
   const keys = program.command('keys').description('Create, list and revoke gateway keys');
+  registerKeysCreate(keys);
+  registerKeysList(keys);
+  registerKeysRevoke(keys);
+}
 
+function registerKeysCreate(keys: Command): void {
   keys
     .command('create')
     .description('Create a key for a user of an org; prints the key once, as the last line')
@@ -144,7 +149,9 @@ export function registerKeys(program: Command): void {
         }
       },
     );
+}
 
+function registerKeysList(keys: Command): void {
   keys
     .command('list')
     .description('List keys (never the keys themselves)')
@@ -181,7 +188,9 @@ export function registerKeys(program: Command): void {
         await store.close();
       }
     });
+}
 
+function registerKeysRevoke(keys: Command): void {
   keys
     .command('revoke')
     .description('Revoke a key by its id')

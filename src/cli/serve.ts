@@ -3,7 +3,7 @@ import { access, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import pino from 'pino';
-import { ConfigError, loadConfig } from '../control/config.js';
+import { ConfigError, loadConfig, type SluiceConfig } from '../control/config.js';
 import { recordAdmin } from '../control/admin-log.js';
 import { createKey } from '../control/keys.js';
 import { starterConfigText } from '../control/starter.js';
@@ -34,96 +34,7 @@ export function registerServe(program: Command): void {
       'after',
       '\nExample:\n  ANTHROPIC_API_KEY=sk-ant-... sluice serve\n  # then, in the developer shell:\n  export ANTHROPIC_BASE_URL=http://127.0.0.1:8787 ANTHROPIC_API_KEY=<the printed developer key>\n',
     )
-    .action(async (o: { config: string; port?: string; watch: boolean }) => {
-      const firstRun = !(await exists(o.config));
-      if (firstRun) {
-        if (!process.env.ANTHROPIC_API_KEY) {
-          throw new CliError(
-            `${o.config} does not exist, and ANTHROPIC_API_KEY is not set. Set the upstream key the gateway will hold (export ANTHROPIC_API_KEY=sk-ant-...) and run sluice serve again; clients then get Sluice keys instead.`,
-          );
-        }
-        await writeFile(o.config, starterConfigText(), { flag: 'wx', mode: 0o600 });
-        process.stdout.write(`wrote ${o.config} (starter configuration)\n`);
-      }
-      let config;
-      try {
-        config = await loadConfig(o.config);
-      } catch (err) {
-        if (err instanceof ConfigError) throw new CliError(err.message);
-        throw err;
-      }
-      if (o.port !== undefined) {
-        const port = Number(o.port);
-        if (!Number.isInteger(port) || port < 0 || port > 65535)
-          throw new CliError(`--port: expected 0-65535, got "${o.port}"`);
-        config.server.port = port;
-      }
-      // SLUICE_LOG_LEVEL=debug adds a line per request (the audit log already has every request).
-      const logger = pino({ base: null, level: process.env.SLUICE_LOG_LEVEL ?? 'info' }, pino.destination(2));
-      const port = config.server.port;
-      const sluice = await startSluice(config, {
-        configDir: dirname(resolve(o.config)),
-        logger,
-        actor: `config:${o.config}`,
-        pid: process.pid,
-        isAlive,
-        // A reload reads the file as start-up did, --port included.
-        loadConfig: async () => {
-          const next = await loadConfig(o.config);
-          next.server.port = port;
-          return next;
-        },
-        ...(o.watch ? { watchFile: o.config } : {}),
-        env: process.env,
-      }).catch((err: Error) => {
-        if (err instanceof ListenError) throw new CliError(listenAdvice(err, o.config, o.port !== undefined));
-        throw err instanceof StoreOpenError || err instanceof TlsError ? new CliError(err.message) : err;
-      });
-      lastResort(
-        logger,
-        () => sluice.close(),
-        (code) => process.exit(code),
-      );
-      // First run: the store has no key yet (whether the config was just written or came from init).
-      const firstOrg = 'default' in config.orgs ? 'default' : Object.keys(config.orgs)[0];
-      const firstKeys =
-        firstOrg !== undefined && (await sluice.store.listKeys()).length === 0
-          ? await createFirstKeys(sluice.store, firstOrg)
-          : null;
-      const moved = await previousStoreWarning(
-        sluice.store,
-        config.storage,
-        dirname(resolve(o.config)),
-      ).catch(() => undefined);
-      if (moved) process.stderr.write(`sluice: ${moved}\n`);
-      const { gateway, egress } = sluice;
-      process.stdout.write(`sluice gateway listening on ${gateway.url} (store: ${sluice.store.kind})\n`);
-      if (egress)
-        process.stdout.write(
-          `sluice egress proxy listening on ${egress.url} (clients: HTTPS_PROXY=http://you:<sluice key>@${egress.url.slice(7)}, NO_PROXY=${new URL(gateway.url).hostname})\n`,
-        );
-      if (firstKeys) {
-        const { member, admin } = firstKeys;
-        process.stdout.write(
-          `\nFirst keys, each shown once (more with sluice keys create).\n\n` +
-            `For a developer's shell (org ${member.who.org}, user ${member.who.user}, role member):\n` +
-            `export ANTHROPIC_BASE_URL=${gateway.url}\nexport ANTHROPIC_API_KEY=${member.key}\n\n` +
-            `For you, the administrator (org ${admin.who.org}, user ${admin.who.user}, role admin: creates and revokes keys; keep it out of developers' shells):\n` +
-            `SLUICE_ADMIN_KEY=${admin.key}\n`,
-        );
-      }
-      // SIGHUP: reload sluice.yaml (so does writing it); SIGINT, SIGTERM: stop. See docs/operations.md.
-      const reload = () => void sluice.reload('SIGHUP');
-      process.on('SIGHUP', reload);
-      await new Promise<void>((resolveStop) => {
-        const stop = () => resolveStop();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
-      process.off('SIGHUP', reload);
-      await sluice.close();
-      process.stdout.write('sluice gateway stopped\n');
-    });
+    .action((o: ServeOptions) => serve(o));
 }
 
 /** Where the last-resort handlers report: the process's pino logger. */
@@ -223,5 +134,115 @@ function isAlive(pid: number): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+interface ServeOptions {
+  config: string;
+  port?: string;
+  watch: boolean;
+}
+
+/** The configuration `serve` runs: written on a first run, read, with --port applied. */
+async function serveConfig(o: ServeOptions): Promise<SluiceConfig> {
+  const firstRun = !(await exists(o.config));
+  if (firstRun) {
+    if (!process.env.ANTHROPIC_API_KEY) {
+      throw new CliError(
+        `${o.config} does not exist, and ANTHROPIC_API_KEY is not set. Set the upstream key the gateway will hold (export ANTHROPIC_API_KEY=sk-ant-...) and run sluice serve again; clients then get Sluice keys instead.`,
+      );
+    }
+    await writeFile(o.config, starterConfigText(), { flag: 'wx', mode: 0o600 });
+    process.stdout.write(`wrote ${o.config} (starter configuration)\n`);
+  }
+  let config: SluiceConfig;
+  try {
+    config = await loadConfig(o.config);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message);
+    throw err;
+  }
+  if (o.port !== undefined) {
+    const port = Number(o.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new CliError(`--port: expected 0-65535, got "${o.port}"`);
+    config.server.port = port;
+  }
+  return config;
+}
+
+/** Runs the gateway until SIGINT or SIGTERM; SIGHUP reloads. */
+async function serve(o: ServeOptions): Promise<void> {
+  const config = await serveConfig(o);
+  // SLUICE_LOG_LEVEL=debug adds a line per request (the audit log already has every request).
+  const logger = pino({ base: null, level: process.env.SLUICE_LOG_LEVEL ?? 'info' }, pino.destination(2));
+  const port = config.server.port;
+  const sluice = await startSluice(config, {
+    configDir: dirname(resolve(o.config)),
+    logger,
+    actor: `config:${o.config}`,
+    pid: process.pid,
+    isAlive,
+    // A reload reads the file as start-up did, --port included.
+    loadConfig: async () => {
+      const next = await loadConfig(o.config);
+      next.server.port = port;
+      return next;
+    },
+    ...(o.watch ? { watchFile: o.config } : {}),
+    env: process.env,
+  }).catch((err: Error) => {
+    if (err instanceof ListenError) throw new CliError(listenAdvice(err, o.config, o.port !== undefined));
+    throw err instanceof StoreOpenError || err instanceof TlsError ? new CliError(err.message) : err;
+  });
+  lastResort(
+    logger,
+    () => sluice.close(),
+    (code) => process.exit(code),
+  );
+  // First run: the store has no key yet (whether the config was just written or came from init).
+  const firstOrg = 'default' in config.orgs ? 'default' : Object.keys(config.orgs)[0];
+  const firstKeys =
+    firstOrg !== undefined && (await sluice.store.listKeys()).length === 0
+      ? await createFirstKeys(sluice.store, firstOrg)
+      : null;
+  const moved = await previousStoreWarning(sluice.store, config.storage, dirname(resolve(o.config))).catch(
+    () => undefined,
+  );
+  if (moved) process.stderr.write(`sluice: ${moved}\n`);
+  announce(sluice, firstKeys);
+  // SIGHUP: reload sluice.yaml (so does writing it); SIGINT, SIGTERM: stop. See docs/operations.md.
+  const reload = () => void sluice.reload('SIGHUP');
+  process.on('SIGHUP', reload);
+  await new Promise<void>((resolveStop) => {
+    const stop = () => resolveStop();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  process.off('SIGHUP', reload);
+  await sluice.close();
+  process.stdout.write('sluice gateway stopped\n');
+}
+
+/** Where the gateway (and egress proxy) listen, and the first keys, each shown once. */
+function announce(
+  sluice: Awaited<ReturnType<typeof startSluice>>,
+  firstKeys: Awaited<ReturnType<typeof createFirstKeys>> | null,
+): void {
+  const { gateway, egress } = sluice;
+  process.stdout.write(`sluice gateway listening on ${gateway.url} (store: ${sluice.store.kind})\n`);
+  if (egress)
+    process.stdout.write(
+      `sluice egress proxy listening on ${egress.url} (clients: HTTPS_PROXY=http://you:<sluice key>@${egress.url.slice(7)}, NO_PROXY=${new URL(gateway.url).hostname})\n`,
+    );
+  if (firstKeys) {
+    const { member, admin } = firstKeys;
+    process.stdout.write(
+      `\nFirst keys, each shown once (more with sluice keys create).\n\n` +
+        `For a developer's shell (org ${member.who.org}, user ${member.who.user}, role member):\n` +
+        `export ANTHROPIC_BASE_URL=${gateway.url}\nexport ANTHROPIC_API_KEY=${member.key}\n\n` +
+        `For you, the administrator (org ${admin.who.org}, user ${admin.who.user}, role admin: creates and revokes keys; keep it out of developers' shells):\n` +
+        `SLUICE_ADMIN_KEY=${admin.key}\n`,
+    );
   }
 }

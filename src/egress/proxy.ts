@@ -51,6 +51,8 @@ export interface RunningEgress {
   port: number;
   /** Decides new connections by `config`'s org rules from now on (a reload; the listener stays). */
   reload(config: SluiceConfig): void;
+  /** Egress records the store refused that wait to be written again (while at the limit, nothing leaves). */
+  recordsWaiting(): number;
   close(): Promise<void>;
 }
 
@@ -266,6 +268,7 @@ export async function startEgressProxy(options: EgressOptions): Promise<RunningE
     reload: (next) => {
       ctx.policies = new OrgPolicies(next, options.policyCatalog);
     },
+    recordsWaiting: () => ctx.recorder.waiting,
     close: async () => {
       for (const s of open) s.destroy();
       server.closeAllConnections();

@@ -58,11 +58,17 @@ signin:
     - { groups: [engineers], policy: ./engineers.yaml }
 `,
   );
+  // A gateway that does not start must not leave the IdP and the stand-in holding the test open.
   const gateway = await serve(
     dir,
     ['--config', 'sluice.yaml'],
     cleanEnv({ SLUICE_OIDC_SECRET: clientSecret }),
-  );
+  ).catch(async (err: unknown) => {
+    await idp.close();
+    await standin.close();
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  });
   return {
     dir,
     base,

@@ -82,12 +82,20 @@ export async function startTestIdp(opts: {
 }
 
 /** A loopback port free now (for a URL that must be known before its server starts). */
+/** Ports this process was handed: a port just probed is free again, and the kernel may hand it out twice. */
+const handedOut = new Set<number>();
+
+/** A loopback port that is free now and was not handed out before in this process. */
 export async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
+  for (;;) {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 /** A browser: one cookie jar (cookies ignore ports, as browsers' do), redirects followed by hand. */

@@ -11,6 +11,7 @@ import { ListenError, startSluice, StoreOpenError, TlsError } from '../compose/s
 import type { Store } from '../store/types.js';
 import { DEFAULT_CONFIG } from './admin-config.js';
 import { CliError, EXIT } from './exit.js';
+import { isAlive } from '../sandbox/session.js';
 import { previousStoreWarning } from './store.js';
 
 const exists = (f: string) =>
@@ -125,16 +126,6 @@ async function createFirstKeys(store: Store, org: string) {
     member: await make({ org, user: 'dev@localhost', role: 'member' }),
     admin: await make({ org, user: 'admin@localhost', role: 'admin' }),
   };
-}
-
-/** Whether process `pid` still runs (signal 0 checks without sending anything). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 interface ServeOptions {

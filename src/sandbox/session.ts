@@ -343,7 +343,8 @@ function killQuietly(pid: number): void {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Whether process `pid` still runs (signal 0 checks without sending anything). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -2,16 +2,14 @@
  * A running Sluice from one configuration: store, audit journal, gateway, egress proxy, sweeper,
  * metrics and alerts; and its reload, when the configuration file changes or SIGHUP asks for it.
  */
-import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { loadPolicy, managedSettingsFor } from '../audit/policy-file.js';
 import type { SluiceConfig } from '../control/config.js';
 import { Alerts } from '../control/alerts.js';
 import { GatewayMetrics } from '../control/metrics.js';
-import { recordReload, reloadable, reloadProblem } from '../control/reload.js';
 import { adminLogSettings, startCheckpoints } from '../control/admin-log-publish.js';
 import { applyConfig } from '../control/orgs.js';
 import { startSweeper } from '../control/retention.js';
@@ -22,6 +20,7 @@ import { loadSignInSecrets } from '../signin/secrets.js';
 import { openStore } from '../store/index.js';
 import { AuditJournal } from '../store/journal.js';
 import type { Store } from '../store/types.js';
+import { reloader, watchConfig, type ReloadOutcome } from './reload.js';
 
 export interface SluiceDeps {
   /** The folder relative store paths are resolved against (the config file's). */
@@ -46,11 +45,6 @@ export interface SluiceDeps {
   env?: Record<string, string | undefined>;
 }
 
-/** What a reload did: applied (with what changed), nothing to do, or refused (the running config stays). */
-export type ReloadOutcome =
-  | { result: 'applied'; changed: string[]; waitingForRestart: string[] }
-  | { result: 'unchanged' }
-  | { result: 'rejected'; problem: string };
 
 export interface RunningSluice {
   store: Store;
@@ -71,32 +65,12 @@ export async function startSluice(config: SluiceConfig, deps: SluiceDeps): Promi
   const clock = deps.clock ?? (() => new Date());
   const { logger } = deps;
   const metrics = new GatewayMetrics();
-  const opened = await openStore(config.storage, deps.configDir).catch((err: Error) => {
-    throw new StoreOpenError(err.message, storeAdvice(config.storage, deps.configDir));
-  });
-  // Every part gets the timed store, so that the admin log's signing hook (keyed by store) holds.
-  // Budget alerts read spend once the records behind it are in (`running` is set below).
-  let running = config;
-  const alertsOf: { alerts?: Alerts } = {};
-  const store = metrics.timedStore(opened, {
-    audits: (records) => alertsOf.alerts?.recorded(records, running),
-  });
-  // Before anything is appended: every admin log entry from here on is signed (docs/admin-log.md).
-  const stopCheckpoints = await startCheckpoints(store, adminLogSettings(config.adminLog, deps.configDir), {
-    now: clock,
-    logger,
-  }).catch(async (err: Error) => {
-    await store.close();
-    throw err;
-  });
-  await store.probeWrite(clock().toISOString()).catch(async (err: Error) => {
-    await store.close();
-    throw new StoreOpenError(`it does not take writes (${err.message}), so no request could be recorded`);
-  });
+  const running = { config };
+  const records = await openRecords(running, deps, clock, metrics);
+  const { store, alerts } = records;
   const tls = config.server.tls
     ? await readTls(config).catch(async (err: Error) => {
-        await stopCheckpoints();
-        await store.close();
+        await records.close();
         throw new TlsError(err.message);
       })
     : undefined;
@@ -110,128 +84,45 @@ export async function startSluice(config: SluiceConfig, deps: SluiceDeps): Promi
     maxBacklogBytes: config.journal.maxBacklogBytes,
     onError: (err, what) => logger.error({ err: err.message }, what),
   });
-  const closeStore = async () => {
+  const closeRecords = async () => {
     await journal.close();
-    await stopCheckpoints();
-    await store.close();
+    await records.close();
   };
-  const alerts = new Alerts({
-    store,
-    logger,
-    clock,
-    onResult: (r) => metrics.alert(r),
-    ...deps.alerts,
-  });
-  alertsOf.alerts = alerts;
   const signin = config.signin
     ? await startSignIn(config, store, deps, clock).catch(async (err: Error) => {
-        await closeStore();
+        await closeRecords();
         throw err;
       })
     : null;
-  const gateway = await startGateway({
-    config,
-    store,
+  const serving = await startListeners(config, deps, {
+    ...records,
     journal,
+    metrics,
+    clock,
+    tls,
+    signin,
+  }).catch(async (err: Error) => {
+    await closeRecords();
+    throw err;
+  });
+  const { gateway, egress, sweeper } = serving;
+  const { reload, idle } = reloader({
+    running,
+    store,
+    gateway,
+    egress,
+    metrics,
     logger,
     clock,
-    metrics,
-    onFinished: (r, c) => alerts.observe(r, c),
-    ...(tls ? { tls } : {}),
-    signin,
-    ...(deps.now ? { now: deps.now } : {}),
-  }).catch(async (err: Error) => {
-    await closeStore();
-    throw ListenError.from(err, 'the gateway', config.server);
+    actor: deps.actor,
+    ...(deps.loadConfig ? { loadConfig: deps.loadConfig } : {}),
+    readTls,
+    orgsChanged: (c) => sweeper.restart(c),
+    warn: (c) => warnOpenEgress(c, logger),
   });
-  warnPlainListener(config, logger);
-  const sweep = (c: SluiceConfig) =>
-    startSweeper(store, c, clock, deps.sweepEveryMs ?? 3_600_000, (err) =>
-      logger.error({ err: err.message }, 'retention sweep failed'),
-    );
-  let stopSweeper = sweep(config);
-  const egress = config.egress
-    ? await startEgressProxy({ config, store, logger }).catch(async (err: Error) => {
-        stopSweeper();
-        await gateway.close();
-        await closeStore();
-        throw ListenError.from(err, 'the egress proxy', config.egress ?? { host: '', port: 0 });
-      })
-    : null;
-  if (egress) warnOpenEgress(config, logger);
-
-  async function reloadOnce(why: string): Promise<ReloadOutcome> {
-    const rejected = (problem: string): ReloadOutcome => {
-      metrics.reload('rejected');
-      logger.error({ reload: why }, `configuration not reloaded (${why}), the running one stays: ${problem}`);
-      return { result: 'rejected', problem };
-    };
-    if (!deps.loadConfig) return rejected('this process was started without a configuration file');
-    let next: SluiceConfig;
-    let files: TlsFiles | undefined;
-    let commit: () => void;
-    try {
-      next = await deps.loadConfig();
-    } catch (err) {
-      return rejected(reloadProblem(err));
-    }
-    const { config: effective } = reloadable(running, next);
-    try {
-      files = effective.server.tls ? await readTls(effective) : undefined;
-      commit = gateway.prepare(effective, files).commit;
-    } catch (err) {
-      return rejected(`server.tls: ${(err as Error).message}`);
-    }
-    if (
-      !files &&
-      JSON.stringify(effective) === JSON.stringify(running) &&
-      JSON.stringify(next) === JSON.stringify(running)
-    ) {
-      metrics.reload('unchanged');
-      return { result: 'unchanged' };
-    }
-    // The admin log first: a change that cannot be logged is not made.
-    let logged;
-    try {
-      logged = await recordReload(store, clock(), deps.actor, running, next, effective);
-    } catch (err) {
-      return rejected(`the admin log could not be written (${(err as Error).message})`);
-    }
-    commit();
-    egress?.reload(effective);
-    // Retention follows the orgs: a changed period applies from the next sweep, which runs now.
-    if (JSON.stringify(effective.orgs) !== JSON.stringify(running.orgs)) {
-      stopSweeper();
-      stopSweeper = sweep(effective);
-    }
-    running = effective;
-    metrics.reload('applied');
-    const changed = logged.changed.map((c) => c.path);
-    const waitingForRestart = logged.waiting.map((c) => c.path);
-    logger.info({ reload: why, changed, waitingForRestart }, 'configuration reloaded');
-    for (const path of waitingForRestart)
-      logger.warn({ setting: path }, `${path} changed in the file; it takes effect at the next restart`);
-    warnOpenEgress(effective, logger);
-    return { result: 'applied', changed, waitingForRestart };
-  }
-
-  // One reload at a time; a request that comes while one runs waits for it, then runs its own.
-  let queue: Promise<unknown> = Promise.resolve();
-  const reload = (why: string): Promise<ReloadOutcome> => {
-    // Never rejects: a signal handler or the file watch has no one to hand an error to.
-    const run = queue
-      .then(() => reloadOnce(why))
-      .catch((err: Error): ReloadOutcome => {
-        logger.error({ reload: why, err: err.message }, 'configuration reload failed');
-        return { result: 'rejected', problem: err.message };
-      });
-    queue = run;
-    return run;
-  };
   const stopWatch = deps.watchFile
     ? watchConfig(deps.watchFile, () => void reload('file changed'), logger)
     : () => undefined;
-
   return {
     store,
     gateway,
@@ -241,16 +132,119 @@ export async function startSluice(config: SluiceConfig, deps: SluiceDeps): Promi
     reload,
     close: async () => {
       stopWatch();
-      await queue;
-      stopSweeper();
+      await idle();
+      sweeper.stop();
       await egress?.close();
       await gateway.close();
       await alerts.close();
-      await journal.close();
-      await stopCheckpoints();
-      await store.close();
+      await closeRecords();
     },
   };
+}
+
+/** The store (timed by the metrics), the admin log's signed checkpoints, and the alerts that read it. */
+async function openRecords(
+  running: { config: SluiceConfig },
+  deps: SluiceDeps,
+  clock: () => Date,
+  metrics: GatewayMetrics,
+): Promise<{ store: Store; alerts: Alerts; close: () => Promise<void> }> {
+  const { config } = running;
+  const opened = await openStore(config.storage, deps.configDir).catch((err: Error) => {
+    throw new StoreOpenError(err.message, storeAdvice(config.storage, deps.configDir));
+  });
+  // Every part gets the timed store, so that the admin log's signing hook (keyed by store) holds.
+  // Budget alerts read spend once the records behind it are in, under the configuration in force.
+  const alertsOf: { alerts?: Alerts } = {};
+  const store = metrics.timedStore(opened, {
+    audits: (records) => alertsOf.alerts?.recorded(records, running.config),
+  });
+  // Before anything is appended: every admin log entry from here on is signed (docs/admin-log.md).
+  const stopCheckpoints = await startCheckpoints(store, adminLogSettings(config.adminLog, deps.configDir), {
+    now: clock,
+    logger: deps.logger,
+  }).catch(async (err: Error) => {
+    await store.close();
+    throw err;
+  });
+  const close = async () => {
+    await stopCheckpoints();
+    await store.close();
+  };
+  await store.probeWrite(clock().toISOString()).catch(async (err: Error) => {
+    await close();
+    throw new StoreOpenError(`it does not take writes (${err.message}), so no request could be recorded`);
+  });
+  const alerts = new Alerts({
+    store,
+    logger: deps.logger,
+    clock,
+    onResult: (r) => metrics.alert(r),
+    ...deps.alerts,
+  });
+  alertsOf.alerts = alerts;
+  return { store, alerts, close };
+}
+
+interface ListenerParts {
+  store: Store;
+  journal: AuditJournal;
+  metrics: GatewayMetrics;
+  alerts: Alerts;
+  clock: () => Date;
+  tls: TlsFiles | undefined;
+  signin: SignInService | null;
+}
+
+/** The gateway, the retention sweeper and the egress proxy; on failure, what started is stopped. */
+async function startListeners(
+  config: SluiceConfig,
+  deps: SluiceDeps,
+  parts: ListenerParts,
+): Promise<{
+  gateway: RunningGateway;
+  egress: RunningEgress | null;
+  sweeper: { restart: (c: SluiceConfig) => void; stop: () => void };
+}> {
+  const { store, clock } = parts;
+  const { logger } = deps;
+  const gateway = await startGateway({
+    config,
+    store,
+    journal: parts.journal,
+    logger,
+    clock,
+    metrics: parts.metrics,
+    onFinished: (r, c) => parts.alerts.observe(r, c),
+    ...(parts.tls ? { tls: parts.tls } : {}),
+    signin: parts.signin,
+    ...(deps.now ? { now: deps.now } : {}),
+  }).catch((err: Error) => {
+    throw ListenError.from(err, 'the gateway', config.server);
+  });
+  warnPlainListener(config, logger);
+  const sweep = (c: SluiceConfig) =>
+    startSweeper(store, c, clock, deps.sweepEveryMs ?? 3_600_000, (err) =>
+      logger.error({ err: err.message }, 'retention sweep failed'),
+    );
+  let stopSweeper = sweep(config);
+  const sweeper = {
+    // A changed retention period applies from the next sweep, which runs now.
+    restart: (c: SluiceConfig) => {
+      stopSweeper();
+      stopSweeper = sweep(c);
+    },
+    stop: () => stopSweeper(),
+  };
+  const egress = config.egress
+    ? await startEgressProxy({ config, store, logger }).catch(async (err: Error) => {
+        sweeper.stop();
+        await gateway.close();
+        throw ListenError.from(err, 'the egress proxy', config.egress ?? { host: '', port: 0 });
+      })
+    : null;
+  if (egress) warnOpenEgress(config, logger);
+  return { gateway, egress, sweeper };
 }
 
 /** Reads `server.tls`'s certificate chain and key (PEM). */
@@ -271,34 +265,6 @@ async function readTls(config: SluiceConfig): Promise<TlsFiles> {
     );
   }
   return files;
-}
-
-/**
- * Calls `changed` when `file` is written or replaced. The folder is watched, not the file: editors
- * and config managers replace a file by renaming another over it. Bursts of events come as one.
- */
-function watchConfig(file: string, changed: () => void, logger: GatewayLogger): () => void {
-  const name = basename(file);
-  let timer: NodeJS.Timeout | undefined;
-  let watcher: FSWatcher;
-  try {
-    watcher = watch(dirname(resolve(file)), { persistent: false }, (_event, f) => {
-      if (f !== null && f !== name) return;
-      clearTimeout(timer);
-      timer = setTimeout(changed, 200);
-      timer.unref();
-    });
-  } catch (err) {
-    logger.warn({ err: (err as Error).message }, 'the configuration file is not watched; reload with SIGHUP');
-    return () => undefined;
-  }
-  watcher.on('error', (err) =>
-    logger.warn({ err: err.message }, 'the configuration file is no longer watched'),
-  );
-  return () => {
-    clearTimeout(timer);
-    watcher.close();
-  };
 }
 
 /** Plain HTTP beyond the machine carries every prompt and key in the clear: say so at start. */

@@ -45,7 +45,6 @@ export interface SluiceDeps {
   env?: Record<string, string | undefined>;
 }
 
-
 export interface RunningSluice {
   store: Store;
   gateway: RunningGateway;

@@ -149,6 +149,9 @@ export class SignInService {
   private get cookieName(): string {
     return this.secureCookie ? '__Host-sluice_signin' : 'sluice_signin';
   }
+  private get clearCookie(): Record<string, string> {
+    return { 'set-cookie': `${this.cookieName}=; Max-Age=0; HttpOnly; SameSite=Lax; Path=/` };
+  }
 
   /** One sign-in event in the admin log; a failure to write it is logged, never the caller's. */
   private async event(action: string, actor: string, target: string, details: Record<string, unknown>) {
@@ -325,7 +328,56 @@ export class SignInService {
 
   private async callback(req: SignInRequest): Promise<SignInAnswer> {
     const now = this.clock();
-    const clear = { 'set-cookie': `${this.cookieName}=; Max-Age=0; HttpOnly; SameSite=Lax; Path=/` };
+    const checked = await this.checkCallback(req, now);
+    if ('status' in checked) return checked;
+    const { grantId, state, stateText } = checked;
+    const exchanged = await this.exchange(req, grantId, state, stateText);
+    if ('status' in exchanged) return exchanged;
+    const { identity, idpRefresh } = exchanged;
+    const refresh = refreshToken(idpRefresh, this.random);
+    const sessionId = `ses_${this.random(12).toString('hex')}`;
+    const sealed = await this.keys.seal({ r: refresh }, now, DEVICE_SECONDS);
+    // The session first: a client polling the moment the grant is approved must find it.
+    await this.deps.store.signin.insertSession({
+      id: sessionId,
+      ...identity,
+      refreshHash: sha256Hex(refresh),
+      createdAt: now.toISOString(),
+      refreshedAt: null,
+      expiresAt: this.refreshExpiry(now),
+      revokedAt: null,
+    });
+    const approved = await this.deps.store.signin.updateDeviceGrant(grantId, 'pending', {
+      status: 'approved',
+      sessionId,
+      sealed,
+    });
+    if (!approved) {
+      await this.deps.store.signin.revokeSession(sessionId, now.toISOString());
+      return this.alreadyUsed();
+    }
+    await this.event('verify', `signin:${identity.email}`, sessionId, {
+      step: 'signed_in',
+      grant: grantId,
+      subject: identity.subject,
+      email: identity.email,
+      org: identity.org,
+      role: identity.role,
+      groups: identity.groups,
+      clientIp: req.clientIp,
+    });
+    return this.page(
+      200,
+      messagePage("You're signed in", "You're signed in. Return to your device."),
+      this.clearCookie,
+    );
+  }
+
+  /** The IdP's answer belongs to a pending grant started in this browser; else the page that says why. */
+  private async checkCallback(
+    req: SignInRequest,
+    now: Date,
+  ): Promise<SignInAnswer | { grantId: string; state: Record<string, unknown>; stateText: string }> {
     const stateText = req.query.get('state') ?? '';
     const state = stateText ? await this.keys.unseal(stateText, now) : null;
     const grantId = typeof state?.g === 'string' ? state.g : null;
@@ -335,7 +387,11 @@ export class SignInService {
       await this.event('denied', 'signin:idp', grantId, { reason: `identity provider: ${idpError}` });
     }
     if (idpError)
-      return this.page(200, messagePage('Sign-in failed', `The identity provider said: ${idpError}`), clear);
+      return this.page(
+        200,
+        messagePage('Sign-in failed', `The identity provider said: ${idpError}`),
+        this.clearCookie,
+      );
     if (!state || !grantId || !req.query.get('code'))
       return this.page(
         200,
@@ -357,22 +413,25 @@ export class SignInService {
     }
     const grant = await this.deps.store.signin.findDeviceGrant({ id: grantId });
     if (!grant || grant.status !== 'pending' || grant.expiresAt <= now.toISOString())
-      return this.page(
-        200,
-        messagePage('Already used', 'This sign-in has already been used or has expired.'),
-        clear,
-      );
+      return this.alreadyUsed();
+    return { grantId, state, stateText };
+  }
+
+  /** The authorization code for the IdP's tokens, and the identity they carry; or the page that says why not. */
+  private async exchange(
+    req: SignInRequest,
+    grantId: string,
+    state: Record<string, unknown>,
+    stateText: string,
+  ): Promise<SignInAnswer | { identity: Identity; idpRefresh: string | null }> {
     const callbackUrl = new URL(`${this.issuer}/oauth/callback?${req.query.toString()}`);
-    let identity: Identity;
-    let idpRefresh: string | null;
     try {
       const answer = await this.provider.exchange(callbackUrl, {
         state: stateText,
         nonce: String(state.n),
         verifier: String(state.v),
       });
-      identity = identityFrom(answer.claims, this.deps.config);
-      idpRefresh = answer.refreshToken;
+      return { identity: identityFrom(answer.claims, this.deps.config), idpRefresh: answer.refreshToken };
     } catch (err) {
       if (err instanceof ProviderUnavailable) {
         this.logError({ err: err.message }, 'identity provider unavailable');
@@ -381,51 +440,21 @@ export class SignInService {
           messagePage('Try again', 'The identity provider could not be reached. Try again from your device.'),
         );
       }
-      const reason =
-        err instanceof IdentityRefused || err instanceof ProviderRefused ? err.message : 'sign-in failed';
-      if (!(err instanceof IdentityRefused || err instanceof ProviderRefused))
-        this.logError({ err: (err as Error).message }, 'sign-in callback failed');
+      const known = err instanceof IdentityRefused || err instanceof ProviderRefused;
+      const reason = known ? err.message : 'sign-in failed';
+      if (!known) this.logError({ err: (err as Error).message }, 'sign-in callback failed');
       await this.deps.store.signin.updateDeviceGrant(grantId, 'pending', { status: 'denied' });
       await this.event('denied', 'signin:idp', grantId, { reason, clientIp: req.clientIp });
-      return this.page(200, messagePage('Sign-in could not be completed', reason), clear);
+      return this.page(200, messagePage('Sign-in could not be completed', reason), this.clearCookie);
     }
-    const refresh = refreshToken(idpRefresh, this.random);
-    const sessionId = `ses_${this.random(12).toString('hex')}`;
-    const sealed = await this.keys.seal({ r: refresh }, now, DEVICE_SECONDS);
-    // The session first: a client polling the moment the grant is approved must find it.
-    await this.deps.store.signin.insertSession({
-      id: sessionId,
-      ...identity,
-      refreshHash: sha256Hex(refresh),
-      createdAt: now.toISOString(),
-      refreshedAt: null,
-      expiresAt: this.refreshExpiry(now),
-      revokedAt: null,
-    });
-    const approved = await this.deps.store.signin.updateDeviceGrant(grantId, 'pending', {
-      status: 'approved',
-      sessionId,
-      sealed,
-    });
-    if (!approved) {
-      await this.deps.store.signin.revokeSession(sessionId, now.toISOString());
-      return this.page(
-        200,
-        messagePage('Already used', 'This sign-in has already been used or has expired.'),
-        clear,
-      );
-    }
-    await this.event('verify', `signin:${identity.email}`, sessionId, {
-      step: 'signed_in',
-      grant: grantId,
-      subject: identity.subject,
-      email: identity.email,
-      org: identity.org,
-      role: identity.role,
-      groups: identity.groups,
-      clientIp: req.clientIp,
-    });
-    return this.page(200, messagePage("You're signed in", "You're signed in. Return to your device."), clear);
+  }
+
+  private alreadyUsed(): Promise<SignInAnswer> {
+    return this.page(
+      200,
+      messagePage('Already used', 'This sign-in has already been used or has expired.'),
+      this.clearCookie,
+    );
   }
 
   private refreshExpiry(now: Date): string {

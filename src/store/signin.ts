@@ -133,6 +133,21 @@ function sessionFromRow(r: Record<string, unknown>): SignInSession {
 
 /** The sign-in queries over one dialect's runner. */
 export function signInStore(run: SqlRunner): SignInStore {
+  return { ...deviceGrants(run), ...sessions(run) };
+}
+
+type GrantQueries = Pick<
+  SignInStore,
+  | 'insertDeviceGrant'
+  | 'findDeviceGrant'
+  | 'updateDeviceGrant'
+  | 'pollDeviceGrant'
+  | 'deleteDeviceGrant'
+  | 'sweepDeviceGrants'
+>;
+
+/** Device authorization grants: pending until the browser leg approves or denies them. */
+function deviceGrants(run: SqlRunner): GrantQueries {
   return {
     async insertDeviceGrant(g) {
       await run(
@@ -193,6 +208,12 @@ export function signInStore(run: SqlRunner): SignInStore {
     async sweepDeviceGrants(before) {
       return (await run(`DELETE FROM signin_device_grants WHERE expires_at < ?`, [before])).changes;
     },
+  };
+}
+
+/** Signed-in sessions: one per device sign-in, its refresh token hashed, revoked for good. */
+function sessions(run: SqlRunner): Omit<SignInStore, keyof GrantQueries> {
+  return {
     async insertSession(s) {
       await run(
         `INSERT INTO signin_sessions (id, org, subject, email, name, groups_json, role, refresh_hash, created_at,

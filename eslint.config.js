@@ -115,7 +115,7 @@ export default tseslint.config(
       ],
       'no-restricted-properties': [
         'error',
-        ...['exit', 'argv', 'stdout', 'stderr', 'stdin', 'on', 'once', 'chdir', 'exitCode'].map(
+        ...['exit', 'argv', 'stdout', 'stderr', 'stdin', 'on', 'once', 'chdir', 'exitCode', 'env', 'cwd'].map(
           (property) => ({
             object: 'process',
             property,

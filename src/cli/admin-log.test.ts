@@ -83,7 +83,7 @@ const postgres: Backend = {
       await client.end();
     });
     const storage = `${pgUrl}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-    await (await openStore(storage)).close();
+    await (await openStore(storage, process.cwd())).close();
     return { storage, sql: async (text, params = []) => void (await client.query(text, params)) };
   },
 };

@@ -80,7 +80,7 @@ async function run(flags: RunFlags, claudeArgs: string[]): Promise<void> {
   const config = await loadSandboxConfig(flags.config);
   const configDir = dirname(resolve(flags.config));
   const gateway = gatewayTarget(config, flags.gateway);
-  const claude = await locateClaude(flags.claude).catch((err: Error) => {
+  const claude = await locateClaude(flags.claude, process.env.PATH ?? '').catch((err: Error) => {
     throw new CliError(err.message);
   });
   const store = await openStore(config.storage, configDir).catch((err: Error) => {
@@ -196,6 +196,7 @@ export function registerSandbox(program: Command): void {
         identity: sandboxIdentity(config?.sandbox ?? { uid: 65534, gid: 65534 }),
         cgroups: await defaultCgroupHost(),
         ...(flags.claude ? { claude: flags.claude } : {}),
+        path: process.env.PATH ?? '',
       });
       process.stdout.write(
         flags.format === 'json' ? JSON.stringify(support, null, 2) + '\n' : checkTable(support),

@@ -148,7 +148,7 @@ async function serveConfig(o: ServeOptions): Promise<SluiceConfig> {
   }
   let config: SluiceConfig;
   try {
-    config = await loadConfig(o.config);
+    config = await loadConfig(o.config, process.env);
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message);
     throw err;
@@ -176,7 +176,7 @@ async function serve(o: ServeOptions): Promise<void> {
     isAlive,
     // A reload reads the file as start-up did, --port included.
     loadConfig: async () => {
-      const next = await loadConfig(o.config);
+      const next = await loadConfig(o.config, process.env);
       next.server.port = port;
       return next;
     },

@@ -65,8 +65,8 @@ const backends: { name: string; skip: string | false; open(): Promise<[Store, St
         await client.end();
       });
       const url = `${pgUrl}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-      const a = await openStore(url);
-      const b = await openStore(url);
+      const a = await openStore(url, process.cwd());
+      const b = await openStore(url, process.cwd());
       cleanups.push(
         () => a.close(),
         () => b.close(),

@@ -580,7 +580,7 @@ function protoKeyPath(value: unknown, path: string[]): string | null {
 export function parseConfig(
   text: string,
   file: string,
-  env: Record<string, string | undefined> = process.env,
+  env: Record<string, string | undefined>,
   options: LoadOptions = {},
 ): SluiceConfig {
   let raw: unknown;
@@ -618,7 +618,7 @@ export function parseConfig(
 /** Reads and validates a configuration file. */
 export async function loadConfig(
   file: string,
-  env: Record<string, string | undefined> = process.env,
+  env: Record<string, string | undefined>,
   options: LoadOptions = {},
 ): Promise<SluiceConfig> {
   let text: string;

@@ -156,7 +156,7 @@ after(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))
 contentSuite('SQLite', async () => {
   const d = await mkdtemp(join(tmpdir(), 'sluice-content-'));
   dirs.push(d);
-  return openStore(`sqlite:${join(d, 'sluice.db')}`);
+  return openStore(`sqlite:${join(d, 'sluice.db')}`, d);
 });
 
 const url = process.env.SLUICE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

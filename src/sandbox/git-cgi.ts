@@ -34,6 +34,8 @@ export interface CgiResponse {
 export interface HttpBackendOptions {
   /** The folder holding the repositories (GIT_PROJECT_ROOT). */
   projectRoot: string;
+  /** The PATH git runs with. */
+  path: string;
   /** More environment for git (for example GIT_CONFIG_* settings); nothing of this process's passes except PATH. */
   env?: Record<string, string>;
   git?: string;
@@ -46,7 +48,7 @@ const MAX_HEAD = 16 * 1024;
 /** Starts `git http-backend` for `req` and resolves once its response head has been read. */
 export function runHttpBackend(options: HttpBackendOptions, req: CgiRequest): Promise<CgiResponse> {
   const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    PATH: options.path,
     GIT_PROJECT_ROOT: options.projectRoot,
     GIT_HTTP_EXPORT_ALL: '1',
     GATEWAY_INTERFACE: 'CGI/1.1',

@@ -36,6 +36,7 @@ before(async () => {
     url: forge.repository,
     credentials,
     maxPushBytes: 64 * 1024 * 1024,
+    path: process.env.PATH ?? '/usr/bin:/bin',
   });
   proxy = await startGitProxy(
     {

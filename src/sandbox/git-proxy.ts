@@ -287,6 +287,7 @@ class GitProxy {
     return runHttpBackend(
       {
         projectRoot: dirname(mirror.dir),
+        path: mirror.path,
         env: ISOLATED_GIT_ENV,
         signal: this.abort.signal,
         ...(git ? { git } : {}),

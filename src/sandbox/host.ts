@@ -55,8 +55,8 @@ async function isElf(file: string): Promise<boolean> {
   }
 }
 
-/** The native Claude Code binary: `explicit`, else the npm package's beside Sluice, else `claude` on PATH. */
-export async function locateClaude(explicit?: string): Promise<string> {
+/** The native Claude Code binary: `explicit`, else the npm package's beside Sluice, else `claude` on `path` (a PATH). */
+export async function locateClaude(explicit: string | undefined, path: string): Promise<string> {
   const candidates: string[] = [];
   if (explicit) candidates.push(explicit);
   else {
@@ -65,8 +65,7 @@ export async function locateClaude(explicit?: string): Promise<string> {
     } catch {
       // not installed beside Sluice
     }
-    for (const dir of (process.env.PATH ?? '').split(delimiter))
-      if (dir) candidates.push(join(dir, 'claude'));
+    for (const dir of path.split(delimiter)) if (dir) candidates.push(join(dir, 'claude'));
   }
   for (const c of candidates) {
     const real = await realpath(c).catch(() => null);
@@ -99,6 +98,8 @@ export async function probeHost(options: {
   identity: { uid: number; gid: number } | null;
   cgroups: CgroupHost;
   claude?: string;
+  /** The PATH `claude` is looked for on. */
+  path: string;
 }): Promise<HostSupport> {
   const bwrap = options.bwrap ?? 'bwrap';
   const version = await run(bwrap, ['--version'], null);
@@ -143,7 +144,7 @@ export async function probeHost(options: {
   }
   let claude: Check;
   try {
-    claude = { ok: true, detail: await locateClaude(options.claude) };
+    claude = { ok: true, detail: await locateClaude(options.claude, options.path) };
   } catch (err) {
     claude = { ok: false, detail: (err as Error).message };
   }

@@ -22,6 +22,8 @@ export interface MirrorOptions {
   credentials: ForgeCredentials;
   /** Largest push accepted, bytes (receive.maxInputSize). */
   maxPushBytes: number;
+  /** The PATH git runs with (the host's); nothing else of this process's environment passes. */
+  path: string;
   git?: string;
   /** Ends every git process this mirror started. */
   signal?: AbortSignal;
@@ -47,6 +49,11 @@ export class SessionMirror {
 
   get dir(): string {
     return this.options.dir;
+  }
+
+  /** The PATH its git runs with. */
+  get path(): string {
+    return this.options.path;
   }
 
   /** Runs `fn` after every earlier mirror operation has finished (fetches and pushes never overlap). */
@@ -109,7 +116,7 @@ export class SessionMirror {
 
   private git(args: string[], inRepo = true, withToken = false): Promise<GitResult> {
     const { credentials, url } = this.options;
-    const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...ISOLATED_GIT_ENV };
+    const env: Record<string, string> = { PATH: this.options.path, ...ISOLATED_GIT_ENV };
     if (withToken) {
       const basic = Buffer.from(`${credentials.username}:${credentials.token}`).toString('base64');
       Object.assign(env, {

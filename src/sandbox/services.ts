@@ -124,6 +124,7 @@ function startSessionGit(
         url: resolved.repository,
         credentials,
         maxPushBytes: resolved.policy.limits.diskMb * 1024 * 1024,
+        path: o.host.env.PATH ?? '/usr/bin:/bin',
         signal,
       }),
       record: (op: GitOperation) => {

@@ -203,7 +203,7 @@ async function runUntilEnd(req: SandboxRequest, host: SandboxHost, resolved: Res
       diskMb: resolved.policy.limits.diskMb,
       hostname: 'sandbox',
     }),
-    env: sandboxEnvironment(req, resolved, r.key),
+    env: sandboxEnvironment(req, resolved, r.key, host.env.TERM),
     identity: host.identity,
     interactive: req.prompt === undefined,
     files: { spec: JSON.stringify(sessionSpec(req, resolved, r)), ...etcFiles() },
@@ -265,6 +265,8 @@ export function sandboxEnvironment(
   req: SandboxRequest,
   resolved: ResolvedSandbox,
   key: string,
+  /** The supervisor's terminal type, for an interactive session. */
+  term?: string,
 ): Record<string, string> {
   const proxy = `http://sandbox:${key}@127.0.0.1:${INSIDE_PORTS.egress}`;
   return {
@@ -276,7 +278,7 @@ export function sandboxEnvironment(
     SHELL: '/bin/bash',
     LANG: 'C.UTF-8',
     TMPDIR: '/tmp',
-    TERM: req.prompt === undefined ? (process.env.TERM ?? 'xterm-256color') : 'dumb',
+    TERM: req.prompt === undefined ? (term ?? 'xterm-256color') : 'dumb',
     // The session key as a bearer token: no approval prompt in an interactive session.
     ANTHROPIC_BASE_URL: `http://127.0.0.1:${INSIDE_PORTS.gateway}`,
     ANTHROPIC_AUTH_TOKEN: key,

@@ -17,11 +17,7 @@ export interface OpenStoreOptions {
 }
 
 /** `sqlite:PATH` (relative to `cwd`) or `postgres://…`/`postgresql://…`; runs migrations before returning. */
-export async function openStore(
-  url: string,
-  cwd: string = process.cwd(),
-  options: OpenStoreOptions = {},
-): Promise<Store> {
+export async function openStore(url: string, cwd: string, options: OpenStoreOptions = {}): Promise<Store> {
   const create = options.create ?? true;
   let store: Store;
   if (url.startsWith('sqlite:')) {

@@ -20,7 +20,7 @@ function rm(path: string) {
 let n = 0;
 async function setup(extra: Partial<JournalOptions> = {}) {
   const dir = join(root, `case-${n++}`);
-  const store = await openStore(`sqlite:${join(dir, 'store.db')}`);
+  const store = await openStore(`sqlite:${join(dir, 'store.db')}`, dir);
   const errors: string[] = [];
   const opts: JournalOptions = {
     dir: join(dir, 'journal'),

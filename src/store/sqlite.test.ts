@@ -14,7 +14,9 @@ const tempDir = async () => {
   return d;
 };
 
-defineStoreSuite('SQLite', async () => openStore(`sqlite:${join(await tempDir(), 'nested', 'sluice.db')}`));
+defineStoreSuite('SQLite', async () =>
+  openStore(`sqlite:${join(await tempDir(), 'nested', 'sluice.db')}`, process.cwd()),
+);
 
 describe('openStore', () => {
   it('creates the SQLite file (and its folder) relative to the given directory, in WAL mode', async () => {
@@ -28,7 +30,7 @@ describe('openStore', () => {
   });
 
   it('refuses an unknown storage scheme, naming only the scheme', async () => {
-    await assert.rejects(openStore('mysql://user:secret@db/x'), {
+    await assert.rejects(openStore('mysql://user:secret@db/x', process.cwd()), {
       message: 'storage: expected sqlite:PATH or postgres://…, got "mysql:…"',
     });
   });

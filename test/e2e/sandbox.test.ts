@@ -496,7 +496,7 @@ describe('sluice sandbox run with the real Claude Code client', { skip }, () => 
         config,
         configDir: dir,
         gateway: { host: gateway.hostname, port: Number(gateway.port) },
-        claude: await locateClaude(),
+        claude: await locateClaude(undefined, process.env.PATH ?? ''),
         node: process.execPath,
         runner: RUNNER,
         bwrap: 'bwrap',

@@ -9,7 +9,7 @@ import { authorizedContext, testConfig } from '../testing/context.js';
 import { account } from './account.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'sluice-account-'));
-const store = await openStore(`sqlite:${join(dir, 'a.db')}`);
+const store = await openStore(`sqlite:${join(dir, 'a.db')}`, dir);
 after(async () => {
   await store.close();
   await rm(dir, { recursive: true, force: true });

@@ -14,7 +14,7 @@ after(() => rm(dir, { recursive: true, force: true }));
 
 describe('stage journal', () => {
   it('begins the request in the journal; one that cannot write refuses it with 503 and why', async () => {
-    const store = await openStore(`sqlite:${join(dir, 's.db')}`);
+    const store = await openStore(`sqlite:${join(dir, 's.db')}`, dir);
     const j = await AuditJournal.open({
       dir: join(dir, 'j'),
       store,

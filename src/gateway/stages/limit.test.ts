@@ -14,7 +14,7 @@ after(() => rm(dir, { recursive: true, force: true }));
 const at = new Date('2026-06-01T12:00:00.000Z');
 
 async function setup(org: string) {
-  const store = await openStore(`sqlite:${join(dir, `${Math.random()}.db`)}`);
+  const store = await openStore(`sqlite:${join(dir, `${Math.random()}.db`)}`, dir);
   const config = testConfig(org);
   const errors: Error[] = [];
   const limits = new Limits(store, config, undefined, () => at.getTime());

@@ -9,7 +9,7 @@ import { authorizedContext, testConfig } from '../testing/context.js';
 import { record } from './record.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'sluice-record-'));
-const store = await openStore(`sqlite:${join(dir, 'r.db')}`);
+const store = await openStore(`sqlite:${join(dir, 'r.db')}`, dir);
 const journal = await AuditJournal.open({
   dir: join(dir, 'journal'),
   store,

@@ -77,7 +77,7 @@ export async function startForge(token: string): Promise<Forge> {
     }
     const url = new URL(req.url ?? '/', 'http://forge');
     runHttpBackend(
-      { projectRoot: root, env: ISOLATED_GIT_ENV },
+      { projectRoot: root, path: process.env.PATH ?? '/usr/bin:/bin', env: ISOLATED_GIT_ENV },
       {
         method: req.method ?? 'GET',
         pathInfo: url.pathname,

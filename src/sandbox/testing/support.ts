@@ -13,6 +13,7 @@ export async function sandboxUnavailable(): Promise<string | null> {
   const support = await probeHost({
     identity: sandboxIdentity({ uid: 65534, gid: 65534 }),
     cgroups: await defaultCgroupHost().catch(() => ({ root: '/sys/fs/cgroup', selfCgroup: '' })),
+    path: process.env.PATH ?? '',
   });
   const missing = Object.entries(support).filter(([, c]) => !c.ok);
   return missing.length ? missing.map(([name, c]) => `${name}: ${c.detail}`).join('; ') : null;

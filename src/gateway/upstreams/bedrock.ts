@@ -12,7 +12,6 @@ import type { UpstreamConfig } from '../../control/config.js';
 import { errors, type CloudUpstream } from '../../errors/catalog.js';
 import type { UpstreamAnswer } from '../context.js';
 import {
-  answerHeaders,
   betasOf,
   jsonAnswer,
   readSmall,
@@ -21,7 +20,7 @@ import {
   type RawAnswer,
   type UpstreamAdapter,
 } from './adapter.js';
-import { cloudError, readCloudReason, scrub } from './cloud-errors.js';
+import { cloudAnswerHeaders, scrub } from './cloud-errors.js';
 import { bedrockToSse, EVENTSTREAM } from './eventstream.js';
 import { modelList } from './model-list.js';
 import { upstreamModelId } from './models.js';
@@ -103,17 +102,7 @@ export function bedrockAdapter(name: string, up: BedrockConfig, deps: BedrockDep
         body: bedrockBody(call),
       }),
     answer: async (raw: RawAnswer, call: ModelCall): Promise<UpstreamAnswer> => {
-      const headers = answerHeaders(raw.headers);
-      if (raw.status >= 400) {
-        const said = readCloudReason(await readSmall(raw.body), headers);
-        throw cloudError(
-          cloud,
-          raw.status,
-          said,
-          call.model ?? '',
-          String(headers['retry-after'] ?? '') || undefined,
-        );
-      }
+      const headers = await cloudAnswerHeaders(cloud, raw, call);
       if (call.operation === 'count_tokens') {
         const counted = JSON.parse(await readSmall(raw.body)) as { inputTokens?: number };
         return jsonAnswer(cloud, 200, { input_tokens: counted.inputTokens ?? 0 });

@@ -4,6 +4,8 @@
  * with the cloud's own reason, scrubbed of account ids, ARNs and key ids.
  */
 import { errors, type CloudUpstream, type SluiceError } from '../../errors/catalog.js';
+import type { UpstreamAnswer } from '../context.js';
+import { answerHeaders, readSmall, type ModelCall, type RawAnswer } from './adapter.js';
 
 /** What a cloud said: its error's name (AWS error type, Google status, Anthropic or Azure type) and reason. */
 export interface CloudReason {
@@ -72,4 +74,39 @@ export function cloudError(
   if (MODEL_UNAVAILABLE.test(said.reason)) return errors.cloudModelUnavailable(up, model, why);
   // The cloud's reason word for word: Claude Code's recovery reads it ("prompt is too long", ...).
   return errors.cloudInvalidRequest(up, said.reason);
+}
+
+/** A cloud's answer headers; an error status is thrown as its catalog error, with the cloud's reason. */
+export async function cloudAnswerHeaders(
+  cloud: CloudUpstream,
+  raw: RawAnswer,
+  call: ModelCall,
+): Promise<Record<string, string | string[]>> {
+  const headers = answerHeaders(raw.headers);
+  if (raw.status < 400) return headers;
+  const said = readCloudReason(await readSmall(raw.body), headers);
+  throw cloudError(
+    cloud,
+    raw.status,
+    said,
+    call.model ?? '',
+    String(headers['retry-after'] ?? '') || undefined,
+  );
+}
+
+/** A cloud's answer in the Messages API's format already (Vertex, Foundry): passed on as it came. */
+export async function passedCloudAnswer(
+  cloud: CloudUpstream,
+  raw: RawAnswer,
+  call: ModelCall,
+): Promise<UpstreamAnswer> {
+  const headers = await cloudAnswerHeaders(cloud, raw, call);
+  return {
+    name: cloud.name,
+    host: cloud.host,
+    status: raw.status,
+    headers,
+    body: raw.body,
+    sse: String(headers['content-type'] ?? '').includes('text/event-stream'),
+  };
 }

@@ -6,17 +6,9 @@
 import type { TokenCredential } from '@azure/identity';
 import type { UpstreamConfig } from '../../control/config.js';
 import { errors, type CloudUpstream } from '../../errors/catalog.js';
-import type { UpstreamAnswer } from '../context.js';
-import {
-  answerHeaders,
-  passedHeaders,
-  readSmall,
-  type ModelCall,
-  type RawAnswer,
-  type UpstreamAdapter,
-} from './adapter.js';
+import { passedHeaders, type ModelCall, type RawAnswer, type UpstreamAdapter } from './adapter.js';
 import { bodyFor } from './anthropic.js';
-import { cloudError, readCloudReason, scrub } from './cloud-errors.js';
+import { passedCloudAnswer, scrub } from './cloud-errors.js';
 import { upstreamModelId } from './models.js';
 
 type FoundryConfig = Extract<UpstreamConfig, { provider: 'foundry' }>;
@@ -60,26 +52,6 @@ export function foundryAdapter(
       headers: { ...passedHeaders(call.headers), ...(await auth()) },
       body: bodyFor(call),
     }),
-    answer: async (raw: RawAnswer, call: ModelCall): Promise<UpstreamAnswer> => {
-      const headers = answerHeaders(raw.headers);
-      if (raw.status >= 400) {
-        const said = readCloudReason(await readSmall(raw.body), headers);
-        throw cloudError(
-          cloud,
-          raw.status,
-          said,
-          call.model ?? '',
-          String(headers['retry-after'] ?? '') || undefined,
-        );
-      }
-      return {
-        name,
-        host: base.host,
-        status: raw.status,
-        headers,
-        body: raw.body,
-        sse: String(headers['content-type'] ?? '').includes('text/event-stream'),
-      };
-    },
+    answer: (raw: RawAnswer, call: ModelCall) => passedCloudAnswer(cloud, raw, call),
   };
 }

@@ -6,17 +6,14 @@
  */
 import type { UpstreamConfig } from '../../control/config.js';
 import { errors, type CloudUpstream } from '../../errors/catalog.js';
-import type { UpstreamAnswer } from '../context.js';
 import {
-  answerHeaders,
   jsonAnswer,
   passedHeaders,
-  readSmall,
   type ModelCall,
   type RawAnswer,
   type UpstreamAdapter,
 } from './adapter.js';
-import { cloudError, readCloudReason, scrub } from './cloud-errors.js';
+import { passedCloudAnswer, scrub } from './cloud-errors.js';
 import { googleTokens } from './google-token.js';
 import { modelList } from './model-list.js';
 import { upstreamModelId } from './models.js';
@@ -75,26 +72,6 @@ export function vertexAdapter(
         body: toVertexBody(call.body ?? Buffer.from('{}'), counting ? id : null),
       };
     },
-    answer: async (raw: RawAnswer, call: ModelCall): Promise<UpstreamAnswer> => {
-      const headers = answerHeaders(raw.headers);
-      if (raw.status >= 400) {
-        const said = readCloudReason(await readSmall(raw.body), headers);
-        throw cloudError(
-          cloud,
-          raw.status,
-          said,
-          call.model ?? '',
-          String(headers['retry-after'] ?? '') || undefined,
-        );
-      }
-      return {
-        name,
-        host: base.host,
-        status: raw.status,
-        headers,
-        body: raw.body,
-        sse: String(headers['content-type'] ?? '').includes('text/event-stream'),
-      };
-    },
+    answer: (raw: RawAnswer, call: ModelCall) => passedCloudAnswer(cloud, raw, call),
   };
 }

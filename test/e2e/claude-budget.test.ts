@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { startStandin } from '../../src/gateway/testing/standin.js';
-import { cleanEnv, createKeyCli, runClaude, serve, sluice } from './processes.js';
+import { runClaude, sluice } from './processes.js';
+import { clientWorld, serveWorld, worldKey } from './world.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {
@@ -14,37 +10,26 @@ after(async () => {
 
 describe('the real Claude Code CLI against a user budget', () => {
   it('the first session spends the budget; the next is refused with the budget message at once; usage shows the spend', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'sluice-ccb-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    const gatewayDir = join(dir, 'gateway');
-    await Promise.all([mkdir(join(dir, 'home')), mkdir(join(dir, 'project')), mkdir(gatewayDir)]);
-    const upstreamKey = `sk-ant-${randomBytes(12).toString('hex')}`;
-    const standin = await startStandin(upstreamKey);
-    cleanups.push(() => standin.close());
-    // The stand-in reports one input token per two bytes of the body: each request costs exactly the
-    // worst case admission reserves (bytes / 2 at $100 per million, ~$2.44 for Claude Code's ~49 KB),
-    // so the $3 budget admits the first session and has too little left for the next.
-    standin.respond = (request) => ({
-      content: [{ type: 'text', text: 'Hello from the stand-in.' }],
-      usage: { input_tokens: Math.ceil(Buffer.byteLength(JSON.stringify(request)) / 2) },
-    });
-    await writeFile(
-      join(gatewayDir, 'sluice.yaml'),
-      `server: { host: 127.0.0.1, port: 0 }
-storage: sqlite:./.sluice/sluice.db
-upstreams:
-  anthropic: { provider: anthropic, baseUrl: "${standin.url}", apiKey: "\${ANTHROPIC_API_KEY}" }
-prices:
+    const w = await clientWorld(
+      'sluice-ccb-',
+      `prices:
   claude-test: { input: 100, output: 0, cacheWrite: 0, cacheRead: 0 }
 orgs:
   acme: { upstream: anthropic, budgets: { perUser: { daily: 3 } } }
 `,
+      cleanups,
     );
-    const key = createKeyCli(gatewayDir, 'acme', 'dev@acme.test');
-    const served = await serve(gatewayDir, [], cleanEnv({ ANTHROPIC_API_KEY: upstreamKey }));
-    cleanups.push(() => served.stop());
-    const run = () =>
-      runClaude('say hi', { cwd: join(dir, 'project'), home: join(dir, 'home'), baseUrl: served.url, key });
+    const { standin, gatewayDir } = w;
+    // The stand-in reports one input token per two bytes of the body: each request costs exactly the
+    // worst case admission reserves (bytes / 2 at $100 per million, ~$2.44 for Claude Code's ~49 KB),
+    // so the $3 budget admits the first session and has too little left for the next.
+    w.standin.respond = (request) => ({
+      content: [{ type: 'text', text: 'Hello from the stand-in.' }],
+      usage: { input_tokens: Math.ceil(Buffer.byteLength(JSON.stringify(request)) / 2) },
+    });
+    const key = worldKey(w, 'acme', 'dev@acme.test');
+    const served = await serveWorld(w, cleanups);
+    const run = () => runClaude('say hi', { cwd: w.project, home: w.home, baseUrl: served.url, key });
 
     const first = await run();
     assert.equal(first.code, 0, first.stderr);

@@ -19,33 +19,14 @@ import {
   type VertexStandin,
 } from '../../src/gateway/testing/clouds.js';
 import { plantedEnv, type Planted } from '../../src/gateway/testing/planted.js';
-import type { ParsedRequest, Reply, SeenRequest, Standin } from '../../src/gateway/testing/standin.js';
+import type { SeenRequest, Standin } from '../../src/gateway/testing/standin.js';
 import { cleanEnv, createKeyCli, runClaude, serve, sluice, type Served } from './processes.js';
+import { readEnvModel } from './world.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
-
-function toolResults(request: ParsedRequest): string {
-  let out = '';
-  for (const m of request.messages)
-    if (Array.isArray(m.content))
-      for (const b of m.content as { type: string; content?: unknown }[])
-        if (b.type === 'tool_result') out += JSON.stringify(b.content);
-  return out;
-}
-
-/** Asked to read .env, the model calls Read on it, then quotes what it was shown. */
-function readEnvModel(envPath: string) {
-  return (request: ParsedRequest): Reply => {
-    const results = toolResults(request);
-    if (results) return { content: [{ type: 'text', text: `Summary of what I was shown: ${results}` }] };
-    if (JSON.stringify(request.messages).includes('read .env'))
-      return { content: [{ type: 'tool_use', name: 'Read', input: { file_path: envPath } }] };
-    return { content: [{ type: 'text', text: 'ok' }] };
-  };
-}
 
 interface World {
   dir: string;

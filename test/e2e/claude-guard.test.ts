@@ -1,71 +1,33 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { plantedEnv } from '../../src/gateway/testing/planted.js';
-import { startStandin, type ParsedRequest, type Reply } from '../../src/gateway/testing/standin.js';
-import { cleanEnv, createKeyCli, runClaude, serve, sluice } from './processes.js';
+import { runClaude, sluice } from './processes.js';
+import { clientWorld, readEnvModel, serveWorld, worldKey } from './world.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-/** Text of every tool_result in a request. */
-function toolResults(request: ParsedRequest): string {
-  let out = '';
-  for (const m of request.messages)
-    if (Array.isArray(m.content))
-      for (const b of m.content as { type: string; content?: unknown }[])
-        if (b.type === 'tool_result') out += JSON.stringify(b.content);
-  return out;
-}
-
-/**
- * A model that, asked to read .env, calls the client's Read tool on it, then "summarises" by
- * quoting what it received: whatever reached the upstream is what the client prints.
- */
-function readEnvModel(envPath: string) {
-  return (request: ParsedRequest): Reply => {
-    const results = toolResults(request);
-    if (results) return { content: [{ type: 'text', text: `Summary of what I was shown: ${results}` }] };
-    if (JSON.stringify(request.messages).includes('read .env'))
-      return { content: [{ type: 'tool_use', name: 'Read', input: { file_path: envPath } }] };
-    return { content: [{ type: 'text', text: 'ok' }] };
-  };
-}
-
 async function project(guard: string) {
-  const dir = await mkdtemp(join(tmpdir(), 'sluice-ccg-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  const gatewayDir = join(dir, 'gateway');
-  await Promise.all([mkdir(join(dir, 'home')), mkdir(join(dir, 'project')), mkdir(gatewayDir)]);
-  const { secrets, env } = plantedEnv();
-  const envPath = join(dir, 'project', '.env');
-  await writeFile(envPath, env);
-  const upstreamKey = `sk-ant-${randomBytes(12).toString('hex')}`;
-  const standin = await startStandin(upstreamKey);
-  cleanups.push(() => standin.close());
-  standin.respond = readEnvModel(envPath);
-  await writeFile(
-    join(gatewayDir, 'sluice.yaml'),
-    `server: { host: 127.0.0.1, port: 0 }
-storage: sqlite:./.sluice/sluice.db
-upstreams:
-  anthropic: { provider: anthropic, baseUrl: "${standin.url}", apiKey: "\${ANTHROPIC_API_KEY}" }
-orgs:
-  acme: { upstream: anthropic, contentLogging: redacted, guard: ${guard} }
-`,
+  const w = await clientWorld(
+    'sluice-ccg-',
+    `orgs:\n  acme: { upstream: anthropic, contentLogging: redacted, guard: ${guard} }\n`,
+    cleanups,
   );
-  const key = createKeyCli(gatewayDir, 'acme', 'dev@acme.test');
-  const served = await serve(gatewayDir, [], cleanEnv({ ANTHROPIC_API_KEY: upstreamKey }));
-  cleanups.push(() => served.stop());
+  const { gatewayDir } = w;
+  const { secrets, env } = plantedEnv();
+  const envPath = join(w.project, '.env');
+  await writeFile(envPath, env);
+  w.standin.respond = readEnvModel(envPath);
+  const key = worldKey(w, 'acme', 'dev@acme.test');
+  const served = await serveWorld(w, cleanups);
   const run = () =>
     runClaude('read .env and summarise it', {
-      cwd: join(dir, 'project'),
-      home: join(dir, 'home'),
+      cwd: w.project,
+      home: w.home,
       baseUrl: served.url,
       key,
     });
@@ -94,7 +56,7 @@ orgs:
           JSON.parse(l) as { status: number; guard: { decision: string; rules: Record<string, number> } },
       );
   };
-  return { secrets, standin, run, leaked, logs };
+  return { secrets, standin: w.standin, run, leaked, logs };
 }
 
 describe('the real Claude Code CLI reading a .env through the guard', () => {

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { startStandin } from '../../src/gateway/testing/standin.js';
-import { cleanEnv, createKeyCli, runClaude, serve, sluice } from './processes.js';
+import { runClaude, sluice } from './processes.js';
+import { clientWorld, serveWorld, worldKey } from './world.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {
@@ -14,31 +12,19 @@ after(async () => {
 
 describe("the real Claude Code CLI's own system prompt", () => {
   it('carries noreply@anthropic.com, which is no personal data: no guard decision for email', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'sluice-cce-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    const gatewayDir = join(dir, 'gateway');
-    await Promise.all([mkdir(join(dir, 'home')), mkdir(join(dir, 'project')), mkdir(gatewayDir)]);
-    const upstreamKey = `sk-ant-${randomBytes(12).toString('hex')}`;
-    const standin = await startStandin(upstreamKey);
-    cleanups.push(() => standin.close());
-    await writeFile(
-      join(gatewayDir, 'sluice.yaml'),
-      `server: { host: 127.0.0.1, port: 0 }
-storage: sqlite:./.sluice/sluice.db
-upstreams:
-  anthropic: { provider: anthropic, baseUrl: "${standin.url}", apiKey: "\${ANTHROPIC_API_KEY}" }
-orgs:
-  acme: { upstream: anthropic, guard: { pii: log } }
-`,
+    const w = await clientWorld(
+      'sluice-cce-',
+      'orgs:\n  acme: { upstream: anthropic, guard: { pii: log } }\n',
+      cleanups,
     );
-    const key = createKeyCli(gatewayDir, 'acme', 'dev@acme.test');
-    const served = await serve(gatewayDir, [], cleanEnv({ ANTHROPIC_API_KEY: upstreamKey }));
-    cleanups.push(() => served.stop());
+    const key = worldKey(w, 'acme', 'dev@acme.test');
+    const served = await serveWorld(w, cleanups);
+    const { standin, gatewayDir } = w;
     // The project's git repository makes the client add its commit instructions (Co-Authored-By).
-    await mkdir(join(dir, 'project', '.git'));
+    await mkdir(join(w.project, '.git'));
     const run = await runClaude('say hi', {
-      cwd: join(dir, 'project'),
-      home: join(dir, 'home'),
+      cwd: w.project,
+      home: w.home,
       baseUrl: served.url,
       key,
     });

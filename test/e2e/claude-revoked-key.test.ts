@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { startStandin } from '../../src/gateway/testing/standin.js';
-import { cleanEnv, createKeyCli, runClaude, serve, sluice } from './processes.js';
+import { runClaude, sluice } from './processes.js';
+import { clientWorld, serveWorld, worldKey } from './world.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {
@@ -14,34 +10,17 @@ after(async () => {
 
 describe('the real Claude Code CLI with a revoked key', () => {
   it('shows the error at once after one request, and the 401 record names the key and its user', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'sluice-ccr-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    const gatewayDir = join(dir, 'gateway');
-    await Promise.all([mkdir(join(dir, 'home')), mkdir(join(dir, 'project')), mkdir(gatewayDir)]);
-    const upstreamKey = `sk-ant-${randomBytes(12).toString('hex')}`;
-    const standin = await startStandin(upstreamKey);
-    cleanups.push(() => standin.close());
-    await writeFile(
-      join(gatewayDir, 'sluice.yaml'),
-      `server: { host: 127.0.0.1, port: 0 }
-storage: sqlite:./.sluice/sluice.db
-upstreams:
-  anthropic: { provider: anthropic, baseUrl: "${standin.url}", apiKey: "\${ANTHROPIC_API_KEY}" }
-orgs:
-  acme: { upstream: anthropic }
-`,
-    );
-    const key = createKeyCli(gatewayDir, 'acme', 'dev@acme.test');
+    const w = await clientWorld('sluice-ccr-', 'orgs:\n  acme: { upstream: anthropic }\n', cleanups);
+    const { standin, gatewayDir } = w;
+    const key = worldKey(w, 'acme', 'dev@acme.test');
     const listed = sluice(gatewayDir, ['keys', 'list', '--format', 'json']);
     const [{ id } = { id: '' }] = JSON.parse(listed.stdout) as { id: string }[];
     assert.equal(sluice(gatewayDir, ['keys', 'revoke', id]).status, 0);
-    const served = await serve(gatewayDir, [], cleanEnv({ ANTHROPIC_API_KEY: upstreamKey }));
-    cleanups.push(() => served.stop());
-
+    const served = await serveWorld(w, cleanups);
     const started = Date.now();
     const run = await runClaude('say hi', {
-      cwd: join(dir, 'project'),
-      home: join(dir, 'home'),
+      cwd: w.project,
+      home: w.home,
       baseUrl: served.url,
       key,
     });

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { postgresUp, TEST_POSTGRES_URL } from '../store/testing/postgres.js';
 import { entryHash, recordAdmin } from '../control/admin-log.js';
 import { loadOrCreateSigningKey, loadSigningKey } from '../control/admin-log-key.js';
 import { adminLogSettings, attachCheckpoints } from '../control/admin-log-publish.js';
@@ -15,31 +16,14 @@ import { openStore } from '../store/index.js';
 import { quoteIdent } from '../store/postgres.js';
 
 const main = resolve('src/cli/main.ts');
-const pgUrl = process.env.SLUICE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const pgUrl = TEST_POSTGRES_URL;
 const schemaPrefix = `sluice_adminlog_${randomBytes(6).toString('hex')}`;
 const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-async function pgReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: pgUrl, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-const pgUp = await pgReachable();
-if (!pgUp) {
-  const line = `PostgreSQL not reachable at ${new URL(pgUrl).host}: admin log attacks on PostgreSQL SKIPPED`;
-  if (process.env.SLUICE_REQUIRE_POSTGRES === '1')
-    it('PostgreSQL is required here (SLUICE_REQUIRE_POSTGRES=1)', () => assert.fail(line));
-  else process.stderr.write(`\n!!! ${line} !!!\n\n`);
-}
+const pgUp = await postgresUp('admin log attacks on PostgreSQL');
 
 /** Raw SQL on the store behind Sluice's back: what an attacker who can write the store does. */
 type Sql = (text: string, params?: unknown[]) => Promise<void>;

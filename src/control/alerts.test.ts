@@ -5,35 +5,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
+import { postgresUp, TEST_POSTGRES_URL } from '../store/testing/postgres.js';
 import { openStore } from '../store/index.js';
 import type { AuditRecord, Store } from '../store/types.js';
 import { Alerts } from './alerts.js';
 import { parseConfig } from './config.js';
 
-const pgUrl = process.env.SLUICE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const pgUrl = TEST_POSTGRES_URL;
 const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-async function pgReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: pgUrl, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-const pgUp = await pgReachable();
-if (!pgUp) {
-  const line = `PostgreSQL not reachable at ${new URL(pgUrl).host}: alerts across gateways on PostgreSQL SKIPPED`;
-  if (process.env.SLUICE_REQUIRE_POSTGRES === '1')
-    it('PostgreSQL is required here (SLUICE_REQUIRE_POSTGRES=1)', () => assert.fail(line));
-  else process.stderr.write(`\n!!! ${line} !!!\n\n`);
-}
+const pgUp = await postgresUp('alerts across gateways on PostgreSQL');
 
 /** Two stores on one database: what two gateways sharing it hold. */
 const backends: { name: string; skip: string | false; open(): Promise<[Store, Store]> }[] = [

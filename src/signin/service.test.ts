@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import pg from 'pg';
 import { signinSchema } from '../control/signin-config.js';
 import { openStore } from '../store/index.js';
-import { PostgresStore, quoteIdent } from '../store/postgres.js';
+import { PostgresStore } from '../store/postgres.js';
+import { testSchema, TEST_POSTGRES_URL } from '../store/testing/postgres.js';
 import type { Store } from '../store/types.js';
 import { SignInService, type SignInRequest } from './service.js';
 import { refreshToken, sha256Hex, SigningKeys } from './tokens.js';
@@ -24,32 +24,10 @@ const config = signinSchema.parse({
 const dirs: string[] = [];
 after(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 
-const pgUrl = process.env.SLUICE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const pgSchema = `sluice_signin_${randomBytes(6).toString('hex')}`;
-const pgUp = await (async () => {
-  const client = new pg.Client({ connectionString: pgUrl, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query(`CREATE SCHEMA ${quoteIdent(pgSchema)}`);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-})();
-if (!pgUp) {
-  const line = `PostgreSQL not reachable: the two-gateway sign-in test on PostgreSQL SKIPPED`;
-  if (process.env.SLUICE_REQUIRE_POSTGRES === '1') it('PostgreSQL is required here', () => assert.fail(line));
-  else process.stderr.write(`\n!!! ${line} !!!\n\n`);
-}
-after(async () => {
-  if (!pgUp) return;
-  const client = new pg.Client({ connectionString: pgUrl });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(pgSchema)} CASCADE`);
-  await client.end();
-});
+const pgUrl = TEST_POSTGRES_URL;
+const schemaMade = await testSchema('sluice_signin', 'the two-gateway sign-in test on PostgreSQL');
+const pgUp = schemaMade !== null;
+const pgSchema = schemaMade ?? '';
 
 /** One SQLite file, or two PostgreSQL connections (as two gateway processes have) on one schema. */
 async function stores(kind: 'sqlite' | 'postgres'): Promise<[Store, Store]> {

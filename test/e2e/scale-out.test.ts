@@ -4,44 +4,19 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import pg from 'pg';
 import { startStandin } from '../../src/gateway/testing/standin.js';
-import { quoteIdent } from '../../src/store/postgres.js';
+import { testSchema, TEST_POSTGRES_URL } from '../../src/store/testing/postgres.js';
 import { cleanEnv, createKeyCli, serve, sluice } from './processes.js';
 
-const url = process.env.SLUICE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schema = `sluice_scale_${randomBytes(6).toString('hex')}`;
+const url = TEST_POSTGRES_URL;
 const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-async function createSchema(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
-    cleanups.push(async () => {
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      await c.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
-      await c.end();
-    });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const up = await createSchema();
-if (!up) {
-  const line = `PostgreSQL not reachable at ${new URL(url).host}: two-gateway test SKIPPED`;
-  if (process.env.SLUICE_REQUIRE_POSTGRES === '1')
-    it('PostgreSQL is required here (SLUICE_REQUIRE_POSTGRES=1)', () => assert.fail(line));
-  else process.stderr.write(`\n!!! ${line} !!!\n\n`);
-}
+const made = await testSchema('sluice_scale', 'two-gateway test');
+const up = made !== null;
+const schema = made ?? '';
 
 describe('two sluice serve processes on one PostgreSQL are one gateway', { skip: !up }, () => {
   it('keys, budgets, rate limits and the admin log are shared and consistent', async () => {

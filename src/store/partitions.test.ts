@@ -208,6 +208,26 @@ describe('PostgreSQL audit records by day', { skip: up ? false : 'PostgreSQL not
     );
   });
 
+  it('two gateways sweeping at once drop each day once, and both sweeps succeed', async () => {
+    const { store, schema } = await open();
+    const other = new PostgresStore({ connectionString: url, schema, clock: () => TODAY, daysAhead: 3 });
+    stores.push(other);
+    await store.insertAudits(
+      Array.from({ length: 30 }, (_v, i) =>
+        auditRecord({
+          id: `two-${i}`,
+          org: 'two',
+          time: `2026-11-${String(1 + (i % 3)).padStart(2, '0')}T05:00:00.000Z`,
+        }),
+      ),
+    );
+    const cuts = new Map([['two', cutAt('2026-11-04T00:00:00.000Z')]]);
+    const [a, b] = await Promise.all([store.sweepAll(cuts), other.sweepAll(cuts)]);
+    assert.equal((a.daysDropped ?? 0) + (b.daysDropped ?? 0), 3);
+    assert.equal(a.recordsDeleted + b.recordsDeleted, 30);
+    assert.deepEqual(await days(schema), ['20261206', '20261207', '20261208', '20261209']);
+  });
+
   it('migration 14 moves every record of an unpartitioned table into day partitions', async () => {
     const { store, schema } = await open(12);
     const kind = (): Promise<string> =>

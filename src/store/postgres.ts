@@ -290,7 +290,8 @@ export class PostgresStore implements Store {
   async sweepAll(cuts: ReadonlyMap<string | null, SweepCutoffs>): Promise<SweepResult> {
     await this.makeDaysAhead();
     for (const [org, cut] of cuts) await this.storeOrphansWhole(org, cut);
-    const dropped = await dropExpiredDays(this.pool, cuts);
+    // One dropper at a time across gateways: a second detach of one day would fail the sweep.
+    const dropped = await this.exclusive('audit-days', () => dropExpiredDays(this.pool, cuts));
     const result = { recordsDeleted: dropped.records, contentCleared: 0, daysDropped: dropped.days };
     for (const [org, cut] of cuts) {
       const r = await this.deleteRows(org, cut);

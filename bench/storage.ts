@@ -19,8 +19,9 @@
  *    (migration 14) against the rows deleted in batches from one table (the store before it), and
  *    the audit inserts' waits while each sweep runs against as long a time with no sweep.
  *
- * Run: node --import tsx bench/storage.ts [--records N] [--quick] [--only sqlite|postgres|postgres-sweep]
- *   --quick  1 million records instead of 10 million
+ * Run: node --import tsx bench/storage.ts [--records N] [--quick] [--only sqlite|postgres|postgres-sweep] [--queries]
+ *   --quick    1 million records instead of 10 million
+ *   --queries  also time the queries of part 2 on each layout of part 3
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -245,6 +246,8 @@ async function queries(store: Store): Promise<void> {
       () => store.usage({ org: 'org3', user: 'u7@org3.test', since: month, by: 'model' }),
     ],
     ['usage --by org (every org, 30d)', () => store.usage({ since: month, by: 'org' })],
+    // Made as the generators name them; on PostgreSQL with day partitions this looks in every day.
+    ['logs show (one record by id)', () => store.getAudit(`req_${(N >> 1).toString(16).padStart(32, '0')}`)],
   ];
   for (const [name, fn] of rows) say(`  ${name.padEnd(38)} median ${ms(await timed(fn))}`);
 }
@@ -433,6 +436,7 @@ async function postgresSweepBench(): Promise<void> {
     const schema = `sluice_bench_sweep_${randomBytes(4).toString('hex')}`;
     try {
       const store = await pgLayout(admin, schema, partitioned);
+      if (argv.includes('--queries')) await queries(store);
       const sweep = partitioned
         ? store.sweepAll(cuts)
         : (async () => {

@@ -15,12 +15,17 @@
  * PostgreSQL needs the test server (SLUICE_TEST_POSTGRES_URL names another); each run uses a
  * schema of its own, dropped at the end. SQLite runs in a temporary folder.
  *
- * Run: node --import tsx bench/storage.ts [--records N] [--quick] [--only sqlite|postgres]
- *   --quick  1 million records instead of 10 million
+ * 3. PostgreSQL's retention sweep of one day at N records: the day's partition dropped whole
+ *    (migration 14) against the rows deleted in batches from one table (the store before it), and
+ *    the audit inserts' waits while each sweep runs against as long a time with no sweep.
+ *
+ * Run: node --import tsx bench/storage.ts [--records N] [--quick] [--only sqlite|postgres|postgres-sweep] [--queries]
+ *   --quick    1 million records instead of 10 million
+ *   --queries  also time the queries of part 2 on each layout of part 3
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -241,6 +246,8 @@ async function queries(store: Store): Promise<void> {
       () => store.usage({ org: 'org3', user: 'u7@org3.test', since: month, by: 'model' }),
     ],
     ['usage --by org (every org, 30d)', () => store.usage({ since: month, by: 'org' })],
+    // Made as the generators name them; on PostgreSQL with day partitions this looks in every day.
+    ['logs show (one record by id)', () => store.getAudit(`req_${(N >> 1).toString(16).padStart(32, '0')}`)],
   ];
   for (const [name, fn] of rows) say(`  ${name.padEnd(38)} median ${ms(await timed(fn))}`);
 }
@@ -357,6 +364,122 @@ async function postgresBench(): Promise<void> {
   }
 }
 
+// --- 3. PostgreSQL's retention sweep: a day dropped whole against row by row ------------------------
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] as number;
+}
+
+/** One audit insert after another (2 ms apart, as a busy gateway's record stage) until `done` settles. */
+async function insertWaits(store: Store, done: Promise<unknown>): Promise<number[]> {
+  let stop = false;
+  void done.finally(() => (stop = true));
+  const waits: number[] = [];
+  while (!stop) {
+    const t0 = performance.now();
+    await store.insertAudit(record({ org: 'live', time: iso(NOW) }));
+    waits.push(performance.now() - t0);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  return waits;
+}
+
+const waitLine = (w: number[]) =>
+  `${w.length} inserts, p50 ${ms(quantile(w, 0.5))}, p99 ${ms(quantile(w, 0.99))}, max ${ms(Math.max(...w))}`;
+
+/** N records in a schema of their own, partitioned by day (migration 14) or not (migrations to 12). */
+async function pgLayout(admin: pg.Client, schema: string, partitioned: boolean): Promise<PostgresStore> {
+  await admin.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
+  const store = new PostgresStore({ connectionString: PG_URL, schema, clock: () => new Date(NOW) });
+  await store.migrate(partitioned ? Infinity : 12);
+  await admin.query(`SET search_path = ${quoteIdent(schema)}`);
+  if (partitioned)
+    await admin.query(
+      `SELECT sluice_audit_day(d::date) FROM generate_series($1::date, $2::date, '1 day') AS d`,
+      [iso(START).slice(0, 10), iso(NOW).slice(0, 10)],
+    );
+  const indexes = auditIndexes('postgres');
+  for (const sql of indexes) await admin.query(`DROP INDEX ${indexName(sql)}`);
+  const t0 = performance.now();
+  await admin.query(pgGenerate, [N, START / 1000, (DAYS * 86_400) / N]);
+  for (const sql of indexes) await admin.query(sql);
+  await admin.query('VACUUM ANALYZE audit_records');
+  say(
+    `  ${partitioned ? 'partitioned by day' : 'one table (before migration 14)'}: ${N.toLocaleString('en')} records made and indexed in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+  );
+  return store;
+}
+
+/**
+ * The oldest day of every org (flagged records' retention ended too, so the day holds nothing to
+ * keep) swept from each layout while audit inserts go on; then as many seconds of inserts with no
+ * sweep, the baseline their waits compare with.
+ */
+async function postgresSweepBench(): Promise<void> {
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  const cut = iso(START + 86_400_000);
+  const cuts = new Map<string | null, { before: string; contentBefore: string; flaggedBefore: string }>(
+    [...Array.from({ length: 10 }, (_v, o) => `org${o}`), null].map((o) => [
+      o,
+      { before: cut, contentBefore: cut, flaggedBefore: cut },
+    ]),
+  );
+  say(
+    `PostgreSQL retention sweep of one day (${new URL(PG_URL).host}), load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  const rows: string[][] = [];
+  for (const partitioned of [true, false]) {
+    const schema = `sluice_bench_sweep_${randomBytes(4).toString('hex')}`;
+    try {
+      const store = await pgLayout(admin, schema, partitioned);
+      if (argv.includes('--queries')) await queries(store);
+      const sweep = partitioned
+        ? store.sweepAll(cuts)
+        : (async () => {
+            let recordsDeleted = 0;
+            for (const [org, c] of cuts) recordsDeleted += (await store.sweep(org, c)).recordsDeleted;
+            return { recordsDeleted };
+          })();
+      const t0 = performance.now();
+      const [during, result] = await Promise.all([insertWaits(store, sweep), sweep]);
+      const took = performance.now() - t0;
+      const quiet = await insertWaits(store, new Promise((r) => setTimeout(r, Math.max(10_000, took))));
+      const load = loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ');
+      rows.push([
+        partitioned ? 'day dropped whole' : 'row by row (before)',
+        `${result.recordsDeleted}`,
+        ms(took),
+        waitLine(during),
+        waitLine(quiet),
+        load,
+      ]);
+      say(`  ${rows.at(-1)?.join(' | ')}`);
+      if (!partitioned) {
+        // Upgrading this table: migration 14 copies every record into day partitions.
+        const m0 = performance.now();
+        await store.migrate();
+        const kept = Number((await admin.query('SELECT count(*) AS n FROM audit_records')).rows[0].n);
+        say(
+          `  migration 14 on the one table: ${kept.toLocaleString('en')} records moved into day partitions in ${((performance.now() - m0) / 1000).toFixed(0)} s`,
+        );
+      }
+      await store.close();
+    } finally {
+      await admin.query(`DROP SCHEMA ${quoteIdent(schema)} CASCADE`);
+    }
+  }
+  const [drop, byRow] = rows.map((r) => Number.parseFloat(r[2] as string));
+  say(`  sweep time, dropped whole : row by row = 1 : ${((byRow as number) / (drop as number)).toFixed(0)}`);
+  await admin.end();
+}
+
 say(`store cost: ${N.toLocaleString('en')} audit records over ${DAYS} days; Node ${process.version}`);
-if (only !== 'postgres') await sqliteBench();
-if (only !== 'sqlite') await postgresBench();
+if (!only || only === 'sqlite') await sqliteBench();
+if (!only || only === 'postgres') await postgresBench();
+if (!only || only === 'postgres' || only === 'postgres-sweep') await postgresSweepBench();

@@ -203,15 +203,20 @@ export function rebuildAll(records: AuditRecord[], rows: ReadonlyMap<string, Con
 
 /**
  * The records that keep their content while their base loses its own in a sweep (`ph(1)` the org,
+ * matched by the dialect's `orgIs` so that null means records of no org;
  * `ph(2)`..`ph(4)` the content, record and flagged-record cutoffs; `flagged` the dialect's true):
  * they are stored whole before the sweep, so every record still holding content reads back whole.
  */
-export function orphanedSql(ph: (i: number) => string, flagged: string): string {
+export function orphanedSql(
+  ph: (i: number) => string,
+  flagged: string,
+  orgIs: (column: string, param: string) => string,
+): string {
   const loses = (t: string) =>
     `(${t}.time < ${ph(2)} OR (${t}.time < ${ph(3)} AND ${t}.flagged <> ${flagged}) OR (${t}.time < ${ph(4)} AND ${t}.flagged = ${flagged}))`;
   // From the records that have a base (a small partial index) to their bases: never a scan of
   // the org's records (CROSS JOIN keeps that order on SQLite; PostgreSQL plans it alike).
   return `SELECT c.id FROM audit_records c CROSS JOIN audit_records b
-    WHERE c.request_base IS NOT NULL AND b.id = c.request_base AND b.org = ${ph(1)} AND ${loses('b')}
+    WHERE c.request_base IS NOT NULL AND b.id = c.request_base AND ${orgIs('b.org', ph(1))} AND ${loses('b')}
       AND NOT ${loses('c')} AND c.request_content IS NOT NULL`;
 }

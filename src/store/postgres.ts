@@ -1,6 +1,7 @@
 /** The shared store: PostgreSQL through a pg pool, for several gateways on one database. */
 import pg from 'pg';
 import { chainSql, contentRow, missingBases, orphanedSql, rebuildAll, type ContentRow } from './content.js';
+import { daysFrom, dropExpiredDays, ensureDays, withDays } from './partitions.js';
 import { migrations } from './schema.js';
 import {
   adminFromRow,
@@ -52,6 +53,10 @@ export interface PostgresStoreOptions {
   /** Schema to use (search_path); default the server's. */
   schema?: string;
   maxConnections?: number;
+  /** Days of audit partitions made ahead of today, by `migrate` and every sweep; default 7. */
+  daysAhead?: number;
+  /** The clock that says which day today is; default the system's. */
+  clock?: () => Date;
 }
 
 export class PostgresStore implements Store {
@@ -66,8 +71,12 @@ export class PostgresStore implements Store {
   });
   private readonly pool: pg.Pool;
   private readonly insertSql = `INSERT INTO audit_records (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map((_c, i) => `$${i + 1}`).join(', ')})`;
+  private readonly daysAhead: number;
+  private readonly clock: () => Date;
 
   constructor(options: PostgresStoreOptions) {
+    this.daysAhead = options.daysAhead ?? 7;
+    this.clock = options.clock ?? (() => new Date());
     // Startup options from the URL (`?options=-c search_path=…`), the schema option, and
     // synchronous_commit=off: commits do not wait for the WAL flush, as SQLite's WAL with
     // synchronous=NORMAL (a server crash can lose the last fraction of a second of records, never
@@ -88,7 +97,8 @@ export class PostgresStore implements Store {
     this.pool.on('error', () => undefined);
   }
 
-  async migrate(): Promise<void> {
+  /** Runs the migrations up to `until` (all by default: a lower one is for tests of an upgrade). */
+  async migrate(until = Infinity): Promise<void> {
     const client = await this.pool.connect();
     try {
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
@@ -99,7 +109,7 @@ export class PostgresStore implements Store {
         (await client.query('SELECT version FROM sluice_migrations')).rows.map((r) => Number(r.version)),
       );
       for (const m of migrations) {
-        if (done.has(m.version)) continue;
+        if (done.has(m.version) || m.version > until) continue;
         await client.query('BEGIN');
         try {
           for (const sql of m.postgres) await client.query(sql);
@@ -117,6 +127,12 @@ export class PostgresStore implements Store {
       await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
       client.release();
     }
+    if (until >= 14) await this.makeDaysAhead();
+  }
+
+  /** Today's audit partition and the next `daysAhead` days'. */
+  private async makeDaysAhead(): Promise<void> {
+    await ensureDays(this.pool, daysFrom(this.clock(), this.daysAhead + 1));
   }
 
   async ping(): Promise<void> {
@@ -191,20 +207,26 @@ export class PostgresStore implements Store {
   }
 
   async insertAudit(record: AuditRecord): Promise<void> {
-    await this.pool.query({
-      name: 'sluice-insert-audit',
-      text: this.insertSql,
-      values: auditValues(record, (b) => b),
-    });
+    await withDays(this.pool, [record.time], () =>
+      this.pool.query({
+        name: 'sluice-insert-audit',
+        text: this.insertSql,
+        values: auditValues(record, (b) => b),
+      }),
+    );
   }
 
   async insertAudits(records: readonly AuditRecord[]): Promise<void> {
     if (!records.length) return;
     const n = AUDIT_COLUMNS.length;
     const rows = records.map((_r, i) => `(${AUDIT_COLUMNS.map((_c, j) => `$${i * n + j + 1}`).join(', ')})`);
-    await this.pool.query(
-      `INSERT INTO audit_records (${AUDIT_COLUMNS.join(', ')}) VALUES ${rows.join(', ')} ON CONFLICT (id) DO NOTHING`,
-      records.flatMap((r) => auditValues(r, (b) => b)),
+    // A record replays with the time it was made, so (id, time) finds the copy already stored.
+    const sql = `INSERT INTO audit_records (${AUDIT_COLUMNS.join(', ')}) VALUES ${rows.join(', ')} ON CONFLICT (id, time) DO NOTHING`;
+    const values = records.flatMap((r) => auditValues(r, (b) => b));
+    await withDays(
+      this.pool,
+      records.map((r) => r.time),
+      () => this.pool.query(sql, values),
     );
   }
 
@@ -256,10 +278,33 @@ export class PostgresStore implements Store {
     return rows.map(usageFromRow);
   }
 
-  async sweep(org: string, cut: SweepCutoffs): Promise<SweepResult> {
-    // Records that keep their content while their base loses its own are stored whole first.
+  async sweep(org: string | null, cut: SweepCutoffs): Promise<SweepResult> {
+    await this.storeOrphansWhole(org, cut);
+    return this.deleteRows(org, cut);
+  }
+
+  /**
+   * Every org's sweep at once: orphans stored whole first, then the days whose records are all
+   * past retention dropped whole (partitions.ts), then row by row what is left of each org.
+   */
+  async sweepAll(cuts: ReadonlyMap<string | null, SweepCutoffs>): Promise<SweepResult> {
+    await this.makeDaysAhead();
+    for (const [org, cut] of cuts) await this.storeOrphansWhole(org, cut);
+    // One dropper at a time across gateways: a second detach of one day would fail the sweep.
+    const dropped = await this.exclusive('audit-days', () => dropExpiredDays(this.pool, cuts));
+    const result = { recordsDeleted: dropped.records, contentCleared: 0, daysDropped: dropped.days };
+    for (const [org, cut] of cuts) {
+      const r = await this.deleteRows(org, cut);
+      result.recordsDeleted += r.recordsDeleted;
+      result.contentCleared += r.contentCleared;
+    }
+    return result;
+  }
+
+  /** Records that keep their content while their base loses its own are stored whole first. */
+  private async storeOrphansWhole(org: string | null, cut: SweepCutoffs): Promise<void> {
     const orphans = await this.pool.query(
-      orphanedSql((i) => `$${i}`, 'true'),
+      orphanedSql((i) => `$${i}`, 'true', orgIs),
       [org, cut.contentBefore, cut.before, cut.flaggedBefore],
     );
     for (const { id } of orphans.rows as { id: string }[]) {
@@ -269,11 +314,14 @@ export class PostgresStore implements Store {
       const r = records[0];
       if (r)
         await this.pool.query(
-          'UPDATE audit_records SET request_content = $1, request_base = NULL, request_head = NULL, request_tail = NULL WHERE id = $2',
-          [r.requestContent, id],
+          'UPDATE audit_records SET request_content = $1, request_base = NULL, request_head = NULL, request_tail = NULL WHERE id = $2 AND time = $3',
+          [r.requestContent, id, r.time],
         );
     }
-    // Bounded batches, each its own statement: no long transaction holds the rows other writers need.
+  }
+
+  /** Bounded batches, each its own statement: no long transaction holds the rows other writers need. */
+  private async deleteRows(org: string | null, cut: SweepCutoffs): Promise<SweepResult> {
     const batches = async (sql: string, params: unknown[]): Promise<number> => {
       let total = 0;
       for (;;) {
@@ -282,15 +330,16 @@ export class PostgresStore implements Store {
         if (n < SWEEP_BATCH) return total;
       }
     };
+    // `time < $2` outside too: the plan then leaves out every day after the cutoff.
     const pick = (where: string) =>
-      `SELECT id FROM audit_records WHERE org = $1 AND time < $2 AND ${where} LIMIT $3`;
+      `(id, time) IN (SELECT id, time FROM audit_records WHERE ${orgIs('org', '$1')} AND time < $2 AND ${where} LIMIT $3) AND time < $2`;
     const recordsDeleted =
-      (await batches(`DELETE FROM audit_records WHERE id IN (${pick('NOT flagged')})`, [org, cut.before])) +
-      (await batches(`DELETE FROM audit_records WHERE id IN (${pick('flagged')})`, [org, cut.flaggedBefore]));
+      (await batches(`DELETE FROM audit_records WHERE ${pick('NOT flagged')}`, [org, cut.before])) +
+      (await batches(`DELETE FROM audit_records WHERE ${pick('flagged')}`, [org, cut.flaggedBefore]));
     const contentCleared = await batches(
-      `UPDATE audit_records SET request_content = NULL, response_content = NULL WHERE id IN (${pick(
+      `UPDATE audit_records SET request_content = NULL, response_content = NULL WHERE ${pick(
         '(request_content IS NOT NULL OR response_content IS NOT NULL)',
-      )})`,
+      )}`,
       [org, cut.contentBefore],
     );
     return { recordsDeleted, contentCleared };
@@ -459,6 +508,13 @@ export class PostgresStore implements Store {
     return rows.map(egressFromRow);
   }
 }
+
+/**
+ * `column` is the org `param` names, or null when it is null. Planned with the value bound, the
+ * test of the parameter folds away and an org's match uses its indexes.
+ */
+const orgIs = (column: string, param: string): string =>
+  `(${column} = ${param} OR (${param}::text IS NULL AND ${column} IS NULL))`;
 
 /** Quotes an SQL identifier. */
 export function quoteIdent(name: string): string {

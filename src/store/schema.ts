@@ -1,3 +1,4 @@
+import { partitionAuditMigration } from './partitions.js';
 import { SIGNIN_MIGRATION } from './signin.js';
 
 /** Versioned schema migrations, one statement list per dialect. Append only: never edit a shipped step. */
@@ -63,6 +64,28 @@ const millionsIndexes = [
   `CREATE INDEX audit_usage ON audit_records (org, time, user_email, model, status, input_tokens, output_tokens,
     cache_creation_input_tokens, cache_read_input_tokens, cost_usd)`,
   `DROP INDEX audit_org_time`,
+];
+
+/**
+ * Every column audit_records has after migration 12, keyed by (id, time) and ordering times
+ * bytewise (COLLATE "C", as SQLite does), which is the partition key's order too.
+ */
+const partitionedAuditColumns = `${auditColumns('DOUBLE PRECISION', 'BOOLEAN')
+  .replace('id TEXT PRIMARY KEY', 'id TEXT NOT NULL')
+  .replace('time TEXT NOT NULL', 'time TEXT COLLATE "C" NOT NULL')},
+  flagged BOOLEAN NOT NULL DEFAULT false,
+  upstreams_tried TEXT,
+  groups TEXT,
+  price_note TEXT,
+  request_base TEXT,
+  request_head INTEGER,
+  request_tail INTEGER`;
+
+/** The indexes audit_records has after migration 12. */
+const auditIndexesNow = [
+  `CREATE INDEX audit_time ON audit_records (time)`,
+  (millionsIndexes[0] as string).replace(/\s+/g, ' '),
+  `CREATE INDEX audit_request_base ON audit_records (request_base) WHERE request_base IS NOT NULL`,
 ];
 
 /** Times are ISO-8601 UTC text in both dialects, so they compare the same way everywhere. */
@@ -196,5 +219,11 @@ export const migrations: Migration[] = [
       `CREATE INDEX audit_request_base ON audit_records (request_base) WHERE request_base IS NOT NULL`,
       ...millionsIndexes,
     ],
+  },
+  {
+    version: 14,
+    description: 'PostgreSQL: audit records in one partition per day, so retention drops whole days',
+    sqlite: [],
+    postgres: partitionAuditMigration(partitionedAuditColumns, auditIndexesNow),
   },
 ];

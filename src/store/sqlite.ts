@@ -312,13 +312,19 @@ export class SqliteStore implements Store {
    * In bounded batches, each its own transaction, yielding between them: deleting a day of a busy
    * org's records never holds the writer lock (or this process's event loop) for long.
    */
-  async sweep(org: string, cut: SweepCutoffs): Promise<SweepResult> {
+  async sweep(org: string | null, cut: SweepCutoffs): Promise<SweepResult> {
     this.flushAudit();
     // Records that keep their content while their base loses its own are stored whole first.
     this.db
       .transaction(() => {
         const orphans = this.db
-          .prepare(orphanedSql((i) => `@p${i}`, '1'))
+          .prepare(
+            orphanedSql(
+              (i) => `@p${i}`,
+              '1',
+              (c, p) => `${c} IS ${p}`,
+            ),
+          )
           .all({ p1: org, p2: cut.contentBefore, p3: cut.before, p4: cut.flaggedBefore }) as Row[];
         const whole = this.db.prepare(
           'UPDATE audit_records SET request_content = ?, request_base = NULL, request_head = NULL, request_tail = NULL WHERE id = ?',
@@ -344,7 +350,7 @@ export class SqliteStore implements Store {
       }
     };
     const pick = (where: string) =>
-      `SELECT rowid FROM audit_records WHERE org = ? AND time < ? AND ${where} LIMIT ?`;
+      `SELECT rowid FROM audit_records WHERE org IS ? AND time < ? AND ${where} LIMIT ?`;
     const recordsDeleted =
       (await batches(`DELETE FROM audit_records WHERE rowid IN (${pick('flagged = 0')})`, org, cut.before)) +
       (await batches(
@@ -360,6 +366,17 @@ export class SqliteStore implements Store {
       cut.contentBefore,
     );
     return { recordsDeleted, contentCleared };
+  }
+
+  /** Each org's sweep in turn: SQLite has no days to drop whole. */
+  async sweepAll(cuts: ReadonlyMap<string | null, SweepCutoffs>): Promise<SweepResult> {
+    const result = { recordsDeleted: 0, contentCleared: 0 };
+    for (const [org, cut] of cuts) {
+      const r = await this.sweep(org, cut);
+      result.recordsDeleted += r.recordsDeleted;
+      result.contentCleared += r.contentCleared;
+    }
+    return result;
   }
 
   async readCounters(org: string, keys: CounterKey[]): Promise<Counter[]> {

@@ -246,6 +246,31 @@ export function defineStoreSuite(
       assert.deepEqual(await store.sweep('sweep', cut), { recordsDeleted: 0, contentCleared: 0 });
     });
 
+    it('sweeps every org it names at once, records of no org under null, and no other org', async () => {
+      const old = '2025-06-01T10:00:00.000Z';
+      await store.insertAudits([
+        auditRecord({ id: 'all-1', org: 'all-a', time: old }),
+        auditRecord({ id: 'all-2', org: 'all-b', time: old }),
+        auditRecord({ id: 'all-3', org: null, user: null, keyId: null, status: 401, time: old }),
+        auditRecord({ id: 'all-4', org: 'all-unnamed', time: old }),
+        auditRecord({ id: 'all-5', org: 'all-a', time: '2026-11-01T10:00:00.000Z' }),
+      ]);
+      const cut = '2026-01-01T00:00:00.000Z';
+      const cuts = { before: cut, contentBefore: cut, flaggedBefore: cut };
+      const result = await store.sweepAll(
+        new Map([
+          ['all-a', cuts],
+          ['all-b', cuts],
+          [null, cuts],
+        ]),
+      );
+      assert.equal(result.recordsDeleted, 3);
+      const left = (await store.queryAudit({ limit: 1000 }))
+        .map((r) => r.id)
+        .filter((id) => id.startsWith('all-'));
+      assert.deepEqual(left, ['all-5', 'all-4']);
+    });
+
     it('sweeps more records than one batch holds, and counts them all', async () => {
       const old = Array.from({ length: 450 }, (_v, i) =>
         auditRecord({

@@ -4,6 +4,7 @@
  * compare bytewise in both dialects (SQLite's BINARY, PostgreSQL's "C"), so "after key k" means the
  * same rows on either side whatever the database's collation.
  */
+import { dayOf, ensureDays } from './partitions.js';
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
 
@@ -156,8 +157,11 @@ export class PostgresTableRows implements TableRows {
 
   async tables(): Promise<string[]> {
     const rows = await this.query(
-      `SELECT table_name FROM information_schema.tables
-       WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`,
+      // A day partition of audit_records is part of its table, not a table of its own (partitions.ts).
+      `SELECT table_name FROM information_schema.tables t
+       WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
+         AND NOT (SELECT relispartition FROM pg_class WHERE oid = format('%I.%I', t.table_schema, t.table_name)::regclass)
+       ORDER BY table_name`,
     );
     return rows.map((r) => String(r.table_name));
   }
@@ -215,6 +219,11 @@ export class PostgresTableRows implements TableRows {
     if (!rows.length) return 0;
     // PostgreSQL takes at most 65535 parameters in one statement.
     const per = Math.max(1, Math.floor(60_000 / columns.length));
+    if (table === 'audit_records')
+      await ensureDays(
+        this.pool,
+        rows.map((r) => dayOf(String(r.time))),
+      );
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');

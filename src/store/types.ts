@@ -92,6 +92,8 @@ export interface AuditQuery {
 export interface SweepResult {
   recordsDeleted: number;
   contentCleared: number;
+  /** Days dropped whole (PostgreSQL's day partitions; their records are in `recordsDeleted`). */
+  daysDropped?: number;
 }
 
 export interface SweepCutoffs {
@@ -214,8 +216,13 @@ export interface Store {
   getAudit(id: string): Promise<AuditRecord | undefined>;
   /** Sums of the audit records by user, model or org. */
   usage(query: UsageQuery): Promise<UsageRow[]>;
-  /** Deletes an org's records past their retention and clears content past its own. */
-  sweep(org: string, cutoffs: SweepCutoffs): Promise<SweepResult>;
+  /** Deletes an org's records (null: records of no org) past their retention and clears content past its own. */
+  sweep(org: string | null, cutoffs: SweepCutoffs): Promise<SweepResult>;
+  /**
+   * Sweeps every org of `cutoffs` (null: records of no org). Records of an org it does not name
+   * stay. PostgreSQL drops whole the days that hold only records past retention.
+   */
+  sweepAll(cutoffs: ReadonlyMap<string | null, SweepCutoffs>): Promise<SweepResult>;
 
   /** Adds to the counters at `keys`, creating them; one atomic statement each. */
   addCounters(

@@ -42,8 +42,10 @@
  * (a CPU profile of `sluice serve` is written there when the run ends).
  *
  * Run: node --import tsx bench/gateway.ts [--quick] [--format json] [--no-pin] [--no-portkey] [--c64]
+ *        [--only TEXT]
  *   --quick        about a second per route and workload, one round, no portkey (a few minutes)
  *   --format json  machine-readable results on stdout instead of tables
+ *   --only TEXT    only the workloads whose label ('stream 90 KB x1', ...) holds TEXT
  */
 import { cpus } from 'node:os';
 import { scan } from '../src/guard/scan.js';
@@ -68,6 +70,9 @@ if (format !== 'table' && format !== 'json')
   throw new Error(`--format: expected table or json, got ${format}`);
 const asJson = format === 'json';
 const withPortkey = !quick && !argv.includes('--no-portkey');
+// --only 'stream 90' runs the workloads whose label ('json 50 KB x1', ...) holds that text.
+const onlyAt = argv.indexOf('--only');
+const only = onlyAt < 0 ? null : (argv[onlyAt + 1] ?? '');
 
 /** Seconds of measured load per route and workload, split over `ROUNDS` interleaved rounds. */
 const SECONDS = quick ? 1 : 5;
@@ -222,6 +227,7 @@ for (const stream of MODES)
     for (const concurrency of CONCURRENCY) {
       const mode = stream ? 'stream' : 'json';
       const label = `${mode} ${kb} KB x${concurrency}`;
+      if (only !== null && !label.includes(only)) continue;
       progress(`${label} ...`);
       const body = bodies.get(`${kb}/${stream}`) as BodyMaker;
       const clients = routes.map((t) => client(t, concurrency));

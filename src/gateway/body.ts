@@ -452,7 +452,9 @@ class Reader {
       }
     if (k < 0) return;
     for (let i = 0; i < k; i += 2) this.marks.push(marks[i] as number, marks[i + 1] as number);
-    this.reusedFrom = this.content.length;
+    // Every byte before here is the previous body's too, so the spans read so far (system, tools)
+    // are its spans, one for one (marks[1] checked their count): their results are reusable as well.
+    this.reusedFrom = 0;
     for (let i = this.content.length; i < (marks[k + 1] as number); i++)
       this.content.push(prev.content[i] as Span);
     this.reusedTo = this.content.length;

@@ -32,10 +32,12 @@ const server =
   route === 'pass-through'
     ? { ...(await startPassThroughProcess(standin.url)), key: KEY }
     : await startSluice(standin.url, KEY, sluiceOrg(route as 'none' | 'redacted' | 'full'));
+console.log(`server pid ${server.pid}`);
 const c = client({ name: route, url: server.url, headers: { 'x-api-key': server.key } }, concurrency);
 const body = messagesBody(kb * 1024, stream);
 await run(c, body, stream, 0, warm, concurrency);
 await new Promise((r) => setTimeout(r, 50));
+console.log('measuring');
 const before = cpuNs(server.pid);
 const s = await run(c, body, stream, warm, requests, concurrency);
 await new Promise((r) => setTimeout(r, 50));

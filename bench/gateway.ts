@@ -42,8 +42,11 @@
  * (a CPU profile of `sluice serve` is written there when the run ends).
  *
  * Run: node --import tsx bench/gateway.ts [--quick] [--format json] [--no-pin] [--no-portkey] [--c64]
+ *        [--only TEXT] [--compare DIR]
  *   --quick        about a second per route and workload, one round, no portkey (a few minutes)
  *   --format json  machine-readable results on stdout instead of tables
+ *   --only TEXT    only the workloads whose label ('stream 90 KB x1', ...) holds TEXT
+ *   --compare DIR  also DIR's sluice serve (another checkout) as routes base:none, base:redacted
  */
 import { cpus } from 'node:os';
 import { scan } from '../src/guard/scan.js';
@@ -68,6 +71,14 @@ if (format !== 'table' && format !== 'json')
   throw new Error(`--format: expected table or json, got ${format}`);
 const asJson = format === 'json';
 const withPortkey = !quick && !argv.includes('--no-portkey');
+// --only 'stream 90' runs the workloads whose label ('json 50 KB x1', ...) holds that text.
+const onlyAt = argv.indexOf('--only');
+const only = onlyAt < 0 ? null : (argv[onlyAt + 1] ?? '');
+// --compare DIR: also run DIR's `sluice serve` (another checkout, e.g. `git archive main` unpacked
+// with this node_modules linked in) as routes base:none and base:redacted, for a before/after in one run.
+const compareAt = argv.indexOf('--compare');
+const compare = compareAt < 0 ? null : (argv[compareAt + 1] ?? '.');
+const COMPARED = ['none', 'redacted'] as const;
 
 /** Seconds of measured load per route and workload, split over `ROUNDS` interleaved rounds. */
 const SECONDS = quick ? 1 : 5;
@@ -129,6 +140,9 @@ if (!argv.includes('--no-pin') && cpus().length >= 2) {
 }
 const pass = await startPassThroughProcess(standin.url);
 const sluices = await Promise.all(CONTENT.map((c) => startSluice(standin.url, UPSTREAM_KEY, sluiceOrg(c))));
+const bases = compare
+  ? await Promise.all(COMPARED.map((c) => startSluice(standin.url, UPSTREAM_KEY, sluiceOrg(c), compare)))
+  : [];
 let portkey: Awaited<ReturnType<typeof startPortkey>> | null = null;
 let portkeyError = withPortkey ? '' : 'left out (--quick or --no-portkey)';
 if (withPortkey)
@@ -146,6 +160,12 @@ const routes: Route[] = [
     const s = sluices[i] as (typeof sluices)[number];
     return { name: `sluice:${c}`, url: s.url, headers: { 'x-api-key': s.key }, pid: s.pid };
   }),
+  ...bases.map((s, i) => ({
+    name: `base:${COMPARED[i] as string}`,
+    url: s.url,
+    headers: { 'x-api-key': s.key },
+    pid: s.pid,
+  })),
 ];
 if (portkey)
   routes.push({
@@ -222,6 +242,7 @@ for (const stream of MODES)
     for (const concurrency of CONCURRENCY) {
       const mode = stream ? 'stream' : 'json';
       const label = `${mode} ${kb} KB x${concurrency}`;
+      if (only !== null && !label.includes(only)) continue;
       progress(`${label} ...`);
       const body = bodies.get(`${kb}/${stream}`) as BodyMaker;
       const clients = routes.map((t) => client(t, concurrency));
@@ -299,14 +320,17 @@ for (const stream of MODES)
 
 clearInterval(clearSeen);
 await portkey?.close();
-await Promise.all(sluices.map((s) => s.close()));
+await Promise.all([...sluices, ...bases].map((s) => s.close()));
 await pass.close();
 await standin.close();
 const seconds = (performance.now() - started) / 1000;
 
 // --- Summary ----------------------------------------------------------------------------------------
 
-const sluiceRoutes = CONTENT.map((c) => `sluice:${c}`);
+const sluiceRoutes = [
+  ...CONTENT.map((c) => `sluice:${c}`),
+  ...bases.map((_, i) => `base:${COMPARED[i] as string}`),
+];
 const summary = results.map((r) => {
   const at = (name: string): Stats | null => {
     const s = r.routes[name];

@@ -58,5 +58,6 @@ export async function startPassThrough(upstream: string): Promise<PassThrough> {
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, '')) && process.argv[2]) {
   const running = await startPassThrough(process.argv[2]);
   console.log(`listening on ${running.url}`);
-  process.on('SIGTERM', () => void running.close().then(() => process.exit(0)));
+  for (const signal of ['SIGTERM', 'SIGINT'] as const)
+    process.on(signal, () => void running.close().then(() => process.exit(0)));
 }

@@ -69,10 +69,14 @@ export async function spawnNode(
   };
 }
 
+/** `--cpu-prof` where BENCH_PROFILE_DIR names a folder for the profiles of the servers under test. */
+const profileArgs = (): string[] =>
+  process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+
 /** (b): the pass-through proxy as its own process. */
 export async function startPassThroughProcess(upstreamUrl: string): Promise<Running & { pid: number }> {
   const p = await spawnNode(
-    ['--import', TSX, resolve('bench/gateway/pass-through.ts'), upstreamUrl],
+    [...profileArgs(), '--import', TSX, resolve('bench/gateway/pass-through.ts'), upstreamUrl],
     /listening on (http:\S+)/,
   );
   return { url: p.match[1] as string, pid: p.pid, close: p.close };
@@ -83,6 +87,8 @@ export async function startSluice(
   upstreamUrl: string,
   upstreamKey: string,
   org = SLUICE_ORG,
+  /** The checkout whose `sluice serve` runs (bench/gateway.ts --compare: another build's). */
+  root = '.',
 ): Promise<Running & { key: string; dir: string; pid: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-'));
   await writeFile(
@@ -95,7 +101,7 @@ orgs:
   acme: ${org}
 `,
   );
-  const main = resolve('src/cli/main.ts');
+  const main = resolve(root, 'src/cli/main.ts');
   const created = spawnSync(
     process.execPath,
     ['--import', TSX, main, 'keys', 'create', '--org', 'acme', '--user', 'bench@acme.test'],
@@ -104,10 +110,7 @@ orgs:
   if (created.status !== 0) throw new Error(`sluice keys create failed: ${created.stderr}`);
   const key = created.stdout.trimEnd().split('\n').pop() as string;
   // BENCH_PROFILE_DIR=/tmp/prof writes a CPU profile of `sluice serve` there when it exits.
-  const profile = process.env.BENCH_PROFILE_DIR
-    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
-    : [];
-  const p = await spawnNode([...profile, '--import', TSX, main, 'serve'], /listening on (http:\S+)/, {
+  const p = await spawnNode([...profileArgs(), '--import', TSX, main, 'serve'], /listening on (http:\S+)/, {
     cwd: dir,
     env: { ANTHROPIC_API_KEY: upstreamKey },
   });

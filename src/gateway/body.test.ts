@@ -497,6 +497,23 @@ describe('readMessagesBody', () => {
     );
   });
 
+  it('the spans before messages (system, tools) are taken over too, unless a byte of them changed', () => {
+    const turn = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `message ${i}` }));
+    const tools = [{ name: 'Read', description: 'reads a file', input_schema: { type: 'object' } }];
+    const body = (system: string, n: number) =>
+      Buffer.from(JSON.stringify({ model: 'm', system, tools, messages: turn(n) }));
+    const r1 = readMessagesBody(body('sys one', 5), true);
+    const r2 = readMessagesBody(body('sys one', 7), true, r1.resume);
+    assert.deepEqual(r2.reused, { from: 0, to: 7 }, 'system, tool name and description, messages 0-3');
+    assert.equal(r2.previous, r1.resume);
+    // The same length, one byte changed: nothing before the change, so nothing at all, is reused.
+    const r3 = readMessagesBody(body('sys two', 7), true, r2.resume);
+    assert.deepEqual(r3.reused, { from: 0, to: 0 });
+    assert.equal(r3.previous, undefined);
+    assert.deepEqual(r3.content, readMessagesBody(body('sys two', 7), true).content);
+  });
+
   it('commonPrefix finds the first differing byte at any position', () => {
     const a = Buffer.alloc(200_000, 1);
     for (const at of [0, 1, 65535, 65536, 65537, 131072, 199_999]) {

@@ -5,6 +5,7 @@ import { after, describe, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import { createKey } from '../control/keys.js';
 import { PlaceholderVault } from '../guard/redact.js';
+import { ALNUM, fake } from '../guard/rules/fake.js';
 import { holdBack, restoreMessage, SseRestorer } from './restore.js';
 import { startHarness, type Harness, type HarnessOptions } from './testing/harness.js';
 import { plantedEnv } from './testing/planted.js';
@@ -284,6 +285,29 @@ describe('the guard in the gateway', () => {
       assert.equal(continued, await send(key, messages), `turn ${n}`);
       assert.equal(continued.includes('[REDACTED:email:1]'), true, `turn ${n}`);
     }
+  });
+
+  it('a system prompt changed under the same history is scanned again, even at the same length', async () => {
+    const h = await setup('{ upstream: anthropic, guard: { secrets: redact } }');
+    const token = 'ghp_' + fake(ALNUM, 36, 'system-edit');
+    const messages = [
+      { role: 'user', content: 'start' },
+      { role: 'assistant', content: 'reading' },
+      { role: 'user', content: 'go on' },
+    ];
+    const send = async (system: string, n: number) => {
+      await fetch(`${h.gateway.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': h.key, 'x-claude-code-session-id': 'system-edit' },
+        body: JSON.stringify({ model: 'm', max_tokens: 5, system, messages: messages.slice(0, n) }),
+      });
+      return h.standin.seen.at(-1)?.body.toString('utf8') ?? '';
+    };
+    const clean = `token ${'x'.repeat(token.length)}`;
+    assert.equal((await send(clean, 2)).includes(clean), true);
+    const forwarded = await send(`token ${token}`, 3);
+    assert.equal(forwarded.includes(token), false);
+    assert.match(forwarded, /token \[REDACTED:github-pat:1\]/);
   });
 
   it('block: a 429 that names the rules, not the values, says how to recover, and sends nothing', async () => {

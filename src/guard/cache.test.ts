@@ -111,6 +111,24 @@ describe('ScanCache', () => {
     assert.equal(cache.get('k1', text(1)), undefined);
   });
 
+  it('gives a read entry one more pass of eviction, not two', () => {
+    // Room for three entries; each new one evicts one.
+    const cache = new ScanCache(600);
+    const text = (i: number) => `t${i}`.padEnd(36, '.');
+    const has = (i: number) => cache.get(`k${i}`, text(i)) !== undefined;
+    for (let i = 0; i < 3; i++) cache.set(`k${i}`, text(i), []);
+    assert.ok(has(0));
+    cache.set('k3', text(3), []);
+    assert.equal(has(1), false, 'the oldest unread entry goes, not the oldest');
+    cache.set('k4', text(4), []);
+    assert.equal(has(2), false);
+    cache.set('k5', text(5), []);
+    assert.equal(has(3), false);
+    cache.set('k6', text(6), []);
+    assert.equal(has(0), false, 'not read again since its second chance');
+    assert.deepEqual([4, 5, 6].map(has), [true, true, true]);
+  });
+
   it('counts the values it holds and refuses an entry larger than the whole cache', () => {
     const cache = new ScanCache(300);
     const big: Detection = {

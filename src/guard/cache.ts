@@ -21,9 +21,17 @@ interface Entry {
   encoded?: Buffer;
   detections: Detection[];
   bytes: number;
+  /** Read since eviction last passed it: it gets a second chance (moved to the newest end). */
+  used: boolean;
 }
 
-/** A least-recently-used map from segment fingerprint to its text and detections, bounded by bytes held. */
+/**
+ * A map from segment fingerprint to its text and detections, bounded by bytes held, evicting the
+ * least recently used first, approximately (second chance): a hit only marks its entry, because
+ * moving it to the newest end of the Map on every hit (delete, then set) cost a request's ~70
+ * cached lookups 0.17 ms at 5,000 entries and 0.45 ms at 20,000 (the Map's table is rebuilt
+ * ever more often), where marking costs nothing; eviction moves a marked entry to the end instead.
+ */
 export class ScanCache {
   private readonly entries = new Map<string, Entry>();
   private held = 0;
@@ -43,8 +51,7 @@ export class ScanCache {
   get(key: string, text: string): Detection[] | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined || entry.text !== text) return undefined;
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    entry.used = true;
     return entry.detections;
   }
 
@@ -55,8 +62,7 @@ export class ScanCache {
   getEncoded(key: string, encoded: Buffer): { text: string; detections: Detection[] } | undefined {
     const entry = this.entries.get(key);
     if (entry?.encoded === undefined || !entry.encoded.equals(encoded)) return undefined;
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    entry.used = true;
     return entry;
   }
 
@@ -77,12 +83,20 @@ export class ScanCache {
       this.held -= old.bytes;
     }
     if (bytes > this.maxBytes) return;
-    this.entries.set(key, encoded ? { text, encoded, detections, bytes } : { text, detections, bytes });
+    this.entries.set(
+      key,
+      encoded ? { text, encoded, detections, bytes, used: false } : { text, detections, bytes, used: false },
+    );
     this.held += bytes;
+    // A Map iterates in insertion order and visits entries set during the loop: a marked entry,
+    // moved to the end unmarked, is met again only after every other, and evicted then if need be.
     for (const [oldest, entry] of this.entries) {
       if (this.held <= this.maxBytes) break;
       this.entries.delete(oldest);
-      this.held -= entry.bytes;
+      if (entry.used) {
+        entry.used = false;
+        this.entries.set(oldest, entry);
+      } else this.held -= entry.bytes;
     }
   }
 }

@@ -169,7 +169,8 @@ export class AuditJournal {
 
   /** Makes `r`'s request durable before it is forwarded; throws JournalError when it cannot. */
   begin(r: AuditRecord): void {
-    const why = this.notReady() ?? this.lostFolder();
+    // notReady has checked the folder (one fstat): a folder removed since fails it.
+    const why = this.notReady();
     if (why) throw new JournalError(why);
     this.append(beginLine(r));
     this.begun.set(r.id, this.current.seq);

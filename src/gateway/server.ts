@@ -28,7 +28,7 @@ import { health, hello, inferenceProfiles, notServed } from './stages/answered.j
 import { authenticate } from './stages/authenticate.js';
 import { authorize } from './stages/authorize.js';
 import { admin, consoleRoute, telemetry } from './stages/control-routes.js';
-import { managedSettings, signin } from './stages/signin-routes.js';
+import { managedSettings, scim, signin } from './stages/signin-routes.js';
 import { bedrockClient, vertexClient } from './stages/client-format.js';
 import { forward } from './stages/forward.js';
 import { inspect } from './stages/inspect.js';
@@ -166,6 +166,7 @@ function buildGeneration(config: SluiceConfig, sh: Shared): Generation {
     metrics: metricsRoute(config, sh.metrics, now),
     signin: signin(sh.signin, now),
     managedSettings: managedSettings(sh.signin, now),
+    scim: scim(sh.signin, now),
     // Sessions live in the gateway, not the generation: a reload keeps everyone signed in.
     console: consoleRoute(
       new Console({ api: adminApi, config, store, clock, sessions: sh.consoleSessions }),

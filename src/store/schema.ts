@@ -1,3 +1,4 @@
+import { SCIM_MIGRATION } from './scim.js';
 import { SIGNIN_MIGRATION } from './signin.js';
 
 /** Versioned schema migrations, one statement list per dialect. Append only: never edit a shipped step. */
@@ -196,5 +197,11 @@ export const migrations: Migration[] = [
       `CREATE INDEX audit_request_base ON audit_records (request_base) WHERE request_base IS NOT NULL`,
       ...millionsIndexes,
     ],
+  },
+  {
+    version: 15,
+    description: SCIM_MIGRATION.description,
+    sqlite: SCIM_MIGRATION.statements,
+    postgres: SCIM_MIGRATION.statements,
   },
 ];

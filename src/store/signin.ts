@@ -81,6 +81,14 @@ export interface SignInStore {
   /** Marks a session revoked; false when no live session has that id. */
   revokeSession(id: string, at: string): Promise<boolean>;
   listSessions(filter?: { org?: string; email?: string }): Promise<SignInSession[]>;
+  /**
+   * Revokes every live session of a person: whose email is one of `emails` (case-insensitively) or
+   * whose IdP subject is `subject`; returns the ids it revoked.
+   */
+  revokeSessionsOf(
+    who: { emails: readonly string[]; subject?: string | null },
+    at: string,
+  ): Promise<string[]>;
 }
 
 export const SIGNIN_MIGRATION = {
@@ -133,7 +141,7 @@ function sessionFromRow(r: Record<string, unknown>): SignInSession {
 
 /** The sign-in queries over one dialect's runner. */
 export function signInStore(run: SqlRunner): SignInStore {
-  return {
+  const api: SignInStore = {
     async insertDeviceGrant(g) {
       await run(
         `INSERT INTO signin_device_grants (id, device_hash, user_code, status, session_id, sealed, client_ip,
@@ -243,5 +251,22 @@ export function signInStore(run: SqlRunner): SignInStore {
       );
       return rows.map(sessionFromRow);
     },
+    async revokeSessionsOf(who, at) {
+      const emails = [...new Set(who.emails.map((e) => e.toLowerCase()))];
+      const conds = [
+        ...(emails.length ? [`LOWER(email) IN (${emails.map(() => '?').join(', ')})`] : []),
+        ...(who.subject ? ['subject = ?'] : []),
+      ];
+      if (!conds.length) return [];
+      const params = [...emails, ...(who.subject ? [who.subject] : [])];
+      const { rows } = await run(
+        `SELECT id FROM signin_sessions WHERE revoked_at IS NULL AND (${conds.join(' OR ')}) ORDER BY id`,
+        params,
+      );
+      const ids: string[] = [];
+      for (const r of rows) if (await api.revokeSession(str(r.id), at)) ids.push(str(r.id));
+      return ids;
+    },
   };
+  return api;
 }

@@ -140,7 +140,14 @@ function buildGeneration(config: SluiceConfig, sh: Shared): Generation {
   const adapters = buildAdapters(config, sh.cloud);
   const logError = logger.error.bind(logger);
   // A key revoked through the admin API (or the console) leaves this gateway's key cache at once.
-  const adminApi = new AdminApi(config, store, clock, (hash) => sh.keyLookup.forget(hash));
+  // A sign-in session it ends is refused here at once (on other gateways within the session cache).
+  const adminApi = new AdminApi(
+    config,
+    store,
+    clock,
+    (hash) => sh.keyLookup.forget(hash),
+    (id) => sh.signin?.ended(id),
+  );
   const onLimitError = (err: Error) =>
     logger.error({ err: err.message }, 'limits not checked or not charged');
   const stages: Record<StageName, Stage> = {

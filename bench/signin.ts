@@ -18,6 +18,10 @@
  * Run: node --import tsx bench/signin.ts [--quick] [--format json] [--no-claude]
  *   --quick      about a second per route and workload, one round
  *   --no-claude  leave out (c) (it needs PostgreSQL at 127.0.0.1:5432 and the native binary)
+ *
+ * Last, in this process and pinned nowhere: the authenticate stage's own work per call, a cached
+ * key lookup against a cached access-token verification (CPU µs, least of three interleaved runs),
+ * which the machine's noise blurs far less than a whole request's.
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -210,6 +214,82 @@ models:
   };
 }
 
+/**
+ * The authenticate stage's own work, in this process: a cached key lookup (what a key costs per
+ * request) against a cached access-token verification (what sign-in costs), CPU µs per call.
+ */
+async function authMicro(): Promise<{ keyUs: number; tokenUs: number; calls: number }> {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-auth-'));
+  const store = await openStore('sqlite:./auth.db', dir);
+  const { createKey, cachedAuthenticator } = await import('../src/control/keys.js');
+  const { SignInService } = await import('../src/signin/service.js');
+  const { signinSchema } = await import('../src/control/signin-config.js');
+  const { key } = await createKey(
+    store,
+    { org: 'acme', user: 'bench@acme.test', role: 'member' },
+    new Date(),
+  );
+  const signingKey = randomBytes(32).toString('base64url');
+  const config = signinSchema.parse({
+    publicUrl: 'http://127.0.0.1:1',
+    issuer: 'http://127.0.0.1:2',
+    clientId: 'sluice',
+    clientSecretEnv: 'S',
+    signingKeys: ['k'],
+    map: [{ org: 'acme', emailDomain: 'acme.test' }],
+  });
+  const service = new SignInService({
+    config,
+    store,
+    clientSecret: 'x',
+    signingKeys: [signingKey],
+    settings: [],
+  });
+  const session = {
+    id: 'ses_bench',
+    org: 'acme',
+    subject: 'b',
+    email: 'bench@acme.test',
+    name: null,
+    groups: [],
+    role: 'member' as const,
+  };
+  const now = new Date();
+  await store.signin.insertSession({
+    ...session,
+    refreshHash: null,
+    createdAt: now.toISOString(),
+    refreshedAt: null,
+    expiresAt: new Date(now.getTime() + 86_400_000).toISOString(),
+    revokedAt: null,
+  });
+  const token = await new SigningKeys([signingKey]).mint(
+    { ...session, sessionId: session.id },
+    config.publicUrl,
+    now,
+    3600,
+  );
+  const lookup = cachedAuthenticator(store);
+  const calls = quick ? 20_000 : 200_000;
+  const time = async (fn: () => Promise<unknown>) => {
+    for (let i = 0; i < 1000; i++) await fn();
+    const t0 = process.cpuUsage();
+    for (let i = 0; i < calls; i++) await fn();
+    const d = process.cpuUsage(t0);
+    return (d.user + d.system) / calls;
+  };
+  // Interleaved, three times each; the least of each is the cost with the least noise.
+  const keyUs: number[] = [];
+  const tokenUs: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    keyUs.push(await time(() => lookup.lookup(key)));
+    tokenUs.push(await time(() => service.verify(token)));
+  }
+  await store.close();
+  await rm(dir, { recursive: true, force: true });
+  return { keyUs: Math.min(...keyUs), tokenUs: Math.min(...tokenUs), calls };
+}
+
 interface Result {
   route: string;
   workload: string;
@@ -297,11 +377,18 @@ async function main(): Promise<void> {
     const results: Result[] = [];
     for (const stream of [false, true])
       for (const concurrency of [1, 16]) results.push(...(await workload(routes, stream, concurrency)));
+    const auth = await authMicro();
     const after = loadavg().map((l) => l.toFixed(2));
     if (asJson)
-      process.stdout.write(JSON.stringify({ loadBefore: load, loadAfter: after, results }, null, 2) + '\n');
+      process.stdout.write(
+        JSON.stringify({ loadBefore: load, loadAfter: after, results, auth }, null, 2) + '\n',
+      );
     else {
       print(results);
+      process.stdout.write(
+        `authenticate alone, cached, ${auth.calls} calls: key lookup ${auth.keyUs.toFixed(2)} µs CPU/call, ` +
+          `access token ${auth.tokenUs.toFixed(2)} µs CPU/call (${(auth.tokenUs / auth.keyUs).toFixed(2)}x)\n`,
+      );
       process.stdout.write(`load average before: ${load.join(' ')}; after: ${after.join(' ')}\n`);
     }
   } finally {

@@ -141,7 +141,21 @@ function sessionFromRow(r: Record<string, unknown>): SignInSession {
 
 /** The sign-in queries over one dialect's runner. */
 export function signInStore(run: SqlRunner): SignInStore {
-  const api: SignInStore = {
+  return { ...grantQueries(run), ...sessionQueries(run) };
+}
+
+type GrantQueries = Pick<
+  SignInStore,
+  | 'insertDeviceGrant'
+  | 'findDeviceGrant'
+  | 'updateDeviceGrant'
+  | 'pollDeviceGrant'
+  | 'deleteDeviceGrant'
+  | 'sweepDeviceGrants'
+>;
+
+function grantQueries(run: SqlRunner): GrantQueries {
+  return {
     async insertDeviceGrant(g) {
       await run(
         `INSERT INTO signin_device_grants (id, device_hash, user_code, status, session_id, sealed, client_ip,
@@ -201,6 +215,11 @@ export function signInStore(run: SqlRunner): SignInStore {
     async sweepDeviceGrants(before) {
       return (await run(`DELETE FROM signin_device_grants WHERE expires_at < ?`, [before])).changes;
     },
+  };
+}
+
+function sessionQueries(run: SqlRunner): Omit<SignInStore, keyof GrantQueries> {
+  const api: Omit<SignInStore, keyof GrantQueries> = {
     async insertSession(s) {
       await run(
         `INSERT INTO signin_sessions (id, org, subject, email, name, groups_json, role, refresh_hash, created_at,

@@ -156,6 +156,8 @@ describe('SCIM on two gateways sharing PostgreSQL', { skip: !up }, () => {
       (s) => s.startsWith('429') && s.includes('group \\"contractors\\" of org'),
     );
 
+    // B has just read the session as live: what ends it there is the 5 s session cache running out.
+    assert.equal((await messages(g.b, tokens.access_token, 'claude-haiku-test')).status, 200);
     const off = await scim(g.a, 'PATCH', `/Users/${userId}`, {
       schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
       Operations: [{ op: 'replace', value: { active: false } }],
@@ -168,7 +170,8 @@ describe('SCIM on two gateways sharing PostgreSQL', { skip: !up }, () => {
       () => messages(g.b, tokens.access_token, 'claude-haiku-test').then((r) => r.status),
       (s) => s === 401,
     );
-    assert.ok(cutOff <= 5_500, `B refused the token after ${cutOff} ms`);
+    // The session cache's 5 s, plus one request's time on a busy machine.
+    assert.ok(cutOff <= 6_000, `B refused the token after ${cutOff} ms`);
     const refresh = await fetch(`${g.base}/oauth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },

@@ -13,6 +13,7 @@ import { registerPrices } from './prices.js';
 import { registerSandbox } from './sandbox.js';
 import { registerScrub } from './scrub.js';
 import { registerServe } from './serve.js';
+import { registerSignin } from './signin.js';
 import { registerStore } from './store.js';
 import { registerScan } from './scan.js';
 import { registerUsage } from './usage.js';
@@ -31,6 +32,7 @@ export function registerVerbs(program: Command): void {
   registerSandbox(program);
   registerScrub(program);
   registerServe(program);
+  registerSignin(program);
   registerStore(program);
   registerScan(program);
   registerManagedSettings(program);

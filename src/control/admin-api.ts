@@ -13,6 +13,9 @@
  *   GET    /admin/v1/orgs/:org/records?since=&user=&limit=
  *   GET    /admin/v1/orgs/:org/usage?since=&by=user|model
  *   GET    /admin/v1/orgs/:org/egress?since=&limit=   (auditor: the egress proxy's records)
+ *   GET    /admin/v1/orgs/:org/sessions?user=&all=   (company sign-in's sessions; members: their own)
+ *   DELETE /admin/v1/orgs/:org/sessions/:id  (admin: ends a sign-in session)
+ *   DELETE /admin/v1/orgs/:org/sessions?user=EMAIL   (admin: ends every session of a person)
  *   GET    /admin/v1/admin-log               (config admin tokens)
  *   GET    /admin/v1/admin-log/verify        (config admin tokens)
  */
@@ -24,6 +27,7 @@ import { recordAdmin, verifyChain } from './admin-log.js';
 import type { SluiceConfig } from './config.js';
 import { authenticate, createKey } from './keys.js';
 import { parseSince, SINCE_EXPECTED } from './since.js';
+import { listSignInSessions, revokeSignInSessions, type RevokeTarget } from './signin-sessions.js';
 
 /** One admin API request, as the gateway hands it over. */
 export interface AdminRequest {
@@ -104,6 +108,27 @@ const HANDLERS: Handler[] = [
     path: ['orgs', ':org', 'egress'],
     run: (api, c, p, q) => api.egress(c, p.org as string, q),
   },
+  {
+    method: 'GET',
+    path: ['orgs', ':org', 'sessions'],
+    run: (api, c, p, q, r) => api.sessions(c, p.org as string, q, r.query.get('all') === 'true'),
+  },
+  {
+    method: 'DELETE',
+    path: ['orgs', ':org', 'sessions', ':id'],
+    run: (api, c, p) => api.revokeSessions(c, p.org as string, { id: p.id as string }),
+  },
+  {
+    method: 'DELETE',
+    path: ['orgs', ':org', 'sessions'],
+    run: (api, c, p, q) => {
+      if (!q.user)
+        throw errors.adminBadRequest(
+          'DELETE /orgs/:org/sessions needs ?user=EMAIL (or name one session: /orgs/:org/sessions/:id).',
+        );
+      return api.revokeSessions(c, p.org as string, { user: q.user });
+    },
+  },
   { method: 'GET', path: ['admin-log'], run: (api, c) => api.adminLog(c, false) },
   { method: 'GET', path: ['admin-log', 'verify'], run: (api, c) => api.adminLog(c, true) },
 ];
@@ -137,6 +162,8 @@ export class AdminApi {
     private readonly clock: () => Date,
     /** Told the hash of each key the API revokes (the gateway drops it from its key cache). */
     private readonly onRevoked: (hash: string) => void = () => undefined,
+    /** Told the id of each sign-in session the API ends (the gateway refuses its tokens at once). */
+    private readonly onSessionEnded: (id: string) => void = () => undefined,
   ) {
     this.tokens = config.admin.tokens.map(digest);
   }
@@ -276,6 +303,33 @@ export class AdminApi {
     const since = q.since ? { since: q.since } : {};
     const records = await this.store.queryEgress({ org, ...since, limit: q.limit });
     return { status: 200, body: { records } };
+  }
+
+  async sessions(c: Caller, org: string, q: Query, all: boolean): Promise<AdminReply> {
+    this.allow(c, org, 'member');
+    const user = c.role === 'member' ? c.user : q.user;
+    const sessions = await listSignInSessions(
+      this.store,
+      { org, ...(user ? { user } : {}), all },
+      this.clock(),
+    );
+    return { status: 200, body: { sessions } };
+  }
+
+  async revokeSessions(c: Caller, org: string, target: RevokeTarget): Promise<AdminReply> {
+    this.allow(c, org, 'admin');
+    const ended = await revokeSignInSessions(this.store, this.clock(), `admin-api:${c.user}`, {
+      ...target,
+      org,
+    });
+    if (!ended.length)
+      throw errors.adminNotFound(
+        'id' in target
+          ? `No live sign-in session ${target.id} in org "${org}".`
+          : `No live sign-in session of ${target.user} in org "${org}".`,
+      );
+    for (const s of ended) this.onSessionEnded(s.id);
+    return { status: 200, body: { revoked: ended.map((s) => s.id) } };
   }
 
   async adminLog(c: Caller, verify: boolean): Promise<AdminReply> {

@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadSignInSecrets } from '../signin/secrets.js';
 import { parseConfig } from './config.js';
 
 const base = `upstreams:
@@ -69,5 +73,45 @@ describe('config signin:', () => {
       () => withSignin(`${minimal}  clientSecretEnv: S\n  scopes: [email]\n  map: [{ org: acme }]\n`),
       /signin\.scopes: must include openid/,
     );
+    assert.throws(
+      () => withSignin(`${minimal}  clientSecretEnv: S\n  map: [{ org: acme }]\n  scim: {}\n`),
+      /signin\.scim: give one of tokenEnv or tokenFile/,
+    );
+    assert.throws(
+      () => withSignin(`${minimal}  clientSecretEnv: S\n  map: [{ org: acme }]\n  scim: { token: abc }\n`),
+      /signin\.scim: Unrecognized key/,
+    );
+    const scim = withSignin(
+      `${minimal}  clientSecretEnv: S\n  map: [{ org: acme }]\n  scim: { tokenFile: ./scim.token }\n`,
+    );
+    assert.deepEqual(scim.signin?.scim, { tokenFile: './scim.token' });
+  });
+
+  it('reads SCIM tokens from a file, one a line, and refuses a short one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-scim-secrets-'));
+    try {
+      await writeFile(join(dir, 'k'), 'k'.repeat(32));
+      const long = ['a', 'b'].map((c) => c.repeat(40));
+      await writeFile(join(dir, 'scim.token'), `${long[0]}\n\n${long[1]}\n`);
+      const cfg = (scim: string) =>
+        withSignin(`  publicUrl: http://127.0.0.1:8787
+  issuer: https://idp.example.com
+  clientId: sluice
+  clientSecretEnv: S
+  signingKeys: [k]
+  map: [{ org: acme }]
+  scim: ${scim}
+`).signin!;
+      const read = await loadSignInSecrets(cfg('{ tokenFile: ./scim.token }'), dir, { S: 'x' });
+      assert.deepEqual(read.scimTokens, long);
+      await assert.rejects(loadSignInSecrets(cfg('{ tokenEnv: T }'), dir, { S: 'x', T: 'short' }), {
+        message: 'signin.scim: $T holds a token of fewer than 32 characters; use a longer random token',
+      });
+      await assert.rejects(loadSignInSecrets(cfg('{ tokenEnv: T }'), dir, { S: 'x' }), {
+        message: 'signin.scim.tokenEnv: environment variable T is not set',
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -30,6 +30,18 @@ const settingsRule = z
   })
   .strict();
 
+/** SCIM 2.0 provisioning at /scim/v2: the bearer token the IdP presents, from the environment or a file. */
+const scimSchema = z
+  .object({
+    tokenEnv: envName.optional(),
+    /** A file (0600) holding the token; each non-empty line is a token, so a new one can be added before the IdP switches. */
+    tokenFile: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((s) => (s.tokenEnv === undefined) !== (s.tokenFile === undefined), {
+    message: 'give one of tokenEnv or tokenFile',
+  });
+
 export const signinSchema = z
   .object({
     /** The gateway's URL as clients reach it; every URL Sluice hands out is built from it. */
@@ -62,6 +74,8 @@ export const signinSchema = z
      */
     signingKeys: z.array(z.string().min(1)).min(1, 'name at least one signing key file'),
     managedSettings: z.array(settingsRule).default([]),
+    /** SCIM 2.0 provisioning (Okta, Entra ID); off when absent. */
+    scim: scimSchema.optional(),
   })
   .strict()
   .superRefine((s, ctx) => {

@@ -209,4 +209,75 @@ describe('the admin API', () => {
     assert.equal((await call(keys.acmeAdmin, 'DELETE', `/orgs/acme/keys/${live!.id}`)).status, 200);
     assert.equal((await ask()).status, 401);
   });
+
+  it('lists and ends sign-in sessions: members see their own, auditors all, admins end them', async () => {
+    const { h, keys, call } = await setup();
+    const session = (id: string, email: string, org = 'acme') => ({
+      id,
+      org,
+      subject: `sub-${email}`,
+      email,
+      name: null,
+      groups: ['eng'],
+      role: 'member' as const,
+      refreshHash: id.padEnd(64, '0'),
+      createdAt: '2026-11-01T00:00:00.000Z',
+      refreshedAt: null,
+      expiresAt: '2099-01-01T00:00:00.000Z',
+      revokedAt: null,
+    });
+    await h.store.signin.insertSession(session('ses_a1', 'dev@acme.test'));
+    await h.store.signin.insertSession(session('ses_a2', 'Leaver@acme.test'));
+    await h.store.signin.insertSession(session('ses_a3', 'leaver@acme.test'));
+    await h.store.signin.insertSession(session('ses_b1', 'leaver@acme.test', 'beta'));
+    const ids = (r: { body: Record<string, unknown> }) =>
+      (r.body.sessions as { id: string }[]).map((s) => s.id);
+    assert.deepEqual(ids(await call(keys.acmeMember, 'GET', '/orgs/acme/sessions')), ['ses_a1']);
+    assert.deepEqual(ids(await call(keys.acmeAuditor, 'GET', '/orgs/acme/sessions?user=LEAVER@acme.test')), [
+      'ses_a2',
+      'ses_a3',
+    ]);
+    const listed = await call(keys.acmeAuditor, 'GET', '/orgs/acme/sessions');
+    assert.equal(
+      JSON.stringify(listed.body).includes('refreshHash'),
+      false,
+      'no token hash leaves the store',
+    );
+    const denied = await call(keys.acmeAuditor, 'DELETE', '/orgs/acme/sessions/ses_a1');
+    assert.deepEqual(
+      [denied.status, message(denied)],
+      [403, 'This needs the admin role in org "acme"; your key has auditor.'],
+    );
+    const one = await call(keys.acmeAdmin, 'DELETE', '/orgs/acme/sessions/ses_a1');
+    assert.deepEqual([one.status, one.body], [200, { revoked: ['ses_a1'] }]);
+    const again = await call(keys.acmeAdmin, 'DELETE', '/orgs/acme/sessions/ses_a1');
+    assert.deepEqual([again.status, message(again)], [404, 'No live sign-in session ses_a1 in org "acme".']);
+    const person = await call(keys.acmeAdmin, 'DELETE', '/orgs/acme/sessions?user=leaver@acme.test');
+    assert.deepEqual(person.body, { revoked: ['ses_a2', 'ses_a3'] });
+    assert.equal((await h.store.signin.getSession('ses_b1'))?.revokedAt, null, "another org's session stays");
+    const bare = await call(keys.acmeAdmin, 'DELETE', '/orgs/acme/sessions');
+    assert.deepEqual(
+      [bare.status, message(bare)],
+      [400, 'DELETE /orgs/:org/sessions needs ?user=EMAIL (or name one session: /orgs/:org/sessions/:id).'],
+    );
+    assert.deepEqual(ids(await call(keys.acmeAuditor, 'GET', '/orgs/acme/sessions')), []);
+    assert.deepEqual(ids(await call(keys.acmeAuditor, 'GET', '/orgs/acme/sessions?all=true')), [
+      'ses_a1',
+      'ses_a2',
+      'ses_a3',
+    ]);
+    const log = (await h.store.listAdminLog()).filter((e) => e.action === 'signin.revoked');
+    assert.deepEqual(
+      log.map((e) => [e.actor, e.target, e.details]),
+      ['ses_a1', 'ses_a2', 'ses_a3'].map((id, i) => [
+        'admin-api:boss@acme.test',
+        id,
+        {
+          by: 'admin-api:boss@acme.test',
+          org: 'acme',
+          user: i ? (i === 1 ? 'Leaver@acme.test' : 'leaver@acme.test') : 'dev@acme.test',
+        },
+      ]),
+    );
+  });
 });

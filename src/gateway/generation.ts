@@ -23,7 +23,7 @@ import { health, hello, inferenceProfiles, notServed } from './stages/answered.j
 import { authenticate } from './stages/authenticate.js';
 import { authorize } from './stages/authorize.js';
 import { admin, consoleRoute, telemetry } from './stages/control-routes.js';
-import { managedSettings, signin } from './stages/signin-routes.js';
+import { managedSettings, scim, signin } from './stages/signin-routes.js';
 import { bedrockClient, vertexClient } from './stages/client-format.js';
 import { forward } from './stages/forward.js';
 import { inspect } from './stages/inspect.js';
@@ -82,7 +82,14 @@ export function buildGeneration(config: SluiceConfig, sh: Shared): Generation {
   const adapters = buildAdapters(config, sh.cloud);
   const logError = logger.error.bind(logger);
   // A key revoked through the admin API (or the console) leaves this gateway's key cache at once.
-  const adminApi = new AdminApi(config, store, clock, (hash) => sh.keyLookup.forget(hash));
+  // A sign-in session it ends is refused here at once (on other gateways within the session cache).
+  const adminApi = new AdminApi(
+    config,
+    store,
+    clock,
+    (hash) => sh.keyLookup.forget(hash),
+    (id) => sh.signin?.ended(id),
+  );
   const onLimitError = (err: Error) =>
     logger.error({ err: err.message }, 'limits not checked or not charged');
   const stages: Record<StageName, Stage> = {
@@ -108,6 +115,7 @@ export function buildGeneration(config: SluiceConfig, sh: Shared): Generation {
     metrics: metricsRoute(config, sh.metrics, now),
     signin: signin(sh.signin, now),
     managedSettings: managedSettings(sh.signin, now),
+    scim: scim(sh.signin, now),
     // Sessions live in the gateway, not the generation: a reload keeps everyone signed in.
     console: consoleRoute(
       new Console({ api: adminApi, config, store, clock, sessions: sh.consoleSessions }),

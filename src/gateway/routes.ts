@@ -31,6 +31,7 @@ export type StageName =
   | 'metrics'
   | 'signin'
   | 'managedSettings'
+  | 'scim'
   | 'console';
 
 export interface Route {
@@ -194,6 +195,15 @@ export const ROUTES: readonly Route[] = [
     methods: '*',
     path: /^\/(\.well-known\/oauth-authorization-server|oauth\/(device_authorization|token|revoke|callback)|device(\/deny)?)$/,
     stages: ['signin'],
+    zdr: 'allow',
+    recorded: false,
+  },
+  {
+    // SCIM 2.0 provisioning from the company's IdP (src/signin/scim.ts), with its own bearer token.
+    name: 'scim',
+    methods: '*',
+    path: /^\/scim\/v2(\/|$)/,
+    stages: ['scim'],
     zdr: 'allow',
     recorded: false,
   },

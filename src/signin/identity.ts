@@ -32,8 +32,25 @@ function claim(claims: Record<string, unknown>, name: string): unknown {
   return at;
 }
 
-/** The identity `claims` (an id_token's) stand for under `cfg`, or IdentityRefused saying why not. */
-export function identityFrom(claims: Record<string, unknown>, cfg: SignInConfig): Identity {
+/** The email and subject the claims name, unchecked (to look the person up before mapping them). */
+export function claimedPerson(
+  claims: Record<string, unknown>,
+  cfg: SignInConfig,
+): { email: string; subject: string } | null {
+  const email = claim(claims, cfg.emailClaim);
+  const subject = claims.sub;
+  return typeof email === 'string' && typeof subject === 'string' ? { email, subject } : null;
+}
+
+/**
+ * The identity `claims` (an id_token's) stand for under `cfg`, or IdentityRefused saying why not.
+ * `extraGroups` (SCIM's) count for `map` too; the identity's `groups` are the IdP's alone.
+ */
+export function identityFrom(
+  claims: Record<string, unknown>,
+  cfg: SignInConfig,
+  extraGroups: readonly string[] = [],
+): Identity {
   const subject = claims.sub;
   if (typeof subject !== 'string' || !subject)
     throw new IdentityRefused('the identity provider sent no subject');
@@ -48,9 +65,10 @@ export function identityFrom(claims: Record<string, unknown>, cfg: SignInConfig)
     throw new IdentityRefused(`email domain ${domain} may not sign in here`);
   const raw = claim(claims, cfg.groupsClaim);
   const groups = typeof raw === 'string' ? [raw] : Array.isArray(raw) ? raw.map(String) : [];
+  const all = [...groups, ...extraGroups];
   const rule = cfg.map.find(
     (r) =>
-      (!r.groups || r.groups.some((g) => groups.includes(g))) &&
+      (!r.groups || r.groups.some((g) => all.includes(g))) &&
       (!r.emailDomain || r.emailDomain.toLowerCase() === domain),
   );
   if (!rule)

@@ -26,7 +26,7 @@ export async function loadSignInSecrets(
   cfg: SignInConfig,
   configDir: string,
   env: Record<string, string | undefined>,
-): Promise<{ clientSecret: string; signingKeys: string[] }> {
+): Promise<{ clientSecret: string; signingKeys: string[]; scimTokens: string[] | null }> {
   let clientSecret: string;
   if (cfg.clientSecretEnv) {
     const v = env[cfg.clientSecretEnv];
@@ -46,5 +46,35 @@ export async function loadSignInSecrets(
       );
     signingKeys.push(key);
   }
-  return { clientSecret, signingKeys };
+  return { clientSecret, signingKeys, scimTokens: await scimTokens(cfg, configDir, env) };
+}
+
+/** The SCIM bearer tokens (`signin.scim`), or null when SCIM is off. */
+async function scimTokens(
+  cfg: SignInConfig,
+  configDir: string,
+  env: Record<string, string | undefined>,
+): Promise<string[] | null> {
+  if (!cfg.scim) return null;
+  let tokens: string[];
+  if (cfg.scim.tokenEnv) {
+    const v = env[cfg.scim.tokenEnv]?.trim();
+    if (!v)
+      throw new SignInSecretError(
+        `signin.scim.tokenEnv: environment variable ${cfg.scim.tokenEnv} is not set`,
+      );
+    tokens = [v];
+  } else {
+    const text = await readSecretFile('signin.scim.tokenFile', resolve(configDir, cfg.scim.tokenFile!));
+    tokens = text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
+  }
+  const short = tokens.findIndex((t) => t.length < 32);
+  if (short >= 0 || !tokens.length)
+    throw new SignInSecretError(
+      `signin.scim: ${cfg.scim.tokenEnv ? `$${cfg.scim.tokenEnv}` : cfg.scim.tokenFile} holds a token of fewer than 32 characters; use a longer random token`,
+    );
+  return tokens;
 }

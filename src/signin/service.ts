@@ -10,7 +10,8 @@ import type { SignInConfig } from '../control/config.js';
 import { recordAdmin } from '../control/admin-log.js';
 import type { DeviceGrant } from '../store/signin.js';
 import type { Store } from '../store/types.js';
-import { IdentityRefused, identityFrom, type Identity } from './identity.js';
+import { claimedPerson, IdentityRefused, identityFrom, type Identity } from './identity.js';
+import { ScimService } from './scim.js';
 import { settingsFor, type SettingsRule } from './managed-settings.js';
 import { OpenIdProvider, ProviderRefused, ProviderUnavailable } from './oidc.js';
 import { confirmCodePage, enterCodePage, messagePage, pageHeaders } from './pages.js';
@@ -53,6 +54,15 @@ export interface SignInDeps {
   logError?: (fields: Record<string, unknown>, msg: string) => void;
   /** How long a session's state (revoked or not) is trusted before the store is asked again, ms. */
   sessionCacheMs?: number;
+  /** The SCIM bearer tokens (`signin.scim`); SCIM is off without them. */
+  scimTokens?: readonly string[] | null;
+}
+
+/** What the gateway last read of a session: ended or not, and the person's groups (IdP's and SCIM's). */
+interface SessionState {
+  revoked: boolean;
+  groups: string[] | null;
+  until: number;
 }
 
 export type Verified = { ok: true; who: SignedIn } | { ok: false; reason: 'invalid' | 'expired' | 'revoked' };
@@ -122,10 +132,12 @@ export class SignInService {
   private readonly logError: NonNullable<SignInDeps['logError']>;
   private readonly issuer: string;
   private readonly verified = new Map<string, { who: SignedIn; until: number }>();
-  private readonly sessions = new Map<string, { revoked: boolean; until: number }>();
+  private readonly sessions = new Map<string, SessionState>();
   private readonly authorizeWindow = new AttemptWindow(30, 600_000);
   private readonly verifyWindow = new AttemptWindow(10, 600_000);
   private readonly sessionCacheMs: number;
+  /** SCIM 2.0 provisioning at /scim/v2, when `signin.scim` is set. */
+  readonly scim: ScimService | null;
 
   constructor(private readonly deps: SignInDeps) {
     this.keys = new SigningKeys(deps.signingKeys);
@@ -141,6 +153,31 @@ export class SignInService {
     this.random = deps.random ?? randomBytes;
     this.logError = deps.logError ?? (() => undefined);
     this.sessionCacheMs = deps.sessionCacheMs ?? 5_000;
+    this.scim = deps.scimTokens?.length
+      ? new ScimService({
+          store: deps.store,
+          publicUrl: this.issuer,
+          tokens: deps.scimTokens,
+          endSessions: (who, reason) => this.endSessionsOf(who, 'scim', reason),
+          clock: this.clock,
+          random: this.random,
+          logError: this.logError,
+        })
+      : null;
+  }
+
+  /**
+   * The identity the IdP's claims stand for, with SCIM's say: SCIM's groups count for `map`, and a
+   * person SCIM deactivated is refused.
+   */
+  private async identityOf(claims: Record<string, unknown>): Promise<Identity> {
+    const person = claimedPerson(claims, this.deps.config);
+    const standing = person ? await this.deps.store.scim.standing(person.email, person.subject) : null;
+    if (standing?.deactivated)
+      throw new IdentityRefused(
+        `${person!.email} was deactivated by SCIM provisioning and may not sign in; ask your administrator`,
+      );
+    return identityFrom(claims, this.deps.config, standing?.groups ?? []);
   }
 
   private get secureCookie(): boolean {
@@ -431,7 +468,7 @@ export class SignInService {
         nonce: String(state.n),
         verifier: String(state.v),
       });
-      return { identity: identityFrom(answer.claims, this.deps.config), idpRefresh: answer.refreshToken };
+      return { identity: await this.identityOf(answer.claims), idpRefresh: answer.refreshToken };
     } catch (err) {
       if (err instanceof ProviderUnavailable) {
         this.logError({ err: err.message }, 'identity provider unavailable');
@@ -527,7 +564,7 @@ export class SignInService {
     const refuse = async (reason: string, step: string) => {
       if (session) {
         await store.revokeSession(session.id, now.toISOString());
-        this.sessions.set(session.id, { revoked: true, until: Infinity });
+        this.ended(session.id);
       }
       await this.event('denied', session ? `signin:${session.email}` : 'signin:unknown', session?.id ?? '-', {
         reason,
@@ -538,6 +575,8 @@ export class SignInService {
     };
     if (!session || session.revokedAt) return refuse('unknown, rotated or revoked refresh token', 'session');
     if (session.expiresAt <= now.toISOString()) return refuse('session expired', 'session');
+    if ((await this.deps.store.scim.standing(session.email, session.subject)).deactivated)
+      return refuse('deactivated by SCIM provisioning', 'scim');
     let identity: Identity = session;
     let nextIdp: string | null = idpToken ?? null;
     if (idpToken) {
@@ -548,7 +587,7 @@ export class SignInService {
           groups: session.groups,
           name: session.name,
         });
-        identity = identityFrom(answer.claims, this.deps.config);
+        identity = await this.identityOf(answer.claims);
         nextIdp = answer.refreshToken;
       } catch (err) {
         if (err instanceof ProviderUnavailable) {
@@ -590,7 +629,7 @@ export class SignInService {
     }
     if (sessionId) {
       const session = await this.deps.store.signin.getSession(sessionId);
-      this.sessions.set(sessionId, { revoked: true, until: Infinity });
+      this.ended(sessionId);
       if (await this.deps.store.signin.revokeSession(sessionId, now.toISOString()))
         await this.event('revoked', `signin:${session?.email ?? 'unknown'}`, sessionId, {
           by: 'client sign-out',
@@ -601,12 +640,34 @@ export class SignInService {
     return { status: 200, headers: { ...NO_STORE }, body: '' };
   }
 
+  /** Requests with this session's tokens are refused on this gateway from now on. */
+  ended(sessionId: string): void {
+    this.sessions.set(sessionId, { revoked: true, groups: null, until: Infinity });
+  }
+
   /** Ends a session now (an admin's revoke); requests with its tokens are refused on this gateway at once. */
   async revokeSession(sessionId: string, actor: string): Promise<boolean> {
-    this.sessions.set(sessionId, { revoked: true, until: Infinity });
+    this.ended(sessionId);
     const done = await this.deps.store.signin.revokeSession(sessionId, this.clock().toISOString());
     if (done) await this.event('revoked', actor, sessionId, { by: actor });
     return done;
+  }
+
+  /**
+   * Ends every live session of a person (SCIM deprovisioning): at once on this gateway, within the
+   * session cache's 5 s on every other sharing the store. Returns how many ended.
+   */
+  async endSessionsOf(
+    who: { emails: string[]; subject: string | null },
+    actor: string,
+    reason: string,
+  ): Promise<number> {
+    const ids = await this.deps.store.signin.revokeSessionsOf(who, this.clock().toISOString());
+    for (const id of ids) {
+      this.ended(id);
+      await this.event('revoked', actor, id, { by: actor, reason });
+    }
+    return ids.length;
   }
 
   /** Verifies a presented access token (signature, audience, issuer, expiry) and its session's state, cached. */
@@ -628,12 +689,24 @@ export class SignInService {
     const sid = who.who.sessionId;
     let state = this.sessions.get(sid);
     if (!state || state.until <= t) {
-      const session = await this.deps.store.signin.getSession(sid);
-      state = { revoked: !session || session.revokedAt !== null, until: t + this.sessionCacheMs };
+      state = await this.sessionState(sid, t);
       if (this.sessions.size >= 10_000) this.sessions.delete(this.sessions.keys().next().value!);
       this.sessions.set(sid, state);
     }
-    return state.revoked ? { ok: false, reason: 'revoked' } : { ok: true, who: who.who };
+    if (state.revoked) return { ok: false, reason: 'revoked' };
+    return { ok: true, who: state.groups ? { ...who.who, groups: state.groups } : who.who };
+  }
+
+  /** A session as the store has it now: ended, or live with the IdP's groups and SCIM's. */
+  private async sessionState(sid: string, t: number): Promise<SessionState> {
+    const until = t + this.sessionCacheMs;
+    const session = await this.deps.store.signin.getSession(sid);
+    if (!session || session.revokedAt !== null) return { revoked: true, groups: null, until };
+    const standing = await this.deps.store.scim.standing(session.email, session.subject);
+    // A session SCIM's deactivation missed (it started in the same instant) ends here.
+    if (standing.deactivated) return { revoked: true, groups: null, until };
+    const groups = [...new Set([...session.groups, ...standing.groups])];
+    return { revoked: false, groups, until };
   }
 
   /** `/managed/settings` for a caller; null when no rule fits (the protocol's 404: no managed policy). */

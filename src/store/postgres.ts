@@ -22,6 +22,7 @@ import {
   usageFromRow,
   usageSql,
 } from './rows.js';
+import { scimStore, type ScimStore } from './scim.js';
 import { signInStore, type SignInStore } from './signin.js';
 import type {
   AdminLogEntry,
@@ -62,6 +63,14 @@ export interface PostgresStoreOptions {
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   readonly signin: SignInStore = signInStore(async (sql, params) => {
+    let n = 0;
+    const r = await this.pool.query(
+      sql.replace(/\?/g, () => `$${++n}`),
+      params,
+    );
+    return { rows: r.rows as Record<string, unknown>[], changes: r.rowCount ?? 0 };
+  });
+  readonly scim: ScimStore = scimStore(async (sql, params) => {
     let n = 0;
     const r = await this.pool.query(
       sql.replace(/\?/g, () => `$${++n}`),

@@ -1,4 +1,5 @@
 import { partitionAuditMigration } from './partitions.js';
+import { SCIM_MIGRATION } from './scim.js';
 import { SIGNIN_MIGRATION } from './signin.js';
 
 /** Versioned schema migrations, one statement list per dialect. Append only: never edit a shipped step. */
@@ -225,5 +226,11 @@ export const migrations: Migration[] = [
     description: 'PostgreSQL: audit records in one partition per day, so retention drops whole days',
     sqlite: [],
     postgres: partitionAuditMigration(partitionedAuditColumns, auditIndexesNow),
+  },
+  {
+    version: 15,
+    description: SCIM_MIGRATION.description,
+    sqlite: SCIM_MIGRATION.statements,
+    postgres: SCIM_MIGRATION.statements,
   },
 ];

@@ -81,6 +81,14 @@ export interface SignInStore {
   /** Marks a session revoked; false when no live session has that id. */
   revokeSession(id: string, at: string): Promise<boolean>;
   listSessions(filter?: { org?: string; email?: string }): Promise<SignInSession[]>;
+  /**
+   * Revokes every live session of a person: whose email is one of `emails` (case-insensitively) or
+   * whose IdP subject is `subject`; returns the ids it revoked.
+   */
+  revokeSessionsOf(
+    who: { emails: readonly string[]; subject?: string | null },
+    at: string,
+  ): Promise<string[]>;
 }
 
 export const SIGNIN_MIGRATION = {
@@ -133,7 +141,7 @@ function sessionFromRow(r: Record<string, unknown>): SignInSession {
 
 /** The sign-in queries over one dialect's runner. */
 export function signInStore(run: SqlRunner): SignInStore {
-  return { ...deviceGrants(run), ...sessions(run) };
+  return { ...grantQueries(run), ...sessionQueries(run) };
 }
 
 type GrantQueries = Pick<
@@ -147,7 +155,7 @@ type GrantQueries = Pick<
 >;
 
 /** Device authorization grants: pending until the browser leg approves or denies them. */
-function deviceGrants(run: SqlRunner): GrantQueries {
+function grantQueries(run: SqlRunner): GrantQueries {
   return {
     async insertDeviceGrant(g) {
       await run(
@@ -212,8 +220,8 @@ function deviceGrants(run: SqlRunner): GrantQueries {
 }
 
 /** Signed-in sessions: one per device sign-in, its refresh token hashed, revoked for good. */
-function sessions(run: SqlRunner): Omit<SignInStore, keyof GrantQueries> {
-  return {
+function sessionQueries(run: SqlRunner): Omit<SignInStore, keyof GrantQueries> {
+  const api: Omit<SignInStore, keyof GrantQueries> = {
     async insertSession(s) {
       await run(
         `INSERT INTO signin_sessions (id, org, subject, email, name, groups_json, role, refresh_hash, created_at,
@@ -264,5 +272,22 @@ function sessions(run: SqlRunner): Omit<SignInStore, keyof GrantQueries> {
       );
       return rows.map(sessionFromRow);
     },
+    async revokeSessionsOf(who, at) {
+      const emails = [...new Set(who.emails.map((e) => e.toLowerCase()))];
+      const conds = [
+        ...(emails.length ? [`LOWER(email) IN (${emails.map(() => '?').join(', ')})`] : []),
+        ...(who.subject ? ['subject = ?'] : []),
+      ];
+      if (!conds.length) return [];
+      const params = [...emails, ...(who.subject ? [who.subject] : [])];
+      const { rows } = await run(
+        `SELECT id FROM signin_sessions WHERE revoked_at IS NULL AND (${conds.join(' OR ')}) ORDER BY id`,
+        params,
+      );
+      const ids: string[] = [];
+      for (const r of rows) if (await api.revokeSession(str(r.id), at)) ids.push(str(r.id));
+      return ids;
+    },
   };
+  return api;
 }

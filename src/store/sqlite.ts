@@ -23,6 +23,7 @@ import {
   usageFromRow,
   usageSql,
 } from './rows.js';
+import { scimStore, type ScimStore } from './scim.js';
 import { signInStore, type SignInStore } from './signin.js';
 import type {
   AdminLogEntry,
@@ -51,6 +52,11 @@ const SWEEP_BATCH = 200;
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly signin: SignInStore = signInStore(async (sql, params) => {
+    const stmt = this.db.prepare(sql);
+    if (stmt.reader) return { rows: stmt.all(...params) as Row[], changes: 0 };
+    return { rows: [], changes: stmt.run(...params).changes };
+  });
+  readonly scim: ScimStore = scimStore(async (sql, params) => {
     const stmt = this.db.prepare(sql);
     if (stmt.reader) return { rows: stmt.all(...params) as Row[], changes: 0 };
     return { rows: [], changes: stmt.run(...params).changes };

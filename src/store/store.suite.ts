@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { recordAdmin, verifyChain } from '../control/admin-log.js';
+import type { ScimUserRow } from './scim.js';
 import type { AuditRecord, KeyRecord, Store } from './types.js';
 
 export function auditRecord(overrides: Partial<AuditRecord> = {}): AuditRecord {
@@ -594,6 +595,96 @@ export function defineStoreSuite(
       const revoked = await store.signin.getSession('ses_1');
       assert.deepEqual([revoked?.revokedAt, revoked?.refreshHash], ['2026-11-01T02:00:00.000Z', null]);
       assert.equal(await store.signin.rotateRefresh('ses_1', 'b'.repeat(64), next), false);
+    });
+
+    it("keeps SCIM users and groups: unique names, filters, memberships, standing; ends a person's sessions", async () => {
+      const at = '2026-11-01T00:00:00.000Z';
+      const user = (id: string, userName: string, extra: Partial<ScimUserRow> = {}): ScimUserRow => ({
+        id,
+        userName,
+        externalId: null,
+        email: userName.toLowerCase(),
+        active: true,
+        resource: JSON.stringify({ userName }),
+        createdAt: at,
+        updatedAt: at,
+        version: 1,
+        ...extra,
+      });
+      assert.equal(await store.scim.insertUser(user('u1', 'Ann@Acme.test', { externalId: 'ext-ann' })), true);
+      assert.equal(
+        await store.scim.insertUser(user('u2', 'ann@acme.test')),
+        false,
+        'userName is unique, any case',
+      );
+      assert.equal(await store.scim.insertUser(user('u3', 'bob@acme.test')), true);
+      assert.deepEqual(
+        (await store.scim.listUsers({ userName: 'ANN@acme.test' }, 0, 10)).rows.map((u) => u.id),
+        ['u1'],
+      );
+      assert.deepEqual(await store.scim.listUsers({}, 1, 1).then((p) => [p.total, p.rows[0]?.id]), [2, 'u3']);
+      const group = {
+        id: 'g1',
+        displayName: 'Eng',
+        externalId: null,
+        createdAt: at,
+        updatedAt: at,
+        version: 1,
+      };
+      assert.equal(await store.scim.insertGroup(group), true);
+      assert.equal(await store.scim.insertGroup({ ...group, id: 'g2', displayName: 'eng' }), false);
+      await store.scim.setMembers('g1', ['u1', 'u3'], []);
+      assert.deepEqual(await store.scim.members('g1'), ['u1', 'u3']);
+      assert.deepEqual(
+        (await store.scim.listGroups({ member: 'u3' }, 0, 10)).rows.map((g) => g.id),
+        ['g1'],
+      );
+      assert.deepEqual(await store.scim.standing('x@y.test', 'ext-ann'), {
+        provisioned: true,
+        deactivated: false,
+        groups: ['Eng'],
+      });
+      assert.equal(
+        await store.scim.updateUser({ ...user('u3', 'ann@acme.test'), updatedAt: at }),
+        'conflict',
+      );
+      assert.equal(
+        await store.scim.updateUser({ ...user('u3', 'bob@acme.test', { active: false }), updatedAt: at }),
+        'ok',
+      );
+      assert.deepEqual(await store.scim.standing('BOB@acme.test', 'nobody'), {
+        provisioned: true,
+        deactivated: true,
+        groups: [],
+      });
+      assert.equal((await store.scim.getUser('u3'))?.version, 2);
+      assert.equal(await store.scim.deleteUser('u3'), true);
+      assert.deepEqual(await store.scim.members('g1'), ['u1']);
+      assert.equal(await store.scim.deleteGroup('g1'), true);
+      assert.deepEqual(await store.scim.groupsOf('u1'), []);
+      const session = (id: string, email: string, subject: string) => ({
+        id,
+        org: 'acme',
+        subject,
+        email,
+        name: null,
+        groups: [],
+        role: 'member' as const,
+        refreshHash: null,
+        createdAt: at,
+        refreshedAt: null,
+        expiresAt: '2026-12-01T00:00:00.000Z',
+        revokedAt: null,
+      });
+      await store.signin.insertSession(session('ses_s1', 'Carl@Acme.test', 's1'));
+      await store.signin.insertSession(session('ses_s2', 'other@acme.test', 'carl-sub'));
+      await store.signin.insertSession(session('ses_s3', 'dana@acme.test', 's3'));
+      assert.deepEqual(
+        await store.signin.revokeSessionsOf({ emails: ['carl@acme.test'], subject: 'carl-sub' }, at),
+        ['ses_s1', 'ses_s2'],
+      );
+      assert.deepEqual(await store.signin.revokeSessionsOf({ emails: ['carl@acme.test'] }, at), []);
+      assert.equal((await store.signin.getSession('ses_s3'))?.revokedAt, null);
     });
 
     it('keeps the groups of a key and of an audit record, and none where none were given', async () => {

@@ -1,4 +1,5 @@
 /** The storage interface every part of Sluice uses. Implementations: SQLite (embedded) and PostgreSQL. */
+import type { ScimStore } from './scim.js';
 import type { SignInStore } from './signin.js';
 import type { TableRows } from './table-rows.js';
 
@@ -266,6 +267,8 @@ export interface Store {
 
   /** Company sign-in's device grants and sessions (src/signin). */
   readonly signin: SignInStore;
+  /** SCIM 2.0 provisioning's users, groups and memberships (src/signin/scim.ts). */
+  readonly scim: ScimStore;
 
   /** Runs `fn` while no other holder of the lock `name` runs, on any gateway sharing this store. */
   exclusive<T>(name: string, fn: () => Promise<T>): Promise<T>;

@@ -5,11 +5,11 @@
  * refresh (a revoked session, a leaver at the IdP) ending in exit 2 with what to do.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cleanEnv, startSluice } from './processes.js';
+import { cleanEnv, runClaude, sluice, sluiceCommand, startSluice } from './processes.js';
 import { approveDevice, startSignInWorld, type SignInWorld } from './signin-world.js';
 
 let world: SignInWorld;
@@ -175,5 +175,47 @@ describe('sluice login and sluice token (sluice serve, a real OpenID provider)',
     assert.deepEqual([out.status, out.stdout, out.stderr], [0, `Signed out of ${world.base}.\n`, '']);
     assert.equal((await messages(current)).status, 401);
     assert.equal((await token(env)).status, 2);
+  });
+
+  it('the real Claude Code with apiKeyHelper "sluice token": requests recorded under the signed-in person', async () => {
+    const env = await person();
+    assert.equal((await login(env, 'dev')).code, 0);
+    const home = env.HOME!;
+    const project = join(home, 'project');
+    await mkdir(join(home, '.claude'), { recursive: true });
+    await mkdir(project);
+    await writeFile(
+      join(home, '.claude', 'settings.json'),
+      JSON.stringify({
+        apiKeyHelper: sluiceCommand('token'),
+        env: { CLAUDE_CODE_API_KEY_HELPER_TTL_MS: '240000' },
+      }),
+    );
+    const seen = world.standin.seen.length;
+    const run = await runClaude('hi from the helper', {
+      cwd: project,
+      home,
+      baseUrl: world.base,
+      key: '',
+      route: { ANTHROPIC_BASE_URL: world.base },
+      env: {
+        XDG_CONFIG_HOME: env.XDG_CONFIG_HOME!,
+        DISABLE_TELEMETRY: '1',
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+      },
+    });
+    assert.equal(run.code, 0, run.stderr + run.stdout);
+    assert.match(run.stdout, /Hello from the stand-in\./);
+    assert.ok(world.standin.seen.length > seen, 'the request went through the gateway');
+    const logs = sluice(world.dir, ['logs', '--user', 'dev@example.com', '--format', 'json']);
+    assert.equal(logs.status, 0, logs.stderr);
+    const records = logs.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { user: string; keyId: string; status: number; path: string });
+    assert.ok(
+      records.some((r) => r.path === '/v1/messages' && r.status === 200 && r.keyId.startsWith('ses_')),
+      'a request of the signed-in session, recorded under dev@example.com',
+    );
   });
 });

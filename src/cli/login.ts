@@ -235,11 +235,12 @@ function registerLogoutVerb(program: Command, io: LoginIo): void {
     .command('logout')
     .description('Sign out of a Sluice gateway: revoke the stored tokens there and forget them.')
     .option('--gateway <url>', 'which gateway (default: $SLUICE_GATEWAY, else the last one signed in to)')
+    .addOption(formatOption(['text', 'json']))
     .addHelpText(
       'after',
       `\nExit codes: 0 signed out (locally, at least); 2 not signed in.\n\nExample:\n  $ sluice logout`,
     )
-    .action(async (flags: { gateway?: string }) => {
+    .action(async (flags: { gateway?: string; format: string }) => {
       const { out, err } = writers(io);
       const deps = clientDeps(io);
       const store = new CredentialStore(configDir(io.env ?? process.env));
@@ -257,7 +258,8 @@ function registerLogoutVerb(program: Command, io: LoginIo): void {
       await store.update(base, null);
       if (!revoked)
         err(`sluice: ${base} did not confirm the revocation; the tokens were forgotten here only\n`);
-      out(`Signed out of ${base}.\n`);
+      if (flags.format === 'json') out(JSON.stringify({ gateway: base, revoked }) + '\n');
+      else out(`Signed out of ${base}.\n`);
       process.exitCode = EXIT.ok;
     });
 }

@@ -5,6 +5,7 @@ import { clientInfo, findClients, type ClientInfo } from './client.js';
 import { compareEgress, type EgressComparison, type EgressLine } from './egress.js';
 import { sortFindings } from './finding.js';
 import { locate } from './files.js';
+import { checkGatewaySignIn, type GatewaySignIn } from './gateway-signin.js';
 import { inspectLocalData, type LocalDataSummary, type Progress } from './local-data.js';
 import { loadMcpServers } from './mcp.js';
 import { checkPolicy, type OrgPolicy } from './policy-file.js';
@@ -45,6 +46,8 @@ export interface AuditReport {
   explain: ExplainResult;
   retentionDays: number;
   local: LocalDataSummary;
+  /** The company gateway this client signs in to and takes managed settings from, if any. */
+  gatewaySignIn: GatewaySignIn;
   egress?: EgressComparison;
   findings: Finding[];
 }
@@ -75,9 +78,14 @@ export async function runAudit(
   const { paths, layers, settings, env, servers } = config;
   const at = machine.now.toISOString().slice(0, 10);
   const found = clientInfo(await findClients(machine), flags.clientVersion);
+  const gateway = await checkGatewaySignIn(paths, settings);
+  const governedBy = gateway.findings.some((f) => f.id === 'gateway-governed')
+    ? gateway.signIn.signedIn?.url
+    : undefined;
   const { profile, assumptions } = buildProfile({
     settings,
     env,
+    ...(governedBy ? { signedInGateway: governedBy } : {}),
     servers,
     flags: { ...flags, ...(found.client.version ? { clientVersion: found.client.version } : {}) },
     at,
@@ -87,7 +95,7 @@ export async function runAudit(
   const explain = deps.evaluate(profile, at);
   const retentionDays = retentionOf(settings);
 
-  const findings: Finding[] = [...config.findings];
+  const findings: Finding[] = [...config.findings, ...gateway.findings];
   findings.push(
     ...checkConfiguration({
       paths,
@@ -140,6 +148,7 @@ export async function runAudit(
     explain,
     retentionDays,
     local: local.summary,
+    gatewaySignIn: gateway.signIn,
     ...(egress ? { egress } : {}),
     findings: sortFindings(findings),
   };

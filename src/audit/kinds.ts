@@ -60,6 +60,21 @@ export const FINDING_KINDS: FindingKind[] = [
     title: 'Telemetry events are queued on disk waiting to be sent',
   },
   {
+    id: 'gateway-governed',
+    severity: 'info',
+    title: 'Claude Code is signed in to a company gateway and takes its managed settings from it',
+  },
+  {
+    id: 'gateway-sign-in-missing',
+    severity: 'low',
+    title: 'Managed settings force a gateway sign-in, but the client is not signed in to that gateway',
+  },
+  {
+    id: 'gateway-sign-in-unused',
+    severity: 'low',
+    title: 'The client holds a gateway sign-in that no machine-managed setting makes it use',
+  },
+  {
     id: 'settings-unreadable',
     severity: 'medium',
     title: 'A settings or MCP file cannot be read, so the client cannot apply it',

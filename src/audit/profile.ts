@@ -47,6 +47,8 @@ export function buildProfile(input: {
   flags: ProfileFlags;
   at: string;
   inspector: Inspector;
+  /** The company gateway the client is signed in to and governed by (audit/gateway-signin.ts). */
+  signedInGateway?: string;
 }): { profile: Profile; assumptions: string[] } {
   const { settings, env, flags } = input;
   const assumptions: string[] = [];
@@ -55,6 +57,7 @@ export function buildProfile(input: {
     const creds = [
       ...apiCredentialSources(env, settings),
       ...(gatewayBaseUrl(env) ? ['ANTHROPIC_BASE_URL'] : []),
+      ...(input.signedInGateway ? [`a sign-in to the gateway ${input.signedInGateway}`] : []),
     ];
     plan = creds.length ? 'api' : 'pro';
     assumptions.push(

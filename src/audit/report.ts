@@ -72,6 +72,7 @@ export function toJson(report: AuditReport, inspector: Inspector) {
     policyAssumptions: report.explain.assumptions,
     notes: report.explain.notes,
     local: report.local,
+    gatewaySignIn: report.gatewaySignIn,
     ...(report.egress ? { egress: report.egress } : {}),
     findings: report.findings.map((f) => ({ ...f, message: redactText(f.message, inspector) })),
   };

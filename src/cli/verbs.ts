@@ -7,6 +7,7 @@ import { registerEgress } from './egress.js';
 import { registerExplain } from './explain.js';
 import { registerInit } from './init.js';
 import { registerKeys } from './keys.js';
+import { registerLogin } from './login.js';
 import { registerLogs } from './logs.js';
 import { registerManagedSettings } from './managed-settings.js';
 import { registerPrices } from './prices.js';
@@ -27,6 +28,7 @@ export function registerVerbs(program: Command): void {
   registerExplain(program);
   registerInit(program);
   registerKeys(program);
+  registerLogin(program);
   registerLogs(program);
   registerPrices(program);
   registerSandbox(program);

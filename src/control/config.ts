@@ -174,13 +174,20 @@ const priceSchema = z
   .strict();
 const spendLimits = z.object({ daily: money.optional(), monthly: money.optional() }).strict();
 
-/** A group of an org's users (`sluice keys create --group`): a spend limit and a model list of its own. */
+/**
+ * A group of an org's users (`sluice keys create --group`, or IdP groups of signed-in people): a spend
+ * limit, a model list, guard actions and content logging of its own.
+ */
 const groupSchema = z
   .object({
     /** USD the group's members may spend together, by UTC day and month. */
     budgets: spendLimits.default({}),
     /** The models the group's members may use (within the org's); every model the org allows when absent. */
     models: z.array(z.string().min(1)).min(1, 'list at least one model, or leave models out').optional(),
+    /** The guard's actions for the group's members, in place of the org's (control/group-policy.ts). */
+    guard: z.object({ secrets: guardAction.optional(), pii: guardAction.optional() }).strict().optional(),
+    /** What is kept of the group's members' requests, in place of the org's; never anything under zdr. */
+    contentLogging: z.enum(['none', 'redacted', 'full']).optional(),
   })
   .strict();
 

@@ -231,10 +231,11 @@ export const errors = {
       'limits_unavailable',
       `Sluice could not check the limits of org "${org}" (its store did not answer), so the request was not sent. Try again; if it persists, tell the gateway's administrator.`,
     ),
-  guardBlocked: (org: string, rules: Record<string, number>, blocked: string[]) =>
+  /** `groups`: the caller's groups whose `guard` set the blocking action, when it was not the org's own. */
+  guardBlocked: (org: string, rules: Record<string, number>, blocked: string[], groups: string[] = []) =>
     new SluiceError(
       'guard_blocked',
-      `Sluice blocked this request: org "${org}" does not allow ${blocked
+      `Sluice blocked this request: ${groups.length ? `${groups.length > 1 ? 'groups' : 'group'} ${groups.map((g) => `"${g}"`).join(' and ')} of ` : ''}org "${org}" does not allow ${blocked
         .map((r) => `${r} (${rules[r]}×)`)
         .join(', ')} to be sent to the model, and nothing was sent. ` +
         'The blocked content is now part of this conversation, so every later request in it would be refused too: ' +

@@ -20,6 +20,16 @@ export function sluice(cwd: string, args: string[], env = cleanEnv()) {
   return spawnSync(process.execPath, ['--import', tsx, main, ...args], { cwd, env, encoding: 'utf8' });
 }
 
+/** A shell command line that runs a sluice verb from source (for settings such as `apiKeyHelper`). */
+export function sluiceCommand(...args: string[]): string {
+  return [process.execPath, '--import', tsx, main, ...args].map((a) => `'${a}'`).join(' ');
+}
+
+/** Starts a sluice verb without waiting for it (for verbs that wait on something, like `login`). */
+export function startSluice(cwd: string, args: string[], env = cleanEnv()): ChildProcess {
+  return spawn(process.execPath, ['--import', tsx, main, ...args], { cwd, env });
+}
+
 /** `sluice keys create` in `cwd`; returns the key (the last line it prints). */
 export function createKeyCli(cwd: string, org: string, user: string): string {
   const r = sluice(cwd, ['keys', 'create', '--org', org, '--user', user]);

@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startStandin, type Standin } from '../../src/gateway/testing/standin.js';
-import { freePort, startTestIdp, type TestIdp } from '../../src/signin/testing/idp.js';
+import { freePort, startTestIdp, TestBrowser, type TestIdp } from '../../src/signin/testing/idp.js';
 import { cleanEnv, serve, type Served } from './processes.js';
 
 export interface SignInWorld {
@@ -18,8 +18,15 @@ export interface SignInWorld {
   close(): Promise<void>;
 }
 
-/** Starts the world; the org `acme` takes IdP group `engineers`, whose managed settings are `policy`. */
-export async function startSignInWorld(policy: string): Promise<SignInWorld> {
+/**
+ * Starts the world; the org `acme` (settings `org`) takes IdP group `engineers`, whose managed
+ * settings are `policy`. IdP users: `dev` and `leaver` (engineers), `contractor` (engineers and
+ * contractors), `sales` (mapped nowhere).
+ */
+export async function startSignInWorld(
+  policy: string,
+  org = '{ upstream: anthropic, contentLogging: none }',
+): Promise<SignInWorld> {
   const clientSecret = randomBytes(16).toString('hex');
   const dir = await mkdtemp(join(tmpdir(), 'sluice-signin-'));
   const standin = await startStandin('sk-ant-upstream-signin');
@@ -32,6 +39,11 @@ export async function startSignInWorld(policy: string): Promise<SignInWorld> {
     users: {
       dev: { email: 'dev@example.com', name: 'Dev Eloper', groups: ['engineers'] },
       leaver: { email: 'leaver@example.com', name: 'Lea Ver', groups: ['engineers'] },
+      contractor: {
+        email: 'contractor@example.com',
+        name: 'Con Tractor',
+        groups: ['engineers', 'contractors'],
+      },
       sales: { email: 'sales@example.com', name: 'Sal Es', groups: ['sales'] },
     },
   });
@@ -44,7 +56,7 @@ server: { port: ${port} }
 upstreams:
   anthropic: { provider: anthropic, baseUrl: "${standin.url}", apiKey: sk-ant-upstream-signin }
 orgs:
-  acme: { upstream: anthropic, contentLogging: none }
+  acme: ${org}
 signin:
   publicUrl: ${base}
   issuer: ${idp.issuer}
@@ -83,4 +95,47 @@ signin:
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Approves `userCode` in a browser as IdP user `login`: the verification page, the IdP's forms, the callback. */
+export async function approveDevice(world: SignInWorld, userCode: string, login: string): Promise<string> {
+  const browser = new TestBrowser();
+  const verified = await browser.request(`${world.base}/device`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: world.base },
+    body: new URLSearchParams({ user_code: userCode }).toString(),
+  });
+  const done = await browser.signInAtIdp(
+    verified,
+    `${world.base}/device`,
+    login,
+    `${world.base}/oauth/callback`,
+  );
+  return done.body;
+}
+
+export interface DeviceTokens {
+  access_token: string;
+  refresh_token: string;
+  expires_in: number;
+}
+
+/** The whole device flow as a client would run it, approved by `login`; returns the tokens. */
+export async function signInAs(world: SignInWorld, login: string): Promise<DeviceTokens> {
+  const form = (fields: Record<string, string>) => ({
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields).toString(),
+  });
+  const auth = await fetch(`${world.base}/oauth/device_authorization`, form({}));
+  const grant = (await auth.json()) as { device_code: string; user_code: string };
+  const page = await approveDevice(world, grant.user_code, login);
+  if (!page.includes('signed in. Return to your device.'))
+    throw new Error(`sign-in of ${login} failed: ${page}`);
+  const res = await fetch(
+    `${world.base}/oauth/token`,
+    form({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: grant.device_code }),
+  );
+  if (res.status !== 200) throw new Error(`token for ${login}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as DeviceTokens;
 }

@@ -43,4 +43,18 @@ describe('stage authorize', () => {
     authorize(plain);
     assert.ok(plain.org);
   });
+
+  it("puts the key's groups' guard actions and content logging in place of the org's", () => {
+    const config = testConfig(
+      '{ upstream: anthropic, groups: { contractors: { guard: { secrets: block } }, auditors: { contentLogging: none }, research: { contentLogging: full } } }',
+    );
+    const ctx = testContext({ config });
+    ctx.key = { ...testKey, groups: ['research', 'contractors', 'auditors'] };
+    authorize(ctx);
+    assert.deepEqual(
+      [ctx.org?.guard.secrets, ctx.org?.guard.pii, ctx.org?.contentLogging],
+      ['block', 'log', 'none'],
+    );
+    assert.deepEqual(ctx.record.groups, ['research', 'contractors', 'auditors']);
+  });
 });

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import type { SluiceError } from '../../errors/catalog.js';
 import { ScanCache } from '../../guard/cache.js';
 import { BodyMemory } from '../body.js';
-import { authorizedContext, testConfig } from '../testing/context.js';
+import { authorizedContext, testConfig, testKey } from '../testing/context.js';
+import { authorize } from './authorize.js';
 import { inspect } from './inspect.js';
 import { read } from './read.js';
 
@@ -14,9 +15,13 @@ const body = JSON.stringify({
   messages: [{ role: 'user', content: `deploy with key=${AWS}` }],
 });
 
-async function inspected(org: string, now: () => number = Date.now) {
+async function inspected(org: string, now: () => number = Date.now, groups?: string[]) {
   const warnings: string[] = [];
   const ctx = authorizedContext({ body, config: testConfig(org) });
+  if (groups) {
+    ctx.key = { ...testKey, groups };
+    authorize(ctx);
+  }
   await read(new BodyMemory(1 << 20))(ctx);
   const stage = inspect({ cache: new ScanCache(1 << 20), now, warn: (_f, m) => warnings.push(m) });
   return { ctx, run: () => stage(ctx), warnings };
@@ -70,5 +75,46 @@ describe('stage inspect', () => {
     assert.deepEqual(open.warnings, [
       'guard failed open: the scan ran past its 1 ms budget; forwarded unscanned',
     ]);
+  });
+
+  it("applies the caller's groups' actions: the strictest group blocks where the org redacts", async () => {
+    const org =
+      '{ upstream: anthropic, contentLogging: redacted, groups: { contractors: { guard: { secrets: block } }, research: { guard: { secrets: off } } } }';
+    const strict = await inspected(org, Date.now, ['research', 'contractors']);
+    assert.throws(strict.run, (e: SluiceError) => {
+      assert.equal(e.code, 'guard_blocked');
+      assert.match(
+        e.message,
+        /^Sluice blocked this request: group "contractors" of org "acme" does not allow aws-access-key-id \(1×\) to be sent/,
+      );
+      return true;
+    });
+    assert.equal(strict.ctx.record.guard.decision, 'block');
+    const loose = await inspected(org, Date.now, ['research']);
+    await loose.run();
+    assert.match(
+      loose.ctx.body?.toString() ?? '',
+      new RegExp(AWS),
+      'guard off for research: forwarded as sent',
+    );
+    assert.ok(
+      loose.ctx.storedRequest && !loose.ctx.storedRequest.toString().includes(AWS),
+      'the stored copy still holds no detected value',
+    );
+    const plain = await inspected(org, Date.now, ['not-configured']);
+    await plain.run();
+    assert.equal(plain.ctx.record.guard.decision, 'redact', "the org's own action");
+  });
+
+  it('keeps no copy for a group whose content logging is none, nor for any group under zdr', async () => {
+    for (const [org, groups] of [
+      ['{ upstream: anthropic, contentLogging: full, groups: { g: { contentLogging: none } } }', ['g']],
+      ['{ upstream: anthropic, zdr: true, groups: { g: { contentLogging: full } } }', ['g']],
+    ] as const) {
+      const { ctx, run } = await inspected(org, Date.now, [...groups]);
+      await run();
+      assert.equal(ctx.storedRequest, null, org);
+      assert.equal(ctx.record.guard.decision, 'redact');
+    }
   });
 });

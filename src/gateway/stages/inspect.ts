@@ -5,6 +5,7 @@
  * Fails closed unless the org chose to fail open.
  */
 import { keptContent } from '../../control/content.js';
+import { groupPolicy } from '../../control/group-policy.js';
 import type { OrgConfig } from '../../control/config.js';
 import { errors } from '../../errors/catalog.js';
 import type { ScanCache } from '../../guard/cache.js';
@@ -49,10 +50,21 @@ export function inspect(deps: InspectDeps): Stage {
     ctx.record.guard = { decision: result.decision, rules: result.rules };
     // The stored copy never holds a detected value, whatever the actions.
     if (keptContent(org) !== 'none') ctx.storedRequest = result.storedBytes();
-    if (result.decision === 'block') throw errors.guardBlocked(orgName, result.rules, result.blockedRules);
+    if (result.decision === 'block')
+      throw errors.guardBlocked(orgName, result.rules, result.blockedRules, blockingGroups(ctx));
     if (org.restore && result.vault.size > 0) ctx.restore = result.vault;
     ctx.body = result.forwarded;
   };
+}
+
+/** The caller's groups that made the guard block (control/group-policy.ts), for the message. */
+function blockingGroups(ctx: RequestContext): string[] {
+  const base =
+    ctx.key && Object.hasOwn(ctx.config.orgs, ctx.key.org) ? ctx.config.orgs[ctx.key.org] : undefined;
+  if (!base || !ctx.key?.groups?.length) return [];
+  const p = groupPolicy(base, ctx.key.groups);
+  const by = [p.secrets, p.pii].filter((x) => x?.action === 'block').map((x) => x!.group);
+  return [...new Set(by)];
 }
 
 /** The scan overran or failed: refuse, or forward unscanned where the org fails open. */

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { openStore } from '../../store/index.js';
 import { AuditJournal } from '../../store/journal.js';
-import { authorizedContext, testConfig } from '../testing/context.js';
+import { authorizedContext, testConfig, testKey } from '../testing/context.js';
+import { authorize } from './authorize.js';
 import { record } from './record.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'sluice-record-'));
@@ -83,5 +84,28 @@ describe('stage record', () => {
     const slot = join(dir, 'journal', (await readdir(join(dir, 'journal')))[0] as string);
     for (const f of await readdir(slot))
       if (f.endsWith('.jsonl')) assert.ok(!(await readFile(join(slot, f), 'utf8')).includes('zdr-canary'));
+  });
+
+  it("keeps content as the caller's groups allow: the least of them, never under zdr", async () => {
+    const cases: [string, string[], boolean][] = [
+      [
+        '{ upstream: anthropic, contentLogging: full, groups: { a: { contentLogging: none }, b: {} } }',
+        ['a', 'b'],
+        false,
+      ],
+      ['{ upstream: anthropic, groups: { a: { contentLogging: redacted } } }', ['a'], true],
+      ['{ upstream: anthropic, zdr: true, groups: { a: { contentLogging: full } } }', ['a'], false],
+    ];
+    for (const [org, groups, kept] of cases) {
+      const ctx = authorizedContext({ config: testConfig(org) });
+      ctx.key = { ...testKey, groups };
+      authorize(ctx);
+      ctx.record.requestContent = 'group-canary';
+      ctx.record.responseContent = 'group-canary';
+      journal.begin(ctx.record);
+      await record({ journal, now: () => 1, logger: {} })(ctx);
+      const r = (await store.queryAudit({ org: 'acme' })).find((x) => x.id === ctx.id);
+      assert.equal(r?.requestContent, kept ? 'group-canary' : null, org);
+    }
   });
 });

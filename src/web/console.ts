@@ -187,7 +187,8 @@ export class Console {
     if (r.method === 'GET') {
       // Not signed in is an answer here, not an error: the page asks on every load.
       const found = await this.signedIn(r).catch(() => undefined);
-      if (!found) return json(200, { signedIn: false, idp: this.idp ? { label: this.o.idp?.label } : null });
+      if (!found)
+        return json(200, { signedIn: false, ...(this.o.idp ? { idp: { label: this.o.idp.label } } : {}) });
       const auth = this.auth(found);
       return json(
         200,

@@ -13,6 +13,11 @@ export interface SessionInfo {
   orgs: string[];
 }
 
+/** The company IdP the console offers to sign in with (`signin:` configured). */
+export interface IdpInfo {
+  label: string;
+}
+
 /** An error the gateway answered with, in the Anthropic shape. */
 export class ApiError extends Error {
   constructor(

@@ -3,7 +3,7 @@ import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { call, setCsrf, type SessionInfo } from './api.js';
+import { call, setCsrf, type IdpInfo, type SessionInfo } from './api.js';
 import { AdminLogPage } from './pages/admin-log.js';
 import { EgressPage } from './pages/egress.js';
 import { FlowsPage } from './pages/flows.js';
@@ -12,6 +12,7 @@ import { KeysPage } from './pages/keys.js';
 import { OverviewPage } from './pages/overview.js';
 import { RequestsPage } from './pages/requests.js';
 import { UsagePage } from './pages/usage.js';
+import { UsersPage } from './pages/users.js';
 import { viewerZone } from './ui.js';
 
 export interface PageProps {
@@ -25,6 +26,7 @@ const PAGES = [
   { id: 'requests', title: 'Requests', Page: RequestsPage },
   { id: 'guard', title: 'Guard', Page: GuardPage },
   { id: 'keys', title: 'Keys', Page: KeysPage },
+  { id: 'users', title: 'Users', Page: UsersPage },
   { id: 'admin-log', title: 'Admin log', Page: AdminLogPage },
   { id: 'flows', title: 'Data flows', Page: FlowsPage },
   { id: 'egress', title: 'Egress', Page: EgressPage },
@@ -32,10 +34,14 @@ const PAGES = [
 
 const pageId = () => location.hash.replace(/^#\/?/, '') || 'overview';
 
-function SignIn(props: { onSignedIn: (s: SessionInfo) => void; reason?: string }) {
+/** Why the company IdP's sign-in did not complete, as the gateway sent the browser back with it. */
+const idpErrorNow = () => new URLSearchParams(location.search).get('signin_error');
+
+function SignIn(props: { onSignedIn: (s: SessionInfo) => void; reason?: string; idp: IdpInfo | null }) {
   const [token, setToken] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const idpError = idpErrorNow();
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
@@ -58,6 +64,18 @@ function SignIn(props: { onSignedIn: (s: SessionInfo) => void; reason?: string }
         auditor role.
       </p>
       {props.reason && <p role="status">{props.reason}</p>}
+      {idpError && (
+        <div class="state error" role="alert">
+          <strong>Sign-in did not complete.</strong> {idpError}
+        </div>
+      )}
+      {props.idp && (
+        <p>
+          <a class="button" href="/console/signin">
+            Sign in with {props.idp.label}
+          </a>
+        </p>
+      )}
       <form onSubmit={submit} aria-label="Sign in">
         <label class="field">
           <span>Token or key</span>
@@ -159,10 +177,16 @@ function Shell(props: { session: SessionInfo; onSignOut: () => void }) {
 function App() {
   const [session, setSession] = useState<SessionInfo | null | undefined>(undefined);
   const [reason, setReason] = useState<string | undefined>(undefined);
+  const [idp, setIdp] = useState<IdpInfo | null>(null);
   useEffect(() => {
-    call<SessionInfo | { signedIn: false }>('GET', '/console/session').then(
+    call<SessionInfo | { signedIn: false; idp?: IdpInfo }>('GET', '/console/session').then(
       (s) => {
-        if (!s.signedIn) return setSession(null);
+        if (!s.signedIn) {
+          setIdp(s.idp ?? null);
+          return setSession(null);
+        }
+        // The IdP's round trip is over: drop its leftovers from the address bar.
+        if (location.search) history.replaceState(null, '', `/console${location.hash}`);
         setCsrf(s.csrf);
         setSession(s);
       },
@@ -184,6 +208,7 @@ function App() {
     return (
       <SignIn
         reason={reason}
+        idp={idp}
         onSignedIn={(s) => {
           setCsrf(s.csrf);
           setSession(s);

@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { view } from '../api.js';
 import type { PageProps } from '../main.js';
 import { Async, count, Field, useData } from '../ui.js';
+import { RecordPanel } from './record.js';
 import { RecordsTable, type AuditRow } from './requests.js';
 
 interface GuardView {
@@ -22,6 +23,7 @@ const summary = (d: Record<string, number>) =>
 
 export function GuardPage({ org }: PageProps) {
   const [since, setSince] = useState('7d');
+  const [shown, setShown] = useState<string | null>(null);
   const loaded = useData<GuardView>(view(org, 'guard', `since=${encodeURIComponent(since)}`));
   return (
     <>
@@ -118,7 +120,12 @@ export function GuardPage({ org }: PageProps) {
                 ))}
               </tbody>
             </table>
-            <RecordsTable records={d.flagged} caption="Latest requests with a guard decision" />
+            <RecordsTable
+              records={d.flagged}
+              caption="Latest requests with a guard decision"
+              onShow={(r) => setShown(r.id)}
+            />
+            {shown && <RecordPanel key={shown} org={org} id={shown} onClose={() => setShown(null)} />}
           </>
         )}
       </Async>

@@ -32,7 +32,8 @@ const PAGES = [
   { id: 'egress', title: 'Egress', Page: EgressPage },
 ] as const;
 
-const pageId = () => location.hash.replace(/^#\/?/, '') || 'overview';
+/** The page of `#/<id>`; other fragments (the skip link's `#main`) are anchors on the page shown. */
+const pageId = () => (location.hash.startsWith('#/') ? location.hash.slice(2) : null);
 
 /** Why the company IdP's sign-in did not complete, as the gateway sent the browser back with it. */
 const idpErrorNow = () => new URLSearchParams(location.search).get('signin_error');
@@ -103,10 +104,13 @@ function SignIn(props: { onSignedIn: (s: SessionInfo) => void; reason?: string; 
 
 function Shell(props: { session: SessionInfo; onSignOut: () => void }) {
   const { session } = props;
-  const [page, setPage] = useState(pageId());
+  const [page, setPage] = useState(pageId() ?? 'overview');
   const [org, setOrg] = useState(session.caller.org ?? session.orgs[0] ?? '');
   useEffect(() => {
-    const onHash = () => setPage(pageId());
+    const onHash = () => {
+      const id = pageId();
+      if (id !== null) setPage(id);
+    };
     addEventListener('hashchange', onHash);
     return () => removeEventListener('hashchange', onHash);
   }, []);

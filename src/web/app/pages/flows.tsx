@@ -74,11 +74,7 @@ function FlowItem({ f }: { f: Flow }) {
     <li class={f.enabled ? 'flow' : 'flow off'}>
       <p class="flow-head">
         <code>{f.id}</code> <span class="pill">{f.enabled ? 'on' : 'off for this route'}</span>
-        {unstated && (
-          <a class="pill warn" href="#warnings">
-            ⚠ unstated in the sources
-          </a>
-        )}
+        {unstated && <span class="pill warn">⚠ unstated in the sources (see the warnings)</span>}
       </p>
       <dl class="facts">
         <dt>Training use</dt>

@@ -70,7 +70,7 @@ export function RecordsTable({
               {count(r.inputTokens)} / {count(r.outputTokens)}
             </td>
             <td>{usd(r.costUsd)}</td>
-            <td>{r.latencyMs} ms</td>
+            <td>{Math.round(r.latencyMs)} ms</td>
             {onShow && (
               <td>
                 <button

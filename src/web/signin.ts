@@ -107,8 +107,13 @@ export class IdpSignIn {
       await this.d.api.authorize(caller, id.org, 'auditor');
     } catch (err) {
       if (!(err instanceof SluiceError)) throw err;
-      await this.log('console.signin_denied', `console:${id.email}`, id.org, { reason: err.message, ...id });
-      return this.refused(err.message);
+      // The admin API's refusal, said for a person rather than a key.
+      const reason =
+        id.role === 'member'
+          ? `The console needs the auditor or admin role in org "${id.org}"; signin.map gives ${id.email} the member role. Ask an administrator to map one of your groups to auditor or admin.`
+          : err.message;
+      await this.log('console.signin_denied', `console:${id.email}`, id.org, { reason, ...id });
+      return this.refused(reason);
     }
     const now = this.d.clock();
     const signinSession = `${CONSOLE_SESSION_PREFIX}${randomBytes(12).toString('hex')}`;

@@ -182,7 +182,8 @@ function App() {
   const [session, setSession] = useState<SessionInfo | null | undefined>(undefined);
   const [reason, setReason] = useState<string | undefined>(undefined);
   const [idp, setIdp] = useState<IdpInfo | null>(null);
-  useEffect(() => {
+  /** Who is signed in (on every load, and after signing out: the IdP's button comes back). */
+  const load = () =>
     call<SessionInfo | { signedIn: false; idp?: IdpInfo }>('GET', '/console/session').then(
       (s) => {
         if (!s.signedIn) {
@@ -199,7 +200,7 @@ function App() {
         setSession(null);
       },
     );
-  }, []);
+  useEffect(() => void load(), []);
   if (session === undefined)
     return (
       <main id="main">
@@ -225,6 +226,7 @@ function App() {
       onSignOut={() => {
         setCsrf('');
         setSession(null);
+        void load();
       }}
     />
   );

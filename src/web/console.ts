@@ -187,8 +187,7 @@ export class Console {
     if (r.method === 'GET') {
       // Not signed in is an answer here, not an error: the page asks on every load.
       const found = await this.signedIn(r).catch(() => undefined);
-      if (!found)
-        return json(200, { signedIn: false, ...(this.o.idp ? { idp: { label: this.o.idp.label } } : {}) });
+      if (!found) return json(200, { signedIn: false, ...this.idpOffer(r.cookie) });
       const auth = this.auth(found);
       return json(
         200,
@@ -204,6 +203,13 @@ export class Console {
       return json(200, { signedOut: true }, { 'set-cookie': sessionCookie(null, r.secure, this.ttl) });
     }
     throw errors.notFound(r.method, r.path);
+  }
+
+  /** The IdP the sign-in page offers, and why this browser's last round trip failed (once). */
+  private idpOffer(cookie: string | undefined) {
+    if (!this.idp || !this.o.idp) return {};
+    const failed = this.idp.failure(cookie);
+    return { idp: { label: this.o.idp.label }, ...(failed ? { signinError: failed } : {}) };
   }
 
   private async describe(s: Session, caller: { org: string | null; user: string; role: string }) {

@@ -59,7 +59,20 @@ interface Redirect {
 }
 
 export class IdpSignIn {
+  /**
+   * Why a round trip failed, by its browser's binding, until the sign-in page asks once: the reason
+   * never travels in the address, where anyone could write a link with text of their own.
+   */
+  private readonly failures = new Map<string, { reason: string; expires: number }>();
+
   constructor(private readonly d: IdpSignInDeps) {}
+
+  private bindingCookie(value: string, secure: boolean): string {
+    // Lax, not Strict: the IdP sends the browser back with a cross-site navigation.
+    const attrs = ['Path=/console', 'HttpOnly', 'SameSite=Lax', `Max-Age=${ROUND_TRIP_SECONDS}`];
+    if (secure) attrs.push('Secure');
+    return [`${BINDING}=${value}`, ...attrs].join('; ');
+  }
 
   private redirect(location: string, cookie?: string): Redirect {
     return {
@@ -74,9 +87,24 @@ export class IdpSignIn {
     };
   }
 
-  /** Back to the sign-in page, which shows `reason`. */
-  private refused(reason: string): Redirect {
-    return this.redirect(`/console?signin_error=${encodeURIComponent(reason)}`);
+  /** Back to the sign-in page, which asks for `reason` (`failure`) with the browser's binding. */
+  private refused(reason: string, binding: string | undefined, cookie?: string): Redirect {
+    if (binding) {
+      const now = this.d.clock().getTime();
+      for (const [k, f] of this.failures) if (f.expires <= now) this.failures.delete(k);
+      if (this.failures.size >= 10_000) this.failures.delete(this.failures.keys().next().value as string);
+      this.failures.set(binding, { reason, expires: now + ROUND_TRIP_SECONDS * 1000 });
+    }
+    return this.redirect('/console?signin=failed', cookie);
+  }
+
+  /** Why this browser's last round trip failed, once; undefined when none did. */
+  failure(cookie: string | undefined): string | undefined {
+    const binding = readCookie(cookie, BINDING);
+    const f = binding ? this.failures.get(binding) : undefined;
+    if (!binding || !f) return undefined;
+    this.failures.delete(binding);
+    return f.expires > this.d.clock().getTime() ? f.reason : undefined;
   }
 
   /** `GET /console/signin`: off to the IdP, with a short-lived cookie binding the round trip to this browser. */
@@ -85,21 +113,21 @@ export class IdpSignIn {
     try {
       started = await this.d.idp.start();
     } catch {
-      return this.refused(`${this.d.idp.label} could not be reached. Try again in a moment.`);
+      const binding = randomBytes(32).toString('base64url');
+      const reason = `${this.d.idp.label} could not be reached. Try again in a moment.`;
+      return this.refused(reason, binding, this.bindingCookie(binding, secure));
     }
-    // Lax, not Strict: the IdP sends the browser back with a cross-site navigation.
-    const attrs = ['Path=/console', 'HttpOnly', 'SameSite=Lax', `Max-Age=${ROUND_TRIP_SECONDS}`];
-    if (secure) attrs.push('Secure');
-    return this.redirect(started.location, [`${BINDING}=${started.binding}`, ...attrs].join('; '));
+    return this.redirect(started.location, this.bindingCookie(started.binding, secure));
   }
 
   /** `GET /console/signin/callback`: the IdP's answer becomes a console session, or a refusal. */
   async callback(query: URLSearchParams, cookie: string | undefined, secure: boolean): Promise<Redirect> {
-    const answer = await this.d.idp.finish(query, readCookie(cookie, BINDING));
+    const binding = readCookie(cookie, BINDING);
+    const answer = await this.d.idp.finish(query, binding);
     if (!answer.ok) {
       if (!answer.unavailable)
         await this.log('console.signin_denied', 'console:unknown', '-', { reason: answer.reason });
-      return this.refused(answer.reason);
+      return this.refused(answer.reason, binding);
     }
     const id = answer.identity;
     const caller = { org: id.org, user: id.email, role: id.role };
@@ -113,7 +141,7 @@ export class IdpSignIn {
           ? `The console needs the auditor or admin role in org "${id.org}"; signin.map gives ${id.email} the member role. Ask an administrator to map one of your groups to auditor or admin.`
           : err.message;
       await this.log('console.signin_denied', `console:${id.email}`, id.org, { reason, ...id });
-      return this.refused(reason);
+      return this.refused(reason, binding);
     }
     const now = this.d.clock();
     const signinSession = `${CONSOLE_SESSION_PREFIX}${randomBytes(12).toString('hex')}`;

@@ -16,6 +16,8 @@ export interface SessionInfo {
 /** The company IdP the console offers to sign in with (`signin:` configured). */
 export interface IdpInfo {
   label: string;
+  /** Why this browser's last round trip through the IdP failed (told once). */
+  signinError?: string;
 }
 
 /** An error the gateway answered with, in the Anthropic shape. */

@@ -36,13 +36,18 @@ const PAGES = [
 const pageId = () => (location.hash.startsWith('#/') ? location.hash.slice(2) : null);
 
 /** Why the company IdP's sign-in did not complete, as the gateway sent the browser back with it. */
-const idpErrorNow = () => new URLSearchParams(location.search).get('signin_error');
+const NO_REASON =
+  'It was started in another browser, took more than five minutes, or was used already. Sign in again.';
+
+/** Why the IdP's round trip failed: the gateway's reason for this browser, or (none kept) the likely ones. */
+const idpErrorNow = (idp: IdpInfo | null) =>
+  new URLSearchParams(location.search).get('signin') === 'failed' ? (idp?.signinError ?? NO_REASON) : null;
 
 function SignIn(props: { onSignedIn: (s: SessionInfo) => void; reason?: string; idp: IdpInfo | null }) {
   const [token, setToken] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const idpError = idpErrorNow();
+  const idpError = idpErrorNow(props.idp);
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
@@ -184,10 +189,13 @@ function App() {
   const [idp, setIdp] = useState<IdpInfo | null>(null);
   /** Who is signed in (on every load, and after signing out: the IdP's button comes back). */
   const load = () =>
-    call<SessionInfo | { signedIn: false; idp?: IdpInfo }>('GET', '/console/session').then(
+    call<SessionInfo | { signedIn: false; idp?: { label: string }; signinError?: string }>(
+      'GET',
+      '/console/session',
+    ).then(
       (s) => {
         if (!s.signedIn) {
-          setIdp(s.idp ?? null);
+          setIdp(s.idp ? { ...s.idp, ...(s.signinError ? { signinError: s.signinError } : {}) } : null);
           return setSession(null);
         }
         // The IdP's round trip is over: drop its leftovers from the address bar.
@@ -215,6 +223,7 @@ function App() {
         reason={reason}
         idp={idp}
         onSignedIn={(s) => {
+          if (location.search) history.replaceState(null, '', `/console${location.hash}`);
           setCsrf(s.csrf);
           setSession(s);
         }}

@@ -21,6 +21,96 @@ const summary = (d: Record<string, number>) =>
     .map(([k, n]) => `${k} ${count(n)}`)
     .join(', ');
 
+function SessionsTable({ sessions }: { sessions: GuardView['sessions'] }) {
+  return (
+    <table>
+      <caption>By session (the 50 with the most decisions)</caption>
+      <thead>
+        <tr>
+          <th scope="col">Session</th>
+          <th scope="col">User</th>
+          <th scope="col">Decisions</th>
+        </tr>
+      </thead>
+      <tbody>
+        {sessions.map((x) => (
+          <tr key={x.session}>
+            <td>
+              <code>{x.session}</code>
+            </td>
+            <td>{x.user ?? '—'}</td>
+            <td>{summary(x.decisions)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** The decisions by rule, user, UTC day and session, as tables. */
+function Breakdown({ d }: { d: GuardView }) {
+  return (
+    <>
+      <table>
+        <caption>By rule</caption>
+        <thead>
+          <tr>
+            <th scope="col">Rule</th>
+            <th scope="col">Requests</th>
+            <th scope="col">Findings</th>
+          </tr>
+        </thead>
+        <tbody>
+          {d.rules.map((r) => (
+            <tr key={r.rule}>
+              <td>
+                <code>{r.rule}</code>
+              </td>
+              <td>{count(r.requests)}</td>
+              <td>{count(r.findings)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <table>
+        <caption>By user</caption>
+        <thead>
+          <tr>
+            <th scope="col">User</th>
+            <th scope="col">Decisions</th>
+          </tr>
+        </thead>
+        <tbody>
+          {d.users.map((u) => (
+            <tr key={u.user}>
+              <td>{u.user}</td>
+              <td>{summary(u.decisions)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <table>
+        <caption>By day (UTC)</caption>
+        <thead>
+          <tr>
+            <th scope="col">Day</th>
+            <th scope="col">Decisions</th>
+          </tr>
+        </thead>
+        <tbody>
+          {d.days.map((x) => (
+            <tr key={x.day}>
+              <td>{x.day}</td>
+              <td>{summary(x.decisions)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <SessionsTable sessions={d.sessions} />
+    </>
+  );
+}
+
 export function GuardPage({ org }: PageProps) {
   const [since, setSince] = useState('7d');
   const [shown, setShown] = useState<string | null>(null);
@@ -44,82 +134,7 @@ export function GuardPage({ org }: PageProps) {
           <>
             <p>Decisions: {summary(d.decisions)}.</p>
             {d.partial && <p role="status">Counted over the newest records only (a partial scan).</p>}
-            <table>
-              <caption>By rule</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Rule</th>
-                  <th scope="col">Requests</th>
-                  <th scope="col">Findings</th>
-                </tr>
-              </thead>
-              <tbody>
-                {d.rules.map((r) => (
-                  <tr key={r.rule}>
-                    <td>
-                      <code>{r.rule}</code>
-                    </td>
-                    <td>{count(r.requests)}</td>
-                    <td>{count(r.findings)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-            <table>
-              <caption>By user</caption>
-              <thead>
-                <tr>
-                  <th scope="col">User</th>
-                  <th scope="col">Decisions</th>
-                </tr>
-              </thead>
-              <tbody>
-                {d.users.map((u) => (
-                  <tr key={u.user}>
-                    <td>{u.user}</td>
-                    <td>{summary(u.decisions)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-            <table>
-              <caption>By day (UTC)</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Day</th>
-                  <th scope="col">Decisions</th>
-                </tr>
-              </thead>
-              <tbody>
-                {d.days.map((x) => (
-                  <tr key={x.day}>
-                    <td>{x.day}</td>
-                    <td>{summary(x.decisions)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-            <table>
-              <caption>By session (the 50 with the most decisions)</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Session</th>
-                  <th scope="col">User</th>
-                  <th scope="col">Decisions</th>
-                </tr>
-              </thead>
-              <tbody>
-                {d.sessions.map((x) => (
-                  <tr key={x.session}>
-                    <td>
-                      <code>{x.session}</code>
-                    </td>
-                    <td>{x.user ?? '—'}</td>
-                    <td>{summary(x.decisions)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <Breakdown d={d} />
             <RecordsTable
               records={d.flagged}
               caption="Latest requests with a guard decision"

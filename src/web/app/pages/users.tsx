@@ -3,6 +3,7 @@
  * month against their limits, their sessions and when they were last seen. An admin revokes all a
  * user holds (keys and sessions) after a confirmation; each revocation enters the admin log.
  */
+import type { RefObject } from 'preact';
 import { useRef, useState } from 'preact/hooks';
 import { call, view } from '../api.js';
 import type { PageProps } from '../main.js';
@@ -89,6 +90,32 @@ function UserRow({ u, onRevoke }: { u: OrgUser; onRevoke?: (u: OrgUser) => void 
   );
 }
 
+function RevokeDialog(props: {
+  dialog: RefObject<HTMLDialogElement | null>;
+  user: OrgUser | null;
+  onRevoke: () => void;
+}) {
+  const { dialog, user } = props;
+  return (
+    <dialog ref={dialog} aria-labelledby="revoke-user-title">
+      <h2 id="revoke-user-title">Revoke this user?</h2>
+      <p>
+        {user ? `${user.user}: ${holds(user)}` : ''} stop working at once, on this gateway and (within
+        seconds) on others sharing the store. Each revocation enters the admin log. This cannot be undone;
+        they can be given a new key or sign in again.
+      </p>
+      <div class="paging">
+        <button type="button" onClick={() => dialog.current?.close()}>
+          Cancel
+        </button>
+        <button type="button" class="danger" onClick={props.onRevoke}>
+          Revoke keys and sessions
+        </button>
+      </div>
+    </dialog>
+  );
+}
+
 export function UsersPage({ org, session }: PageProps) {
   const [version, setVersion] = useState(0);
   const loaded = useData<{ users: OrgUser[] }>(view(org, 'users'), version);
@@ -154,22 +181,7 @@ export function UsersPage({ org, session }: PageProps) {
           </table>
         )}
       </Async>
-      <dialog ref={dialog} aria-labelledby="revoke-user-title">
-        <h2 id="revoke-user-title">Revoke this user?</h2>
-        <p>
-          {revoking ? `${revoking.user}: ${holds(revoking)}` : ''} stop working at once, on this gateway and
-          (within seconds) on others sharing the store. Each revocation enters the admin log. This cannot be
-          undone; they can be given a new key or sign in again.
-        </p>
-        <div class="paging">
-          <button type="button" onClick={() => dialog.current?.close()}>
-            Cancel
-          </button>
-          <button type="button" class="danger" onClick={revoke}>
-            Revoke keys and sessions
-          </button>
-        </div>
-      </dialog>
+      <RevokeDialog dialog={dialog} user={revoking} onRevoke={revoke} />
     </>
   );
 }

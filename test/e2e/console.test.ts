@@ -252,6 +252,13 @@ describe('the console in chromium', { skip }, () => {
     await page.screenshot({ path: join(SHOTS, 'guard-record.png'), fullPage: true });
     assert.deepEqual(await axeViolations(page), []);
     assert.ok(!(await page.content()).includes(secret), 'the secret is not on the page');
+    await page.getByRole('button', { name: 'Close the request' }).click();
+    await shown.waitFor({ state: 'detached' });
+    assert.match(
+      (await page.locator(':focus').getAttribute('aria-label')) ?? '',
+      /^Show the request \S+ of secret@acme\.test$/,
+      'the focus is back on the button that opened it',
+    );
     const texts = await Promise.all(bodies);
     assert.ok(
       answers.some((u) => u.includes('/records/')),

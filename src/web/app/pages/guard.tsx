@@ -1,5 +1,5 @@
 /** Guard decisions by rule, decision and user: rule ids and counts only, never a secret value. */
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { view } from '../api.js';
 import type { PageProps } from '../main.js';
 import { Async, count, Field, useData } from '../ui.js';
@@ -114,6 +114,16 @@ function Breakdown({ d }: { d: GuardView }) {
 export function GuardPage({ org }: PageProps) {
   const [since, setSince] = useState('7d');
   const [shown, setShown] = useState<string | null>(null);
+  // Closing the request puts the focus back on the button that opened it.
+  const opener = useRef<HTMLElement | null>(null);
+  const show = (id: string) => {
+    opener.current = document.activeElement as HTMLElement | null;
+    setShown(id);
+  };
+  const close = () => {
+    setShown(null);
+    opener.current?.focus();
+  };
   const loaded = useData<GuardView>(view(org, 'guard', `since=${encodeURIComponent(since)}`));
   return (
     <>
@@ -138,9 +148,9 @@ export function GuardPage({ org }: PageProps) {
             <RecordsTable
               records={d.flagged}
               caption="Latest requests with a guard decision"
-              onShow={(r) => setShown(r.id)}
+              onShow={(r) => show(r.id)}
             />
-            {shown && <RecordPanel key={shown} org={org} id={shown} onClose={() => setShown(null)} />}
+            {shown && <RecordPanel key={shown} org={org} id={shown} onClose={close} />}
           </>
         )}
       </Async>

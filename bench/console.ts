@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { parseConfig } from '../src/control/config.js';
 import { openStore } from '../src/store/index.js';
 import type { AuditRecord, EgressRecord } from '../src/store/types.js';
+import { recordDetail } from '../src/web/record.js';
+import { usersView } from '../src/web/users.js';
 import { egressView, flowsView, guardView, overview, requestsPage } from '../src/web/views.js';
 
 const quick = process.argv.includes('--quick');
@@ -114,6 +116,10 @@ try {
   );
   await time('data flows', async () => flowsView(config, 'acme', NOW));
   await time('egress, 7 days', () => egressView(store, config, 'acme', since7d, NOW));
+  await time('users (50 users, last seen each)', () => usersView(store, config, 'acme', NOW));
+  await time('one record with its request', () =>
+    recordDetail(store, 'acme', first.records[0]?.id as string),
+  );
   await store.close();
 } finally {
   await rm(dir, { recursive: true, force: true });

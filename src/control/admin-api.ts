@@ -36,6 +36,8 @@ export interface AdminRequest {
   path: string;
   query: URLSearchParams;
   authorization: string | undefined;
+  /** Already signed in (the console's company sign-in): used instead of `authorization`. */
+  caller?: Caller;
   body: () => Promise<Buffer>;
 }
 
@@ -169,7 +171,7 @@ export class AdminApi {
   }
 
   async handle(r: AdminRequest): Promise<AdminReply> {
-    const c = await this.caller(r.authorization);
+    const c = r.caller ?? (await this.caller(r.authorization));
     const parts = segments(r.path);
     const query = this.query(r.query);
     for (const h of HANDLERS) {
@@ -191,8 +193,9 @@ export class AdminApi {
   }
 
   /** The caller of `authorization`, allowed to act in `org` with at least `role`: the console's own views use it. */
-  async authorize(authorization: string | undefined, org: string, role: Role): Promise<Caller> {
-    const c = await this.caller(authorization);
+  async authorize(authorization: string | Caller | undefined, org: string, role: Role): Promise<Caller> {
+    // A Caller is one the console signed in through the company IdP: the same rules apply to it.
+    const c = typeof authorization === 'object' ? authorization : await this.caller(authorization);
     this.allow(c, org, role);
     return c;
   }

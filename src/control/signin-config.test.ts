@@ -70,6 +70,15 @@ describe('config signin:', () => {
       /signin\.clientSecretEnv: expected the name of an environment variable/,
     );
     assert.throws(
+      () => withSignin(`${minimal}  clientSecretEnv: S\n  displayName: ''\n  map: [{ org: acme }]\n`),
+      /signin\.displayName: expected a name of 1 to 60 characters$/m,
+    );
+    assert.equal(
+      withSignin(`${minimal}  clientSecretEnv: S\n  displayName: Acme SSO\n  map: [{ org: acme }]\n`).signin
+        ?.displayName,
+      'Acme SSO',
+    );
+    assert.throws(
       () => withSignin(`${minimal}  clientSecretEnv: S\n  scopes: [email]\n  map: [{ org: acme }]\n`),
       /signin\.scopes: must include openid/,
     );

@@ -53,6 +53,12 @@ export const signinSchema = z
     /** The OpenID provider's issuer (its discovery document is at ISSUER/.well-known/openid-configuration). */
     issuer: z.string().url(),
     clientId: z.string().min(1),
+    /** The provider's name on the console's "Sign in with …" button (default: the issuer's host). */
+    displayName: z
+      .string()
+      .min(1, 'expected a name of 1 to 60 characters')
+      .max(60, 'expected a name of 1 to 60 characters')
+      .optional(),
     /** The client secret: the name of an environment variable holding it, or a file (0600) holding it. */
     clientSecretEnv: envName.optional(),
     clientSecretFile: z.string().min(1).optional(),

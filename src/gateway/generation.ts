@@ -118,7 +118,15 @@ export function buildGeneration(config: SluiceConfig, sh: Shared): Generation {
     scim: scim(sh.signin, now),
     // Sessions live in the gateway, not the generation: a reload keeps everyone signed in.
     console: consoleRoute(
-      new Console({ api: adminApi, config, store, clock, sessions: sh.consoleSessions }),
+      new Console({
+        api: adminApi,
+        config,
+        store,
+        clock,
+        sessions: sh.consoleSessions,
+        idp: sh.signin?.consoleSignIn() ?? null,
+        ...(sh.signin ? { revokeSession: sh.signin.revokeSession.bind(sh.signin) } : {}),
+      }),
       {
         store,
         clock,

@@ -10,6 +10,7 @@ import type { SignInConfig } from '../control/config.js';
 import { recordAdmin } from '../control/admin-log.js';
 import type { DeviceGrant } from '../store/signin.js';
 import type { Store } from '../store/types.js';
+import { ConsoleSignIn } from './console-signin.js';
 import { claimedPerson, IdentityRefused, identityFrom, type Identity } from './identity.js';
 import { ScimService } from './scim.js';
 import { settingsFor, type SettingsRule } from './managed-settings.js';
@@ -138,6 +139,7 @@ export class SignInService {
   private readonly sessionCacheMs: number;
   /** SCIM 2.0 provisioning at /scim/v2, when `signin.scim` is set. */
   readonly scim: ScimService | null;
+  private consoleFlow: ConsoleSignIn | null = null;
 
   constructor(private readonly deps: SignInDeps) {
     this.keys = new SigningKeys(deps.signingKeys);
@@ -643,6 +645,17 @@ export class SignInService {
   /** Requests with this session's tokens are refused on this gateway from now on. */
   ended(sessionId: string): void {
     this.sessions.set(sessionId, { revoked: true, groups: null, until: Infinity });
+  }
+
+  /** The web console's sign-in through the same provider and claims mapping (one per gateway). */
+  consoleSignIn(): ConsoleSignIn {
+    return (this.consoleFlow ??= new ConsoleSignIn({
+      config: this.deps.config,
+      clientSecret: this.deps.clientSecret,
+      clock: this.clock,
+      random: this.random,
+      logError: this.logError,
+    }));
   }
 
   /** Ends a session now (an admin's revoke); requests with its tokens are refused on this gateway at once. */

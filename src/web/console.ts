@@ -10,12 +10,16 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import type { AdminApi } from '../control/admin-api.js';
+import type { AdminApi, Caller } from '../control/admin-api.js';
+import { recordAdmin } from '../control/admin-log.js';
 import type { SluiceConfig } from '../control/config.js';
 import { parseSince, SINCE_EXPECTED } from '../control/since.js';
 import { errors } from '../errors/catalog.js';
 import type { Store } from '../store/types.js';
+import { recordDetail } from './record.js';
 import { csrfMatches, Sessions, sessionCookie, type Session } from './session.js';
+import { IdpSignIn, stillSignedIn, type ConsoleIdp } from './signin.js';
+import { revokeUser, usersView } from './users.js';
 import { budgetsView, egressView, flowsView, guardView, overview, requestsPage } from './views.js';
 
 /** A console request as the gateway hands it over. */
@@ -46,6 +50,10 @@ export interface ConsoleOptions {
   assetsDir?: string;
   /** Sessions shared by every configuration the gateway reloads (default: new ones). */
   sessions?: Sessions;
+  /** Sign-in through the company IdP (`signin:` configured), from src/signin. */
+  idp?: ConsoleIdp | null;
+  /** Ends a company sign-in session and logs it (default: the store's revoke and an admin-log entry). */
+  revokeSession?: (id: string, actor: string) => Promise<boolean>;
 }
 
 const SESSION_TTL_MS = 8 * 3_600_000;
@@ -77,6 +85,7 @@ const TYPES: Record<string, string> = {
 const DEFAULT_ASSETS = join(fileURLToPath(new URL('../../', import.meta.url)), 'dist', 'console');
 
 const signInSchema = z.object({ token: z.string().min(1) }).strict();
+const revokeUserSchema = z.object({ user: z.string().min(1) }).strict();
 const spanSchema = z.enum(['day', 'week', 'month']).catch('week');
 const decisionSchema = z.enum(['none', 'log', 'redact', 'block', 'error', 'fail-open']);
 const json = (status: number, body: unknown, headers: Record<string, string> = {}): ConsoleReply => ({
@@ -89,11 +98,31 @@ export class Console {
   private readonly sessions: Sessions;
   private readonly assets: string;
   private readonly ttl: number;
+  private readonly idp: IdpSignIn | null;
+  private readonly revokeSession: (id: string, actor: string) => Promise<boolean>;
 
   constructor(private readonly o: ConsoleOptions) {
     this.ttl = SESSION_TTL_MS;
     this.sessions = o.sessions ?? consoleSessions(o.clock);
     this.assets = o.assetsDir ?? DEFAULT_ASSETS;
+    this.idp = o.idp
+      ? new IdpSignIn({
+          idp: o.idp,
+          api: o.api,
+          store: o.store,
+          sessions: this.sessions,
+          clock: o.clock,
+          ttlMs: this.ttl,
+          security: SECURITY,
+        })
+      : null;
+    this.revokeSession =
+      o.revokeSession ??
+      (async (id, actor) => {
+        const done = await o.store.signin.revokeSession(id, o.clock().toISOString());
+        if (done) await recordAdmin(o.store, o.clock(), actor, 'signin.revoked', id, { by: actor });
+        return done;
+      });
   }
 
   async handle(r: ConsoleRequest): Promise<ConsoleReply> {
@@ -102,6 +131,9 @@ export class Console {
     if (rest.startsWith('/assets/') && (r.method === 'GET' || r.method === 'HEAD'))
       return this.asset(rest.slice('/assets/'.length));
     if (rest === '/session') return this.session(r);
+    if (this.idp && r.method === 'GET' && rest === '/signin') return this.idp.start(r.secure);
+    if (this.idp && r.method === 'GET' && rest === '/signin/callback')
+      return this.idp.callback(r.query, r.cookie, r.secure);
     if (rest.startsWith('/api/')) return this.data(r, rest.slice('/api'.length));
     throw errors.notFound(r.method, r.path);
   }
@@ -154,17 +186,30 @@ export class Console {
     }
     if (r.method === 'GET') {
       // Not signed in is an answer here, not an error: the page asks on every load.
-      const found = this.sessions.find(r.cookie);
-      if (!found) return json(200, { signedIn: false });
-      return json(200, await this.describe(found, await this.o.api.whoami(`Bearer ${found.token}`)));
+      const found = await this.signedIn(r).catch(() => undefined);
+      if (!found) return json(200, { signedIn: false, ...this.idpOffer(r.cookie) });
+      const auth = this.auth(found);
+      return json(
+        200,
+        await this.describe(found, typeof auth === 'string' ? await this.o.api.whoami(auth) : auth),
+      );
     }
-    const s = this.signedIn(r);
+    const s = await this.signedIn(r);
     if (r.method === 'DELETE') {
       this.checkCsrf(s, r);
       this.sessions.close(s);
+      // Signing out of an IdP sign-in ends its sign-in session too (and says so in the admin log).
+      if (s.signedIn) await this.revokeSession(s.signedIn.signinSession, `console:${s.signedIn.caller.user}`);
       return json(200, { signedOut: true }, { 'set-cookie': sessionCookie(null, r.secure, this.ttl) });
     }
     throw errors.notFound(r.method, r.path);
+  }
+
+  /** The IdP the sign-in page offers, and why this browser's last round trip failed (once). */
+  private idpOffer(cookie: string | undefined) {
+    if (!this.idp || !this.o.idp) return {};
+    const failed = this.idp.failure(cookie);
+    return { idp: { label: this.o.idp.label }, ...(failed ? { signinError: failed } : {}) };
   }
 
   private async describe(s: Session, caller: { org: string | null; user: string; role: string }) {
@@ -172,10 +217,19 @@ export class Console {
     return { signedIn: true, csrf: s.csrf, caller, orgs };
   }
 
-  private signedIn(r: ConsoleRequest): Session {
+  private async signedIn(r: ConsoleRequest): Promise<Session> {
     const s = this.sessions.find(r.cookie);
     if (!s) throw errors.consoleSignedOut();
+    if (!(await stillSignedIn(this.o.store, s, this.o.clock()))) {
+      this.sessions.close(s);
+      throw errors.consoleSignedOut();
+    }
     return s;
+  }
+
+  /** What the admin API authorizes the session by: its token, or the person the IdP signed in. */
+  private auth(s: Session): string | Caller {
+    return s.token !== null ? `Bearer ${s.token}` : (s.signedIn?.caller as Caller);
   }
 
   private checkCsrf(s: Session, r: ConsoleRequest): void {
@@ -183,24 +237,59 @@ export class Console {
   }
 
   private async data(r: ConsoleRequest, path: string): Promise<ConsoleReply> {
-    const s = this.signedIn(r);
+    const s = await this.signedIn(r);
     if (r.method !== 'GET' && r.method !== 'HEAD') this.checkCsrf(s, r);
-    const auth = `Bearer ${s.token}`;
+    const auth = this.auth(s);
+    const who =
+      typeof auth === 'string' ? { authorization: auth } : { authorization: undefined, caller: auth };
     if (path.startsWith('/admin/v1/')) {
       const answer = await this.o.api.handle({
         method: r.method,
         path: path.slice('/admin/v1'.length),
         query: r.query,
-        authorization: auth,
+        ...who,
         body: r.body,
       });
       return json(answer.status, answer.body);
     }
+    const people = await this.people(r, path, who);
+    if (people) return people;
     const m = /^\/orgs\/([^/]+)\/(overview|guard|requests|flows|egress|budgets)$/.exec(path);
     if (!m || r.method !== 'GET') throw errors.notFound(r.method, r.path);
     const org = decodeURIComponent(m[1] as string);
     await this.o.api.authorize(auth, org, 'auditor');
     return json(200, await this.view(m[2] as string, org, r.query));
+  }
+
+  /** A record with its redacted request, the org's users, and revoking a user: undefined for other paths. */
+  private async people(
+    r: ConsoleRequest,
+    path: string,
+    who: { authorization: string | undefined; caller?: Caller },
+  ): Promise<ConsoleReply | undefined> {
+    const m = /^\/orgs\/([^/]+)\/(records\/[^/]+|users|users\/revoke)$/.exec(path);
+    if (!m) return undefined;
+    const org = decodeURIComponent(m[1] as string);
+    const what = m[2] as string;
+    if (what === 'users/revoke' && r.method === 'POST') {
+      let user: string;
+      try {
+        user = revokeUserSchema.parse(JSON.parse((await r.body()).toString('utf8'))).user;
+      } catch {
+        throw errors.adminBadRequest(
+          'Expected a JSON body {"user": "<the user whose keys and sessions end>"}.',
+        );
+      }
+      const d = { ...this.o, revokeSession: this.revokeSession, sessions: this.sessions };
+      return json(200, await revokeUser(d, who, org, user));
+    }
+    if (r.method !== 'GET') throw errors.notFound(r.method, r.path);
+    await this.o.api.authorize(who.caller ?? who.authorization, org, 'auditor');
+    if (what === 'users') return json(200, await usersView(this.o.store, this.o.config, org, this.o.clock()));
+    const id = decodeURIComponent(what.slice('records/'.length));
+    const found = await recordDetail(this.o.store, org, id);
+    if (!found) throw errors.adminNotFound(`No audit record ${id} in org "${org}".`);
+    return json(200, found);
   }
 
   private async view(name: string, org: string, q: URLSearchParams): Promise<unknown> {

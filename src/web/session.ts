@@ -4,13 +4,16 @@
  * API (a revoked key ends its sessions at once); the CSRF token is sent back in `x-csrf-token`.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Role } from '../store/types.js';
 
 export const COOKIE = 'sluice_console';
 
 export interface Session {
   id: string;
   /** The admin token or Sluice key signed in with, presented to the admin API on each request. */
-  token: string;
+  token: string | null;
+  /** Signed in through the company IdP instead: who, and the sign-in session it holds in the store. */
+  signedIn?: { caller: { org: string; user: string; role: Role }; signinSession: string };
   csrf: string;
   expires: number;
 }
@@ -33,10 +36,12 @@ export class Sessions {
     this.random = o.random ?? randomBytes;
   }
 
-  open(token: string): Session {
+  /** A session for an admin token or Sluice key (`token`), or for a person the company IdP signed in. */
+  open(token: string | null, signedIn?: Session['signedIn']): Session {
     const s: Session = {
       id: this.random(32).toString('base64url'),
       token,
+      ...(signedIn ? { signedIn } : {}),
       csrf: this.random(32).toString('base64url'),
       expires: this.o.now() + this.o.ttlMs,
     };
@@ -60,6 +65,17 @@ export class Sessions {
 
   close(s: Session): void {
     this.byId.delete(s.id);
+  }
+
+  /** Ends the sessions of people signed in through the IdP as `user` in `org` (their sessions were revoked). */
+  closeSignedIn(org: string, user: string): number {
+    let n = 0;
+    for (const [id, s] of this.byId)
+      if (s.signedIn?.caller.org === org && s.signedIn.caller.user === user) {
+        this.byId.delete(id);
+        n++;
+      }
+    return n;
   }
 }
 

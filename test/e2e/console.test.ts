@@ -6,34 +6,31 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createKey } from '../../src/control/keys.js';
 import { startStandin, type Standin } from '../../src/gateway/testing/standin.js';
 import { openStore } from '../../src/store/index.js';
 import type { AuditRecord, EgressRecord } from '../../src/store/types.js';
+import { axeViolations, browserSkip, launchChromium, SHOTS } from './browser.js';
 import { cleanEnv, serve, type Served } from './processes.js';
 
-const CHROMIUM = process.env.SLUICE_CHROMIUM ?? '/usr/bin/chromium';
-const SHOTS = resolve('test/screenshots/console');
 const TOKEN = 'console-admin-token-0123456789abcdef';
-const PAGES = ['overview', 'usage', 'requests', 'guard', 'keys', 'admin-log', 'flows', 'egress'] as const;
-
-function browserSkip(): string | false {
-  if (existsSync(CHROMIUM)) return false;
-  const line = `chromium is not at ${CHROMIUM} (apt-get install -y chromium): the console's browser tests SKIPPED`;
-  if (process.env.SLUICE_REQUIRE_BROWSER === '1') {
-    it('a browser is required here (SLUICE_REQUIRE_BROWSER=1)', () => assert.fail(line));
-    return line;
-  }
-  process.stderr.write(`\n!!! ${line} !!!\n\n`);
-  return line;
-}
+const PAGES = [
+  'overview',
+  'usage',
+  'requests',
+  'guard',
+  'keys',
+  'users',
+  'admin-log',
+  'flows',
+  'egress',
+] as const;
 
 const skip = browserSkip();
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -136,18 +133,14 @@ admin: { tokens: ["${TOKEN}"] }
 upstreams:
   anthropic: { provider: anthropic, baseUrl: "${standin.url}", apiKey: "\${ANTHROPIC_API_KEY}" }
 orgs:
-  acme: { upstream: anthropic }
+  acme: { upstream: anthropic, contentLogging: redacted }
   beta: { upstream: anthropic, budgets: { org: { daily: 50, monthly: 500 }, perUser: { daily: 5 } } }
 `,
   );
   await seed(dir);
   served = await serve(dir, [], cleanEnv({ ANTHROPIC_API_KEY: 'sk-ant-console' }));
   cleanups.push(() => served.stop());
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    // Chromium's own sandbox needs user namespaces that a root CI shell may not give it.
-    args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
-  });
+  browser = await launchChromium();
   cleanups.push(() => browser.close());
 });
 
@@ -199,28 +192,6 @@ async function open(page: Page, id: string): Promise<void> {
   await page.locator('.state.loading').first().waitFor({ state: 'detached' });
 }
 
-const axeSource = async () => readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/** Serious or critical accessibility violations on the page as it is. */
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.evaluate(await axeSource());
-  const result = await page.evaluate(async () => {
-    const axe = (
-      globalThis as unknown as {
-        axe: {
-          run(
-            o: object,
-          ): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }>;
-        };
-      }
-    ).axe;
-    return axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'best-practice'] } });
-  });
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
-
 describe('the console in chromium', { skip }, () => {
   it('every page renders from the seeded store with no console error and no serious axe violation', async () => {
     const { page, errors } = await signedIn(TOKEN);
@@ -248,6 +219,104 @@ describe('the console in chromium', { skip }, () => {
     const usage = await page.locator('main').innerText();
     assert.match(usage, /lead@acme\.test/);
     assert.match(usage, /Org acme has no spend limits \(orgs\.acme\.budgets\)\./);
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
+
+  it("the guard page shows a record's request with the secret as its placeholder, nowhere its value", async () => {
+    const secret = 'ghp_' + randomBytes(27).toString('base64url').replace(/[-_]/g, 'x').slice(0, 36);
+    const key = await createKeyAt(served.url, 'secret@acme.test');
+    const res = await fetch(`${served.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': key, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'claude-test',
+        max_tokens: 5,
+        messages: [{ role: 'user', content: `the deploy token is ${secret}, keep it safe` }],
+      }),
+    });
+    assert.equal(res.status, 200);
+    await res.arrayBuffer();
+    const { page, errors } = await signedIn(TOKEN);
+    const answers: string[] = [];
+    page.on('response', (r) => {
+      if (r.url().includes('/console/')) answers.push(r.url());
+    });
+    const bodies: Promise<string>[] = [];
+    page.on('response', (r) => void bodies.push(r.text().catch(() => '')));
+    await open(page, 'guard');
+    await page.getByRole('button', { name: /^Show the request \S+ of secret@acme\.test$/ }).click();
+    const shown = page.getByLabel('The request as stored');
+    await shown.waitFor();
+    assert.match(await shown.innerText(), /the deploy token is \[REDACTED:github-pat:1\], keep it safe/);
+    await page.screenshot({ path: join(SHOTS, 'guard-record.png'), fullPage: true });
+    assert.deepEqual(await axeViolations(page), []);
+    assert.ok(!(await page.content()).includes(secret), 'the secret is not on the page');
+    await page.getByRole('button', { name: 'Close the request' }).click();
+    await shown.waitFor({ state: 'detached' });
+    assert.match(
+      (await page.locator(':focus').getAttribute('aria-label')) ?? '',
+      /^Show the request \S+ of secret@acme\.test$/,
+      'the focus is back on the button that opened it',
+    );
+    const texts = await Promise.all(bodies);
+    assert.ok(
+      answers.some((u) => u.includes('/records/')),
+      answers.join('\n'),
+    );
+    assert.ok(texts.length > 0 && texts.every((t) => !t.includes(secret)), 'nor in any answer');
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
+
+  it('the data flows are a diagram from the machine to each destination, and a table a button away', async () => {
+    const { page, errors } = await signedIn(TOKEN);
+    await open(page, 'flows');
+    const diagram = page.getByRole('figure');
+    assert.match(await diagram.innerText(), /Developer machine/);
+    const anthropic = page.getByRole('region', { name: 'Destination anthropic' });
+    const text = await anthropic.innerText();
+    assert.match(text, /inference[^]*Training use\s+no[^]*Retention\s+30 days/);
+    assert.ok((await anthropic.getByRole('link').count()) > 0, 'sources as links');
+    await page.getByRole('button', { name: 'Table' }).click();
+    await page.getByRole('table', { name: 'Flows' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Table' }).getAttribute('aria-pressed'), 'true');
+    assert.deepEqual(await axeViolations(page), []);
+    await page.screenshot({ path: join(SHOTS, 'flows-table.png'), fullPage: true });
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
+
+  it('the users page lists the org users; revoking one there ends their keys, after a confirmation', async () => {
+    const key = await createKeyAt(served.url, 'gone@acme.test');
+    const ask = () =>
+      fetch(`${served.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': key, 'content-type': 'application/json' },
+        body: '{"model":"claude-test","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}',
+      });
+    assert.equal((await ask()).status, 200);
+    const { page, errors } = await signedIn(keys.acmeAdmin as string);
+    await open(page, 'users');
+    const row = page
+      .getByRole('row')
+      .filter({ has: page.getByRole('rowheader', { name: 'gone@acme.test' }) });
+    assert.match(await row.innerText(), /member[^]*1 requests/);
+    await row.getByRole('button', { name: 'Revoke gone@acme.test' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Revoke this user?' });
+    await dialog.waitFor();
+    assert.match(await dialog.innerText(), /gone@acme\.test: 1 live key stop working/);
+    await page.screenshot({ path: join(SHOTS, 'users-revoke.png') });
+    await dialog.getByRole('button', { name: 'Revoke keys and sessions' }).click();
+    await page.getByText('gone@acme.test: 1 key(s) and 0 session(s) revoked.').waitFor();
+    assert.equal((await ask()).status, 401);
+    const log = (await (
+      await fetch(`${served.url}/admin/v1/admin-log`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).json()) as { entries: { actor: string; action: string }[] };
+    assert.deepEqual(log.entries.map((e) => [e.actor, e.action]).at(-1), [
+      'admin-api:boss@acme.test',
+      'key.revoked',
+    ]);
     assert.deepEqual(errors, []);
     await page.context().close();
   });

@@ -26,6 +26,8 @@ export async function startTestIdp(opts: {
   clientId: string;
   clientSecret: string;
   redirectUri: string;
+  /** More redirect URIs the client may use (the console's: PUBLIC_URL/console/signin/callback). */
+  moreRedirectUris?: string[];
   users: Record<string, Omit<TestUser, 'active'>>;
 }): Promise<TestIdp> {
   const users = new Map(Object.entries(opts.users).map(([id, u]) => [id, { ...u, active: true }]));
@@ -36,7 +38,7 @@ export async function startTestIdp(opts: {
       {
         client_id: opts.clientId,
         client_secret: opts.clientSecret,
-        redirect_uris: [opts.redirectUri],
+        redirect_uris: [opts.redirectUri, ...(opts.moreRedirectUris ?? [])],
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
         token_endpoint_auth_method: 'client_secret_post',

@@ -13,6 +13,13 @@ export interface SessionInfo {
   orgs: string[];
 }
 
+/** The company IdP the console offers to sign in with (`signin:` configured). */
+export interface IdpInfo {
+  label: string;
+  /** Why this browser's last round trip through the IdP failed (told once). */
+  signinError?: string;
+}
+
 /** An error the gateway answered with, in the Anthropic shape. */
 export class ApiError extends Error {
   constructor(

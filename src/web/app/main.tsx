@@ -3,7 +3,7 @@ import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { call, setCsrf, type SessionInfo } from './api.js';
+import { call, setCsrf, type IdpInfo, type SessionInfo } from './api.js';
 import { AdminLogPage } from './pages/admin-log.js';
 import { EgressPage } from './pages/egress.js';
 import { FlowsPage } from './pages/flows.js';
@@ -12,6 +12,7 @@ import { KeysPage } from './pages/keys.js';
 import { OverviewPage } from './pages/overview.js';
 import { RequestsPage } from './pages/requests.js';
 import { UsagePage } from './pages/usage.js';
+import { UsersPage } from './pages/users.js';
 import { viewerZone } from './ui.js';
 
 export interface PageProps {
@@ -25,17 +26,28 @@ const PAGES = [
   { id: 'requests', title: 'Requests', Page: RequestsPage },
   { id: 'guard', title: 'Guard', Page: GuardPage },
   { id: 'keys', title: 'Keys', Page: KeysPage },
+  { id: 'users', title: 'Users', Page: UsersPage },
   { id: 'admin-log', title: 'Admin log', Page: AdminLogPage },
   { id: 'flows', title: 'Data flows', Page: FlowsPage },
   { id: 'egress', title: 'Egress', Page: EgressPage },
 ] as const;
 
-const pageId = () => location.hash.replace(/^#\/?/, '') || 'overview';
+/** The page of `#/<id>`; other fragments (the skip link's `#main`) are anchors on the page shown. */
+const pageId = () => (location.hash.startsWith('#/') ? location.hash.slice(2) : null);
 
-function SignIn(props: { onSignedIn: (s: SessionInfo) => void; reason?: string }) {
+/** Why the company IdP's sign-in did not complete, as the gateway sent the browser back with it. */
+const NO_REASON =
+  'It was started in another browser, took more than five minutes, or was used already. Sign in again.';
+
+/** Why the IdP's round trip failed: the gateway's reason for this browser, or (none kept) the likely ones. */
+const idpErrorNow = (idp: IdpInfo | null) =>
+  new URLSearchParams(location.search).get('signin') === 'failed' ? (idp?.signinError ?? NO_REASON) : null;
+
+function SignIn(props: { onSignedIn: (s: SessionInfo) => void; reason?: string; idp: IdpInfo | null }) {
   const [token, setToken] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const idpError = idpErrorNow(props.idp);
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
@@ -58,6 +70,18 @@ function SignIn(props: { onSignedIn: (s: SessionInfo) => void; reason?: string }
         auditor role.
       </p>
       {props.reason && <p role="status">{props.reason}</p>}
+      {idpError && (
+        <div class="state error" role="alert">
+          <strong>Sign-in did not complete.</strong> {idpError}
+        </div>
+      )}
+      {props.idp && (
+        <p>
+          <a class="button" href="/console/signin">
+            Sign in with {props.idp.label}
+          </a>
+        </p>
+      )}
       <form onSubmit={submit} aria-label="Sign in">
         <label class="field">
           <span>Token or key</span>
@@ -85,10 +109,13 @@ function SignIn(props: { onSignedIn: (s: SessionInfo) => void; reason?: string }
 
 function Shell(props: { session: SessionInfo; onSignOut: () => void }) {
   const { session } = props;
-  const [page, setPage] = useState(pageId());
+  const [page, setPage] = useState(pageId() ?? 'overview');
   const [org, setOrg] = useState(session.caller.org ?? session.orgs[0] ?? '');
   useEffect(() => {
-    const onHash = () => setPage(pageId());
+    const onHash = () => {
+      const id = pageId();
+      if (id !== null) setPage(id);
+    };
     addEventListener('hashchange', onHash);
     return () => removeEventListener('hashchange', onHash);
   }, []);
@@ -159,10 +186,20 @@ function Shell(props: { session: SessionInfo; onSignOut: () => void }) {
 function App() {
   const [session, setSession] = useState<SessionInfo | null | undefined>(undefined);
   const [reason, setReason] = useState<string | undefined>(undefined);
-  useEffect(() => {
-    call<SessionInfo | { signedIn: false }>('GET', '/console/session').then(
+  const [idp, setIdp] = useState<IdpInfo | null>(null);
+  /** Who is signed in (on every load, and after signing out: the IdP's button comes back). */
+  const load = () =>
+    call<SessionInfo | { signedIn: false; idp?: { label: string }; signinError?: string }>(
+      'GET',
+      '/console/session',
+    ).then(
       (s) => {
-        if (!s.signedIn) return setSession(null);
+        if (!s.signedIn) {
+          setIdp(s.idp ? { ...s.idp, ...(s.signinError ? { signinError: s.signinError } : {}) } : null);
+          return setSession(null);
+        }
+        // The IdP's round trip is over: drop its leftovers from the address bar.
+        if (location.search) history.replaceState(null, '', `/console${location.hash}`);
         setCsrf(s.csrf);
         setSession(s);
       },
@@ -171,7 +208,7 @@ function App() {
         setSession(null);
       },
     );
-  }, []);
+  useEffect(() => void load(), []);
   if (session === undefined)
     return (
       <main id="main">
@@ -184,7 +221,9 @@ function App() {
     return (
       <SignIn
         reason={reason}
+        idp={idp}
         onSignedIn={(s) => {
+          if (location.search) history.replaceState(null, '', `/console${location.hash}`);
           setCsrf(s.csrf);
           setSession(s);
         }}
@@ -196,6 +235,7 @@ function App() {
       onSignOut={() => {
         setCsrf('');
         setSession(null);
+        void load();
       }}
     />
   );

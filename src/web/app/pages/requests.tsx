@@ -24,7 +24,16 @@ const FILTERS = ['user', 'model', 'status', 'decision', 'since'] as const;
 type Filters = Record<(typeof FILTERS)[number], string>;
 const none: Filters = { user: '', model: '', status: '', decision: '', since: '7d' };
 
-export function RecordsTable({ records, caption }: { records: AuditRow[]; caption: string }) {
+export function RecordsTable({
+  records,
+  caption,
+  onShow,
+}: {
+  records: AuditRow[];
+  caption: string;
+  /** Offers each record's stored request (a button per row). */
+  onShow?: (r: AuditRow) => void;
+}) {
   return (
     <table>
       <caption>{caption}</caption>
@@ -38,6 +47,7 @@ export function RecordsTable({ records, caption }: { records: AuditRow[]; captio
           <th scope="col">Tokens in/out</th>
           <th scope="col">Cost</th>
           <th scope="col">Latency</th>
+          {onShow && <th scope="col">Request</th>}
         </tr>
       </thead>
       <tbody>
@@ -60,7 +70,18 @@ export function RecordsTable({ records, caption }: { records: AuditRow[]; captio
               {count(r.inputTokens)} / {count(r.outputTokens)}
             </td>
             <td>{usd(r.costUsd)}</td>
-            <td>{r.latencyMs} ms</td>
+            <td>{Math.round(r.latencyMs)} ms</td>
+            {onShow && (
+              <td>
+                <button
+                  type="button"
+                  onClick={() => onShow(r)}
+                  aria-label={`Show the request ${r.id} of ${r.user ?? 'no user'}`}
+                >
+                  Show
+                </button>
+              </td>
+            )}
           </tr>
         ))}
       </tbody>

@@ -18,6 +18,11 @@ export const COPIED_TABLES: readonly { table: string; key: readonly string[] }[]
   { table: 'telemetry', key: ['org', 'user_email', 'session_id', 'metric', 'day'] },
   { table: 'egress_records', key: ['id'] },
   { table: 'audit_records', key: ['id'] },
+  // Copied as they are: they hold the sums of records retention has deleted.
+  {
+    table: 'audit_rollups',
+    key: ['org', 'day', 'user_email', 'key_id', 'model', 'status', 'decision'],
+  },
 ];
 
 /** Tables a copy leaves behind, and why. */

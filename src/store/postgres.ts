@@ -1,6 +1,7 @@
 /** The shared store: PostgreSQL through a pg pool, for several gateways on one database. */
 import pg from 'pg';
 import { chainSql, contentRow, missingBases, orphanedSql, rebuildAll, type ContentRow } from './content.js';
+import { postgresInsertWithRollup, rollupFromRow, rollupSql, splitUsage } from './rollups.js';
 import { migrations } from './schema.js';
 import {
   adminFromRow,
@@ -33,6 +34,8 @@ import type {
   CounterKey,
   KeyRecord,
   OrgRecord,
+  RollupQuery,
+  RollupRow,
   Store,
   SweepCutoffs,
   SweepResult,
@@ -65,7 +68,10 @@ export class PostgresStore implements Store {
     return { rows: r.rows as Record<string, unknown>[], changes: r.rowCount ?? 0 };
   });
   private readonly pool: pg.Pool;
-  private readonly insertSql = `INSERT INTO audit_records (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map((_c, i) => `$${i + 1}`).join(', ')})`;
+  /** One statement inserts a record and adds it to its rollup (rollups.ts). */
+  private readonly insertSql = postgresInsertWithRollup(
+    `INSERT INTO audit_records (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map((_c, i) => `$${i + 1}`).join(', ')})`,
+  );
 
   constructor(options: PostgresStoreOptions) {
     // Startup options from the URL (`?options=-c search_path=…`), the schema option, and
@@ -202,8 +208,11 @@ export class PostgresStore implements Store {
     if (!records.length) return;
     const n = AUDIT_COLUMNS.length;
     const rows = records.map((_r, i) => `(${AUDIT_COLUMNS.map((_c, j) => `$${i * n + j + 1}`).join(', ')})`);
+    // Records already stored (a replay) are skipped, and so are their rollups: one statement.
     await this.pool.query(
-      `INSERT INTO audit_records (${AUDIT_COLUMNS.join(', ')}) VALUES ${rows.join(', ')} ON CONFLICT (id) DO NOTHING`,
+      postgresInsertWithRollup(
+        `INSERT INTO audit_records (${AUDIT_COLUMNS.join(', ')}) VALUES ${rows.join(', ')} ON CONFLICT (id) DO NOTHING`,
+      ),
       records.flatMap((r) => auditValues(r, (b) => b)),
     );
   }
@@ -251,9 +260,21 @@ export class PostgresStore implements Store {
   }
 
   async usage(query: UsageQuery): Promise<UsageRow[]> {
-    const { sql, params } = auditWhere(query, (n) => `$${n}`);
-    const { rows } = await this.pool.query(usageSql(USAGE_GROUP[query.by], sql), params);
-    return rows.map(usageFromRow);
+    return splitUsage(
+      query,
+      async (q) => {
+        const { sql, params } = auditWhere(q, (n) => `$${n}`);
+        const { rows } = await this.pool.query(usageSql(USAGE_GROUP[q.by], sql), params);
+        return rows.map(usageFromRow);
+      },
+      (q) => this.rollups(q),
+    );
+  }
+
+  async rollups(query: RollupQuery): Promise<RollupRow[]> {
+    const { sql, params } = rollupSql(query, (n) => `$${n}`);
+    const { rows } = await this.pool.query(sql, params);
+    return rows.map(rollupFromRow);
   }
 
   async sweep(org: string, cut: SweepCutoffs): Promise<SweepResult> {

@@ -1,3 +1,4 @@
+import { rollupMigration } from './rollups.js';
 import { SIGNIN_MIGRATION } from './signin.js';
 
 /** Versioned schema migrations, one statement list per dialect. Append only: never edit a shipped step. */
@@ -196,5 +197,11 @@ export const migrations: Migration[] = [
       `CREATE INDEX audit_request_base ON audit_records (request_base) WHERE request_base IS NOT NULL`,
       ...millionsIndexes,
     ],
+  },
+  {
+    version: 13,
+    description: 'per-day rollups of the audit records (usage and charts), an index of guard-flagged records',
+    sqlite: rollupMigration('sqlite'),
+    postgres: rollupMigration('postgres'),
   },
 ];

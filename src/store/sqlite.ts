@@ -3,6 +3,7 @@ import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { chainSql, contentRow, missingBases, orphanedSql, rebuildAll, type ContentRow } from './content.js';
+import { rollupFromRow, rollupSql, rollupValues, splitUsage, SQLITE_ROLLUP_ADD } from './rollups.js';
 import { migrations } from './schema.js';
 import {
   adminFromRow,
@@ -35,6 +36,8 @@ import type {
   CounterKey,
   KeyRecord,
   OrgRecord,
+  RollupQuery,
+  RollupRow,
   Store,
   SweepCutoffs,
   SweepResult,
@@ -58,14 +61,16 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly insertAuditStmt: () => Database.Statement;
   private readonly keyByHashStmt: () => Database.Statement;
-  private readonly insertAuditBatch: () => (batch: { values: unknown[] }[]) => void;
+  private readonly insertAuditBatch: () => (batch: PendingAudit[]) => void;
+  /** Inserts one record and adds it to its rollup, in one transaction. */
+  private readonly insertAuditAlone: () => (p: PendingAudit) => void;
   private readonly bumpCounterStmt: () => Database.Statement;
   private readonly insertAuditsOnce: () => (records: readonly AuditRecord[]) => void;
   /** The file's inode when opened: a different one (or none) means it was replaced or deleted. */
   private readonly ino: number | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly locks = new Map<string, Promise<void>>();
-  private pendingAudit: { values: unknown[]; resolve: () => void; reject: (err: Error) => void }[] = [];
+  private pendingAudit: (PendingAudit & { resolve: () => void; reject: (err: Error) => void })[] = [];
 
   /** Opens (creating folders as needed) the database at `file`; `:memory:` works too. */
   constructor(readonly file: string) {
@@ -87,19 +92,31 @@ export class SqliteStore implements Store {
       ),
     );
     this.keyByHashStmt = lazy(() => this.db.prepare('SELECT * FROM api_keys WHERE hash = ?'));
+    const rollupStmt = lazy(() => this.db.prepare(SQLITE_ROLLUP_ADD));
     // Built once: better-sqlite3 compiles a wrapper (and its BEGIN/COMMIT) for every transaction().
     this.insertAuditBatch = lazy(() => {
       const stmt = this.insertAuditStmt();
-      return this.db.transaction((batch: { values: unknown[] }[]) => {
-        for (const b of batch) stmt.run(...b.values);
+      const rollup = rollupStmt();
+      return this.db.transaction((batch: PendingAudit[]) => {
+        for (const b of batch) {
+          stmt.run(...b.values);
+          rollup.run(...b.rollup);
+        }
       });
+    });
+    this.insertAuditAlone = lazy(() => {
+      const insertOne = this.insertAuditBatch();
+      return (p: PendingAudit) => insertOne([p]);
     });
     this.insertAuditsOnce = lazy(() => {
       const stmt = this.db.prepare(
         `INSERT OR IGNORE INTO audit_records (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map(() => '?').join(', ')})`,
       );
+      const rollup = rollupStmt();
       return this.db.transaction((records: readonly AuditRecord[]) => {
-        for (const r of records) stmt.run(...auditValues(r, (b) => (b ? 1 : 0)));
+        // A record already stored (a replay) is skipped, and so is its rollup.
+        for (const r of records)
+          if (stmt.run(...auditValues(r, (b) => (b ? 1 : 0))).changes) rollup.run(...rollupValues(r));
       });
     });
     this.ino = file === ':memory:' ? undefined : statSync(file).ino;
@@ -212,7 +229,12 @@ export class SqliteStore implements Store {
    */
   insertAudit(record: AuditRecord): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pendingAudit.push({ values: auditValues(record, (b) => (b ? 1 : 0)), resolve, reject });
+      this.pendingAudit.push({
+        values: auditValues(record, (b) => (b ? 1 : 0)),
+        rollup: rollupValues(record),
+        resolve,
+        reject,
+      });
       // A commit costs more than many inserts: gather what arrives within a few milliseconds.
       if (this.pendingAudit.length === 1) this.flushTimer = setTimeout(() => this.flushAudit(), 3);
       else if (this.pendingAudit.length >= 256) this.flushAudit();
@@ -228,14 +250,13 @@ export class SqliteStore implements Store {
       for (const b of batch) b.reject(new Error('the store is closed'));
       return;
     }
-    const stmt = this.insertAuditStmt();
     try {
       this.insertAuditBatch()(batch);
       for (const b of batch) b.resolve();
     } catch {
       for (const b of batch) {
         try {
-          stmt.run(...b.values);
+          this.insertAuditAlone()(b);
           b.resolve();
         } catch (err) {
           b.reject(err as Error);
@@ -304,8 +325,20 @@ export class SqliteStore implements Store {
 
   async usage(query: UsageQuery): Promise<UsageRow[]> {
     this.flushAudit();
-    const { sql, params } = auditWhere(query, () => '?');
-    return (this.db.prepare(usageSql(USAGE_GROUP[query.by], sql)).all(...params) as Row[]).map(usageFromRow);
+    return splitUsage(
+      query,
+      async (q) => {
+        const { sql, params } = auditWhere(q, () => '?');
+        return (this.db.prepare(usageSql(USAGE_GROUP[q.by], sql)).all(...params) as Row[]).map(usageFromRow);
+      },
+      (q) => this.rollups(q),
+    );
+  }
+
+  async rollups(query: RollupQuery): Promise<RollupRow[]> {
+    this.flushAudit();
+    const { sql, params } = rollupSql(query, () => '?');
+    return (this.db.prepare(sql).all(...params) as Row[]).map(rollupFromRow);
   }
 
   /**
@@ -504,6 +537,12 @@ export class SqliteStore implements Store {
       .all({ org: query.org ?? null, since: query.since ?? null, limit: query.limit ?? 1000 }) as Row[];
     return rows.map(egressFromRow);
   }
+}
+
+/** A record waiting for the next batch: its row values and its rollup's. */
+interface PendingAudit {
+  values: unknown[];
+  rollup: unknown[];
 }
 
 function lazy<T>(make: () => T): () => T {

@@ -84,8 +84,15 @@ export interface ContentBase {
 export interface AuditQuery {
   org?: string;
   user?: string;
+  model?: string;
+  status?: number;
+  decision?: GuardDecision;
+  /** Only records the guard acted on (any decision but `none`). */
+  guarded?: boolean;
   since?: string;
   until?: string;
+  /** Keyset paging: only records before this one in the order (time, id) descending. */
+  before?: { time: string; id: string };
   limit?: number;
 }
 
@@ -120,7 +127,44 @@ export interface UsageQuery {
   user?: string;
   since?: string;
   until?: string;
-  by: 'user' | 'model' | 'org';
+  /** `hour`: the UTC hour (`2026-11-01T10`), always summed from the records. */
+  by: 'user' | 'model' | 'org' | 'hour';
+}
+
+export type RollupDimension = 'day' | 'org' | 'user' | 'key' | 'model' | 'status' | 'decision';
+
+/** Sums of the per-day rollups (rollups.ts), grouped `by` the dimensions named. */
+export interface RollupQuery {
+  org?: string;
+  user?: string;
+  model?: string;
+  status?: number;
+  decision?: GuardDecision;
+  /** Only decisions other than `none`. */
+  guarded?: boolean;
+  /** First UTC day (`YYYY-MM-DD`), inclusive. */
+  fromDay?: string;
+  /** Last UTC day, exclusive. */
+  toDay?: string;
+  by: RollupDimension[];
+}
+
+/** One group of rollups: the dimensions asked for (none stands for null), then the sums. */
+export interface RollupRow {
+  day?: string;
+  org?: string | null;
+  user?: string | null;
+  key?: string | null;
+  model?: string | null;
+  status?: number;
+  decision?: GuardDecision;
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationInputTokens: number;
+  cacheReadInputTokens: number;
+  costUsd: number;
+  unpriced: number;
 }
 
 export interface UsageRow {
@@ -212,8 +256,13 @@ export interface Store {
   queryAudit(query: AuditQuery): Promise<AuditRecord[]>;
   /** One audit record by id (`sluice logs show`), content included as stored. */
   getAudit(id: string): Promise<AuditRecord | undefined>;
-  /** Sums of the audit records by user, model or org. */
+  /** Sums of the audit records by user, model, org or hour (whole days from the rollups). */
   usage(query: UsageQuery): Promise<UsageRow[]>;
+  /**
+   * The per-day sums kept beside the records (rollups.ts): exact for every record inserted, and
+   * kept when retention deletes records.
+   */
+  rollups(query: RollupQuery): Promise<RollupRow[]>;
   /** Deletes an org's records past their retention and clears content past its own. */
   sweep(org: string, cutoffs: SweepCutoffs): Promise<SweepResult>;
 

@@ -61,8 +61,13 @@ export function rollupMigration(dialect: 'sqlite' | 'postgres'): string[] {
       PRIMARY KEY (${KEY.join(', ')}))`,
     // The guard page and decision filters read only records the guard acted on: a few in a thousand.
     `CREATE INDEX audit_guarded ON audit_records (org, time) WHERE ${GUARDED}`,
-    `INSERT INTO audit_rollups (${COLUMNS}) ${rollupSelect(dialect)} FROM audit_records ${GROUP}`,
+    rollupBackfill(dialect),
   ];
+}
+
+/** Sums every stored record into the (empty) rollups: migration 13, and bench/storage.ts after a bulk load. */
+export function rollupBackfill(dialect: 'sqlite' | 'postgres'): string {
+  return `INSERT INTO audit_rollups (${COLUMNS}) ${rollupSelect(dialect)} FROM audit_records ${GROUP}`;
 }
 
 /** SQLite: adds one record (`rollupValues`) to its row; run only when its insert took it. */

@@ -9,7 +9,8 @@ import type { SluiceConfig } from '../control/config.js';
 import { routeProfile } from '../control/route-profile.js';
 import { flowsFor } from '../egress/flows.js';
 import { catalog, evaluate, parseProfile } from '../policy/index.js';
-import type { AuditRecord, GuardDecision, Store } from '../store/types.js';
+import { dayStart, nextDay, splitPeriod } from '../store/rollups.js';
+import type { AuditRecord, GuardDecision, Store, UsageRow } from '../store/types.js';
 
 /** Records read at most for one guard or overview scan; beyond it the view says it is partial. */
 export const SCAN_CAP = 20_000;
@@ -38,72 +39,114 @@ type Metadata = Omit<AuditRecord, 'requestContent' | 'responseContent'>;
 
 const metadata = ({ requestContent: _q, responseContent: _r, ...rec }: AuditRecord): Metadata => rec;
 
-/** Requests, tokens, spend (summed by the store per bucket) and guard decisions over the span. */
+type Decisions = Partial<Record<GuardDecision, number>>;
+
+const bump = (d: Decisions, decision: GuardDecision, n = 1) => {
+  d[decision] = (d[decision] ?? 0) + n;
+};
+
+/**
+ * Requests, tokens, spend and guard decisions over the span: a week or month from the per-day
+ * rollups (UTC days, today's included: the store keeps them with each record); a day by hour from
+ * the records (one grouped sum, and the records the guard acted on through their own index).
+ */
 export async function overview(store: Store, org: string, span: Span, now: Date) {
   const { step, count } = SPANS[span];
   const end = Math.ceil(now.getTime() / step) * step;
   const starts = Array.from({ length: count }, (_, i) => end - (count - i) * step);
-  const buckets: Bucket[] = await Promise.all(
-    starts.map(async (t) => {
-      const [row] = await store.usage({
-        org,
-        by: 'org',
-        since: new Date(t).toISOString(),
-        until: new Date(t + step).toISOString(),
-      });
-      return {
-        start: new Date(t).toISOString(),
-        requests: row?.requests ?? 0,
-        inputTokens:
-          (row?.inputTokens ?? 0) + (row?.cacheCreationInputTokens ?? 0) + (row?.cacheReadInputTokens ?? 0),
-        outputTokens: row?.outputTokens ?? 0,
-        costUsd: row?.costUsd ?? 0,
-        guard: {},
-      };
-    }),
-  );
-  const scan = await store.queryAudit({
-    org,
-    since: new Date(starts[0] as number).toISOString(),
-    until: new Date(end).toISOString(),
-    limit: SCAN_CAP,
-  });
-  for (const r of scan) {
-    if (r.guard.decision === 'none') continue;
-    const b = buckets[Math.floor((Date.parse(r.time) - (starts[0] as number)) / step)];
-    if (b) b.guard[r.guard.decision] = (b.guard[r.guard.decision] ?? 0) + 1;
+  const first = starts[0] as number;
+  const buckets: Bucket[] = starts.map((t) => ({
+    start: new Date(t).toISOString(),
+    requests: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    costUsd: 0,
+    guard: {},
+  }));
+  const at = (time: string) => buckets[Math.floor((Date.parse(time) - first) / step)];
+  const add = (b: Bucket | undefined, r: Omit<UsageRow, 'key' | 'unpriced'>) => {
+    if (!b) return;
+    b.requests += r.requests;
+    b.inputTokens += r.inputTokens + r.cacheCreationInputTokens + r.cacheReadInputTokens;
+    b.outputTokens += r.outputTokens;
+    b.costUsd += r.costUsd;
+  };
+  if (span !== 'day') {
+    const days = await store.rollups({
+      org,
+      fromDay: new Date(first).toISOString().slice(0, 10),
+      toDay: new Date(end).toISOString().slice(0, 10),
+      by: ['day', 'decision'],
+    });
+    for (const d of days) {
+      const b = at(`${d.day}T00:00:00.000Z`);
+      add(b, d);
+      if (b && d.decision && d.decision !== 'none') bump(b.guard, d.decision, d.requests);
+    }
+    return { org, span, buckets, partial: false };
   }
-  return { org, span, buckets, partial: scan.length >= SCAN_CAP };
+  const period = { since: new Date(first).toISOString(), until: new Date(end).toISOString() };
+  for (const h of await store.usage({ org, by: 'hour', ...period })) add(at(`${h.key}:00:00.000Z`), h);
+  const flagged = await store.queryAudit({ org, guarded: true, ...period, limit: SCAN_CAP });
+  for (const r of flagged) {
+    const b = at(r.time);
+    if (b) bump(b.guard, r.guard.decision);
+  }
+  return { org, span, buckets, partial: flagged.length >= SCAN_CAP };
 }
 
-const total = (d: Partial<Record<GuardDecision, number>>) =>
-  Object.values(d).reduce((a, n) => a + (n ?? 0), 0);
+const total = (d: Decisions) => Object.values(d).reduce((a, n) => a + (n ?? 0), 0);
 
-/** Guard decisions by rule, decision, day, user and session since `since`, and the latest flagged requests. */
+/**
+ * Guard decisions by rule, decision, day, user and session since `since`, and the latest flagged
+ * requests. Decisions by day and user come from the rollups for the whole days and from the records
+ * for the partial first day; rules, sessions and the list from the records the guard acted on (an
+ * index of their own), at most SCAN_CAP of them (`partial` when there were more).
+ */
 export async function guardView(store: Store, org: string, since: string) {
-  const scan = await store.queryAudit({ org, since, limit: SCAN_CAP });
+  const split = splitPeriod(since, undefined);
+  const head = split.days?.from ? dayStart(split.days.from) : undefined;
+  const scan = await store.queryAudit({ org, since, guarded: true, limit: SCAN_CAP });
   const rules = new Map<string, { rule: string; findings: number; requests: number }>();
-  const decisions: Partial<Record<GuardDecision, number>> = {};
-  const users = new Map<string, Partial<Record<GuardDecision, number>>>();
-  const sessions = new Map<
-    string,
-    { session: string; user: string | null; decisions: Partial<Record<GuardDecision, number>> }
-  >();
-  const days = new Map<string, Partial<Record<GuardDecision, number>>>();
+  const decisions: Decisions = {};
+  const users = new Map<string, Decisions>();
+  const days = new Map<string, Decisions>();
+  const count = (user: string | null, day: string, d: GuardDecision, n: number) => {
+    bump(decisions, d, n);
+    const u = users.get(user ?? '(none)') ?? {};
+    bump(u, d, n);
+    users.set(user ?? '(none)', u);
+    const dd = days.get(day) ?? {};
+    bump(dd, d, n);
+    days.set(day, dd);
+  };
+  if (head) {
+    const q = { org, guarded: true, fromDay: split.days?.from as string };
+    const [byDay, byUser] = await Promise.all([
+      store.rollups({ ...q, by: ['day', 'decision'] }),
+      store.rollups({ ...q, by: ['user', 'decision'] }),
+    ]);
+    for (const r of byDay) {
+      const dd = days.get(r.day as string) ?? {};
+      bump(dd, r.decision as GuardDecision, r.requests);
+      days.set(r.day as string, dd);
+      bump(decisions, r.decision as GuardDecision, r.requests);
+    }
+    for (const r of byUser) {
+      const u = users.get(r.user ?? '(none)') ?? {};
+      bump(u, r.decision as GuardDecision, r.requests);
+      users.set(r.user ?? '(none)', u);
+    }
+  }
+  const sessions = new Map<string, { session: string; user: string | null; decisions: Decisions }>();
   const flagged: Metadata[] = [];
   for (const r of scan) {
     const d = r.guard.decision;
-    if (d === 'none') continue;
-    decisions[d] = (decisions[d] ?? 0) + 1;
-    const u = users.get(r.user ?? '(none)') ?? {};
-    u[d] = (u[d] ?? 0) + 1;
-    users.set(r.user ?? '(none)', u);
-    const day = days.get(r.time.slice(0, 10)) ?? {};
-    day[d] = (day[d] ?? 0) + 1;
-    days.set(r.time.slice(0, 10), day);
+    // Whole days are the rollups' already.
+    if (!head || r.time < head) count(r.user, r.time.slice(0, 10), d, 1);
     if (r.sessionId) {
       const sess = sessions.get(r.sessionId) ?? { session: r.sessionId, user: r.user, decisions: {} };
-      sess.decisions[d] = (sess.decisions[d] ?? 0) + 1;
+      bump(sess.decisions, d);
       sessions.set(r.sessionId, sess);
     }
     for (const [rule, n] of Object.entries(r.guard.rules)) {
@@ -121,7 +164,9 @@ export async function guardView(store: Store, org: string, since: string) {
     rules: [...rules.values()].sort((a, b) => b.requests - a.requests),
     users: [...users.entries()].map(([user, d]) => ({ user, decisions: d })),
     /** UTC days, newest first. */
-    days: [...days.entries()].map(([day, d]) => ({ day, decisions: d })),
+    days: [...days.entries()]
+      .sort(([a], [b]) => (a < b ? 1 : a > b ? -1 : 0))
+      .map(([day, d]) => ({ day, decisions: d })),
     /** The 50 sessions with the most guard decisions. */
     sessions: [...sessions.values()].sort((a, b) => total(b.decisions) - total(a.decisions)).slice(0, 50),
     flagged,
@@ -141,41 +186,41 @@ export interface RequestFilter {
   limit: number;
 }
 
-const BATCH = 500;
-
 /**
- * One page of the audit log, newest first. The store filters by org, user and time; model, status
- * and decision are matched here over batches; the cursor is the last record's (time, id).
+ * One page of the audit log, newest first, filtered in the store and paged by the last record's
+ * (time, id). The rollups say which UTC days hold a match, so a rare filter reads only those days'
+ * records, never a window of the newest ones.
  */
 export async function requestsPage(store: Store, org: string, f: RequestFilter) {
   const [cursorTime, cursorId] = f.cursor ? f.cursor.split('|') : [];
-  // Where the next batch starts: records at or after (time, id) were seen already.
-  let pos = cursorTime ? { time: cursorTime, id: cursorId ?? '' } : undefined;
-  const after = (t: string) => new Date(Date.parse(t) + 1).toISOString();
+  const before = cursorTime ? { time: cursorTime, id: cursorId ?? '' } : undefined;
+  const match = {
+    org,
+    ...(f.user ? { user: f.user } : {}),
+    ...(f.model ? { model: f.model } : {}),
+    ...(f.status !== undefined ? { status: f.status } : {}),
+    ...(f.decision ? { decision: f.decision } : {}),
+  };
+  const last = before?.time ?? f.until;
+  const days = await store.rollups({
+    ...match,
+    ...(f.since ? { fromDay: f.since.slice(0, 10) } : {}),
+    ...(last ? { toDay: nextDay(last) } : {}),
+    by: ['day'],
+  });
   const page: Metadata[] = [];
-  for (let scanned = 0; page.length <= f.limit && scanned < SCAN_CAP;) {
-    const until = pos && (!f.until || after(pos.time) < f.until) ? after(pos.time) : f.until;
-    const batch = await store.queryAudit({
-      org,
-      ...(f.user ? { user: f.user } : {}),
-      ...(f.since ? { since: f.since } : {}),
-      ...(until ? { until } : {}),
-      limit: BATCH,
+  for (const { day } of days.reverse()) {
+    const from = dayStart(day as string);
+    const to = dayStart(nextDay(day as string));
+    const rows = await store.queryAudit({
+      ...match,
+      since: f.since && f.since > from ? f.since : from,
+      until: f.until && f.until < to ? f.until : to,
+      ...(before ? { before } : {}),
+      limit: f.limit + 1 - page.length,
     });
-    scanned += batch.length;
-    const fresh = pos
-      ? batch.filter((r) => r.time < pos!.time || (r.time === pos!.time && r.id < pos!.id))
-      : batch;
-    for (const r of fresh) {
-      if (f.model && r.model !== f.model) continue;
-      if (f.status !== undefined && r.status !== f.status) continue;
-      if (f.decision && r.guard.decision !== f.decision) continue;
-      page.push(metadata(r));
-    }
-    const last = batch[batch.length - 1];
-    // A short batch is the end; a full one whose records share one millisecond cannot move on by time.
-    if (batch.length < BATCH || !last || fresh.length === 0) break;
-    pos = { time: last.time, id: last.id };
+    page.push(...rows.map(metadata));
+    if (page.length > f.limit) break;
   }
   const records = page.slice(0, f.limit);
   const tail = records[records.length - 1];

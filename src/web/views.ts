@@ -247,6 +247,19 @@ export function flowsView(config: SluiceConfig, org: string, now: Date) {
   };
 }
 
+/** `flowsFor` answers from fixed tables but takes milliseconds a host: remembered, up to a bound. */
+const HOST_FLOWS = new Map<string, ReturnType<typeof flowsFor>>();
+function hostFlows(host: string, port: number): ReturnType<typeof flowsFor> {
+  const key = `${host}:${port}`;
+  let found = HOST_FLOWS.get(key);
+  if (!found) {
+    if (HOST_FLOWS.size >= 10_000) HOST_FLOWS.clear();
+    found = flowsFor(host, port);
+    HOST_FLOWS.set(key, found);
+  }
+  return found;
+}
+
 /** The hosts the org's clients reached through the egress proxy, each expected or not by its flows. */
 export async function egressView(store: Store, config: SluiceConfig, org: string, since: string, now: Date) {
   const records = await store.queryEgress({ org, since, limit: SCAN_CAP });
@@ -273,7 +286,7 @@ export async function egressView(store: Store, config: SluiceConfig, org: string
     const target = `${r.host}:${r.port}`;
     let h = hosts.get(target);
     if (!h) {
-      const { flows, uses } = flowsFor(r.host, r.port);
+      const { flows, uses } = hostFlows(r.host, r.port);
       h = {
         target,
         allowed: 0,

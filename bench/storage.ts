@@ -335,7 +335,8 @@ async function sqliteBench(): Promise<void> {
     const indexMs = performance.now() - t0;
     t0 = performance.now();
     db.exec('DELETE FROM audit_rollups');
-    db.exec(rollupBackfill('sqlite'));
+    db.exec('DELETE FROM audit_rollup_hours');
+    for (const sql of rollupBackfill('sqlite')) db.exec(sql);
     const rollupMs = performance.now() - t0;
     const rollups = (db.prepare('SELECT COUNT(*) AS n FROM audit_rollups').get() as { n: number }).n;
     db.exec('ANALYZE');
@@ -380,8 +381,8 @@ async function postgresBench(): Promise<void> {
     for (const sql of indexes) await admin.query(sql);
     const indexMs = performance.now() - t0;
     t0 = performance.now();
-    await admin.query('TRUNCATE audit_rollups');
-    await admin.query(rollupBackfill('postgres'));
+    await admin.query('TRUNCATE audit_rollups, audit_rollup_hours');
+    for (const sql of rollupBackfill('postgres')) await admin.query(sql);
     const rollupMs = performance.now() - t0;
     const rollups = Number((await admin.query('SELECT COUNT(*) AS n FROM audit_rollups')).rows[0].n);
     await admin.query('VACUUM ANALYZE audit_records');

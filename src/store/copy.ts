@@ -23,6 +23,7 @@ export const COPIED_TABLES: readonly { table: string; key: readonly string[] }[]
     table: 'audit_rollups',
     key: ['org', 'day', 'user_email', 'key_id', 'model', 'status', 'decision'],
   },
+  { table: 'audit_rollup_hours', key: ['org', 'hour', 'decision'] },
 ];
 
 /** Tables a copy leaves behind, and why. */

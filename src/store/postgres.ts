@@ -6,7 +6,9 @@ import { migrations } from './schema.js';
 import {
   adminFromRow,
   EGRESS_COLUMNS,
+  EGRESS_TARGETS_SQL,
   egressFromRow,
+  egressTargetFromRow,
   egressValues,
   groupsValue,
   telemetryFromRow,
@@ -25,7 +27,9 @@ import {
 import { signInStore, type SignInStore } from './signin.js';
 import type {
   AdminLogEntry,
+  EgressQuery,
   EgressRecord,
+  EgressTarget,
   TelemetryRow,
   TelemetryValue,
   AuditQuery,
@@ -471,13 +475,18 @@ export class PostgresStore implements Store {
     );
   }
 
-  async queryEgress(query: { org?: string; since?: string; limit?: number }): Promise<EgressRecord[]> {
+  async queryEgress(query: EgressQuery): Promise<EgressRecord[]> {
     const { rows } = await this.pool.query(
       `SELECT * FROM egress_records WHERE ($1::text IS NULL OR org = $1) AND ($2::text IS NULL OR time >= $2)
-       ORDER BY time DESC, id DESC LIMIT $3`,
-      [query.org ?? null, query.since ?? null, query.limit ?? 1000],
+       AND ($4::text IS NULL OR decision = $4) ORDER BY time DESC, id DESC LIMIT $3`,
+      [query.org ?? null, query.since ?? null, query.limit ?? 1000, query.decision ?? null],
     );
     return rows.map(egressFromRow);
+  }
+
+  async egressTargets(query: { org: string; since: string }): Promise<EgressTarget[]> {
+    const { rows } = await this.pool.query(EGRESS_TARGETS_SQL('$1', '$2'), [query.org, query.since]);
+    return rows.map(egressTargetFromRow);
   }
 }
 

@@ -19,6 +19,8 @@ import type {
 } from './types.js';
 
 const KEY = ['org', 'day', 'user_email', 'key_id', 'model', 'status', 'decision'] as const;
+/** The hourly table: the overview's day chart, by org and decision only (a few rows an hour). */
+const HOUR_KEY = ['org', 'hour', 'decision'] as const;
 const SUMS = [
   'requests',
   'input_tokens',
@@ -29,50 +31,71 @@ const SUMS = [
   'unpriced',
 ] as const;
 const COLUMNS = [...KEY, ...SUMS].join(', ');
+const HOUR_COLUMNS = [...HOUR_KEY, ...SUMS].join(', ');
 
 /** The decision in a record's `guard` JSON, as each dialect reads it. */
 const DECISION = { sqlite: `json_extract(guard, '$.decision')`, postgres: `(guard::json->>'decision')` };
 
-/** Key and sums of audit rows (`FROM` follows): the backfill and PostgreSQL's insert share it. */
-const rollupSelect = (dialect: 'sqlite' | 'postgres') => `SELECT COALESCE(org, ''), substr(time, 1, 10),
-  COALESCE(user_email, ''), COALESCE(key_id, ''), COALESCE(model, ''), status, ${DECISION[dialect]}, COUNT(*),
-  SUM(input_tokens), SUM(output_tokens), SUM(cache_creation_input_tokens), SUM(cache_read_input_tokens),
-  SUM(COALESCE(cost_usd, 0)), SUM(CASE WHEN cost_usd IS NULL AND status < 400 THEN 1 ELSE 0 END)`;
+const SUM_SELECT = `COUNT(*), SUM(input_tokens), SUM(output_tokens), SUM(cache_creation_input_tokens),
+  SUM(cache_read_input_tokens), SUM(COALESCE(cost_usd, 0)),
+  SUM(CASE WHEN cost_usd IS NULL AND status < 400 THEN 1 ELSE 0 END)`;
 
-const GROUP = 'GROUP BY 1, 2, 3, 4, 5, 6, 7';
+/** Key and sums of audit rows (`FROM` follows): the backfill and PostgreSQL's insert share them. */
+const daySelect = (dialect: 'sqlite' | 'postgres') => `SELECT COALESCE(org, ''), substr(time, 1, 10),
+  COALESCE(user_email, ''), COALESCE(key_id, ''), COALESCE(model, ''), status, ${DECISION[dialect]}, ${SUM_SELECT}`;
+const hourSelect = (dialect: 'sqlite' | 'postgres') =>
+  `SELECT COALESCE(org, ''), substr(time, 1, 13), ${DECISION[dialect]}, ${SUM_SELECT}`;
+
+const DAY_GROUP = 'GROUP BY 1, 2, 3, 4, 5, 6, 7';
+const HOUR_GROUP = 'GROUP BY 1, 2, 3';
 
 /** Records the guard acted on; a literal, so both planners match the partial index `audit_guarded`. */
 export const GUARDED = `guard NOT LIKE '{"decision":"none"%'`;
 
 /** Adds to an existing row: both dialects take the table-qualified form. */
-const ADD = `ON CONFLICT (${KEY.join(', ')}) DO UPDATE SET ${SUMS.map(
-  (c) => `${c} = audit_rollups.${c} + excluded.${c}`,
-).join(', ')}`;
+const add = (table: string, key: readonly string[]) =>
+  `ON CONFLICT (${key.join(', ')}) DO UPDATE SET ${SUMS.map((c) => `${c} = ${table}.${c} + excluded.${c}`).join(', ')}`;
 
-/** Migration 13: the table, an index for guard-flagged records, and the sums of existing records. */
+/** Migration 13: the tables, an index for guard-flagged records, and the sums of existing records. */
 export function rollupMigration(dialect: 'sqlite' | 'postgres'): string[] {
   const [int, real] = dialect === 'sqlite' ? ['INTEGER', 'REAL'] : ['BIGINT', 'DOUBLE PRECISION'];
+  const sums = `requests ${int} NOT NULL, input_tokens ${int} NOT NULL, output_tokens ${int} NOT NULL,
+      cache_creation_input_tokens ${int} NOT NULL, cache_read_input_tokens ${int} NOT NULL,
+      cost_usd ${real} NOT NULL, unpriced ${int} NOT NULL`;
   return [
     `CREATE TABLE audit_rollups (org TEXT NOT NULL, day TEXT NOT NULL, user_email TEXT NOT NULL,
-      key_id TEXT NOT NULL, model TEXT NOT NULL, status INTEGER NOT NULL, decision TEXT NOT NULL,
-      requests ${int} NOT NULL, input_tokens ${int} NOT NULL, output_tokens ${int} NOT NULL,
-      cache_creation_input_tokens ${int} NOT NULL, cache_read_input_tokens ${int} NOT NULL,
-      cost_usd ${real} NOT NULL, unpriced ${int} NOT NULL,
+      key_id TEXT NOT NULL, model TEXT NOT NULL, status INTEGER NOT NULL, decision TEXT NOT NULL, ${sums},
       PRIMARY KEY (${KEY.join(', ')}))`,
+    `CREATE TABLE audit_rollup_hours (org TEXT NOT NULL, hour TEXT NOT NULL, decision TEXT NOT NULL, ${sums},
+      PRIMARY KEY (${HOUR_KEY.join(', ')}))`,
     // The guard page and decision filters read only records the guard acted on: a few in a thousand.
     `CREATE INDEX audit_guarded ON audit_records (org, time) WHERE ${GUARDED}`,
-    rollupBackfill(dialect),
+    ...rollupBackfill(dialect),
   ];
 }
 
 /** Sums every stored record into the (empty) rollups: migration 13, and bench/storage.ts after a bulk load. */
-export function rollupBackfill(dialect: 'sqlite' | 'postgres'): string {
-  return `INSERT INTO audit_rollups (${COLUMNS}) ${rollupSelect(dialect)} FROM audit_records ${GROUP}`;
+export function rollupBackfill(dialect: 'sqlite' | 'postgres'): string[] {
+  return [
+    `INSERT INTO audit_rollups (${COLUMNS}) ${daySelect(dialect)} FROM audit_records ${DAY_GROUP}`,
+    `INSERT INTO audit_rollup_hours (${HOUR_COLUMNS}) ${hourSelect(dialect)} FROM audit_records ${HOUR_GROUP}`,
+  ];
 }
 
-/** SQLite: adds one record (`rollupValues`) to its row; run only when its insert took it. */
+/** SQLite: adds one record to its day row (`rollupValues`) and its hour row (`hourValues`); run only when its insert took it. */
 export const SQLITE_ROLLUP_ADD = `INSERT INTO audit_rollups (${COLUMNS})
-  VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?) ${ADD}`;
+  VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?) ${add('audit_rollups', KEY)}`;
+export const SQLITE_HOUR_ADD = `INSERT INTO audit_rollup_hours (${HOUR_COLUMNS})
+  VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?) ${add('audit_rollup_hours', HOUR_KEY)}`;
+
+const sumValues = (r: AuditRecord): unknown[] => [
+  r.inputTokens,
+  r.outputTokens,
+  r.cacheCreationInputTokens,
+  r.cacheReadInputTokens,
+  r.costUsd ?? 0,
+  r.costUsd === null && r.status < 400 ? 1 : 0,
+];
 
 export function rollupValues(r: AuditRecord): unknown[] {
   return [
@@ -83,13 +106,12 @@ export function rollupValues(r: AuditRecord): unknown[] {
     r.model ?? '',
     r.status,
     r.guard.decision,
-    r.inputTokens,
-    r.outputTokens,
-    r.cacheCreationInputTokens,
-    r.cacheReadInputTokens,
-    r.costUsd ?? 0,
-    r.costUsd === null && r.status < 400 ? 1 : 0,
+    ...sumValues(r),
   ];
+}
+
+export function hourValues(r: AuditRecord): unknown[] {
+  return [r.org ?? '', r.time.slice(0, 13), r.guard.decision, ...sumValues(r)];
 }
 
 /**
@@ -99,13 +121,16 @@ export function rollupValues(r: AuditRecord): unknown[] {
  */
 export function postgresInsertWithRollup(insert: string): string {
   return `WITH ins AS (${insert} RETURNING org, time, user_email, key_id, model, status, guard,
-      input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens, cost_usd)
-    INSERT INTO audit_rollups (${COLUMNS}) ${rollupSelect('postgres')} FROM ins ${GROUP} ORDER BY 1, 2, 3, 4, 5, 6, 7
-    ${ADD}`;
+      input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens, cost_usd),
+    days AS (INSERT INTO audit_rollups (${COLUMNS}) ${daySelect('postgres')} FROM ins ${DAY_GROUP}
+      ORDER BY 1, 2, 3, 4, 5, 6, 7 ${add('audit_rollups', KEY)})
+    INSERT INTO audit_rollup_hours (${HOUR_COLUMNS}) ${hourSelect('postgres')} FROM ins ${HOUR_GROUP}
+      ORDER BY 1, 2, 3 ${add('audit_rollup_hours', HOUR_KEY)}`;
 }
 
 const DIMENSION: Record<RollupDimension, string> = {
   day: 'day',
+  hour: 'hour',
   org: 'org',
   user: 'user_email',
   key: 'key_id',
@@ -116,6 +141,9 @@ const DIMENSION: Record<RollupDimension, string> = {
 
 /** The grouped sums `query` asks for; `ph(n)` renders the dialect's n-th placeholder. */
 export function rollupSql(q: RollupQuery, ph: (n: number) => string): { sql: string; params: unknown[] } {
+  const hourly = q.fromHour !== undefined || q.toHour !== undefined || q.by.includes('hour');
+  if (hourly && (q.user ?? q.model ?? q.status ?? q.fromDay ?? q.toDay ?? q.by.find((d) => !HOURLY.has(d))))
+    throw new Error('hourly rollups hold org and decision only');
   const parts: string[] = [];
   const params: unknown[] = [];
   const add = (clause: (p: string) => string, value: unknown) => {
@@ -130,15 +158,19 @@ export function rollupSql(q: RollupQuery, ph: (n: number) => string): { sql: str
   if (q.guarded) parts.push(`decision <> 'none'`);
   if (q.fromDay !== undefined) add((p) => `day >= ${p}`, q.fromDay);
   if (q.toDay !== undefined) add((p) => `day < ${p}`, q.toDay);
+  if (q.fromHour !== undefined) add((p) => `hour >= ${p}`, q.fromHour);
+  if (q.toHour !== undefined) add((p) => `hour < ${p}`, q.toHour);
   const dims = q.by.map((d) => DIMENSION[d]);
   const group = dims.length ? `GROUP BY ${dims.join(', ')} ORDER BY ${dims.join(', ')}` : '';
   const sql = `SELECT ${dims.map((d) => `${d}, `).join('')}SUM(requests) AS requests,
     SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
     SUM(cache_creation_input_tokens) AS cache_creation_input_tokens,
     SUM(cache_read_input_tokens) AS cache_read_input_tokens, SUM(cost_usd) AS cost_usd,
-    SUM(unpriced) AS unpriced FROM audit_rollups ${parts.length ? `WHERE ${parts.join(' AND ')}` : ''} ${group}`;
+    SUM(unpriced) AS unpriced FROM ${hourly ? 'audit_rollup_hours' : 'audit_rollups'} ${parts.length ? `WHERE ${parts.join(' AND ')}` : ''} ${group}`;
   return { sql, params };
 }
+
+const HOURLY = new Set<RollupDimension>(['hour', 'org', 'decision']);
 
 type Row = Record<string, unknown>;
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
@@ -148,6 +180,7 @@ const orNull = (v: unknown): string | null => (v === '' || v === null ? null : S
 export function rollupFromRow(row: Row): RollupRow {
   return {
     ...('day' in row ? { day: String(row.day) } : {}),
+    ...('hour' in row ? { hour: String(row.hour) } : {}),
     ...('org' in row ? { org: orNull(row.org) } : {}),
     ...('user_email' in row ? { user: orNull(row.user_email) } : {}),
     ...('key_id' in row ? { key: orNull(row.key_id) } : {}),

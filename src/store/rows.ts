@@ -5,6 +5,7 @@ import type {
   AuditQuery,
   AuditRecord,
   EgressRecord,
+  EgressTarget,
   Counter,
   KeyRecord,
   OrgRecord,
@@ -232,6 +233,22 @@ export function egressValues(r: EgressRecord): unknown[] {
     r.durationMs,
     r.error,
   ];
+}
+
+/** An org's connections since a time, counted per target, decision and rule (the console's egress page). */
+export const EGRESS_TARGETS_SQL = (org: string, since: string) =>
+  `SELECT host, port, decision, rule, COUNT(*) AS n, MAX(time) AS last FROM egress_records
+   WHERE org = ${org} AND time >= ${since} GROUP BY host, port, decision, rule`;
+
+export function egressTargetFromRow(row: Row): EgressTarget {
+  return {
+    host: String(row.host),
+    port: num(row.port),
+    decision: String(row.decision) as EgressTarget['decision'],
+    rule: String(row.rule),
+    connections: num(row.n),
+    last: String(row.last),
+  };
 }
 
 export function egressFromRow(row: Row): EgressRecord {

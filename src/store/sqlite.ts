@@ -3,12 +3,22 @@ import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { chainSql, contentRow, missingBases, orphanedSql, rebuildAll, type ContentRow } from './content.js';
-import { rollupFromRow, rollupSql, rollupValues, splitUsage, SQLITE_ROLLUP_ADD } from './rollups.js';
+import {
+  hourValues,
+  rollupFromRow,
+  rollupSql,
+  rollupValues,
+  splitUsage,
+  SQLITE_HOUR_ADD,
+  SQLITE_ROLLUP_ADD,
+} from './rollups.js';
 import { migrations } from './schema.js';
 import {
   adminFromRow,
   EGRESS_COLUMNS,
+  EGRESS_TARGETS_SQL,
   egressFromRow,
+  egressTargetFromRow,
   egressValues,
   groupsValue,
   telemetryFromRow,
@@ -27,7 +37,9 @@ import {
 import { signInStore, type SignInStore } from './signin.js';
 import type {
   AdminLogEntry,
+  EgressQuery,
   EgressRecord,
+  EgressTarget,
   TelemetryRow,
   TelemetryValue,
   AuditQuery,
@@ -93,14 +105,17 @@ export class SqliteStore implements Store {
     );
     this.keyByHashStmt = lazy(() => this.db.prepare('SELECT * FROM api_keys WHERE hash = ?'));
     const rollupStmt = lazy(() => this.db.prepare(SQLITE_ROLLUP_ADD));
+    const hourStmt = lazy(() => this.db.prepare(SQLITE_HOUR_ADD));
     // Built once: better-sqlite3 compiles a wrapper (and its BEGIN/COMMIT) for every transaction().
     this.insertAuditBatch = lazy(() => {
       const stmt = this.insertAuditStmt();
       const rollup = rollupStmt();
+      const hour = hourStmt();
       return this.db.transaction((batch: PendingAudit[]) => {
         for (const b of batch) {
           stmt.run(...b.values);
           rollup.run(...b.rollup);
+          hour.run(...b.hour);
         }
       });
     });
@@ -113,10 +128,14 @@ export class SqliteStore implements Store {
         `INSERT OR IGNORE INTO audit_records (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map(() => '?').join(', ')})`,
       );
       const rollup = rollupStmt();
+      const hour = hourStmt();
       return this.db.transaction((records: readonly AuditRecord[]) => {
-        // A record already stored (a replay) is skipped, and so is its rollup.
-        for (const r of records)
-          if (stmt.run(...auditValues(r, (b) => (b ? 1 : 0))).changes) rollup.run(...rollupValues(r));
+        // A record already stored (a replay) is skipped, and so are its rollups.
+        for (const r of records) {
+          if (!stmt.run(...auditValues(r, (b) => (b ? 1 : 0))).changes) continue;
+          rollup.run(...rollupValues(r));
+          hour.run(...hourValues(r));
+        }
       });
     });
     this.ino = file === ':memory:' ? undefined : statSync(file).ino;
@@ -232,6 +251,7 @@ export class SqliteStore implements Store {
       this.pendingAudit.push({
         values: auditValues(record, (b) => (b ? 1 : 0)),
         rollup: rollupValues(record),
+        hour: hourValues(record),
         resolve,
         reject,
       });
@@ -528,14 +548,24 @@ export class SqliteStore implements Store {
       .run(...egressValues(record));
   }
 
-  async queryEgress(query: { org?: string; since?: string; limit?: number }): Promise<EgressRecord[]> {
+  async queryEgress(query: EgressQuery): Promise<EgressRecord[]> {
     const rows = this.db
       .prepare(
         `SELECT * FROM egress_records WHERE (@org IS NULL OR org = @org) AND (@since IS NULL OR time >= @since)
-         ORDER BY time DESC, id DESC LIMIT @limit`,
+         AND (@decision IS NULL OR decision = @decision) ORDER BY time DESC, id DESC LIMIT @limit`,
       )
-      .all({ org: query.org ?? null, since: query.since ?? null, limit: query.limit ?? 1000 }) as Row[];
+      .all({
+        org: query.org ?? null,
+        since: query.since ?? null,
+        decision: query.decision ?? null,
+        limit: query.limit ?? 1000,
+      }) as Row[];
     return rows.map(egressFromRow);
+  }
+
+  async egressTargets(query: { org: string; since: string }): Promise<EgressTarget[]> {
+    const rows = this.db.prepare(EGRESS_TARGETS_SQL('?', '?')).all(query.org, query.since) as Row[];
+    return rows.map(egressTargetFromRow);
   }
 }
 
@@ -543,6 +573,7 @@ export class SqliteStore implements Store {
 interface PendingAudit {
   values: unknown[];
   rollup: unknown[];
+  hour: unknown[];
 }
 
 function lazy<T>(make: () => T): () => T {

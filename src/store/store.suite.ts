@@ -16,6 +16,31 @@ async function rollupsOf(store: Store, org: string): Promise<RollupRow[]> {
 
 const round = (x: number) => Math.round(x * 1e9) / 1e9;
 
+/** An org's hourly rollups: requests and spend by hour and decision. */
+async function hoursOf(store: Store, org: string): Promise<[string, string, number, number][]> {
+  return (await store.rollups({ org, fromHour: '2000-01-01T00', by: ['hour', 'decision'] })).map((r) => [
+    r.hour as string,
+    r.decision as string,
+    r.requests,
+    round(r.costUsd),
+  ]);
+}
+
+/** The hourly rollups `records` should make. */
+function recountHours(records: readonly AuditRecord[]): [string, string, number, number][] {
+  const rows = new Map<string, [string, string, number, number]>();
+  for (const r of records) {
+    const k = `${r.time.slice(0, 13)} ${r.guard.decision}`;
+    const row = rows.get(k) ?? [r.time.slice(0, 13), r.guard.decision, 0, 0];
+    row[2] += 1;
+    row[3] += r.costUsd ?? 0;
+    rows.set(k, row);
+  }
+  return [...rows.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, [h, d, n, c]]) => [h, d, n, round(c)]);
+}
+
 /** The rollups `records` should make, counted from scratch, in the store's order. */
 function recount(records: readonly AuditRecord[]): RollupRow[] {
   const rows = new Map<string, RollupRow>();
@@ -123,8 +148,11 @@ export function backfillRecords(): AuditRecord[] {
   );
 }
 
-/** Rollups by every dimension, every org. */
-export const everyRollup = (store: Store) => store.rollups({ by: ['org', ...DIMENSIONS] });
+/** Rollups by every dimension, every org, daily and hourly. */
+export const everyRollup = async (store: Store) => [
+  ...(await store.rollups({ by: ['org', ...DIMENSIONS] })),
+  ...(await store.rollups({ by: ['org', 'hour', 'decision'] })),
+];
 
 /** Registers the suite for the stores `open` makes (each test gets a fresh, migrated store). */
 export function defineStoreSuite(
@@ -451,6 +479,43 @@ export function defineStoreSuite(
       assert.deepEqual(await store.queryEgress({ org: 'egress-twice' }), [record]);
     });
 
+    it('egress targets: connections counted per host, port, decision and rule since a time', async () => {
+      const e = (i: number, host: string, decision: 'allow' | 'deny', time: string) => ({
+        id: `e-target-${i}`,
+        time,
+        org: 'egress-targets',
+        user: 'dev@acme.test',
+        host,
+        port: 443,
+        method: 'CONNECT',
+        decision,
+        rule: decision === 'allow' ? 'preset:anthropic' : 'default-deny',
+        bytesUp: 0,
+        bytesDown: 0,
+        durationMs: 1,
+        error: null,
+      });
+      for (const r of [
+        e(1, 'api.anthropic.com', 'allow', '2026-12-06T10:00:00.000Z'),
+        e(2, 'api.anthropic.com', 'allow', '2026-12-06T11:00:00.000Z'),
+        e(3, 'evil.example', 'deny', '2026-12-06T12:00:00.000Z'),
+        e(4, 'evil.example', 'deny', '2026-12-01T12:00:00.000Z'),
+      ])
+        await store.insertEgress(r);
+      const targets = await store.egressTargets({ org: 'egress-targets', since: '2026-12-06T00:00:00.000Z' });
+      assert.deepEqual(
+        targets.map((t) => [t.host, t.port, t.decision, t.rule, t.connections, t.last]).sort(),
+        [
+          ['api.anthropic.com', 443, 'allow', 'preset:anthropic', 2, '2026-12-06T11:00:00.000Z'],
+          ['evil.example', 443, 'deny', 'default-deny', 1, '2026-12-06T12:00:00.000Z'],
+        ],
+      );
+      assert.deepEqual(
+        (await store.queryEgress({ org: 'egress-targets', decision: 'deny' })).map((r) => r.id),
+        ['e-target-3', 'e-target-4'],
+      );
+    });
+
     it('exclusive: holders of one lock run one at a time', async () => {
       const order: string[] = [];
       const hold = (tag: string) =>
@@ -570,12 +635,15 @@ export function defineStoreSuite(
       await assert.rejects(store.insertAudit({ ...(made[3] as AuditRecord), status: 599 }));
       const all = recount(made);
       assert.deepEqual(await rollupsOf(store, org), all);
+      const hours = recountHours(made);
+      assert.deepEqual(await hoursOf(store, org), hours);
       assert.deepEqual((await store.queryAudit({ org, limit: 1000 })).length, 60, 'every record stored once');
       // Retention deletes the records of the first day; their sums stay (usage history outlives content).
       const cut = '2026-11-02T00:00:00.000Z';
       const swept = await store.sweep(org, { before: cut, contentBefore: cut, flaggedBefore: cut });
       assert.ok(swept.recordsDeleted > 0);
       assert.deepEqual(await rollupsOf(store, org), all, 'the rollups survive retention');
+      assert.deepEqual(await hoursOf(store, org), hours, 'the hourly ones too');
       const day = await store.usage({ org, by: 'org', since: '2026-11-01T00:00:00.000Z', until: cut });
       assert.equal(day[0]?.requests, made.filter((r) => r.time < cut).length);
     });

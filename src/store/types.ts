@@ -131,7 +131,8 @@ export interface UsageQuery {
   by: 'user' | 'model' | 'org' | 'hour';
 }
 
-export type RollupDimension = 'day' | 'org' | 'user' | 'key' | 'model' | 'status' | 'decision';
+/** `hour` reads the hourly rollups, which hold only org and decision (with `fromHour`/`toHour`). */
+export type RollupDimension = 'day' | 'hour' | 'org' | 'user' | 'key' | 'model' | 'status' | 'decision';
 
 /** Sums of the per-day rollups (rollups.ts), grouped `by` the dimensions named. */
 export interface RollupQuery {
@@ -146,12 +147,17 @@ export interface RollupQuery {
   fromDay?: string;
   /** Last UTC day, exclusive. */
   toDay?: string;
+  /** First UTC hour (`YYYY-MM-DDTHH`), inclusive: the hourly rollups. */
+  fromHour?: string;
+  /** Last UTC hour, exclusive. */
+  toHour?: string;
   by: RollupDimension[];
 }
 
 /** One group of rollups: the dimensions asked for (none stands for null), then the sums. */
 export interface RollupRow {
   day?: string;
+  hour?: string;
   org?: string | null;
   user?: string | null;
   key?: string | null;
@@ -212,6 +218,23 @@ export interface EgressRecord {
   bytesDown: number;
   durationMs: number;
   error: string | null;
+}
+
+export interface EgressQuery {
+  org?: string;
+  since?: string;
+  decision?: 'allow' | 'deny';
+  limit?: number;
+}
+
+export interface EgressTarget {
+  host: string;
+  port: number;
+  decision: 'allow' | 'deny';
+  rule: string;
+  connections: number;
+  /** The newest connection's time. */
+  last: string;
 }
 
 /** One administrative action, chained to the one before (see control/admin-log.ts). */
@@ -304,7 +327,9 @@ export interface Store {
 
   insertEgress(record: EgressRecord): Promise<void>;
   /** Newest first. */
-  queryEgress(query: { org?: string; since?: string; limit?: number }): Promise<EgressRecord[]>;
+  queryEgress(query: EgressQuery): Promise<EgressRecord[]>;
+  /** Connections since `since` counted per host, port, decision and rule, with the last one's time. */
+  egressTargets(query: { org: string; since: string }): Promise<EgressTarget[]>;
 
   /** Company sign-in's device grants and sessions (src/signin). */
   readonly signin: SignInStore;

@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import type { AdminApi } from '../control/admin-api.js';
+import { parseCursor, type AdminApi } from '../control/admin-api.js';
 import type { SluiceConfig } from '../control/config.js';
 import { parseSince, SINCE_EXPECTED } from '../control/since.js';
 import { errors } from '../errors/catalog.js';
@@ -242,6 +242,7 @@ export class Console {
     const since = get('since');
     const until = get('until');
     const cursor = get('cursor');
+    if (cursor !== undefined) parseCursor(cursor); // refused here as the admin API refuses it
     const user = get('user');
     const model = get('model');
     return {

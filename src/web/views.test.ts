@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { openStore } from '../store/index.js';
 import type { AuditRecord, Store } from '../store/types.js';
 import { parseConfig } from '../control/config.js';
-import { budgetsView, guardView, overview, requestsPage } from './views.js';
+import { budgetsView, egressView, guardView, overview, requestsPage } from './views.js';
 
 let dir: string;
 let store: Store;
@@ -191,6 +191,41 @@ describe('console views over a real SQLite store', () => {
     assert.equal(page.next, null);
     const none = await requestsPage(store, 'deep', { limit: 10, model: 'no-such-model' });
     assert.deepEqual(none, { records: [], next: null });
+  });
+
+  it('egress: every connection counted per host (not a window of the newest), refusals listed', async () => {
+    const config = parseConfig(
+      'upstreams:\n  anthropic: { provider: anthropic, baseUrl: "https://api.anthropic.com", apiKey: x }\n' +
+        'orgs:\n  acme: { upstream: anthropic }\n',
+      'test.yaml',
+      {},
+    );
+    for (let i = 0; i < 30; i++)
+      await store.insertEgress({
+        id: `eg${i}`,
+        time: new Date(NOW.getTime() - i * 60_000).toISOString(),
+        org: 'acme',
+        user: 'a@acme.test',
+        host: i % 3 ? 'api.anthropic.com' : 'paste.example.test',
+        port: 443,
+        method: 'CONNECT',
+        decision: i % 3 ? 'allow' : 'deny',
+        rule: i % 3 ? 'preset:anthropic' : 'default-deny',
+        bytesUp: 1,
+        bytesDown: 1,
+        durationMs: 1,
+        error: null,
+      });
+    const e = await egressView(store, config, 'acme', '2026-12-01T00:00:00.000Z', NOW);
+    assert.deepEqual(
+      e.hosts.map((h) => [h.target, h.allowed, h.denied, h.rules, h.expected, h.last]),
+      [
+        ['paste.example.test:443', 0, 10, ['default-deny'], false, '2026-12-06T12:00:00.000Z'],
+        ['api.anthropic.com:443', 20, 0, ['preset:anthropic'], true, '2026-12-06T11:59:00.000Z'],
+      ],
+    );
+    assert.equal(e.refused.length, 10);
+    assert.ok(e.refused.every((r) => r.decision === 'deny'));
   });
 
   it('budgets: each limit with what is spent and left this UTC day and month', async () => {

@@ -46,9 +46,8 @@ const bump = (d: Decisions, decision: GuardDecision, n = 1) => {
 };
 
 /**
- * Requests, tokens, spend and guard decisions over the span: a week or month from the per-day
- * rollups (UTC days, today's included: the store keeps them with each record); a day by hour from
- * the records (one grouped sum, and the records the guard acted on through their own index).
+ * Requests, tokens, spend and guard decisions over the span, from the rollups the store keeps with
+ * each record: a week or month by UTC day, a day by hour (today's included).
  */
 export async function overview(store: Store, org: string, span: Span, now: Date) {
   const { step, count } = SPANS[span];
@@ -71,29 +70,23 @@ export async function overview(store: Store, org: string, span: Span, now: Date)
     b.outputTokens += r.outputTokens;
     b.costUsd += r.costUsd;
   };
-  if (span !== 'day') {
-    const days = await store.rollups({
-      org,
-      fromDay: new Date(first).toISOString().slice(0, 10),
-      toDay: new Date(end).toISOString().slice(0, 10),
-      by: ['day', 'decision'],
-    });
-    for (const d of days) {
-      const b = at(`${d.day}T00:00:00.000Z`);
-      add(b, d);
-      if (b && d.decision && d.decision !== 'none') bump(b.guard, d.decision, d.requests);
-    }
-    return { org, span, buckets, partial: false };
+  const hourly = span === 'day';
+  const rows = await store.rollups({
+    org,
+    ...(hourly
+      ? { fromHour: iso(first).slice(0, 13), toHour: iso(end).slice(0, 13) }
+      : { fromDay: iso(first).slice(0, 10), toDay: iso(end).slice(0, 10) }),
+    by: [hourly ? 'hour' : 'day', 'decision'],
+  });
+  for (const r of rows) {
+    const b = at(hourly ? `${r.hour}:00:00.000Z` : `${r.day}T00:00:00.000Z`);
+    add(b, r);
+    if (b && r.decision && r.decision !== 'none') bump(b.guard, r.decision, r.requests);
   }
-  const period = { since: new Date(first).toISOString(), until: new Date(end).toISOString() };
-  for (const h of await store.usage({ org, by: 'hour', ...period })) add(at(`${h.key}:00:00.000Z`), h);
-  const flagged = await store.queryAudit({ org, guarded: true, ...period, limit: SCAN_CAP });
-  for (const r of flagged) {
-    const b = at(r.time);
-    if (b) bump(b.guard, r.guard.decision);
-  }
-  return { org, span, buckets, partial: flagged.length >= SCAN_CAP };
+  return { org, span, buckets, partial: false };
 }
+
+const iso = (t: number) => new Date(t).toISOString();
 
 const total = (d: Decisions) => Object.values(d).reduce((a, n) => a + (n ?? 0), 0);
 
@@ -262,7 +255,11 @@ function hostFlows(host: string, port: number): ReturnType<typeof flowsFor> {
 
 /** The hosts the org's clients reached through the egress proxy, each expected or not by its flows. */
 export async function egressView(store: Store, config: SluiceConfig, org: string, since: string, now: Date) {
-  const records = await store.queryEgress({ org, since, limit: SCAN_CAP });
+  // Counted by the store per target and rule, newest first: every connection, never a window of them.
+  const targets = (await store.egressTargets({ org, since })).sort((a, b) =>
+    a.last < b.last ? 1 : a.last > b.last ? -1 : 0,
+  );
+  const refused = await store.queryEgress({ org, since, decision: 'deny', limit: 100 });
   const enabled = new Set<string>(
     (flowsView(config, org, now)?.flows ?? []).filter((f) => f.enabled).map((f) => f.id),
   );
@@ -282,7 +279,7 @@ export async function egressView(store: Store, config: SluiceConfig, org: string
       expected: boolean;
     }
   >();
-  for (const r of records) {
+  for (const r of targets) {
     const target = `${r.host}:${r.port}`;
     let h = hosts.get(target);
     if (!h) {
@@ -292,17 +289,17 @@ export async function egressView(store: Store, config: SluiceConfig, org: string
         allowed: 0,
         denied: 0,
         rules: [],
-        last: r.time,
+        last: r.last,
         flows,
         uses,
         expected: flows.some((f) => enabled.has(f)),
       };
       hosts.set(target, h);
     }
-    if (r.decision === 'allow') h.allowed++;
-    else h.denied++;
+    if (r.decision === 'allow') h.allowed += r.connections;
+    else h.denied += r.connections;
     if (!h.rules.includes(r.rule)) h.rules.push(r.rule);
-    if (r.time > h.last) h.last = r.time;
+    if (r.last > h.last) h.last = r.last;
   }
   return {
     org,
@@ -310,8 +307,8 @@ export async function egressView(store: Store, config: SluiceConfig, org: string
     hosts: [...hosts.values()].sort(
       (a, b) => Number(a.expected) - Number(b.expected) || b.denied - a.denied || b.allowed - a.allowed,
     ),
-    refused: records.filter((r) => r.decision === 'deny').slice(0, 100),
-    partial: records.length >= SCAN_CAP,
+    refused,
+    partial: false,
   };
 }
 

@@ -26,6 +26,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { ContentChain } from '../src/control/content.js';
 import { PostgresStore, quoteIdent } from '../src/store/postgres.js';
+import { guardRollupBackfill } from '../src/store/guard-rollups.js';
 import { rollupBackfill } from '../src/store/rollups.js';
 import { migrations } from '../src/store/schema.js';
 import { SqliteStore } from '../src/store/sqlite.js';
@@ -336,7 +337,8 @@ async function sqliteBench(): Promise<void> {
     t0 = performance.now();
     db.exec('DELETE FROM audit_rollups');
     db.exec('DELETE FROM audit_rollup_hours');
-    for (const sql of rollupBackfill('sqlite')) db.exec(sql);
+    db.exec('DELETE FROM audit_guard_rollups');
+    for (const sql of [...rollupBackfill('sqlite'), ...guardRollupBackfill('sqlite')]) db.exec(sql);
     const rollupMs = performance.now() - t0;
     const rollups = (db.prepare('SELECT COUNT(*) AS n FROM audit_rollups').get() as { n: number }).n;
     db.exec('ANALYZE');
@@ -381,8 +383,9 @@ async function postgresBench(): Promise<void> {
     for (const sql of indexes) await admin.query(sql);
     const indexMs = performance.now() - t0;
     t0 = performance.now();
-    await admin.query('TRUNCATE audit_rollups, audit_rollup_hours');
-    for (const sql of rollupBackfill('postgres')) await admin.query(sql);
+    await admin.query('TRUNCATE audit_rollups, audit_rollup_hours, audit_guard_rollups');
+    for (const sql of [...rollupBackfill('postgres'), ...guardRollupBackfill('postgres')])
+      await admin.query(sql);
     const rollupMs = performance.now() - t0;
     const rollups = Number((await admin.query('SELECT COUNT(*) AS n FROM audit_rollups')).rows[0].n);
     await admin.query('VACUUM ANALYZE audit_records');

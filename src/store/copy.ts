@@ -24,6 +24,10 @@ export const COPIED_TABLES: readonly { table: string; key: readonly string[] }[]
     key: ['org', 'day', 'user_email', 'key_id', 'model', 'status', 'decision'],
   },
   { table: 'audit_rollup_hours', key: ['org', 'hour', 'decision'] },
+  {
+    table: 'audit_guard_rollups',
+    key: ['org', 'day', 'user_email', 'session_id', 'decision', 'rule'],
+  },
 ];
 
 /** Tables a copy leaves behind, and why. */

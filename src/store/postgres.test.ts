@@ -101,7 +101,7 @@ describe('migration 13 on PostgreSQL', { skip: up ? false : 'PostgreSQL not reac
       const written = await everyRollup(store);
       // Back to the schema before migration 13, records kept.
       await client.query(`SET search_path = ${quoteIdent(own)}`);
-      await client.query('DROP TABLE audit_rollups, audit_rollup_hours');
+      await client.query('DROP TABLE audit_rollups, audit_rollup_hours, audit_guard_rollups');
       await client.query('DROP INDEX audit_guarded');
       await client.query('DELETE FROM sluice_migrations WHERE version = 13');
       await store.migrate();

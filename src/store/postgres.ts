@@ -1,6 +1,7 @@
 /** The shared store: PostgreSQL through a pg pool, for several gateways on one database. */
 import pg from 'pg';
 import { chainSql, contentRow, missingBases, orphanedSql, rebuildAll, type ContentRow } from './content.js';
+import { guardRollupFromRow, guardRollupSql } from './guard-rollups.js';
 import { postgresInsertWithRollup, rollupFromRow, rollupSql, splitUsage } from './rollups.js';
 import { migrations } from './schema.js';
 import {
@@ -37,6 +38,8 @@ import type {
   Counter,
   CounterKey,
   KeyRecord,
+  GuardRollupQuery,
+  GuardRollupRow,
   OrgRecord,
   RollupQuery,
   RollupRow,
@@ -273,6 +276,12 @@ export class PostgresStore implements Store {
       },
       (q) => this.rollups(q),
     );
+  }
+
+  async guardRollups(query: GuardRollupQuery): Promise<GuardRollupRow[]> {
+    const { sql, params } = guardRollupSql(query, (n) => `$${n}`);
+    const { rows } = await this.pool.query(sql, params);
+    return rows.map(guardRollupFromRow);
   }
 
   async rollups(query: RollupQuery): Promise<RollupRow[]> {

@@ -8,6 +8,7 @@
  * Usage over a period reads whole days from here and the partial days at its edges from the
  * records; the console's charts and its filtered paging read days from here.
  */
+import { GUARDED, guardRollupMigration, postgresGuardCte } from './guard-rollups.js';
 import type {
   AuditRecord,
   GuardDecision,
@@ -49,9 +50,6 @@ const hourSelect = (dialect: 'sqlite' | 'postgres') =>
 const DAY_GROUP = 'GROUP BY 1, 2, 3, 4, 5, 6, 7';
 const HOUR_GROUP = 'GROUP BY 1, 2, 3';
 
-/** Records the guard acted on; a literal, so both planners match the partial index `audit_guarded`. */
-export const GUARDED = `guard NOT LIKE '{"decision":"none"%'`;
-
 /** Adds to an existing row: both dialects take the table-qualified form. */
 const add = (table: string, key: readonly string[]) =>
   `ON CONFLICT (${key.join(', ')}) DO UPDATE SET ${SUMS.map((c) => `${c} = ${table}.${c} + excluded.${c}`).join(', ')}`;
@@ -71,6 +69,7 @@ export function rollupMigration(dialect: 'sqlite' | 'postgres'): string[] {
     // The guard page and decision filters read only records the guard acted on: a few in a thousand.
     `CREATE INDEX audit_guarded ON audit_records (org, time) WHERE ${GUARDED}`,
     ...rollupBackfill(dialect),
+    ...guardRollupMigration(dialect),
   ];
 }
 
@@ -120,8 +119,9 @@ export function hourValues(r: AuditRecord): unknown[] {
  * upserted in key order, so concurrent gateways take their locks in one order.
  */
 export function postgresInsertWithRollup(insert: string): string {
-  return `WITH ins AS (${insert} RETURNING org, time, user_email, key_id, model, status, guard,
+  return `WITH ins AS (${insert} RETURNING org, time, user_email, key_id, session_id, model, status, guard,
       input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens, cost_usd),
+    ${postgresGuardCte()},
     days AS (INSERT INTO audit_rollups (${COLUMNS}) ${daySelect('postgres')} FROM ins ${DAY_GROUP}
       ORDER BY 1, 2, 3, 4, 5, 6, 7 ${add('audit_rollups', KEY)})
     INSERT INTO audit_rollup_hours (${HOUR_COLUMNS}) ${hourSelect('postgres')} FROM ins ${HOUR_GROUP}

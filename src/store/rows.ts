@@ -1,5 +1,5 @@
 /** Mapping between store records and table rows, shared by both dialects. */
-import { GUARDED } from './rollups.js';
+import { GUARDED } from './guard-rollups.js';
 import type {
   AdminLogEntry,
   AuditQuery,

@@ -47,7 +47,7 @@ describe('migration 13 on SQLite', () => {
     // Back to the schema before migration 13, records kept.
     const db = new Database(file);
     db.exec(
-      'DROP TABLE audit_rollups; DROP TABLE audit_rollup_hours; DROP INDEX audit_guarded; DELETE FROM sluice_migrations WHERE version = 13',
+      'DROP TABLE audit_rollups; DROP TABLE audit_rollup_hours; DROP TABLE audit_guard_rollups; DROP INDEX audit_guarded; DELETE FROM sluice_migrations WHERE version = 13',
     );
     db.close();
     const again = new SqliteStore(file);

@@ -3,6 +3,7 @@ import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { chainSql, contentRow, missingBases, orphanedSql, rebuildAll, type ContentRow } from './content.js';
+import { guardRollupFromRow, guardRollupSql, guardRollupValues, SQLITE_GUARD_ADD } from './guard-rollups.js';
 import {
   hourValues,
   rollupFromRow,
@@ -47,6 +48,8 @@ import type {
   Counter,
   CounterKey,
   KeyRecord,
+  GuardRollupQuery,
+  GuardRollupRow,
   OrgRecord,
   RollupQuery,
   RollupRow,
@@ -106,16 +109,19 @@ export class SqliteStore implements Store {
     this.keyByHashStmt = lazy(() => this.db.prepare('SELECT * FROM api_keys WHERE hash = ?'));
     const rollupStmt = lazy(() => this.db.prepare(SQLITE_ROLLUP_ADD));
     const hourStmt = lazy(() => this.db.prepare(SQLITE_HOUR_ADD));
+    const guardStmt = lazy(() => this.db.prepare(SQLITE_GUARD_ADD));
     // Built once: better-sqlite3 compiles a wrapper (and its BEGIN/COMMIT) for every transaction().
     this.insertAuditBatch = lazy(() => {
       const stmt = this.insertAuditStmt();
       const rollup = rollupStmt();
       const hour = hourStmt();
+      const guard = guardStmt();
       return this.db.transaction((batch: PendingAudit[]) => {
         for (const b of batch) {
           stmt.run(...b.values);
           rollup.run(...b.rollup);
           hour.run(...b.hour);
+          for (const g of b.guard) guard.run(...g);
         }
       });
     });
@@ -129,12 +135,14 @@ export class SqliteStore implements Store {
       );
       const rollup = rollupStmt();
       const hour = hourStmt();
+      const guard = guardStmt();
       return this.db.transaction((records: readonly AuditRecord[]) => {
         // A record already stored (a replay) is skipped, and so are its rollups.
         for (const r of records) {
           if (!stmt.run(...auditValues(r, (b) => (b ? 1 : 0))).changes) continue;
           rollup.run(...rollupValues(r));
           hour.run(...hourValues(r));
+          for (const g of guardRollupValues(r)) guard.run(...g);
         }
       });
     });
@@ -252,6 +260,7 @@ export class SqliteStore implements Store {
         values: auditValues(record, (b) => (b ? 1 : 0)),
         rollup: rollupValues(record),
         hour: hourValues(record),
+        guard: guardRollupValues(record),
         resolve,
         reject,
       });
@@ -353,6 +362,12 @@ export class SqliteStore implements Store {
       },
       (q) => this.rollups(q),
     );
+  }
+
+  async guardRollups(query: GuardRollupQuery): Promise<GuardRollupRow[]> {
+    this.flushAudit();
+    const { sql, params } = guardRollupSql(query, () => '?');
+    return (this.db.prepare(sql).all(...params) as Row[]).map(guardRollupFromRow);
   }
 
   async rollups(query: RollupQuery): Promise<RollupRow[]> {
@@ -574,6 +589,7 @@ interface PendingAudit {
   values: unknown[];
   rollup: unknown[];
   hour: unknown[];
+  guard: unknown[][];
 }
 
 function lazy<T>(make: () => T): () => T {

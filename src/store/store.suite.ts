@@ -26,6 +26,45 @@ async function hoursOf(store: Store, org: string): Promise<[string, string, numb
   ]);
 }
 
+/** An org's guard rollups: requests by day, user, decision; requests and findings by rule. */
+async function guardsOf(store: Store, org: string) {
+  return {
+    requests: (await store.guardRollups({ org, rules: false, by: ['day', 'user', 'decision'] })).map((r) => [
+      r.day,
+      r.user,
+      r.decision,
+      r.requests,
+    ]),
+    rules: (await store.guardRollups({ org, rules: true, by: ['rule'] })).map((r) => [
+      r.rule,
+      r.requests,
+      r.findings,
+    ]),
+  };
+}
+
+/** The guard rollups `records` should make. */
+function recountGuards(records: readonly AuditRecord[]) {
+  const requests = new Map<string, [string, string | null, string, number]>();
+  const rules = new Map<string, [string, number, number]>();
+  for (const r of records) {
+    if (r.guard.decision === 'none') continue;
+    const k = JSON.stringify([r.time.slice(0, 10), r.user ?? '', r.guard.decision]);
+    const row = requests.get(k) ?? [r.time.slice(0, 10), r.user, r.guard.decision, 0];
+    row[3] += 1;
+    requests.set(k, row);
+    for (const [rule, n] of Object.entries(r.guard.rules)) {
+      const x = rules.get(rule) ?? [rule, 0, 0];
+      x[1] += 1;
+      x[2] += n;
+      rules.set(rule, x);
+    }
+  }
+  const sorted = <T>(m: Map<string, T>) =>
+    [...m.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, v]) => v);
+  return { requests: sorted(requests), rules: sorted(rules) };
+}
+
 /** The hourly rollups `records` should make. */
 function recountHours(records: readonly AuditRecord[]): [string, string, number, number][] {
   const rows = new Map<string, [string, string, number, number]>();
@@ -637,6 +676,8 @@ export function defineStoreSuite(
       assert.deepEqual(await rollupsOf(store, org), all);
       const hours = recountHours(made);
       assert.deepEqual(await hoursOf(store, org), hours);
+      const guards = recountGuards(made);
+      assert.deepEqual(await guardsOf(store, org), guards);
       assert.deepEqual((await store.queryAudit({ org, limit: 1000 })).length, 60, 'every record stored once');
       // Retention deletes the records of the first day; their sums stay (usage history outlives content).
       const cut = '2026-11-02T00:00:00.000Z';
@@ -644,6 +685,7 @@ export function defineStoreSuite(
       assert.ok(swept.recordsDeleted > 0);
       assert.deepEqual(await rollupsOf(store, org), all, 'the rollups survive retention');
       assert.deepEqual(await hoursOf(store, org), hours, 'the hourly ones too');
+      assert.deepEqual(await guardsOf(store, org), guards, 'and the guard ones');
       const day = await store.usage({ org, by: 'org', since: '2026-11-01T00:00:00.000Z', until: cut });
       assert.equal(day[0]?.requests, made.filter((r) => r.time < cut).length);
     });

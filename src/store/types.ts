@@ -154,6 +154,26 @@ export interface RollupQuery {
   by: RollupDimension[];
 }
 
+/** Guard decisions summed (guard-rollups.ts), for records the guard acted on. */
+export interface GuardRollupQuery {
+  org: string;
+  /** First UTC day, inclusive. */
+  fromDay?: string;
+  /** true: per rule (requests the rule found something in, and its findings); false: requests. */
+  rules: boolean;
+  by: ('day' | 'user' | 'session' | 'decision' | 'rule')[];
+}
+
+export interface GuardRollupRow {
+  day?: string;
+  user?: string | null;
+  session?: string | null;
+  decision?: GuardDecision;
+  rule?: string;
+  requests: number;
+  findings: number;
+}
+
 /** One group of rollups: the dimensions asked for (none stands for null), then the sums. */
 export interface RollupRow {
   day?: string;
@@ -286,6 +306,8 @@ export interface Store {
    * kept when retention deletes records.
    */
   rollups(query: RollupQuery): Promise<RollupRow[]>;
+  /** Guard decisions by day, user, session, decision and rule, kept like the rollups. */
+  guardRollups(query: GuardRollupQuery): Promise<GuardRollupRow[]>;
   /** Deletes an org's records past their retention and clears content past its own. */
   sweep(org: string, cutoffs: SweepCutoffs): Promise<SweepResult>;
 

@@ -90,80 +90,106 @@ const iso = (t: number) => new Date(t).toISOString();
 
 const total = (d: Decisions) => Object.values(d).reduce((a, n) => a + (n ?? 0), 0);
 
+type Session = { session: string; user: string | null; decisions: Decisions };
+
+/** Counts guard decisions into the page's tallies. */
+class GuardTally {
+  readonly decisions: Decisions = {};
+  readonly users = new Map<string, Decisions>();
+  readonly days = new Map<string, Decisions>();
+  readonly sessions = new Map<string, Session>();
+  readonly rules = new Map<string, { rule: string; findings: number; requests: number }>();
+
+  /** Counts `n` decisions `d` into the tallies `at` names (a session with the user it belongs to). */
+  add(
+    at: { day?: string; user?: string | null; session?: { id: string | null; user: string | null } },
+    d: GuardDecision,
+    n: number,
+  ) {
+    const into = (m: Map<string, Decisions>, k: string) => {
+      const v = m.get(k) ?? {};
+      bump(v, d, n);
+      m.set(k, v);
+    };
+    if (at.day !== undefined) {
+      bump(this.decisions, d, n);
+      into(this.days, at.day);
+    }
+    if (at.user !== undefined) into(this.users, at.user ?? '(none)');
+    if (at.session?.id) {
+      const s = this.sessions.get(at.session.id) ?? {
+        session: at.session.id,
+        user: at.session.user,
+        decisions: {},
+      };
+      bump(s.decisions, d, n);
+      this.sessions.set(at.session.id, s);
+    }
+  }
+
+  rule(rule: string, requests: number, findings: number) {
+    const row = this.rules.get(rule) ?? { rule, findings: 0, requests: 0 };
+    row.requests += requests;
+    row.findings += findings;
+    this.rules.set(rule, row);
+  }
+}
+
 /**
  * Guard decisions by rule, decision, day, user and session since `since`, and the latest flagged
- * requests. Decisions by day and user come from the rollups for the whole days and from the records
- * for the partial first day; rules, sessions and the list from the records the guard acted on (an
- * index of their own), at most SCAN_CAP of them (`partial` when there were more).
+ * requests: the whole days from the store's guard rollups, the first part-day from the records the
+ * guard acted on (an index of their own, at most SCAN_CAP of them: `partial` when there were more).
  */
 export async function guardView(store: Store, org: string, since: string) {
-  const split = splitPeriod(since, undefined);
-  const head = split.days?.from ? dayStart(split.days.from) : undefined;
-  const scan = await store.queryAudit({ org, since, guarded: true, limit: SCAN_CAP });
-  const rules = new Map<string, { rule: string; findings: number; requests: number }>();
-  const decisions: Decisions = {};
-  const users = new Map<string, Decisions>();
-  const days = new Map<string, Decisions>();
-  const count = (user: string | null, day: string, d: GuardDecision, n: number) => {
-    bump(decisions, d, n);
-    const u = users.get(user ?? '(none)') ?? {};
-    bump(u, d, n);
-    users.set(user ?? '(none)', u);
-    const dd = days.get(day) ?? {};
-    bump(dd, d, n);
-    days.set(day, dd);
-  };
-  if (head) {
-    const q = { org, guarded: true, fromDay: split.days?.from as string };
-    const [byDay, byUser] = await Promise.all([
-      store.rollups({ ...q, by: ['day', 'decision'] }),
-      store.rollups({ ...q, by: ['user', 'decision'] }),
+  const from = splitPeriod(since, undefined).days?.from;
+  const head = from ? dayStart(from) : undefined;
+  const t = new GuardTally();
+  if (from) {
+    const q = { org, fromDay: from };
+    const [days, users, sessions, rules] = await Promise.all([
+      store.guardRollups({ ...q, rules: false, by: ['day', 'decision'] }),
+      store.guardRollups({ ...q, rules: false, by: ['user', 'decision'] }),
+      store.guardRollups({ ...q, rules: false, by: ['session', 'user', 'decision'] }),
+      store.guardRollups({ ...q, rules: true, by: ['rule'] }),
     ]);
-    for (const r of byDay) {
-      const dd = days.get(r.day as string) ?? {};
-      bump(dd, r.decision as GuardDecision, r.requests);
-      days.set(r.day as string, dd);
-      bump(decisions, r.decision as GuardDecision, r.requests);
-    }
-    for (const r of byUser) {
-      const u = users.get(r.user ?? '(none)') ?? {};
-      bump(u, r.decision as GuardDecision, r.requests);
-      users.set(r.user ?? '(none)', u);
-    }
+    for (const r of days) t.add({ day: r.day as string }, r.decision as GuardDecision, r.requests);
+    for (const r of users) t.add({ user: r.user ?? null }, r.decision as GuardDecision, r.requests);
+    for (const r of sessions)
+      t.add(
+        { session: { id: r.session ?? null, user: r.user ?? null } },
+        r.decision as GuardDecision,
+        r.requests,
+      );
+    for (const r of rules) t.rule(r.rule as string, r.requests, r.findings);
   }
-  const sessions = new Map<string, { session: string; user: string | null; decisions: Decisions }>();
-  const flagged: Metadata[] = [];
-  for (const r of scan) {
+  // The part-day before the first whole one (all of it when `since` is not a time the split reads).
+  const part = await store.queryAudit({
+    org,
+    since,
+    ...(head ? { until: head } : {}),
+    guarded: true,
+    limit: SCAN_CAP,
+  });
+  for (const r of part) {
     const d = r.guard.decision;
-    // Whole days are the rollups' already.
-    if (!head || r.time < head) count(r.user, r.time.slice(0, 10), d, 1);
-    if (r.sessionId) {
-      const sess = sessions.get(r.sessionId) ?? { session: r.sessionId, user: r.user, decisions: {} };
-      bump(sess.decisions, d);
-      sessions.set(r.sessionId, sess);
-    }
-    for (const [rule, n] of Object.entries(r.guard.rules)) {
-      const row = rules.get(rule) ?? { rule, findings: 0, requests: 0 };
-      row.findings += n;
-      row.requests += 1;
-      rules.set(rule, row);
-    }
-    if (flagged.length < 50) flagged.push(metadata(r));
+    t.add({ day: r.time.slice(0, 10), user: r.user, session: { id: r.sessionId, user: r.user } }, d, 1);
+    for (const [rule, n] of Object.entries(r.guard.rules)) t.rule(rule, 1, n);
   }
+  const flagged = (await store.queryAudit({ org, since, guarded: true, limit: 50 })).map(metadata);
   return {
     org,
     since,
-    decisions,
-    rules: [...rules.values()].sort((a, b) => b.requests - a.requests),
-    users: [...users.entries()].map(([user, d]) => ({ user, decisions: d })),
+    decisions: t.decisions,
+    rules: [...t.rules.values()].sort((a, b) => b.requests - a.requests),
+    users: [...t.users.entries()].map(([user, d]) => ({ user, decisions: d })),
     /** UTC days, newest first. */
-    days: [...days.entries()]
+    days: [...t.days.entries()]
       .sort(([a], [b]) => (a < b ? 1 : a > b ? -1 : 0))
       .map(([day, d]) => ({ day, decisions: d })),
     /** The 50 sessions with the most guard decisions. */
-    sessions: [...sessions.values()].sort((a, b) => total(b.decisions) - total(a.decisions)).slice(0, 50),
+    sessions: [...t.sessions.values()].sort((a, b) => total(b.decisions) - total(a.decisions)).slice(0, 50),
     flagged,
-    partial: scan.length >= SCAN_CAP,
+    partial: part.length >= SCAN_CAP,
   };
 }
 

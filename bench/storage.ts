@@ -31,6 +31,8 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { ContentChain } from '../src/control/content.js';
 import { PostgresStore, quoteIdent } from '../src/store/postgres.js';
+import { guardRollupBackfill } from '../src/store/guard-rollups.js';
+import { rollupBackfill } from '../src/store/rollups.js';
 import { migrations } from '../src/store/schema.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import type { AuditRecord, Store } from '../src/store/types.js';
@@ -229,7 +231,11 @@ const NOW = START + DAYS * 86_400_000;
 
 async function queries(store: Store): Promise<void> {
   const month = iso(NOW - 30 * 86_400_000);
+  // As `--since 30d` gives it mid-day: a partial day read from the records, 29 whole ones from rollups.
+  const midMonth = iso(NOW - 30 * 86_400_000 + 13.5 * 3_600_000);
   const day = iso(NOW - 86_400_000);
+  const [page] = (await store.queryAudit({ org: 'org3', limit: 100 })).slice(-1);
+  const before = { time: page?.time ?? iso(NOW), id: page?.id ?? '' };
   const rows: [string, () => Promise<unknown>][] = [
     ['logs --org (newest 100)', () => store.queryAudit({ org: 'org3', limit: 100 })],
     ['logs --org --since 1d', () => store.queryAudit({ org: 'org3', since: day, limit: 100 })],
@@ -248,8 +254,35 @@ async function queries(store: Store): Promise<void> {
     ['usage --by org (every org, 30d)', () => store.usage({ since: month, by: 'org' })],
     // Made as the generators name them; on PostgreSQL with day partitions this looks in every day.
     ['logs show (one record by id)', () => store.getAudit(`req_${(N >> 1).toString(16).padStart(32, '0')}`)],
+    [
+      'usage --org --by user (30d from mid-day)',
+      () => store.usage({ org: 'org3', since: midMonth, by: 'user' }),
+    ],
+    ['usage --by org (every org, from mid-day)', () => store.usage({ since: midMonth, by: 'org' })],
+    ['logs --org, next page (keyset)', () => store.queryAudit({ org: 'org3', before, limit: 100 })],
+    [
+      'logs --org, model (1 in 3)',
+      () => store.queryAudit({ org: 'org3', model: 'claude-opus-4-1', limit: 100 }),
+    ],
+    [
+      'logs --org, status 429 (1 in 20 of org0)',
+      () => store.queryAudit({ org: 'org0', status: 429, limit: 100 }),
+    ],
+    [
+      'logs --org, block (1 in 100 of org0)',
+      () => store.queryAudit({ org: 'org0', decision: 'block', limit: 100 }),
+    ],
+    [
+      'rollups: org by day and decision (30d)',
+      () => store.rollups({ org: 'org3', fromDay: month.slice(0, 10), by: ['day', 'decision'] }),
+    ],
   ];
-  for (const [name, fn] of rows) say(`  ${name.padEnd(38)} median ${ms(await timed(fn))}`);
+  for (const [name, fn] of rows) say(`  ${name.padEnd(42)} median ${ms(await timed(fn))}`);
+  say(
+    `  load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
 }
 
 /** Sweeps the oldest day of every org while audit inserts go on; the longest one waited. */
@@ -307,14 +340,22 @@ async function sqliteBench(): Promise<void> {
     const insertMs = performance.now() - t0;
     t0 = performance.now();
     for (const sql of indexes) db.exec(sql);
+    const indexMs = performance.now() - t0;
+    t0 = performance.now();
+    db.exec('DELETE FROM audit_rollups');
+    db.exec('DELETE FROM audit_rollup_hours');
+    db.exec('DELETE FROM audit_guard_rollups');
+    for (const sql of [...rollupBackfill('sqlite'), ...guardRollupBackfill('sqlite')]) db.exec(sql);
+    const rollupMs = performance.now() - t0;
+    const rollups = (db.prepare('SELECT COUNT(*) AS n FROM audit_rollups').get() as { n: number }).n;
     db.exec('ANALYZE');
     db.pragma('wal_checkpoint(TRUNCATE)');
-    const indexMs = performance.now() - t0;
     db.close();
     const bytes = (await stat(file)).size - empty;
     say(
-      `  ${N.toLocaleString('en')} records made in ${(insertMs / 1000).toFixed(0)} s, indexed in ${(indexMs / 1000).toFixed(0)} s; ` +
-        `file ${mb(bytes)}: ${(bytes / N).toFixed(0)} bytes per record, indexes included`,
+      `  ${N.toLocaleString('en')} records made in ${(insertMs / 1000).toFixed(0)} s, indexed in ${(indexMs / 1000).toFixed(0)} s, ` +
+        `summed into ${rollups.toLocaleString('en')} rollup rows in ${(rollupMs / 1000).toFixed(0)} s (migration 13's backfill); ` +
+        `file ${mb(bytes)}: ${(bytes / N).toFixed(0)} bytes per record, indexes and rollups included`,
     );
     const again = new SqliteStore(file);
     await again.migrate();
@@ -347,13 +388,20 @@ async function postgresBench(): Promise<void> {
     const insertMs = performance.now() - t0;
     t0 = performance.now();
     for (const sql of indexes) await admin.query(sql);
-    await admin.query('VACUUM ANALYZE audit_records');
     const indexMs = performance.now() - t0;
+    t0 = performance.now();
+    await admin.query('TRUNCATE audit_rollups, audit_rollup_hours, audit_guard_rollups');
+    for (const sql of [...rollupBackfill('postgres'), ...guardRollupBackfill('postgres')])
+      await admin.query(sql);
+    const rollupMs = performance.now() - t0;
+    const rollups = Number((await admin.query('SELECT COUNT(*) AS n FROM audit_rollups')).rows[0].n);
+    await admin.query('VACUUM ANALYZE audit_records');
+    await admin.query('VACUUM ANALYZE audit_rollups');
     const bytes = await size();
     const table = Number((await admin.query(`SELECT pg_relation_size('audit_records') AS b`)).rows[0].b);
     say(
-      `  ${N.toLocaleString('en')} records made in ${(insertMs / 1000).toFixed(0)} s, indexed in ${(indexMs / 1000).toFixed(0)} s; ` +
-        `${mb(bytes)} with indexes: ${(bytes / N).toFixed(0)} bytes per record (${(table / N).toFixed(0)} of them the table's)`,
+      `  ${N.toLocaleString('en')} records made in ${(insertMs / 1000).toFixed(0)} s, indexed in ${(indexMs / 1000).toFixed(0)} s, ` +
+        `summed into ${rollups.toLocaleString('en')} rollup rows in ${(rollupMs / 1000).toFixed(0)} s; ${mb(bytes)} with indexes: ${(bytes / N).toFixed(0)} bytes per record (${(table / N).toFixed(0)} of them the table's)`,
     );
     await queries(store);
     await sweepDay(store);
@@ -479,7 +527,12 @@ async function postgresSweepBench(): Promise<void> {
   await admin.end();
 }
 
-say(`store cost: ${N.toLocaleString('en')} audit records over ${DAYS} days; Node ${process.version}`);
+say(
+  `store cost: ${N.toLocaleString('en')} audit records over ${DAYS} days; Node ${process.version}; ` +
+    `load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+);
 if (!only || only === 'sqlite') await sqliteBench();
 if (!only || only === 'postgres') await postgresBench();
 if (!only || only === 'postgres' || only === 'postgres-sweep') await postgresSweepBench();

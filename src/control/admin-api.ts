@@ -10,7 +10,7 @@
  *   GET    /admin/v1/orgs/:org/keys
  *   POST   /admin/v1/orgs/:org/keys          {"user": "...", "role": "member|auditor|admin"}
  *   DELETE /admin/v1/orgs/:org/keys/:id
- *   GET    /admin/v1/orgs/:org/records?since=&user=&limit=
+ *   GET    /admin/v1/orgs/:org/records?since=&user=&limit=&cursor=   (cursor: the last page's `next`)
  *   GET    /admin/v1/orgs/:org/usage?since=&by=user|model
  *   GET    /admin/v1/orgs/:org/egress?since=&limit=   (auditor: the egress proxy's records)
  *   GET    /admin/v1/orgs/:org/sessions?user=&all=   (company sign-in's sessions; members: their own)
@@ -70,8 +70,19 @@ const querySchema = z.object({
   user: z.string().min(1).optional(),
   limit: limitSchema,
   by: z.enum(['user', 'model']).catch('user').default('user'),
+  cursor: z.string().optional(),
 });
 type Query = z.infer<typeof querySchema>;
+
+/** A page's `next` back into the record it names: `<ISO time>|<record id>`. */
+export function parseCursor(value: string): { time: string; id: string } {
+  const m = /^(\d{4}-\d{2}-\d{2}T[\d:.]+Z)\|(.+)$/.exec(value);
+  if (!m)
+    throw errors.adminBadRequest(
+      `cursor: expected the "next" of an earlier page (<time>|<record id>), got "${value}".`,
+    );
+  return { time: m[1] as string, id: m[2] as string };
+}
 
 /** A zod failure as one line: `user: must be a non-empty string; role: …`. */
 function describeIssues(error: z.ZodError): string {
@@ -280,16 +291,23 @@ export class AdminApi {
   async records(c: Caller, org: string, q: Query): Promise<AdminReply> {
     this.allow(c, org, 'member');
     const user = c.role === 'member' ? c.user : q.user;
+    const before = q.cursor === undefined ? undefined : parseCursor(q.cursor);
     const records = await this.store.queryAudit({
       org,
       ...(user ? { user } : {}),
       ...(q.since ? { since: q.since } : {}),
+      ...(before ? { before } : {}),
       limit: q.limit,
     });
+    const last = records.length === q.limit ? records[records.length - 1] : undefined;
     // Content stays in the store: the API returns metadata only.
     return {
       status: 200,
-      body: { records: records.map(({ requestContent: _q, responseContent: _r, ...rec }) => rec) },
+      body: {
+        records: records.map(({ requestContent: _q, responseContent: _r, ...rec }) => rec),
+        /** The next page's `cursor` (the last record's time and id); null after the last page. */
+        next: last ? `${last.time}|${last.id}` : null,
+      },
     };
   }
 

@@ -130,6 +130,34 @@ describe('the admin API', () => {
     });
   });
 
+  it('records page by cursor: each page continues where the last ended; a bad cursor is refused', async () => {
+    const { keys, call } = await setup();
+    const all = await call(keys.acmeAuditor, 'GET', '/orgs/acme/records');
+    const ids = (all.body.records as { id: string }[]).map((r) => r.id);
+    assert.equal(ids.length, 2);
+    assert.equal(all.body.next, null, 'a short page is the last');
+    const first = await call(keys.acmeAuditor, 'GET', '/orgs/acme/records?limit=1');
+    assert.deepEqual(
+      (first.body.records as { id: string }[]).map((r) => r.id),
+      [ids[0]],
+    );
+    const next = await call(
+      keys.acmeAuditor,
+      'GET',
+      `/orgs/acme/records?limit=1&cursor=${encodeURIComponent(first.body.next as string)}`,
+    );
+    assert.deepEqual(
+      (next.body.records as { id: string }[]).map((r) => r.id),
+      [ids[1]],
+    );
+    const bad = await call(keys.acmeAuditor, 'GET', '/orgs/acme/records?cursor=yesterday');
+    assert.equal(bad.status, 400);
+    assert.equal(
+      message(bad),
+      'cursor: expected the "next" of an earlier page (<time>|<record id>), got "yesterday".',
+    );
+  });
+
   it("egress records: an org's auditors and admins read its own, members and other orgs are refused", async () => {
     const { h, keys, call } = await setup();
     const rec = (id: string, org: string, user: string, host: string) =>

@@ -21,6 +21,16 @@ export const COPIED_TABLES: readonly { table: string; key: readonly string[] }[]
   { table: 'telemetry', key: ['org', 'user_email', 'session_id', 'metric', 'day'] },
   { table: 'egress_records', key: ['id'] },
   { table: 'audit_records', key: ['id'] },
+  // Copied as they are: they hold the sums of records retention has deleted.
+  {
+    table: 'audit_rollups',
+    key: ['org', 'day', 'user_email', 'key_id', 'model', 'status', 'decision'],
+  },
+  { table: 'audit_rollup_hours', key: ['org', 'hour', 'decision'] },
+  {
+    table: 'audit_guard_rollups',
+    key: ['org', 'day', 'user_email', 'session_id', 'decision', 'rule'],
+  },
 ];
 
 /** Tables a copy leaves behind, and why. */

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { migrations } from './schema.js';
 import { PostgresStore, quoteIdent } from './postgres.js';
-import { defineStoreSuite } from './store.suite.js';
+import { backfillRecords, defineStoreSuite, everyRollup } from './store.suite.js';
 
 const url = process.env.SLUICE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const schema = `sluice_test_${randomBytes(6).toString('hex')}`;
@@ -84,5 +84,32 @@ describe('PostgreSQL migrations', { skip: up ? false : 'PostgreSQL not reachable
       rows.map((r) => Number(r.version)),
       migrations.map((m) => m.version),
     );
+  });
+});
+
+describe('migration 13 on PostgreSQL', { skip: up ? false : 'PostgreSQL not reachable' }, () => {
+  it('sums the records stored before it into the rollups, as the writes would have', async () => {
+    const own = `${schema}_m13`;
+    created.push(own);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(`CREATE SCHEMA ${quoteIdent(own)}`);
+      const store = new PostgresStore({ connectionString: url, schema: own });
+      await store.migrate();
+      await store.insertAudits(backfillRecords());
+      const written = await everyRollup(store);
+      // Back to the schema before migration 13, records kept.
+      await client.query(`SET search_path = ${quoteIdent(own)}`);
+      await client.query('DROP TABLE audit_rollups, audit_rollup_hours, audit_guard_rollups');
+      await client.query('DROP INDEX audit_guarded');
+      await client.query('DELETE FROM sluice_migrations WHERE version = 13');
+      await store.migrate();
+      assert.ok(written.length > 10);
+      assert.deepEqual(await everyRollup(store), written);
+      await store.close();
+    } finally {
+      await client.end();
+    }
   });
 });

@@ -1,12 +1,16 @@
 /** The shared store: PostgreSQL through a pg pool, for several gateways on one database. */
 import pg from 'pg';
 import { chainSql, contentRow, missingBases, orphanedSql, rebuildAll, type ContentRow } from './content.js';
+import { guardRollupFromRow, guardRollupSql } from './guard-rollups.js';
 import { daysFrom, dropExpiredDays, ensureDays, withDays } from './partitions.js';
+import { postgresInsertWithRollup, rollupFromRow, rollupSql, splitUsage } from './rollups.js';
 import { migrations } from './schema.js';
 import {
   adminFromRow,
   EGRESS_COLUMNS,
+  EGRESS_TARGETS_SQL,
   egressFromRow,
+  egressTargetFromRow,
   egressValues,
   groupsValue,
   telemetryFromRow,
@@ -26,7 +30,9 @@ import { scimStore, type ScimStore } from './scim.js';
 import { signInStore, type SignInStore } from './signin.js';
 import type {
   AdminLogEntry,
+  EgressQuery,
   EgressRecord,
+  EgressTarget,
   TelemetryRow,
   TelemetryValue,
   AuditQuery,
@@ -34,7 +40,11 @@ import type {
   Counter,
   CounterKey,
   KeyRecord,
+  GuardRollupQuery,
+  GuardRollupRow,
   OrgRecord,
+  RollupQuery,
+  RollupRow,
   Store,
   SweepCutoffs,
   SweepResult,
@@ -79,7 +89,10 @@ export class PostgresStore implements Store {
     return { rows: r.rows as Record<string, unknown>[], changes: r.rowCount ?? 0 };
   });
   private readonly pool: pg.Pool;
-  private readonly insertSql = `INSERT INTO audit_records (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map((_c, i) => `$${i + 1}`).join(', ')})`;
+  /** One statement inserts a record and adds it to its rollup (rollups.ts). */
+  private readonly insertSql = postgresInsertWithRollup(
+    `INSERT INTO audit_records (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map((_c, i) => `$${i + 1}`).join(', ')})`,
+  );
   private readonly daysAhead: number;
   private readonly clock: () => Date;
 
@@ -229,8 +242,11 @@ export class PostgresStore implements Store {
     if (!records.length) return;
     const n = AUDIT_COLUMNS.length;
     const rows = records.map((_r, i) => `(${AUDIT_COLUMNS.map((_c, j) => `$${i * n + j + 1}`).join(', ')})`);
-    // A record replays with the time it was made, so (id, time) finds the copy already stored.
-    const sql = `INSERT INTO audit_records (${AUDIT_COLUMNS.join(', ')}) VALUES ${rows.join(', ')} ON CONFLICT (id, time) DO NOTHING`;
+    // A record replays with the time it was made, so (id, time) finds the copy already stored; it
+    // and its rollups are skipped in one statement.
+    const sql = postgresInsertWithRollup(
+      `INSERT INTO audit_records (${AUDIT_COLUMNS.join(', ')}) VALUES ${rows.join(', ')} ON CONFLICT (id, time) DO NOTHING`,
+    );
     const values = records.flatMap((r) => auditValues(r, (b) => b));
     await withDays(
       this.pool,
@@ -282,9 +298,27 @@ export class PostgresStore implements Store {
   }
 
   async usage(query: UsageQuery): Promise<UsageRow[]> {
-    const { sql, params } = auditWhere(query, (n) => `$${n}`);
-    const { rows } = await this.pool.query(usageSql(USAGE_GROUP[query.by], sql), params);
-    return rows.map(usageFromRow);
+    return splitUsage(
+      query,
+      async (q) => {
+        const { sql, params } = auditWhere(q, (n) => `$${n}`);
+        const { rows } = await this.pool.query(usageSql(USAGE_GROUP[q.by], sql), params);
+        return rows.map(usageFromRow);
+      },
+      (q) => this.rollups(q),
+    );
+  }
+
+  async guardRollups(query: GuardRollupQuery): Promise<GuardRollupRow[]> {
+    const { sql, params } = guardRollupSql(query, (n) => `$${n}`);
+    const { rows } = await this.pool.query(sql, params);
+    return rows.map(guardRollupFromRow);
+  }
+
+  async rollups(query: RollupQuery): Promise<RollupRow[]> {
+    const { sql, params } = rollupSql(query, (n) => `$${n}`);
+    const { rows } = await this.pool.query(sql, params);
+    return rows.map(rollupFromRow);
   }
 
   async sweep(org: string | null, cut: SweepCutoffs): Promise<SweepResult> {
@@ -508,13 +542,18 @@ export class PostgresStore implements Store {
     );
   }
 
-  async queryEgress(query: { org?: string; since?: string; limit?: number }): Promise<EgressRecord[]> {
+  async queryEgress(query: EgressQuery): Promise<EgressRecord[]> {
     const { rows } = await this.pool.query(
       `SELECT * FROM egress_records WHERE ($1::text IS NULL OR org = $1) AND ($2::text IS NULL OR time >= $2)
-       ORDER BY time DESC, id DESC LIMIT $3`,
-      [query.org ?? null, query.since ?? null, query.limit ?? 1000],
+       AND ($4::text IS NULL OR decision = $4) ORDER BY time DESC, id DESC LIMIT $3`,
+      [query.org ?? null, query.since ?? null, query.limit ?? 1000, query.decision ?? null],
     );
     return rows.map(egressFromRow);
+  }
+
+  async egressTargets(query: { org: string; since: string }): Promise<EgressTarget[]> {
+    const { rows } = await this.pool.query(EGRESS_TARGETS_SQL('$1', '$2'), [query.org, query.since]);
+    return rows.map(egressTargetFromRow);
   }
 }
 

@@ -1,8 +1,11 @@
 /** Mapping between store records and table rows, shared by both dialects. */
+import { GUARDED } from './guard-rollups.js';
 import type {
   AdminLogEntry,
+  AuditQuery,
   AuditRecord,
   EgressRecord,
+  EgressTarget,
   Counter,
   KeyRecord,
   OrgRecord,
@@ -66,7 +69,8 @@ export function auditValues(r: AuditRecord, bool: (b: boolean) => unknown): unkn
     r.costUsd,
     r.latencyMs,
     r.overheadMs,
-    JSON.stringify(r.guard),
+    // Decision first, always: the partial index `audit_guarded` and decision filters match its prefix.
+    JSON.stringify({ decision: r.guard.decision, rules: r.guard.rules }),
     r.requestContent,
     r.responseContent,
     bool(r.guard.decision === 'block'),
@@ -165,7 +169,7 @@ export function usageFromRow(row: Row): UsageRow {
 }
 
 /** The grouped sums behind `usage`; `groupColumn` is one of a fixed set, never user input. */
-export function usageSql(groupColumn: 'user_email' | 'model' | 'org', where: string): string {
+export function usageSql(groupColumn: (typeof USAGE_GROUP)[keyof typeof USAGE_GROUP], where: string): string {
   return `SELECT ${groupColumn} AS k, COUNT(*) AS requests,
     SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
     SUM(cache_creation_input_tokens) AS cache_creation_input_tokens,
@@ -175,7 +179,12 @@ export function usageSql(groupColumn: 'user_email' | 'model' | 'org', where: str
     FROM audit_records ${where} GROUP BY ${groupColumn} ORDER BY cost_usd DESC, k`;
 }
 
-export const USAGE_GROUP = { user: 'user_email', model: 'model', org: 'org' } as const;
+export const USAGE_GROUP = {
+  user: 'user_email',
+  model: 'model',
+  org: 'org',
+  hour: 'substr(time, 1, 13)',
+} as const;
 
 export function adminFromRow(row: Row): AdminLogEntry {
   return {
@@ -226,6 +235,22 @@ export function egressValues(r: EgressRecord): unknown[] {
   ];
 }
 
+/** An org's connections since a time, counted per target, decision and rule (the console's egress page). */
+export const EGRESS_TARGETS_SQL = (org: string, since: string) =>
+  `SELECT host, port, decision, rule, COUNT(*) AS n, MAX(time) AS last FROM egress_records
+   WHERE org = ${org} AND time >= ${since} GROUP BY host, port, decision, rule`;
+
+export function egressTargetFromRow(row: Row): EgressTarget {
+  return {
+    host: String(row.host),
+    port: num(row.port),
+    decision: String(row.decision) as EgressTarget['decision'],
+    rule: String(row.rule),
+    connections: num(row.n),
+    last: String(row.last),
+  };
+}
+
 export function egressFromRow(row: Row): EgressRecord {
   return {
     id: String(row.id),
@@ -269,10 +294,7 @@ export function keyFromRow(row: Row): KeyRecord {
 }
 
 /** WHERE clause and parameters for an audit query; `ph(n)` renders the dialect's n-th placeholder. */
-export function auditWhere(
-  q: { org?: string; user?: string; since?: string; until?: string },
-  ph: (n: number) => string,
-): { sql: string; params: unknown[] } {
+export function auditWhere(q: AuditQuery, ph: (n: number) => string): { sql: string; params: unknown[] } {
   const parts: string[] = [];
   const params: unknown[] = [];
   const add = (clause: (p: string) => string, value: unknown) => {
@@ -283,6 +305,18 @@ export function auditWhere(
   if (q.user !== undefined) add((p) => `user_email = ${p}`, q.user);
   if (q.since !== undefined) add((p) => `time >= ${p}`, q.since);
   if (q.until !== undefined) add((p) => `time < ${p}`, q.until);
+  if (q.model !== undefined) add((p) => `model = ${p}`, q.model);
+  if (q.status !== undefined) add((p) => `status = ${p}`, q.status);
+  // Decisions by the prefix of the guard JSON; any but `none` also names the partial index's own term.
+  if (q.guarded || (q.decision !== undefined && q.decision !== 'none')) parts.push(GUARDED);
+  if (q.decision !== undefined) add((p) => `guard LIKE ${p}`, `{"decision":"${q.decision}"%`);
+  if (q.before) {
+    add((p) => `time <= ${p}`, q.before.time);
+    const t = ph(params.length + 1);
+    const i = ph(params.length + 2);
+    params.push(q.before.time, q.before.id);
+    parts.push(`(time < ${t} OR id < ${i})`);
+  }
   return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
 }
 

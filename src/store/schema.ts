@@ -1,4 +1,5 @@
 import { partitionAuditMigration } from './partitions.js';
+import { GUARDED_INDEX, rollupMigration } from './rollups.js';
 import { SCIM_MIGRATION } from './scim.js';
 import { SIGNIN_MIGRATION } from './signin.js';
 
@@ -68,7 +69,7 @@ const millionsIndexes = [
 ];
 
 /**
- * Every column audit_records has after migration 12, keyed by (id, time) and ordering times
+ * Every column audit_records has after migration 13, keyed by (id, time) and ordering times
  * bytewise (COLLATE "C", as SQLite does), which is the partition key's order too.
  */
 const partitionedAuditColumns = `${auditColumns('DOUBLE PRECISION', 'BOOLEAN')
@@ -82,11 +83,12 @@ const partitionedAuditColumns = `${auditColumns('DOUBLE PRECISION', 'BOOLEAN')
   request_head INTEGER,
   request_tail INTEGER`;
 
-/** The indexes audit_records has after migration 12. */
+/** The indexes audit_records has after migration 13. */
 const auditIndexesNow = [
   `CREATE INDEX audit_time ON audit_records (time)`,
   (millionsIndexes[0] as string).replace(/\s+/g, ' '),
   `CREATE INDEX audit_request_base ON audit_records (request_base) WHERE request_base IS NOT NULL`,
+  GUARDED_INDEX,
 ];
 
 /** Times are ISO-8601 UTC text in both dialects, so they compare the same way everywhere. */
@@ -220,6 +222,12 @@ export const migrations: Migration[] = [
       `CREATE INDEX audit_request_base ON audit_records (request_base) WHERE request_base IS NOT NULL`,
       ...millionsIndexes,
     ],
+  },
+  {
+    version: 13,
+    description: 'per-day rollups of the audit records (usage and charts), an index of guard-flagged records',
+    sqlite: rollupMigration('sqlite'),
+    postgres: rollupMigration('postgres'),
   },
   {
     version: 14,

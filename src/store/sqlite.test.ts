@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { openStore } from './index.js';
-import { defineStoreSuite } from './store.suite.js';
+import Database from 'better-sqlite3';
+import { SqliteStore } from './sqlite.js';
+import { backfillRecords, defineStoreSuite, everyRollup } from './store.suite.js';
 
 const dirs: string[] = [];
 after(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -33,5 +35,27 @@ describe('openStore', () => {
     await assert.rejects(openStore('mysql://user:secret@db/x', process.cwd()), {
       message: 'storage: expected sqlite:PATH or postgres://…, got "mysql:…"',
     });
+  });
+});
+
+describe('migration 13 on SQLite', () => {
+  it('sums the records stored before it into the rollups, as the writes would have', async () => {
+    const file = join(await tempDir(), 'm13.db');
+    const store = new SqliteStore(file);
+    await store.migrate();
+    await store.insertAudits(backfillRecords());
+    const written = await everyRollup(store);
+    await store.close();
+    // Back to the schema before migration 13, records kept.
+    const db = new Database(file);
+    db.exec(
+      'DROP TABLE audit_rollups; DROP TABLE audit_rollup_hours; DROP TABLE audit_guard_rollups; DROP INDEX audit_guarded; DELETE FROM sluice_migrations WHERE version = 13',
+    );
+    db.close();
+    const again = new SqliteStore(file);
+    await again.migrate();
+    assert.ok(written.length > 10);
+    assert.deepEqual(await everyRollup(again), written);
+    await again.close();
   });
 });

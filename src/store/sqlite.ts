@@ -3,11 +3,23 @@ import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { chainSql, contentRow, missingBases, orphanedSql, rebuildAll, type ContentRow } from './content.js';
+import { guardRollupFromRow, guardRollupSql, guardRollupValues, SQLITE_GUARD_ADD } from './guard-rollups.js';
+import {
+  hourValues,
+  rollupFromRow,
+  rollupSql,
+  rollupValues,
+  splitUsage,
+  SQLITE_HOUR_ADD,
+  SQLITE_ROLLUP_ADD,
+} from './rollups.js';
 import { migrations } from './schema.js';
 import {
   adminFromRow,
   EGRESS_COLUMNS,
+  EGRESS_TARGETS_SQL,
   egressFromRow,
+  egressTargetFromRow,
   egressValues,
   groupsValue,
   telemetryFromRow,
@@ -27,7 +39,9 @@ import { scimStore, type ScimStore } from './scim.js';
 import { signInStore, type SignInStore } from './signin.js';
 import type {
   AdminLogEntry,
+  EgressQuery,
   EgressRecord,
+  EgressTarget,
   TelemetryRow,
   TelemetryValue,
   AuditQuery,
@@ -35,7 +49,11 @@ import type {
   Counter,
   CounterKey,
   KeyRecord,
+  GuardRollupQuery,
+  GuardRollupRow,
   OrgRecord,
+  RollupQuery,
+  RollupRow,
   Store,
   SweepCutoffs,
   SweepResult,
@@ -64,14 +82,16 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly insertAuditStmt: () => Database.Statement;
   private readonly keyByHashStmt: () => Database.Statement;
-  private readonly insertAuditBatch: () => (batch: { values: unknown[] }[]) => void;
+  private readonly insertAuditBatch: () => (batch: PendingAudit[]) => void;
+  /** Inserts one record and adds it to its rollup, in one transaction. */
+  private readonly insertAuditAlone: () => (p: PendingAudit) => void;
   private readonly bumpCounterStmt: () => Database.Statement;
   private readonly insertAuditsOnce: () => (records: readonly AuditRecord[]) => void;
   /** The file's inode when opened: a different one (or none) means it was replaced or deleted. */
   private readonly ino: number | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly locks = new Map<string, Promise<void>>();
-  private pendingAudit: { values: unknown[]; resolve: () => void; reject: (err: Error) => void }[] = [];
+  private pendingAudit: (PendingAudit & { resolve: () => void; reject: (err: Error) => void })[] = [];
 
   /** Opens (creating folders as needed) the database at `file`; `:memory:` works too. */
   constructor(readonly file: string) {
@@ -93,19 +113,43 @@ export class SqliteStore implements Store {
       ),
     );
     this.keyByHashStmt = lazy(() => this.db.prepare('SELECT * FROM api_keys WHERE hash = ?'));
+    const rollupStmt = lazy(() => this.db.prepare(SQLITE_ROLLUP_ADD));
+    const hourStmt = lazy(() => this.db.prepare(SQLITE_HOUR_ADD));
+    const guardStmt = lazy(() => this.db.prepare(SQLITE_GUARD_ADD));
     // Built once: better-sqlite3 compiles a wrapper (and its BEGIN/COMMIT) for every transaction().
     this.insertAuditBatch = lazy(() => {
       const stmt = this.insertAuditStmt();
-      return this.db.transaction((batch: { values: unknown[] }[]) => {
-        for (const b of batch) stmt.run(...b.values);
+      const rollup = rollupStmt();
+      const hour = hourStmt();
+      const guard = guardStmt();
+      return this.db.transaction((batch: PendingAudit[]) => {
+        for (const b of batch) {
+          stmt.run(...b.values);
+          rollup.run(...b.rollup);
+          hour.run(...b.hour);
+          for (const g of b.guard) guard.run(...g);
+        }
       });
+    });
+    this.insertAuditAlone = lazy(() => {
+      const insertOne = this.insertAuditBatch();
+      return (p: PendingAudit) => insertOne([p]);
     });
     this.insertAuditsOnce = lazy(() => {
       const stmt = this.db.prepare(
         `INSERT OR IGNORE INTO audit_records (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map(() => '?').join(', ')})`,
       );
+      const rollup = rollupStmt();
+      const hour = hourStmt();
+      const guard = guardStmt();
       return this.db.transaction((records: readonly AuditRecord[]) => {
-        for (const r of records) stmt.run(...auditValues(r, (b) => (b ? 1 : 0)));
+        // A record already stored (a replay) is skipped, and so are its rollups.
+        for (const r of records) {
+          if (!stmt.run(...auditValues(r, (b) => (b ? 1 : 0))).changes) continue;
+          rollup.run(...rollupValues(r));
+          hour.run(...hourValues(r));
+          for (const g of guardRollupValues(r)) guard.run(...g);
+        }
       });
     });
     this.ino = file === ':memory:' ? undefined : statSync(file).ino;
@@ -218,7 +262,14 @@ export class SqliteStore implements Store {
    */
   insertAudit(record: AuditRecord): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pendingAudit.push({ values: auditValues(record, (b) => (b ? 1 : 0)), resolve, reject });
+      this.pendingAudit.push({
+        values: auditValues(record, (b) => (b ? 1 : 0)),
+        rollup: rollupValues(record),
+        hour: hourValues(record),
+        guard: guardRollupValues(record),
+        resolve,
+        reject,
+      });
       // A commit costs more than many inserts: gather what arrives within a few milliseconds.
       if (this.pendingAudit.length === 1) this.flushTimer = setTimeout(() => this.flushAudit(), 3);
       else if (this.pendingAudit.length >= 256) this.flushAudit();
@@ -234,14 +285,13 @@ export class SqliteStore implements Store {
       for (const b of batch) b.reject(new Error('the store is closed'));
       return;
     }
-    const stmt = this.insertAuditStmt();
     try {
       this.insertAuditBatch()(batch);
       for (const b of batch) b.resolve();
     } catch {
       for (const b of batch) {
         try {
-          stmt.run(...b.values);
+          this.insertAuditAlone()(b);
           b.resolve();
         } catch (err) {
           b.reject(err as Error);
@@ -310,8 +360,26 @@ export class SqliteStore implements Store {
 
   async usage(query: UsageQuery): Promise<UsageRow[]> {
     this.flushAudit();
-    const { sql, params } = auditWhere(query, () => '?');
-    return (this.db.prepare(usageSql(USAGE_GROUP[query.by], sql)).all(...params) as Row[]).map(usageFromRow);
+    return splitUsage(
+      query,
+      async (q) => {
+        const { sql, params } = auditWhere(q, () => '?');
+        return (this.db.prepare(usageSql(USAGE_GROUP[q.by], sql)).all(...params) as Row[]).map(usageFromRow);
+      },
+      (q) => this.rollups(q),
+    );
+  }
+
+  async guardRollups(query: GuardRollupQuery): Promise<GuardRollupRow[]> {
+    this.flushAudit();
+    const { sql, params } = guardRollupSql(query, () => '?');
+    return (this.db.prepare(sql).all(...params) as Row[]).map(guardRollupFromRow);
+  }
+
+  async rollups(query: RollupQuery): Promise<RollupRow[]> {
+    this.flushAudit();
+    const { sql, params } = rollupSql(query, () => '?');
+    return (this.db.prepare(sql).all(...params) as Row[]).map(rollupFromRow);
   }
 
   /**
@@ -518,15 +586,33 @@ export class SqliteStore implements Store {
       .run(...egressValues(record));
   }
 
-  async queryEgress(query: { org?: string; since?: string; limit?: number }): Promise<EgressRecord[]> {
+  async queryEgress(query: EgressQuery): Promise<EgressRecord[]> {
     const rows = this.db
       .prepare(
         `SELECT * FROM egress_records WHERE (@org IS NULL OR org = @org) AND (@since IS NULL OR time >= @since)
-         ORDER BY time DESC, id DESC LIMIT @limit`,
+         AND (@decision IS NULL OR decision = @decision) ORDER BY time DESC, id DESC LIMIT @limit`,
       )
-      .all({ org: query.org ?? null, since: query.since ?? null, limit: query.limit ?? 1000 }) as Row[];
+      .all({
+        org: query.org ?? null,
+        since: query.since ?? null,
+        decision: query.decision ?? null,
+        limit: query.limit ?? 1000,
+      }) as Row[];
     return rows.map(egressFromRow);
   }
+
+  async egressTargets(query: { org: string; since: string }): Promise<EgressTarget[]> {
+    const rows = this.db.prepare(EGRESS_TARGETS_SQL('?', '?')).all(query.org, query.since) as Row[];
+    return rows.map(egressTargetFromRow);
+  }
+}
+
+/** A record waiting for the next batch: its row values and its rollup's. */
+interface PendingAudit {
+  values: unknown[];
+  rollup: unknown[];
+  hour: unknown[];
+  guard: unknown[][];
 }
 
 function lazy<T>(make: () => T): () => T {

@@ -3,7 +3,127 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { recordAdmin, verifyChain } from '../control/admin-log.js';
 import type { ScimUserRow } from './scim.js';
-import type { AuditRecord, KeyRecord, Store } from './types.js';
+import type { AuditQuery, AuditRecord, KeyRecord, RollupRow, Store } from './types.js';
+
+const DIMENSIONS = ['day', 'user', 'key', 'model', 'status', 'decision'] as const;
+
+/** An org's rollups by every dimension, costs rounded (sums in another order may differ in the last bit). */
+async function rollupsOf(store: Store, org: string): Promise<RollupRow[]> {
+  return (await store.rollups({ org, by: [...DIMENSIONS] })).map((r) => ({
+    ...r,
+    costUsd: round(r.costUsd),
+  }));
+}
+
+const round = (x: number) => Math.round(x * 1e9) / 1e9;
+
+/** An org's hourly rollups: requests and spend by hour and decision. */
+async function hoursOf(store: Store, org: string): Promise<[string, string, number, number][]> {
+  return (await store.rollups({ org, fromHour: '2000-01-01T00', by: ['hour', 'decision'] })).map((r) => [
+    r.hour as string,
+    r.decision as string,
+    r.requests,
+    round(r.costUsd),
+  ]);
+}
+
+/** An org's guard rollups: requests by day, user, decision; requests and findings by rule. */
+async function guardsOf(store: Store, org: string) {
+  return {
+    requests: (await store.guardRollups({ org, rules: false, by: ['day', 'user', 'decision'] })).map((r) => [
+      r.day,
+      r.user,
+      r.decision,
+      r.requests,
+    ]),
+    rules: (await store.guardRollups({ org, rules: true, by: ['rule'] })).map((r) => [
+      r.rule,
+      r.requests,
+      r.findings,
+    ]),
+  };
+}
+
+/** The guard rollups `records` should make. */
+function recountGuards(records: readonly AuditRecord[]) {
+  const requests = new Map<string, [string, string | null, string, number]>();
+  const rules = new Map<string, [string, number, number]>();
+  for (const r of records) {
+    if (r.guard.decision === 'none') continue;
+    const k = JSON.stringify([r.time.slice(0, 10), r.user ?? '', r.guard.decision]);
+    const row = requests.get(k) ?? [r.time.slice(0, 10), r.user, r.guard.decision, 0];
+    row[3] += 1;
+    requests.set(k, row);
+    for (const [rule, n] of Object.entries(r.guard.rules)) {
+      const x = rules.get(rule) ?? [rule, 0, 0];
+      x[1] += 1;
+      x[2] += n;
+      rules.set(rule, x);
+    }
+  }
+  const sorted = <T>(m: Map<string, T>) =>
+    [...m.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, v]) => v);
+  return { requests: sorted(requests), rules: sorted(rules) };
+}
+
+/** The hourly rollups `records` should make. */
+function recountHours(records: readonly AuditRecord[]): [string, string, number, number][] {
+  const rows = new Map<string, [string, string, number, number]>();
+  for (const r of records) {
+    const k = `${r.time.slice(0, 13)} ${r.guard.decision}`;
+    const row = rows.get(k) ?? [r.time.slice(0, 13), r.guard.decision, 0, 0];
+    row[2] += 1;
+    row[3] += r.costUsd ?? 0;
+    rows.set(k, row);
+  }
+  return [...rows.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, [h, d, n, c]]) => [h, d, n, round(c)]);
+}
+
+/** The rollups `records` should make, counted from scratch, in the store's order. */
+function recount(records: readonly AuditRecord[]): RollupRow[] {
+  const rows = new Map<string, RollupRow>();
+  for (const r of records) {
+    const dims = {
+      day: r.time.slice(0, 10),
+      user: r.user,
+      key: r.keyId,
+      model: r.model,
+      status: r.status,
+      decision: r.guard.decision,
+    };
+    const k = JSON.stringify([
+      dims.day,
+      dims.user ?? '',
+      dims.key ?? '',
+      dims.model ?? '',
+      dims.status,
+      dims.decision,
+    ]);
+    const row = rows.get(k) ?? {
+      ...dims,
+      requests: 0,
+      inputTokens: 0,
+      outputTokens: 0,
+      cacheCreationInputTokens: 0,
+      cacheReadInputTokens: 0,
+      costUsd: 0,
+      unpriced: 0,
+    };
+    row.requests += 1;
+    row.inputTokens += r.inputTokens;
+    row.outputTokens += r.outputTokens;
+    row.cacheCreationInputTokens += r.cacheCreationInputTokens;
+    row.cacheReadInputTokens += r.cacheReadInputTokens;
+    row.costUsd += r.costUsd ?? 0;
+    row.unpriced += r.costUsd === null && r.status < 400 ? 1 : 0;
+    rows.set(k, row);
+  }
+  return [...rows.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, r]) => ({ ...r, costUsd: round(r.costUsd) }));
+}
 
 export function auditRecord(overrides: Partial<AuditRecord> = {}): AuditRecord {
   return {
@@ -50,6 +170,29 @@ function key(overrides: Partial<KeyRecord> = {}): KeyRecord {
     ...overrides,
   };
 }
+
+/** Records of every kind the rollups tell apart, for the migration's backfill test. */
+export function backfillRecords(): AuditRecord[] {
+  return Array.from({ length: 24 }, (_v, i) =>
+    auditRecord({
+      id: `backfill_${i}`,
+      time: `2026-11-0${1 + (i % 3)}T0${i % 10}:00:00.000Z`,
+      org: i % 7 === 0 ? null : 'acme',
+      user: i % 5 === 0 ? null : `u${i % 2}@acme.test`,
+      model: i % 2 ? 'claude-a' : 'claude-b',
+      status: i % 4 === 0 ? 500 : 200,
+      costUsd: i % 3 === 0 ? null : 0.25,
+      guard:
+        i % 6 === 0 ? { decision: 'block', rules: { 'github-pat': 1 } } : { decision: 'none', rules: {} },
+    }),
+  );
+}
+
+/** Rollups by every dimension, every org, daily and hourly. */
+export const everyRollup = async (store: Store) => [
+  ...(await store.rollups({ by: ['org', ...DIMENSIONS] })),
+  ...(await store.rollups({ by: ['org', 'hour', 'decision'] })),
+];
 
 /** Registers the suite for the stores `open` makes (each test gets a fresh, migrated store). */
 export function defineStoreSuite(
@@ -401,6 +544,43 @@ export function defineStoreSuite(
       assert.deepEqual(await store.queryEgress({ org: 'egress-twice' }), [record]);
     });
 
+    it('egress targets: connections counted per host, port, decision and rule since a time', async () => {
+      const e = (i: number, host: string, decision: 'allow' | 'deny', time: string) => ({
+        id: `e-target-${i}`,
+        time,
+        org: 'egress-targets',
+        user: 'dev@acme.test',
+        host,
+        port: 443,
+        method: 'CONNECT',
+        decision,
+        rule: decision === 'allow' ? 'preset:anthropic' : 'default-deny',
+        bytesUp: 0,
+        bytesDown: 0,
+        durationMs: 1,
+        error: null,
+      });
+      for (const r of [
+        e(1, 'api.anthropic.com', 'allow', '2026-12-06T10:00:00.000Z'),
+        e(2, 'api.anthropic.com', 'allow', '2026-12-06T11:00:00.000Z'),
+        e(3, 'evil.example', 'deny', '2026-12-06T12:00:00.000Z'),
+        e(4, 'evil.example', 'deny', '2026-12-01T12:00:00.000Z'),
+      ])
+        await store.insertEgress(r);
+      const targets = await store.egressTargets({ org: 'egress-targets', since: '2026-12-06T00:00:00.000Z' });
+      assert.deepEqual(
+        targets.map((t) => [t.host, t.port, t.decision, t.rule, t.connections, t.last]).sort(),
+        [
+          ['api.anthropic.com', 443, 'allow', 'preset:anthropic', 2, '2026-12-06T11:00:00.000Z'],
+          ['evil.example', 443, 'deny', 'default-deny', 1, '2026-12-06T12:00:00.000Z'],
+        ],
+      );
+      assert.deepEqual(
+        (await store.queryEgress({ org: 'egress-targets', decision: 'deny' })).map((r) => r.id),
+        ['e-target-3', 'e-target-4'],
+      );
+    });
+
     it('exclusive: holders of one lock run one at a time', async () => {
       const order: string[] = [];
       const hold = (tag: string) =>
@@ -481,6 +661,176 @@ export function defineStoreSuite(
         ],
       );
       assert.deepEqual(await store.usage({ org: 'usage', by: 'org', since: '2026-12-01T00:00:00.000Z' }), []);
+    });
+
+    it('rollups equal a full recount after inserts, replays, a failed duplicate and retention', async () => {
+      const org = 'rolled';
+      const made: AuditRecord[] = [];
+      const rec = (i: number, over: Partial<AuditRecord> = {}) => {
+        const r = auditRecord({
+          id: `roll_${i}`,
+          org,
+          time: `2026-11-${String(1 + (i % 4)).padStart(2, '0')}T${String(i % 24).padStart(2, '0')}:00:00.000Z`,
+          user: i % 5 === 0 ? null : `u${i % 3}@acme.test`,
+          keyId: i % 5 === 0 ? null : `key_${i % 3}`,
+          model: i % 7 === 0 ? null : i % 2 ? 'claude-a' : 'claude-b',
+          status: i % 6 === 0 ? 500 : 200,
+          costUsd: i % 4 === 0 ? null : 0.25 * (i % 3),
+          inputTokens: i,
+          outputTokens: 2 * i,
+          cacheCreationInputTokens: i % 3,
+          cacheReadInputTokens: 100 + i,
+          guard:
+            i % 3 === 0
+              ? { decision: 'redact', rules: { 'aws-access-key': 1 } }
+              : i % 11 === 0
+                ? { decision: 'block', rules: { 'github-pat': 2 } }
+                : { decision: 'none', rules: {} },
+          ...over,
+        });
+        made.push(r);
+        return r;
+      };
+      for (let i = 0; i < 30; i++) await store.insertAudit(rec(i));
+      const batch = Array.from({ length: 30 }, (_v, i) => rec(30 + i));
+      await store.insertAudits(batch.slice(0, 20));
+      // The journal replays: half of these are stored already and must not count again.
+      await store.insertAudits(batch.slice(10));
+      await store.insertAudits(batch);
+      await assert.rejects(store.insertAudit({ ...(made[3] as AuditRecord), status: 599 }));
+      const all = recount(made);
+      assert.deepEqual(await rollupsOf(store, org), all);
+      const hours = recountHours(made);
+      assert.deepEqual(await hoursOf(store, org), hours);
+      const guards = recountGuards(made);
+      assert.deepEqual(await guardsOf(store, org), guards);
+      assert.deepEqual((await store.queryAudit({ org, limit: 1000 })).length, 60, 'every record stored once');
+      // Retention deletes the records of the first day; their sums stay (usage history outlives content).
+      const cut = '2026-11-02T00:00:00.000Z';
+      const swept = await store.sweep(org, { before: cut, contentBefore: cut, flaggedBefore: cut });
+      assert.ok(swept.recordsDeleted > 0);
+      assert.deepEqual(await rollupsOf(store, org), all, 'the rollups survive retention');
+      assert.deepEqual(await hoursOf(store, org), hours, 'the hourly ones too');
+      assert.deepEqual(await guardsOf(store, org), guards, 'and the guard ones');
+      const day = await store.usage({ org, by: 'org', since: '2026-11-01T00:00:00.000Z', until: cut });
+      assert.equal(day[0]?.requests, made.filter((r) => r.time < cut).length);
+    });
+
+    it('usage over any period equals summing the records, whole days from rollups or not', async () => {
+      const org = 'periods';
+      const made = Array.from({ length: 48 }, (_v, i) =>
+        auditRecord({
+          id: `period_${i}`,
+          org,
+          time: new Date(Date.UTC(2026, 10, 10) + i * 3 * 3_600_000 + 17_000).toISOString(),
+          user: `u${i % 2}@acme.test`,
+          costUsd: i % 5 === 0 ? null : 0.5,
+          inputTokens: i,
+        }),
+      );
+      await store.insertAudits(made);
+      const periods: [string | undefined, string | undefined][] = [
+        [undefined, undefined],
+        ['2026-11-10T00:00:00.000Z', undefined],
+        ['2026-11-10T13:30:00.000Z', '2026-11-14T02:00:00.000Z'],
+        ['2026-11-11T00:00:00.000Z', '2026-11-13T00:00:00.000Z'],
+        ['2026-11-11T05:00:00.000Z', '2026-11-11T20:00:00.000Z'],
+        [undefined, '2026-11-12T07:00:00.000Z'],
+        ['2026-11-12', '2026-11-13T23:59:59.999Z'],
+      ];
+      for (const [since, until] of periods) {
+        const inside = made.filter(
+          (r) => (!since || r.time >= new Date(since).toISOString()) && (!until || r.time < until),
+        );
+        const got = await store.usage({
+          org,
+          by: 'user',
+          ...(since ? { since } : {}),
+          ...(until ? { until } : {}),
+        });
+        const want = ['u0@acme.test', 'u1@acme.test']
+          .map((u) => inside.filter((r) => r.user === u))
+          .filter((rs) => rs.length)
+          .map((rs) => [
+            rs[0]?.user,
+            rs.length,
+            rs.reduce((n, r) => n + r.inputTokens, 0),
+            rs.reduce((n, r) => n + (r.costUsd ?? 0), 0),
+            rs.filter((r) => r.costUsd === null).length,
+          ]);
+        assert.deepEqual(
+          got.map((r) => [r.key, r.requests, r.inputTokens, r.costUsd, r.unpriced]).sort(),
+          want.sort(),
+          `since ${since} until ${until}`,
+        );
+      }
+      const hours = await store.usage({
+        org,
+        by: 'hour',
+        since: '2026-11-10T00:00:00.000Z',
+        until: '2026-11-10T07:00:00.000Z',
+      });
+      assert.deepEqual(hours.map((r) => [r.key, r.requests]).sort(), [
+        ['2026-11-10T00', 1],
+        ['2026-11-10T03', 1],
+        ['2026-11-10T06', 1],
+      ]);
+    });
+
+    it('filters audit records by model, status and decision and pages them by (time, id)', async () => {
+      const org = 'paged';
+      const made = Array.from({ length: 40 }, (_v, i) =>
+        auditRecord({
+          id: `page_${String(i).padStart(2, '0')}`,
+          org,
+          // Pairs share a millisecond: the id breaks the tie.
+          time: new Date(Date.UTC(2026, 10, 5) + Math.floor(i / 2) * 60_000).toISOString(),
+          model: i % 4 ? 'claude-a' : 'claude-b',
+          status: i % 5 ? 200 : 429,
+          guard:
+            i % 8 === 0
+              ? { decision: 'block', rules: { 'github-pat': 1 } }
+              : i % 3 === 0
+                ? { decision: 'redact', rules: { 'aws-access-key': 1 } }
+                : { decision: 'none', rules: {} },
+        }),
+      );
+      await store.insertAudits(made);
+      const newest = [...made].sort((a, b) =>
+        a.time === b.time ? (a.id < b.id ? 1 : -1) : a.time < b.time ? 1 : -1,
+      );
+      const ids = (rs: AuditRecord[]) => rs.map((r) => r.id);
+      const check = async (
+        q: Omit<AuditQuery, 'org' | 'before' | 'limit'>,
+        keep: (r: AuditRecord) => boolean,
+      ) => {
+        const want = ids(newest.filter(keep));
+        const pages: string[] = [];
+        let before: AuditQuery['before'];
+        for (;;) {
+          const page = await store.queryAudit({ org, ...q, limit: 3, ...(before ? { before } : {}) });
+          pages.push(...ids(page));
+          const last = page[page.length - 1];
+          if (page.length < 3 || !last) break;
+          before = { time: last.time, id: last.id };
+        }
+        assert.deepEqual(pages, want, JSON.stringify(q));
+      };
+      await check({}, () => true);
+      await check({ model: 'claude-b' }, (r) => r.model === 'claude-b');
+      await check({ status: 429 }, (r) => r.status === 429);
+      await check({ decision: 'block' }, (r) => r.guard.decision === 'block');
+      await check({ decision: 'none' }, (r) => r.guard.decision === 'none');
+      await check({ guarded: true }, (r) => r.guard.decision !== 'none');
+      await check(
+        { decision: 'redact', model: 'claude-a' },
+        (r) => r.guard.decision === 'redact' && r.model === 'claude-a',
+      );
+      const days = await store.rollups({ org, decision: 'block', by: ['day', 'decision'] });
+      assert.deepEqual(
+        days.map((d) => [d.day, d.decision, d.requests]),
+        [['2026-11-05', 'block', 5]],
+      );
     });
 
     it('takes 200 concurrent audit inserts without losing one', async () => {

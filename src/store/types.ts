@@ -85,8 +85,15 @@ export interface ContentBase {
 export interface AuditQuery {
   org?: string;
   user?: string;
+  model?: string;
+  status?: number;
+  decision?: GuardDecision;
+  /** Only records the guard acted on (any decision but `none`). */
+  guarded?: boolean;
   since?: string;
   until?: string;
+  /** Keyset paging: only records before this one in the order (time, id) descending. */
+  before?: { time: string; id: string };
   limit?: number;
 }
 
@@ -123,7 +130,70 @@ export interface UsageQuery {
   user?: string;
   since?: string;
   until?: string;
-  by: 'user' | 'model' | 'org';
+  /** `hour`: the UTC hour (`2026-11-01T10`), always summed from the records. */
+  by: 'user' | 'model' | 'org' | 'hour';
+}
+
+/** `hour` reads the hourly rollups, which hold only org and decision (with `fromHour`/`toHour`). */
+export type RollupDimension = 'day' | 'hour' | 'org' | 'user' | 'key' | 'model' | 'status' | 'decision';
+
+/** Sums of the per-day rollups (rollups.ts), grouped `by` the dimensions named. */
+export interface RollupQuery {
+  org?: string;
+  user?: string;
+  model?: string;
+  status?: number;
+  decision?: GuardDecision;
+  /** Only decisions other than `none`. */
+  guarded?: boolean;
+  /** First UTC day (`YYYY-MM-DD`), inclusive. */
+  fromDay?: string;
+  /** Last UTC day, exclusive. */
+  toDay?: string;
+  /** First UTC hour (`YYYY-MM-DDTHH`), inclusive: the hourly rollups. */
+  fromHour?: string;
+  /** Last UTC hour, exclusive. */
+  toHour?: string;
+  by: RollupDimension[];
+}
+
+/** Guard decisions summed (guard-rollups.ts), for records the guard acted on. */
+export interface GuardRollupQuery {
+  org: string;
+  /** First UTC day, inclusive. */
+  fromDay?: string;
+  /** true: per rule (requests the rule found something in, and its findings); false: requests. */
+  rules: boolean;
+  by: ('day' | 'user' | 'session' | 'decision' | 'rule')[];
+}
+
+export interface GuardRollupRow {
+  day?: string;
+  user?: string | null;
+  session?: string | null;
+  decision?: GuardDecision;
+  rule?: string;
+  requests: number;
+  findings: number;
+}
+
+/** One group of rollups: the dimensions asked for (none stands for null), then the sums. */
+export interface RollupRow {
+  day?: string;
+  hour?: string;
+  org?: string | null;
+  user?: string | null;
+  key?: string | null;
+  model?: string | null;
+  status?: number;
+  decision?: GuardDecision;
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationInputTokens: number;
+  cacheReadInputTokens: number;
+  costUsd: number;
+  unpriced: number;
 }
 
 export interface UsageRow {
@@ -173,6 +243,23 @@ export interface EgressRecord {
   error: string | null;
 }
 
+export interface EgressQuery {
+  org?: string;
+  since?: string;
+  decision?: 'allow' | 'deny';
+  limit?: number;
+}
+
+export interface EgressTarget {
+  host: string;
+  port: number;
+  decision: 'allow' | 'deny';
+  rule: string;
+  connections: number;
+  /** The newest connection's time. */
+  last: string;
+}
+
 /** One administrative action, chained to the one before (see control/admin-log.ts). */
 export interface AdminLogEntry {
   seq: number;
@@ -215,8 +302,15 @@ export interface Store {
   queryAudit(query: AuditQuery): Promise<AuditRecord[]>;
   /** One audit record by id (`sluice logs show`), content included as stored. */
   getAudit(id: string): Promise<AuditRecord | undefined>;
-  /** Sums of the audit records by user, model or org. */
+  /** Sums of the audit records by user, model, org or hour (whole days from the rollups). */
   usage(query: UsageQuery): Promise<UsageRow[]>;
+  /**
+   * The per-day sums kept beside the records (rollups.ts): exact for every record inserted, and
+   * kept when retention deletes records.
+   */
+  rollups(query: RollupQuery): Promise<RollupRow[]>;
+  /** Guard decisions by day, user, session, decision and rule, kept like the rollups. */
+  guardRollups(query: GuardRollupQuery): Promise<GuardRollupRow[]>;
   /** Deletes an org's records (null: records of no org) past their retention and clears content past its own. */
   sweep(org: string | null, cutoffs: SweepCutoffs): Promise<SweepResult>;
   /**
@@ -263,7 +357,9 @@ export interface Store {
 
   insertEgress(record: EgressRecord): Promise<void>;
   /** Newest first. */
-  queryEgress(query: { org?: string; since?: string; limit?: number }): Promise<EgressRecord[]>;
+  queryEgress(query: EgressQuery): Promise<EgressRecord[]>;
+  /** Connections since `since` counted per host, port, decision and rule, with the last one's time. */
+  egressTargets(query: { org: string; since: string }): Promise<EgressTarget[]>;
 
   /** Company sign-in's device grants and sessions (src/signin). */
   readonly signin: SignInStore;

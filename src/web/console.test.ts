@@ -185,6 +185,12 @@ describe('the console over HTTP', () => {
       ((await bad.json()) as { error: { message: string } }).error.message,
       'decision: expected one of none, log, redact, block, error, fail-open; got "maybe".',
     );
+    const cursor = await get(cookie, '/console/api/orgs/acme/requests?cursor=nowhere');
+    assert.equal(cursor.status, 400);
+    assert.equal(
+      ((await cursor.json()) as { error: { message: string } }).error.message,
+      'cursor: expected the "next" of an earlier page (<time>|<record id>), got "nowhere".',
+    );
   });
 
   it('a reload of the configuration keeps sessions open, and a revocation through the console still ends a key at once', async () => {

@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import type { AdminApi, Caller } from '../control/admin-api.js';
+import { parseCursor, type AdminApi, type Caller } from '../control/admin-api.js';
 import { recordAdmin } from '../control/admin-log.js';
 import type { SluiceConfig } from '../control/config.js';
 import { parseSince, SINCE_EXPECTED } from '../control/since.js';
@@ -331,6 +331,7 @@ export class Console {
     const since = get('since');
     const until = get('until');
     const cursor = get('cursor');
+    if (cursor !== undefined) parseCursor(cursor); // refused here as the admin API refuses it
     const user = get('user');
     const model = get('model');
     return {

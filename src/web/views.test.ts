@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { openStore } from '../store/index.js';
 import type { AuditRecord, Store } from '../store/types.js';
 import { parseConfig } from '../control/config.js';
-import { budgetsView, guardView, overview, requestsPage } from './views.js';
+import { budgetsView, egressView, guardView, overview, requestsPage } from './views.js';
 
 let dir: string;
 let store: Store;
@@ -122,6 +122,110 @@ describe('console views over a real SQLite store', () => {
     );
     assert.deepEqual(g.sessions, [], 'the seeded records have no session');
     assert.doesNotMatch(JSON.stringify(g), /secret content/);
+  });
+
+  it('guard from a mid-day since: whole days from the rollups, the first part-day from the records', async () => {
+    // Every 20 minutes over three days; a third blocked, alternating users.
+    const spread = Array.from({ length: 216 }, (_v, i) =>
+      record(100_000 + i, new Date(NOW.getTime() - (i + 1) * 20 * 60_000).toISOString(), {
+        org: 'guards',
+        guard: i % 3 ? { decision: 'none', rules: {} } : { decision: 'redact', rules: { 'github-pat': 1 } },
+      }),
+    );
+    await store.insertAudits(spread);
+    const since = '2026-12-04T07:30:00.000Z';
+    const g = await guardView(store, 'guards', since);
+    const hit = spread.filter((r) => r.guard.decision === 'redact' && r.time >= since);
+    assert.ok(
+      spread.some((r) => r.guard.decision === 'redact' && r.time < since),
+      'some are before since',
+    );
+    assert.deepEqual(g.decisions, { redact: hit.length });
+    const byDay = new Map<string, number>();
+    for (const r of hit) byDay.set(r.time.slice(0, 10), (byDay.get(r.time.slice(0, 10)) ?? 0) + 1);
+    assert.equal(byDay.size, 3);
+    assert.deepEqual(
+      g.days.map((d) => [d.day, d.decisions.redact]),
+      [...byDay.entries()].sort().reverse(),
+    );
+    assert.deepEqual(
+      g.users.map((u) => [u.user, u.decisions.redact]).sort(),
+      ['a@acme.test', 'b@acme.test'].map((u) => [u, hit.filter((r) => r.user === u).length]),
+    );
+    assert.deepEqual(g.rules, [{ rule: 'github-pat', findings: hit.length, requests: hit.length }]);
+  });
+
+  it('overview of a day: hourly sums and guard decisions from the records', async () => {
+    const o = await overview(store, 'acme', 'day', NOW);
+    assert.equal(o.buckets.length, 24);
+    const day = all.filter((r) => r.org === 'acme' && r.time >= '2026-12-05T12:00:00.000Z');
+    assert.equal(
+      o.buckets.reduce((n, b) => n + b.requests, 0),
+      day.length,
+    );
+    assert.equal(
+      o.buckets.reduce((n, b) => n + (b.guard.block ?? 0), 0),
+      day.filter((r) => r.guard.decision === 'block').length,
+    );
+    const hour = o.buckets.find((b) => b.start === '2026-12-06T11:00:00.000Z');
+    assert.equal(hour?.requests, day.filter((r) => r.time.startsWith('2026-12-06T11')).length);
+  });
+
+  it('a filter finds a match behind more than 20,000 newer records, and paging ends after it', async () => {
+    const newer = Array.from({ length: 21_000 }, (_v, i) =>
+      record(200_000 + i, new Date(NOW.getTime() - i * 1000).toISOString(), {
+        org: 'deep',
+        guard: { decision: 'none', rules: {} },
+      }),
+    );
+    const old = record(300_000, '2026-11-20T08:00:00.000Z', {
+      org: 'deep',
+      guard: { decision: 'error', rules: {} },
+    });
+    await store.insertAudits([...newer, old]);
+    const page = await requestsPage(store, 'deep', { limit: 10, decision: 'error' });
+    assert.deepEqual(
+      page.records.map((r) => r.id),
+      [old.id],
+    );
+    assert.equal(page.next, null);
+    const none = await requestsPage(store, 'deep', { limit: 10, model: 'no-such-model' });
+    assert.deepEqual(none, { records: [], next: null });
+  });
+
+  it('egress: every connection counted per host (not a window of the newest), refusals listed', async () => {
+    const config = parseConfig(
+      'upstreams:\n  anthropic: { provider: anthropic, baseUrl: "https://api.anthropic.com", apiKey: x }\n' +
+        'orgs:\n  acme: { upstream: anthropic }\n',
+      'test.yaml',
+      {},
+    );
+    for (let i = 0; i < 30; i++)
+      await store.insertEgress({
+        id: `eg${i}`,
+        time: new Date(NOW.getTime() - i * 60_000).toISOString(),
+        org: 'acme',
+        user: 'a@acme.test',
+        host: i % 3 ? 'api.anthropic.com' : 'paste.example.test',
+        port: 443,
+        method: 'CONNECT',
+        decision: i % 3 ? 'allow' : 'deny',
+        rule: i % 3 ? 'preset:anthropic' : 'default-deny',
+        bytesUp: 1,
+        bytesDown: 1,
+        durationMs: 1,
+        error: null,
+      });
+    const e = await egressView(store, config, 'acme', '2026-12-01T00:00:00.000Z', NOW);
+    assert.deepEqual(
+      e.hosts.map((h) => [h.target, h.allowed, h.denied, h.rules, h.expected, h.last]),
+      [
+        ['paste.example.test:443', 0, 10, ['default-deny'], false, '2026-12-06T12:00:00.000Z'],
+        ['api.anthropic.com:443', 20, 0, ['preset:anthropic'], true, '2026-12-06T11:59:00.000Z'],
+      ],
+    );
+    assert.equal(e.refused.length, 10);
+    assert.ok(e.refused.every((r) => r.decision === 'deny'));
   });
 
   it('budgets: each limit with what is spent and left this UTC day and month', async () => {

@@ -9,7 +9,8 @@ import type { SluiceConfig } from '../control/config.js';
 import { routeProfile } from '../control/route-profile.js';
 import { flowsFor } from '../egress/flows.js';
 import { catalog, evaluate, parseProfile } from '../policy/index.js';
-import type { AuditRecord, GuardDecision, Store } from '../store/types.js';
+import { dayStart, nextDay, splitPeriod } from '../store/rollups.js';
+import type { AuditRecord, GuardDecision, Store, UsageRow } from '../store/types.js';
 
 /** Records read at most for one guard or overview scan; beyond it the view says it is partial. */
 export const SCAN_CAP = 20_000;
@@ -38,94 +39,157 @@ type Metadata = Omit<AuditRecord, 'requestContent' | 'responseContent'>;
 
 const metadata = ({ requestContent: _q, responseContent: _r, ...rec }: AuditRecord): Metadata => rec;
 
-/** Requests, tokens, spend (summed by the store per bucket) and guard decisions over the span. */
+type Decisions = Partial<Record<GuardDecision, number>>;
+
+const bump = (d: Decisions, decision: GuardDecision, n = 1) => {
+  d[decision] = (d[decision] ?? 0) + n;
+};
+
+/**
+ * Requests, tokens, spend and guard decisions over the span, from the rollups the store keeps with
+ * each record: a week or month by UTC day, a day by hour (today's included).
+ */
 export async function overview(store: Store, org: string, span: Span, now: Date) {
   const { step, count } = SPANS[span];
   const end = Math.ceil(now.getTime() / step) * step;
   const starts = Array.from({ length: count }, (_, i) => end - (count - i) * step);
-  const buckets: Bucket[] = await Promise.all(
-    starts.map(async (t) => {
-      const [row] = await store.usage({
-        org,
-        by: 'org',
-        since: new Date(t).toISOString(),
-        until: new Date(t + step).toISOString(),
-      });
-      return {
-        start: new Date(t).toISOString(),
-        requests: row?.requests ?? 0,
-        inputTokens:
-          (row?.inputTokens ?? 0) + (row?.cacheCreationInputTokens ?? 0) + (row?.cacheReadInputTokens ?? 0),
-        outputTokens: row?.outputTokens ?? 0,
-        costUsd: row?.costUsd ?? 0,
-        guard: {},
-      };
-    }),
-  );
-  const scan = await store.queryAudit({
+  const first = starts[0] as number;
+  const buckets: Bucket[] = starts.map((t) => ({
+    start: new Date(t).toISOString(),
+    requests: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    costUsd: 0,
+    guard: {},
+  }));
+  const at = (time: string) => buckets[Math.floor((Date.parse(time) - first) / step)];
+  const add = (b: Bucket | undefined, r: Omit<UsageRow, 'key' | 'unpriced'>) => {
+    if (!b) return;
+    b.requests += r.requests;
+    b.inputTokens += r.inputTokens + r.cacheCreationInputTokens + r.cacheReadInputTokens;
+    b.outputTokens += r.outputTokens;
+    b.costUsd += r.costUsd;
+  };
+  const hourly = span === 'day';
+  const rows = await store.rollups({
     org,
-    since: new Date(starts[0] as number).toISOString(),
-    until: new Date(end).toISOString(),
-    limit: SCAN_CAP,
+    ...(hourly
+      ? { fromHour: iso(first).slice(0, 13), toHour: iso(end).slice(0, 13) }
+      : { fromDay: iso(first).slice(0, 10), toDay: iso(end).slice(0, 10) }),
+    by: [hourly ? 'hour' : 'day', 'decision'],
   });
-  for (const r of scan) {
-    if (r.guard.decision === 'none') continue;
-    const b = buckets[Math.floor((Date.parse(r.time) - (starts[0] as number)) / step)];
-    if (b) b.guard[r.guard.decision] = (b.guard[r.guard.decision] ?? 0) + 1;
+  for (const r of rows) {
+    const b = at(hourly ? `${r.hour}:00:00.000Z` : `${r.day}T00:00:00.000Z`);
+    add(b, r);
+    if (b && r.decision && r.decision !== 'none') bump(b.guard, r.decision, r.requests);
   }
-  return { org, span, buckets, partial: scan.length >= SCAN_CAP };
+  return { org, span, buckets, partial: false };
 }
 
-const total = (d: Partial<Record<GuardDecision, number>>) =>
-  Object.values(d).reduce((a, n) => a + (n ?? 0), 0);
+const iso = (t: number) => new Date(t).toISOString();
 
-/** Guard decisions by rule, decision, day, user and session since `since`, and the latest flagged requests. */
-export async function guardView(store: Store, org: string, since: string) {
-  const scan = await store.queryAudit({ org, since, limit: SCAN_CAP });
-  const rules = new Map<string, { rule: string; findings: number; requests: number }>();
-  const decisions: Partial<Record<GuardDecision, number>> = {};
-  const users = new Map<string, Partial<Record<GuardDecision, number>>>();
-  const sessions = new Map<
-    string,
-    { session: string; user: string | null; decisions: Partial<Record<GuardDecision, number>> }
-  >();
-  const days = new Map<string, Partial<Record<GuardDecision, number>>>();
-  const flagged: Metadata[] = [];
-  for (const r of scan) {
-    const d = r.guard.decision;
-    if (d === 'none') continue;
-    decisions[d] = (decisions[d] ?? 0) + 1;
-    const u = users.get(r.user ?? '(none)') ?? {};
-    u[d] = (u[d] ?? 0) + 1;
-    users.set(r.user ?? '(none)', u);
-    const day = days.get(r.time.slice(0, 10)) ?? {};
-    day[d] = (day[d] ?? 0) + 1;
-    days.set(r.time.slice(0, 10), day);
-    if (r.sessionId) {
-      const sess = sessions.get(r.sessionId) ?? { session: r.sessionId, user: r.user, decisions: {} };
-      sess.decisions[d] = (sess.decisions[d] ?? 0) + 1;
-      sessions.set(r.sessionId, sess);
+const total = (d: Decisions) => Object.values(d).reduce((a, n) => a + (n ?? 0), 0);
+
+type Session = { session: string; user: string | null; decisions: Decisions };
+
+/** Counts guard decisions into the page's tallies. */
+class GuardTally {
+  readonly decisions: Decisions = {};
+  readonly users = new Map<string, Decisions>();
+  readonly days = new Map<string, Decisions>();
+  readonly sessions = new Map<string, Session>();
+  readonly rules = new Map<string, { rule: string; findings: number; requests: number }>();
+
+  /** Counts `n` decisions `d` into the tallies `at` names (a session with the user it belongs to). */
+  add(
+    at: { day?: string; user?: string | null; session?: { id: string | null; user: string | null } },
+    d: GuardDecision,
+    n: number,
+  ) {
+    const into = (m: Map<string, Decisions>, k: string) => {
+      const v = m.get(k) ?? {};
+      bump(v, d, n);
+      m.set(k, v);
+    };
+    if (at.day !== undefined) {
+      bump(this.decisions, d, n);
+      into(this.days, at.day);
     }
-    for (const [rule, n] of Object.entries(r.guard.rules)) {
-      const row = rules.get(rule) ?? { rule, findings: 0, requests: 0 };
-      row.findings += n;
-      row.requests += 1;
-      rules.set(rule, row);
+    if (at.user !== undefined) into(this.users, at.user ?? '(none)');
+    if (at.session?.id) {
+      const s = this.sessions.get(at.session.id) ?? {
+        session: at.session.id,
+        user: at.session.user,
+        decisions: {},
+      };
+      bump(s.decisions, d, n);
+      this.sessions.set(at.session.id, s);
     }
-    if (flagged.length < 50) flagged.push(metadata(r));
   }
+
+  rule(rule: string, requests: number, findings: number) {
+    const row = this.rules.get(rule) ?? { rule, findings: 0, requests: 0 };
+    row.requests += requests;
+    row.findings += findings;
+    this.rules.set(rule, row);
+  }
+}
+
+/**
+ * Guard decisions by rule, decision, day, user and session since `since`, and the latest flagged
+ * requests: the whole days from the store's guard rollups, the first part-day from the records the
+ * guard acted on (an index of their own, at most SCAN_CAP of them: `partial` when there were more).
+ */
+export async function guardView(store: Store, org: string, since: string) {
+  const from = splitPeriod(since, undefined).days?.from;
+  const head = from ? dayStart(from) : undefined;
+  const t = new GuardTally();
+  if (from) {
+    const q = { org, fromDay: from };
+    const [days, users, sessions, rules] = await Promise.all([
+      store.guardRollups({ ...q, rules: false, by: ['day', 'decision'] }),
+      store.guardRollups({ ...q, rules: false, by: ['user', 'decision'] }),
+      store.guardRollups({ ...q, rules: false, by: ['session', 'user', 'decision'] }),
+      store.guardRollups({ ...q, rules: true, by: ['rule'] }),
+    ]);
+    for (const r of days) t.add({ day: r.day as string }, r.decision as GuardDecision, r.requests);
+    for (const r of users) t.add({ user: r.user ?? null }, r.decision as GuardDecision, r.requests);
+    for (const r of sessions)
+      t.add(
+        { session: { id: r.session ?? null, user: r.user ?? null } },
+        r.decision as GuardDecision,
+        r.requests,
+      );
+    for (const r of rules) t.rule(r.rule as string, r.requests, r.findings);
+  }
+  // The part-day before the first whole one (all of it when `since` is not a time the split reads).
+  const part = await store.queryAudit({
+    org,
+    since,
+    ...(head ? { until: head } : {}),
+    guarded: true,
+    limit: SCAN_CAP,
+  });
+  for (const r of part) {
+    const d = r.guard.decision;
+    t.add({ day: r.time.slice(0, 10), user: r.user, session: { id: r.sessionId, user: r.user } }, d, 1);
+    for (const [rule, n] of Object.entries(r.guard.rules)) t.rule(rule, 1, n);
+  }
+  const flagged = (await store.queryAudit({ org, since, guarded: true, limit: 50 })).map(metadata);
   return {
     org,
     since,
-    decisions,
-    rules: [...rules.values()].sort((a, b) => b.requests - a.requests),
-    users: [...users.entries()].map(([user, d]) => ({ user, decisions: d })),
+    decisions: t.decisions,
+    rules: [...t.rules.values()].sort((a, b) => b.requests - a.requests),
+    users: [...t.users.entries()].map(([user, d]) => ({ user, decisions: d })),
     /** UTC days, newest first. */
-    days: [...days.entries()].map(([day, d]) => ({ day, decisions: d })),
+    days: [...t.days.entries()]
+      .sort(([a], [b]) => (a < b ? 1 : a > b ? -1 : 0))
+      .map(([day, d]) => ({ day, decisions: d })),
     /** The 50 sessions with the most guard decisions. */
-    sessions: [...sessions.values()].sort((a, b) => total(b.decisions) - total(a.decisions)).slice(0, 50),
+    sessions: [...t.sessions.values()].sort((a, b) => total(b.decisions) - total(a.decisions)).slice(0, 50),
     flagged,
-    partial: scan.length >= SCAN_CAP,
+    partial: part.length >= SCAN_CAP,
   };
 }
 
@@ -141,41 +205,41 @@ export interface RequestFilter {
   limit: number;
 }
 
-const BATCH = 500;
-
 /**
- * One page of the audit log, newest first. The store filters by org, user and time; model, status
- * and decision are matched here over batches; the cursor is the last record's (time, id).
+ * One page of the audit log, newest first, filtered in the store and paged by the last record's
+ * (time, id). The rollups say which UTC days hold a match, so a rare filter reads only those days'
+ * records, never a window of the newest ones.
  */
 export async function requestsPage(store: Store, org: string, f: RequestFilter) {
   const [cursorTime, cursorId] = f.cursor ? f.cursor.split('|') : [];
-  // Where the next batch starts: records at or after (time, id) were seen already.
-  let pos = cursorTime ? { time: cursorTime, id: cursorId ?? '' } : undefined;
-  const after = (t: string) => new Date(Date.parse(t) + 1).toISOString();
+  const before = cursorTime ? { time: cursorTime, id: cursorId ?? '' } : undefined;
+  const match = {
+    org,
+    ...(f.user ? { user: f.user } : {}),
+    ...(f.model ? { model: f.model } : {}),
+    ...(f.status !== undefined ? { status: f.status } : {}),
+    ...(f.decision ? { decision: f.decision } : {}),
+  };
+  const last = before?.time ?? f.until;
+  const days = await store.rollups({
+    ...match,
+    ...(f.since ? { fromDay: f.since.slice(0, 10) } : {}),
+    ...(last ? { toDay: nextDay(last) } : {}),
+    by: ['day'],
+  });
   const page: Metadata[] = [];
-  for (let scanned = 0; page.length <= f.limit && scanned < SCAN_CAP;) {
-    const until = pos && (!f.until || after(pos.time) < f.until) ? after(pos.time) : f.until;
-    const batch = await store.queryAudit({
-      org,
-      ...(f.user ? { user: f.user } : {}),
-      ...(f.since ? { since: f.since } : {}),
-      ...(until ? { until } : {}),
-      limit: BATCH,
+  for (const { day } of days.reverse()) {
+    const from = dayStart(day as string);
+    const to = dayStart(nextDay(day as string));
+    const rows = await store.queryAudit({
+      ...match,
+      since: f.since && f.since > from ? f.since : from,
+      until: f.until && f.until < to ? f.until : to,
+      ...(before ? { before } : {}),
+      limit: f.limit + 1 - page.length,
     });
-    scanned += batch.length;
-    const fresh = pos
-      ? batch.filter((r) => r.time < pos!.time || (r.time === pos!.time && r.id < pos!.id))
-      : batch;
-    for (const r of fresh) {
-      if (f.model && r.model !== f.model) continue;
-      if (f.status !== undefined && r.status !== f.status) continue;
-      if (f.decision && r.guard.decision !== f.decision) continue;
-      page.push(metadata(r));
-    }
-    const last = batch[batch.length - 1];
-    // A short batch is the end; a full one whose records share one millisecond cannot move on by time.
-    if (batch.length < BATCH || !last || fresh.length === 0) break;
-    pos = { time: last.time, id: last.id };
+    page.push(...rows.map(metadata));
+    if (page.length > f.limit) break;
   }
   const records = page.slice(0, f.limit);
   const tail = records[records.length - 1];
@@ -202,9 +266,26 @@ export function flowsView(config: SluiceConfig, org: string, now: Date) {
   };
 }
 
+/** `flowsFor` answers from fixed tables but takes milliseconds a host: remembered, up to a bound. */
+const HOST_FLOWS = new Map<string, ReturnType<typeof flowsFor>>();
+function hostFlows(host: string, port: number): ReturnType<typeof flowsFor> {
+  const key = `${host}:${port}`;
+  let found = HOST_FLOWS.get(key);
+  if (!found) {
+    if (HOST_FLOWS.size >= 10_000) HOST_FLOWS.clear();
+    found = flowsFor(host, port);
+    HOST_FLOWS.set(key, found);
+  }
+  return found;
+}
+
 /** The hosts the org's clients reached through the egress proxy, each expected or not by its flows. */
 export async function egressView(store: Store, config: SluiceConfig, org: string, since: string, now: Date) {
-  const records = await store.queryEgress({ org, since, limit: SCAN_CAP });
+  // Counted by the store per target and rule, newest first: every connection, never a window of them.
+  const targets = (await store.egressTargets({ org, since })).sort((a, b) =>
+    a.last < b.last ? 1 : a.last > b.last ? -1 : 0,
+  );
+  const refused = await store.queryEgress({ org, since, decision: 'deny', limit: 100 });
   const enabled = new Set<string>(
     (flowsView(config, org, now)?.flows ?? []).filter((f) => f.enabled).map((f) => f.id),
   );
@@ -224,27 +305,27 @@ export async function egressView(store: Store, config: SluiceConfig, org: string
       expected: boolean;
     }
   >();
-  for (const r of records) {
+  for (const r of targets) {
     const target = `${r.host}:${r.port}`;
     let h = hosts.get(target);
     if (!h) {
-      const { flows, uses } = flowsFor(r.host, r.port);
+      const { flows, uses } = hostFlows(r.host, r.port);
       h = {
         target,
         allowed: 0,
         denied: 0,
         rules: [],
-        last: r.time,
+        last: r.last,
         flows,
         uses,
         expected: flows.some((f) => enabled.has(f)),
       };
       hosts.set(target, h);
     }
-    if (r.decision === 'allow') h.allowed++;
-    else h.denied++;
+    if (r.decision === 'allow') h.allowed += r.connections;
+    else h.denied += r.connections;
     if (!h.rules.includes(r.rule)) h.rules.push(r.rule);
-    if (r.time > h.last) h.last = r.time;
+    if (r.last > h.last) h.last = r.last;
   }
   return {
     org,
@@ -252,8 +333,8 @@ export async function egressView(store: Store, config: SluiceConfig, org: string
     hosts: [...hosts.values()].sort(
       (a, b) => Number(a.expected) - Number(b.expected) || b.denied - a.denied || b.allowed - a.allowed,
     ),
-    refused: records.filter((r) => r.decision === 'deny').slice(0, 100),
-    partial: records.length >= SCAN_CAP,
+    refused,
+    partial: false,
   };
 }
 

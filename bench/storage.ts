@@ -436,11 +436,11 @@ async function insertWaits(store: Store, done: Promise<unknown>): Promise<number
 const waitLine = (w: number[]) =>
   `${w.length} inserts, p50 ${ms(quantile(w, 0.5))}, p99 ${ms(quantile(w, 0.99))}, max ${ms(Math.max(...w))}`;
 
-/** N records in a schema of their own, partitioned by day (migration 14) or not (migrations to 12). */
+/** N records in a schema of their own, partitioned by day (migration 14) or not (migrations to 13). */
 async function pgLayout(admin: pg.Client, schema: string, partitioned: boolean): Promise<PostgresStore> {
   await admin.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
   const store = new PostgresStore({ connectionString: PG_URL, schema, clock: () => new Date(NOW) });
-  await store.migrate(partitioned ? Infinity : 12);
+  await store.migrate(partitioned ? Infinity : 13);
   await admin.query(`SET search_path = ${quoteIdent(schema)}`);
   if (partitioned)
     await admin.query(

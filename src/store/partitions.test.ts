@@ -229,7 +229,7 @@ describe('PostgreSQL audit records by day', { skip: up ? false : 'PostgreSQL not
   });
 
   it('migration 14 moves every record of an unpartitioned table into day partitions', async () => {
-    const { store, schema } = await open(12);
+    const { store, schema } = await open(13);
     const kind = (): Promise<string> =>
       admin(async (c) => {
         const { rows } = await c.query(`SELECT relkind FROM pg_class WHERE oid = $1::regclass`, [

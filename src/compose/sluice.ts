@@ -151,7 +151,7 @@ export async function startSluice(config: SluiceConfig, deps: SluiceDeps): Promi
     );
   let stopSweeper = sweep(config);
   const egress = config.egress
-    ? await startEgressProxy({ config, store, logger }).catch(async (err: Error) => {
+    ? await startEgressProxy({ config, store, logger, journal }).catch(async (err: Error) => {
         stopSweeper();
         await gateway.close();
         await closeStore();

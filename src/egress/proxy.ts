@@ -281,6 +281,13 @@ export async function startEgressProxy(options: EgressOptions): Promise<RunningE
       for (const s of open) s.destroy();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
+      // Each closed connection's record, before the journal and the store close behind this.
+      const unfinished = await ctx.recorder.ended(5_000);
+      if (unfinished)
+        logger.error(
+          { connections: unfinished },
+          'egress connections did not end at shutdown; the journal stores them as interrupted at the next start',
+        );
       await ctx.recorder.flush();
       if (ctx.recorder.waiting)
         logger.error({ records: ctx.recorder.waiting }, 'egress records not written: the store refused them');

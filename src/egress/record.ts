@@ -53,6 +53,9 @@ export class EgressRecorder {
   private draining: Promise<void> | null = null;
   private readonly maxBacklog: number;
   private readonly retryMs: number;
+  /** Allowed connections whose end has not been reported yet, and who waits for there to be none. */
+  private open = 0;
+  private readonly idle: (() => void)[] = [];
 
   constructor(
     private readonly store: Store,
@@ -105,10 +108,31 @@ export class EgressRecorder {
         // Its final record goes to the store directly (admission checked that the backlog has room).
         this.onError(asError(err), 'egress connection not journaled; its record goes to the store directly');
       }
-    return (bytes, error) =>
+    this.open++;
+    let ended = false;
+    return (bytes, error) => {
+      if (ended) return;
+      ended = true;
       this.write(
         this.record(id, a, { decision: 'allow', rule, bytesUp: bytes.up, bytesDown: bytes.down, error }),
       );
+      if (--this.open === 0) for (const resolve of this.idle.splice(0)) resolve();
+    };
+  }
+
+  /**
+   * Resolves, with how many are still open, once every allowed connection has reported its end or
+   * after `ms` (at shutdown, after their sockets were destroyed: their records come a few ticks later).
+   */
+  async ended(ms: number): Promise<number> {
+    if (this.open === 0) return 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      new Promise<void>((resolve) => this.idle.push(resolve)),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+    ]);
+    clearTimeout(timer);
+    return this.open;
   }
 
   private record(id: string, a: Attempt, outcome: Outcome): EgressRecord {

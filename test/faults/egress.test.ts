@@ -5,6 +5,7 @@
  * one record, and a tunnel still open at the kill is on record as `proxy_interrupted`.
  */
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -128,7 +129,12 @@ describe('faults: egress records', () => {
     db.exec('DROP TRIGGER refuse_egress');
     const again = await serve(dir);
     cleanups.push(() => again.stop());
+    // A tunnel still open at a clean stop: its record is written before the journal closes.
+    const open = await connectThrough(await egressPort(again), key, `127.0.0.1:${echoPort}`);
+    assert.equal(open.status, 200);
     await again.stop();
+    open.socket.destroy();
+    assert.deepEqual(readdirSync(join(dir, '.sluice/journal')), [], 'a clean stop leaves nothing to replay');
     const store = await openStore(STORAGE, dir);
     cleanups.push(() => store.close());
     const rows: EgressRecord[] = await store.queryEgress({ limit: 10_000 });
@@ -140,10 +146,19 @@ describe('faults: egress records', () => {
       'every 403 a client saw has its record',
     );
     const allowed = rows.filter((r) => r.decision === 'allow');
-    assert.equal(allowed.length, TUNNELS + HELD, 'every tunnel a client saw open has its record');
+    assert.equal(allowed.length, TUNNELS + HELD + 1, 'every tunnel a client saw open has its record');
     const interrupted = allowed.filter((r) => r.error === 'proxy_interrupted');
     assert.ok(interrupted.length >= HELD, `the ${HELD} tunnels open at the kill are interrupted`);
-    for (const r of allowed.filter((x) => x.error !== 'proxy_interrupted'))
+    const last = allowed.find(
+      (r) =>
+        r.time ===
+        allowed
+          .map((x) => x.time)
+          .sort()
+          .at(-1),
+    );
+    assert.notEqual(last?.error, 'proxy_interrupted', 'the one open at the clean stop is not');
+    for (const r of allowed.filter((x) => x.error !== 'proxy_interrupted' && x !== last))
       assert.deepEqual(
         [r.bytesUp, r.bytesDown, r.error],
         [PAYLOAD, PAYLOAD, null],

@@ -20,7 +20,7 @@
  * Exit codes: 0 no record missing, 1 a record missing (or a tunnel lost), 2 usage or runtime error.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -276,8 +276,17 @@ const interrupted = [...all.values()].filter((r) => r.errorType === 'gateway_int
 const leaked = [...all.values()].filter((r) => /AKIA[A-Z2-7]{16}/.test(r.requestContent ?? '')).length;
 const redacted = [...all.values()].filter((r) => r.requestContent?.includes('[REDACTED')).length;
 const store = await openStore(storage, dir);
-const egressRecords = (await store.queryEgress({ limit: 1_000_000 })).length;
+const egressRows = await store.queryEgress({ limit: 1_000_000 });
+const egressRecords = egressRows.length;
+const egressInterrupted = egressRows.filter((r) => r.error === 'proxy_interrupted').length;
 await store.close();
+// What the journal still holds after the last stop (a clean stop leaves nothing).
+const journalDir = join(dir, '.sluice/journal');
+const leftInJournal = readdirSync(journalDir).flatMap((slot) =>
+  readdirSync(join(journalDir, slot))
+    .filter((f) => f.endsWith('.jsonl'))
+    .map((f) => `${slot}/${f}`),
+);
 
 const requests = saw.length;
 const cpu = lives.reduce((a, l) => a + l.cpu, 0);
@@ -287,8 +296,9 @@ console.log(`answers             ${JSON.stringify(byAnswer)}`);
 console.log(`client failures     ${clientFailures} (connections lost to the kill -9)`);
 console.log(
   `tunnels             ${tunnels} ok, ${tunnelFailures} failed; ${egressRecords} egress records ` +
-    `(${Math.max(0, tunnels - egressRecords)} fewer than tunnels that worked)`,
+    `(${Math.max(0, tunnels - egressRecords)} fewer than tunnels that worked; ${egressInterrupted} proxy_interrupted)`,
 );
+console.log(`journal left        ${leftInJournal.length ? leftInJournal.join(' ') : 'nothing'}`);
 console.log(`upstream resets     ${up.resets}`);
 if (pg) console.log(`PG backends killed  ${backendsKilled}`);
 console.log(`records             ${all.size} (${interrupted} gateway_interrupted)`);

@@ -236,7 +236,7 @@ async function startListeners(
     stop: () => stopSweeper(),
   };
   const egress = config.egress
-    ? await startEgressProxy({ config, store, logger }).catch(async (err: Error) => {
+    ? await startEgressProxy({ config, store, logger, journal: parts.journal }).catch(async (err: Error) => {
         sweeper.stop();
         await gateway.close();
         throw ListenError.from(err, 'the egress proxy', config.egress ?? { host: '', port: 0 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
@@ -10,6 +11,7 @@ import { createKey } from '../control/keys.js';
 import { catalog } from '../policy/catalog/index.js';
 import type { Rule } from '../policy/rule.js';
 import { openStore } from '../store/index.js';
+import { AuditJournal } from '../store/journal.js';
 import type { Store } from '../store/types.js';
 import { EgressPolicy } from './policy.js';
 import { startEgressProxy, type EgressOptions } from './proxy.js';
@@ -677,5 +679,95 @@ describe('the egress proxy under attack and faults', () => {
       'egress record not written {"err":"disk full"}',
     ]);
     assert.deepEqual(unhandled, []);
+  });
+});
+
+describe('egress records through the audit journal', () => {
+  it('are journaled before the client is answered; only when neither journal nor store takes them does nothing leave', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-egress-journal-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const store = await openStore('sqlite:./e.db', dir);
+    cleanups.push(() => store.close());
+    const { key } = await createKey(
+      store,
+      { org: 'open', user: 'dev@open.test', role: 'member' },
+      new Date(),
+    );
+    const config = parseConfig(
+      'egress: { port: 0 }\nupstreams: { a: { provider: anthropic, baseUrl: "http://127.0.0.1:1", apiKey: k } }\norgs: { open: { upstream: a, egress: { allow: [registry.npmjs.org] } } }',
+      'sluice.yaml',
+      {},
+    );
+    let failing = true;
+    const flaky = storeWith(store, 'insertEgress', (r: unknown) =>
+      failing ? Promise.reject(new Error('disk full')) : store.insertEgress(r as never),
+    );
+    const journalDir = join(dir, 'journal');
+    const journal = await AuditJournal.open({
+      dir: journalDir,
+      store: flaky,
+      pid: process.pid,
+      isAlive: () => false,
+      onError: () => undefined,
+      retryMs: 10,
+      drainEveryMs: 10,
+    });
+    const { lines, logger } = capture();
+    const proxy = await startEgressProxy({
+      config,
+      store: flaky,
+      logger,
+      journal,
+      recordBacklog: 1,
+      recordRetryMs: 10,
+    });
+    cleanups.push(async () => {
+      await proxy.close();
+      await journal.close();
+    });
+    const connect = (host: string) => raw(proxy.port, `CONNECT ${host}:443 HTTP/1.1\r\n${auth(key)}\r\n`);
+    const journaled = () =>
+      readdirSync(journalDir)
+        .flatMap((slot) =>
+          readdirSync(join(journalDir, slot))
+            .filter((f) => f.endsWith('.jsonl'))
+            .map((f) => join(journalDir, slot, f)),
+        )
+        .map((f) => readFileSync(f, 'utf8'))
+        .join('');
+    // The store refuses every record: the journal takes them, and the proxy goes on.
+    for (const host of ['a.example.com', 'b.example.com', 'c.example.com']) {
+      assert.match((await connect(host)).head, /^HTTP\/1\.1 403 /);
+      assert.match(
+        journaled(),
+        new RegExp(`\\{"ge":\\{[^\\n]*"host":"${host.replace(/\./g, '\\.')}"`),
+        'on disk when answered',
+      );
+    }
+    assert.equal(proxy.recordsWaiting(), 0, 'none waits in the proxy');
+    // The journal's folder goes: records go to the store directly, which still refuses; once the
+    // backlog is full, nothing leaves.
+    rmSync(journalDir, { recursive: true, force: true });
+    assert.match((await connect('d.example.com')).head, /^HTTP\/1\.1 403 /);
+    for (let i = 0; i < 2_000 && proxy.recordsWaiting() < 1; i++) await new Promise((t) => setImmediate(t));
+    const held = await connect('registry.npmjs.org');
+    assert.match(held.head, /^HTTP\/1\.1 503 /);
+    assert.match(held.head, /its store is not taking records, and nothing leaves unrecorded/);
+    assert.ok(
+      lines.includes(
+        'egress record not journaled; writing it to the store directly {"err":"the audit journal\'s folder ' +
+          join(journalDir, '0') +
+          ' was removed; restart the gateway to begin a new one"}',
+      ),
+      lines.join('\n'),
+    );
+    failing = false;
+    const rows = await records(store, 4);
+    assert.deepEqual(rows.map((r) => r.host).sort(), [
+      'a.example.com',
+      'b.example.com',
+      'c.example.com',
+      'd.example.com',
+    ]);
   });
 });

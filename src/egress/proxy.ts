@@ -16,10 +16,10 @@ import type { Rule } from '../policy/rule.js';
 import type { KeyRecord, Store } from '../store/types.js';
 import { decideEgress, OrgPolicies, type Lookup } from './decision.js';
 import { forwardPlain } from './forward.js';
-import { EgressRecorder, type Attempt } from './record.js';
+import { EgressRecorder, type Attempt, type EgressJournal } from './record.js';
 import { refuse } from './refusal.js';
 import { parseProxyRequest, type ProxyTarget } from './request.js';
-import { openTunnel } from './tunnel.js';
+import { openTunnel, type Transfer } from './tunnel.js';
 
 export interface EgressLogger {
   warn(fields: Record<string, unknown>, msg: string): void;
@@ -44,6 +44,8 @@ export interface EgressOptions {
   recordBacklog?: number;
   /** How long to wait before writing them again (default 1 s). */
   recordRetryMs?: number;
+  /** The audit journal records go through (`sluice serve` always has one; none: the store directly). */
+  journal?: EgressJournal;
 }
 
 export interface RunningEgress {
@@ -83,7 +85,8 @@ interface Context {
 }
 
 type Admission =
-  { refusal: SluiceError } | { attempt: Attempt; target: ProxyTarget; rule: string; address: string };
+  | { refusal: SluiceError }
+  | { target: ProxyTarget; address: string; onEnd: (bytes: Transfer, error: string | null) => void };
 
 /** Parse, authenticate, decide: either a refusal to send, or where to go (already checked). */
 async function admit(ctx: Context, req: IncomingMessage): Promise<Admission> {
@@ -112,7 +115,7 @@ async function admit(ctx: Context, req: IncomingMessage): Promise<Admission> {
     return { refusal: parsed.error };
   }
   if (!key) return { refusal: errors.egressAuthRequired() };
-  // Nothing leaves unrecorded: while the store refuses records and the backlog is full, nothing goes.
+  // Nothing leaves unrecorded: while neither the journal nor the store takes records, nothing goes.
   if (!ctx.recorder.accepting)
     return {
       refusal: errors.egressUnavailable('its store is not taking records, and nothing leaves unrecorded'),
@@ -124,7 +127,8 @@ async function admit(ctx: Context, req: IncomingMessage): Promise<Admission> {
     ctx.recorder.denied(attempt, d.rule);
     return { refusal: errors.egressDenied(host, port, d.rule) };
   }
-  return { attempt, target: parsed.target, rule: d.rule, address: d.address };
+  // Begun (journaled) before the connection opens or the client hears it is allowed.
+  return { target: parsed.target, address: d.address, onEnd: ctx.recorder.allowed(attempt, d.rule) };
 }
 
 /** CONNECT host:port: a tunnel to the checked address. */
@@ -143,7 +147,7 @@ async function onConnect(ctx: Context, req: IncomingMessage, client: Socket, hea
     target: `${host}:${port}`,
     idleTimeoutMs: ctx.settings.idleTimeoutMs,
     track: ctx.track,
-    onEnd: (bytes, error) => ctx.recorder.allowed(a.attempt, a.rule, bytes, error),
+    onEnd: a.onEnd,
   });
 }
 
@@ -152,7 +156,10 @@ async function onRequest(ctx: Context, req: IncomingMessage, res: ServerResponse
   if (ctx.overCap(req.socket)) return refuse(res, errors.egressBusy(ctx.settings.maxConnections), true);
   const a = await admit(ctx, req);
   if ('refusal' in a) return refuse(res, a.refusal);
-  if (a.target.kind !== 'forward') return refuse(res, errors.egressBadRequest('use CONNECT for tunnels.'));
+  if (a.target.kind !== 'forward') {
+    a.onEnd({ up: 0, down: 0 }, 'refused: use CONNECT for tunnels');
+    return refuse(res, errors.egressBadRequest('use CONNECT for tunnels.'));
+  }
   forwardPlain({
     req,
     res,
@@ -161,7 +168,7 @@ async function onRequest(ctx: Context, req: IncomingMessage, res: ServerResponse
     path: a.target.path,
     hostHeader: a.target.hostHeader,
     idleTimeoutMs: ctx.settings.idleTimeoutMs,
-    onEnd: (bytes, error) => ctx.recorder.allowed(a.attempt, a.rule, bytes, error),
+    onEnd: a.onEnd,
   });
 }
 
@@ -243,8 +250,9 @@ export async function startEgressProxy(options: EgressOptions): Promise<RunningE
         newId,
         ...(options.recordBacklog ? { maxBacklog: options.recordBacklog } : {}),
         ...(options.recordRetryMs ? { retryMs: options.recordRetryMs } : {}),
+        ...(options.journal ? { journal: options.journal } : {}),
       },
-      (err) => logger.error({ err: err.message }, 'egress record not written'),
+      (err, what) => logger.error({ err: err.message }, what),
     ),
     track: (socket) => {
       open.add(socket);
@@ -273,6 +281,13 @@ export async function startEgressProxy(options: EgressOptions): Promise<RunningE
       for (const s of open) s.destroy();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
+      // Each closed connection's record, before the journal and the store close behind this.
+      const unfinished = await ctx.recorder.ended(5_000);
+      if (unfinished)
+        logger.error(
+          { connections: unfinished },
+          'egress connections did not end at shutdown; the journal stores them as interrupted at the next start',
+        );
       await ctx.recorder.flush();
       if (ctx.recorder.waiting)
         logger.error({ records: ctx.recorder.waiting }, 'egress records not written: the store refused them');

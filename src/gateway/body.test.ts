@@ -1,8 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { scan } from '../guard/scan.js';
-import { API_WORDS, BodyError, commonPrefix, readMessagesBody, type MessagesBody } from './body.js';
+import {
+  API_WORDS,
+  BodyError,
+  BodyMemory,
+  commonPrefix,
+  readMessagesBody,
+  type MessagesBody,
+} from './body.js';
 import { isMessagesRequest, missing, modelReads } from './testing/reference-reader.js';
 
 /** The decoded text of each literal the reader lists. */
@@ -531,6 +540,47 @@ describe('readMessagesBody', () => {
         const body = Buffer.from(JSON.stringify({ model: 'm', messages: [], extra }));
         assert.doesNotThrow(() => readMessagesBody(body, true));
       }),
+    );
+  });
+});
+
+describe('BodyMemory memory', () => {
+  it('holds no more than its bound after many conversations with small bodies', () => {
+    // Each small body is a slice of Node's shared 8 KB pool and carries spans, marks and the
+    // inspect stage's results: counted by body length alone, 2 MB held over 20 MB.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const used = () => {
+      gc();
+      const m = process.memoryUsage();
+      return m.heapUsed + m.arrayBuffers;
+    };
+    const maxBytes = 2 * 1024 * 1024;
+    const memory = new BodyMemory(maxBytes);
+    readMessagesBody(
+      Buffer.from('{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}]}'),
+      true,
+    );
+    const before = used();
+    for (let i = 0; i < 40_000; i++) {
+      const body = Buffer.concat([
+        Buffer.from(
+          `{"model":"claude-test","max_tokens":32,"messages":[{"role":"user","content":"request ${i} `,
+        ),
+        Buffer.from('hello there"}]}'),
+      ]);
+      const read = readMessagesBody(body, true, memory.get(`key\u0000session-${i}`));
+      read.resume.results = read.resume.content.map(() => ({
+        text: `request ${i} hello there`,
+        detections: [],
+      }));
+      memory.set(`key\u0000session-${i}`, read.resume);
+    }
+    const grown = used() - before;
+    assert.ok(memory.bytes <= maxBytes, 'the count stays within the bound');
+    assert.ok(
+      grown < 1.5 * maxBytes,
+      `memory grew ${(grown / 2 ** 20).toFixed(1)} MB for ${memory.size} conversations counted as ${(memory.bytes / 2 ** 20).toFixed(1)} MB`,
     );
   });
 });

@@ -76,30 +76,64 @@ export interface Resume {
   results?: ScanResult[];
 }
 
+/**
+ * What an entry costs beyond its body, spans and marks: the map slot, key, resume object and the
+ * inspect stage's results array, and a small body's own ArrayBuffer (measured ~2.5 KB in all with a
+ * 100-byte body).
+ */
+const ENTRY_OVERHEAD = 2304;
+/** A content span's object and its scan result's. */
+const SPAN_BYTES = 96;
+
+/**
+ * What a resume holds in memory: its body twice (the bytes, and the decoded texts the inspect stage
+ * keeps in `results`), its spans and marks, and the entry around them.
+ */
+function costOf(r: Resume): number {
+  return ENTRY_OVERHEAD + 2 * r.body.length + r.content.length * SPAN_BYTES + r.marks.length * 8;
+}
+
 /** The last body read of each conversation, least recently used dropped first, bounded by bytes held. */
 export class BodyMemory {
-  private readonly entries = new Map<string, Resume>();
+  private readonly entries = new Map<string, { resume: Resume; bytes: number }>();
   private held = 0;
 
   constructor(readonly maxBytes: number) {}
 
+  /** Estimated bytes the entries hold. */
+  get bytes(): number {
+    return this.held;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
   get(conversation: string): Resume | undefined {
-    return this.entries.get(conversation);
+    return this.entries.get(conversation)?.resume;
   }
 
   set(conversation: string, resume: Resume): void {
     const old = this.entries.get(conversation);
     if (old) {
-      this.held -= old.body.length;
+      this.held -= old.bytes;
       this.entries.delete(conversation);
     }
-    if (resume.body.length > this.maxBytes) return;
-    this.entries.set(conversation, resume);
-    this.held += resume.body.length;
+    const bytes = costOf(resume);
+    if (bytes > this.maxBytes) return;
+    // A small body is a slice of Node's shared 8 KB buffer pool: kept as it is, it would keep the
+    // whole slab (and all else cut from it) alive. It gets memory of its own.
+    if (resume.body.byteLength < resume.body.buffer.byteLength) {
+      const own = Buffer.allocUnsafeSlow(resume.body.length);
+      resume.body.copy(own);
+      resume.body = own;
+    }
+    this.entries.set(conversation, { resume, bytes });
+    this.held += bytes;
     for (const [k, v] of this.entries) {
       if (this.held <= this.maxBytes) break;
       this.entries.delete(k);
-      this.held -= v.body.length;
+      this.held -= v.bytes;
     }
   }
 }

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ScanCache, scanSegments } from './cache.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { ScanCache, scanEncoded, scanSegments } from './cache.js';
 import { ALNUM, fake } from './rules/fake.js';
 import { scan, type ScanOptions } from './scan.js';
 import type { Detection } from './types.js';
@@ -101,7 +103,7 @@ describe('ScanCache', () => {
   });
 
   it('keeps an entry that was just read', () => {
-    const cache = new ScanCache(600);
+    const cache = new ScanCache(1000);
     const text = (i: number) => `t${i}`.padEnd(36, '.');
     cache.set('k0', text(0), []);
     cache.set('k1', text(1), []);
@@ -141,5 +143,43 @@ describe('ScanCache', () => {
     cache.set('big', 'short text', [big]);
     assert.equal(cache.size, 0);
     assert.equal(cache.bytes, 0);
+  });
+});
+
+describe('ScanCache memory', () => {
+  /** A full garbage collection (node:test runs without --expose-gc). */
+  const gc = (): void => {
+    setFlagsFromString('--expose-gc');
+    (runInNewContext('gc') as () => void)();
+  };
+  const used = () => {
+    gc();
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers;
+  };
+
+  it('holds no more than its bound after many distinct small segments', () => {
+    // Like a gateway under traffic: each segment is a small slice of Node's shared 8 KB buffer
+    // pool, with other pooled allocations (bodies, headers) between them. A cached copy taken from
+    // that pool kept its whole 8 KB slab alive: 64 MB counted held gigabytes.
+    const maxBytes = 2 * 1024 * 1024;
+    const cache = new ScanCache(maxBytes);
+    const decode = (b: Buffer) => JSON.parse(b.toString()) as string;
+    scanEncoded([Buffer.from('"warm-up: the scanner loads its rules"')], decode, {}, new ScanCache());
+    const before = used();
+    const segments = [];
+    for (let i = 0; i < 40_000; i++) {
+      const encoded = Buffer.from(`"request ${i} of a long soak"`);
+      segments.push(Buffer.from('x'.repeat(3000))); // other traffic in the pool
+      scanEncoded([encoded], decode, {}, cache);
+      if (segments.length > 8) segments.length = 0;
+    }
+    segments.length = 0;
+    const grown = used() - before;
+    assert.ok(cache.bytes <= maxBytes, 'the count stays within the bound');
+    assert.ok(
+      grown < 1.5 * maxBytes,
+      `memory grew ${(grown / 2 ** 20).toFixed(1)} MB for a cache counting ${(cache.bytes / 2 ** 20).toFixed(1)} MB of ${cache.size} entries`,
+    );
   });
 });

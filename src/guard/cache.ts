@@ -11,14 +11,25 @@
 import { scan, type ScanOptions } from './scan.js';
 import type { Detection, DetectionRule } from './types.js';
 
-/** What an entry is assumed to cost beyond its key and values (Map slot, arrays, objects). */
-const ENTRY_OVERHEAD = 96;
+/** What an entry costs beyond its key and values (Map slot, entry object, detections array; measured ~210). */
+const ENTRY_OVERHEAD = 224;
 const DETECTION_OVERHEAD = 64;
+/**
+ * Encoded bytes shorter than this are kept as a one-byte string (~1 byte each plus a header), longer
+ * ones as a Buffer of their own: a small Buffer costs about 900 bytes beyond its bytes (ArrayBuffer,
+ * view and native backing store, measured), and a large one is compared without a copy.
+ */
+const SMALL_ENCODED = 4096;
+const BUFFER_OVERHEAD = 1024;
+const STRING_OVERHEAD = 32;
 
 interface Entry {
   text: string;
-  /** For entries keyed by encoded bytes (`getEncoded`): those bytes, and `text` is their decoding. */
-  encoded?: Buffer;
+  /**
+   * For entries keyed by encoded bytes (`getEncoded`): those bytes (short ones as a latin1 string,
+   * one character per byte), and `text` is their decoding.
+   */
+  encoded?: Buffer | string;
   detections: Detection[];
   bytes: number;
   /** Read since eviction last passed it: it gets a second chance (moved to the newest end). */
@@ -61,21 +72,30 @@ export class ScanCache {
    */
   getEncoded(key: string, encoded: Buffer): { text: string; detections: Detection[] } | undefined {
     const entry = this.entries.get(key);
-    if (entry?.encoded === undefined || !entry.encoded.equals(encoded)) return undefined;
+    if (entry?.encoded === undefined || !sameBytes(entry.encoded, encoded)) return undefined;
     entry.used = true;
     return entry;
   }
 
-  /** Stores `encoded` (copied) with its decoded `text` and the detections in that text. */
+  /**
+   * Stores `encoded` (copied) with its decoded `text` and the detections in that text. The copy
+   * has memory of its own: a small `Buffer.from` is a slice of Node's shared 8 KB pool, and keeping
+   * one kept the whole slab (and everything else cut from it) alive while counting its length.
+   */
   setEncoded(key: string, encoded: Buffer, text: string, detections: Detection[]): void {
-    this.set(key, text, detections, Buffer.from(encoded));
+    if (encoded.length < SMALL_ENCODED) return this.set(key, text, detections, encoded.toString('latin1'));
+    const copy = Buffer.allocUnsafeSlow(encoded.length);
+    encoded.copy(copy);
+    this.set(key, text, detections, copy);
   }
 
-  set(key: string, text: string, detections: Detection[], encoded?: Buffer): void {
+  set(key: string, text: string, detections: Detection[], encoded?: Buffer | string): void {
     const bytes =
       ENTRY_OVERHEAD +
       2 * (key.length + text.length) +
-      (encoded?.length ?? 0) +
+      (encoded === undefined
+        ? 0
+        : (typeof encoded === 'string' ? STRING_OVERHEAD : BUFFER_OVERHEAD) + encoded.length) +
       detections.reduce((sum, d) => sum + DETECTION_OVERHEAD + 2 * (d.value.length + d.rule.length), 0);
     const old = this.entries.get(key);
     if (old) {
@@ -99,6 +119,12 @@ export class ScanCache {
       } else this.held -= entry.bytes;
     }
   }
+}
+
+/** Whether stored bytes (a Buffer, or a latin1 string for short ones) are exactly `b`. */
+function sameBytes(stored: Buffer | string, b: Buffer): boolean {
+  if (typeof stored !== 'string') return stored.equals(b);
+  return stored.length === b.length && stored === b.toString('latin1');
 }
 
 const catalogIds = new WeakMap<DetectionRule[], number>();

@@ -8,7 +8,7 @@ import { after, describe, it } from 'node:test';
 import { openStore } from './index.js';
 import { AuditJournal, JournalError, recordsOf, type JournalOptions } from './journal.js';
 import { auditRecord } from './store.suite.js';
-import type { AuditRecord, Store } from './types.js';
+import type { AuditRecord, EgressRecord, Store } from './types.js';
 
 const root = await mkdtemp(join(tmpdir(), 'sluice-journal-'));
 after(() => rm(root));
@@ -41,8 +41,33 @@ function flaky(real: Store): Store & { down: boolean } {
   s.down = true;
   s.insertAudit = (r) => (s.down ? Promise.reject(new Error('store down')) : real.insertAudit(r));
   s.insertAudits = (rs) => (s.down ? Promise.reject(new Error('store down')) : real.insertAudits(rs));
+  s.insertEgress = (r) => (s.down ? Promise.reject(new Error('store down')) : real.insertEgress(r));
   return s;
 }
+
+function egressRecord(overrides: Partial<EgressRecord> = {}): EgressRecord {
+  return {
+    id: 'egr_1',
+    time: '2026-12-06T10:00:00.000Z',
+    org: 'acme',
+    user: 'dev@acme.test',
+    host: 'registry.npmjs.org',
+    port: 443,
+    method: 'CONNECT',
+    decision: 'allow',
+    rule: 'npm',
+    bytesUp: 0,
+    bytesDown: 0,
+    durationMs: 0,
+    error: null,
+    ...overrides,
+  };
+}
+
+const egressIn = async (store: Store) =>
+  (await store.queryEgress({ limit: 10_000 }))
+    .map((r) => [r.id, r.decision, r.bytesDown, r.error] as const)
+    .sort((a, b) => a[0].localeCompare(b[0]));
 
 describe('the audit journal', () => {
   it('takes a record to the store, and keeps no segment it no longer needs', async () => {
@@ -209,6 +234,82 @@ describe('the audit journal', () => {
       await journal?.close();
       spawnSync('umount', [small]);
     }
+  });
+
+  it('after a kill, replays a record whose line filled its segment (the next one is not yet open)', async () => {
+    const { store, opts } = await setup();
+    const dead = flaky(store);
+    const first = await AuditJournal.open({ ...opts, store: dead, pid: 42, segmentBytes: 300 });
+    for (let i = 0; i < 6; i++) {
+      const r = auditRecord({ id: `s${i}`, status: 200, requestContent: 'w'.repeat(200) });
+      first.begin(r);
+      first.end(r);
+    }
+    await new Promise((r) => setImmediate(r));
+    // No close: the process is gone, and its store had taken nothing.
+    const second = await AuditJournal.open({ ...opts, pid: 43, isAlive: (pid) => pid === 43 });
+    const stored = await store.queryAudit({});
+    assert.deepEqual(
+      stored.map((r) => [r.id, r.errorType]).sort(),
+      ['s0', 's1', 's2', 's3', 's4', 's5'].map((id) => [id, null]),
+    );
+    await second.close();
+  });
+
+  it('egress: after a kill, stores denied and closed attempts, and one still open as proxy_interrupted', async () => {
+    const { store, opts } = await setup();
+    const dead = flaky(store);
+    const first = await AuditJournal.open({ ...opts, store: dead, pid: 42 });
+    first.endEgress(egressRecord({ id: 'egr_denied', decision: 'deny', rule: 'not-allowed' }));
+    first.beginEgress(egressRecord({ id: 'egr_closed' }));
+    first.endEgress(egressRecord({ id: 'egr_closed', bytesDown: 4096, durationMs: 12 }));
+    first.beginEgress(egressRecord({ id: 'egr_open' }));
+    await new Promise((r) => setImmediate(r));
+    const second = await AuditJournal.open({ ...opts, pid: 43, isAlive: (pid) => pid === 43 });
+    assert.deepEqual(await egressIn(store), [
+      ['egr_closed', 'allow', 4096, null],
+      ['egr_denied', 'deny', 0, null],
+      ['egr_open', 'allow', 0, 'proxy_interrupted'],
+    ]);
+    await second.close();
+  });
+
+  it('egress: what the store refused is retried with audit records, and stored once', async () => {
+    const { store, opts, errors } = await setup();
+    const down = flaky(store);
+    const journal = await AuditJournal.open({ ...opts, store: down, drainEveryMs: 5, retryMs: 0 });
+    const a = auditRecord({ id: 'a1' });
+    journal.begin(a);
+    journal.end(a);
+    for (let i = 0; i < 3; i++) journal.endEgress(egressRecord({ id: `egr_${i}`, decision: 'deny' }));
+    await new Promise((r) => setImmediate(r));
+    assert.ok(errors.includes('egress record not yet stored; retrying'), errors.join(', '));
+    assert.deepEqual(await egressIn(store), []);
+    down.down = false;
+    await journal.drain();
+    await journal.drain(); // a second pass finds nothing left: nothing is written twice
+    assert.deepEqual(await ids(store), ['a1']);
+    assert.deepEqual(
+      (await egressIn(store)).map((r) => r[0]),
+      ['egr_0', 'egr_1', 'egr_2'],
+    );
+    await journal.close();
+    assert.deepEqual(readdirSync(opts.dir), [], 'a settled journal leaves nothing behind');
+  });
+
+  it('egress: refuses to begin or end when it cannot write, so the caller keeps the record', async () => {
+    const { opts, journal } = await setup();
+    rmSync(opts.dir, { recursive: true, force: true });
+    const why = /^the audit journal's folder .* was removed; restart the gateway to begin a new one$/;
+    assert.throws(
+      () => journal.beginEgress(egressRecord({ id: 'egr_gone' })),
+      (e: Error) => e instanceof JournalError && why.test(e.message),
+    );
+    assert.throws(
+      () => journal.endEgress(egressRecord({ id: 'egr_gone' })),
+      (e: Error) => e instanceof JournalError && why.test(e.message),
+    );
+    await journal.close();
   });
 
   it('recordsOf skips a line cut short', () => {

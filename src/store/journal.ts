@@ -1,6 +1,9 @@
 /**
  * The audit journal: every audit record passes through a local append-only file on its way to the
- * store, so that no request that reached the upstream goes unrecorded.
+ * store, so that no request that reached the upstream goes unrecorded. Egress records take the same
+ * path (`beginEgress` before an allowed connection opens, `endEgress` with its final record, or a
+ * denied attempt's, before the client is answered); one begun and never ended is replayed with
+ * error `proxy_interrupted`.
  *
  * A request is begun in the journal (one line, without content) before anything is forwarded, and
  * ended with its whole record when it finishes; the record then goes to the store at once, and if
@@ -39,7 +42,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import type { AuditRecord, Store } from './types.js';
+import type { AuditRecord, EgressRecord, Store } from './types.js';
 
 export interface JournalOptions {
   dir: string;
@@ -75,8 +78,11 @@ interface Segment {
   open: number;
 }
 
+/** What the journal takes to the store: a model request's record or an egress attempt's. */
+type Entry = { kind: 'audit'; record: AuditRecord } | { kind: 'egress'; record: EgressRecord };
+
 interface Pending {
-  record: AuditRecord;
+  entry: Entry;
   seq: number;
   bytes: number;
 }
@@ -90,14 +96,27 @@ const segmentName = (seq: number) => `${String(seq).padStart(8, '0')}.jsonl`;
 const beginLine = (r: AuditRecord) =>
   `${JSON.stringify({ b: { ...r, requestContent: null, responseContent: null } })}\n`;
 const endLine = (r: AuditRecord) => `${JSON.stringify({ e: r })}\n`;
+/** Egress lines: `gb` an allowed connection about to open, `ge` an attempt's final record. */
+const egressBeginLine = (r: EgressRecord) => `${JSON.stringify({ gb: r })}\n`;
+const egressEndLine = (r: EgressRecord) => `${JSON.stringify({ ge: r })}\n`;
+
+/** The `error` of an egress connection begun and never ended: the process ended while it was open. */
+export const EGRESS_INTERRUPTED = 'proxy_interrupted';
+
+interface JournalText {
+  audits: AuditRecord[];
+  egress: EgressRecord[];
+}
 
 /** The records journal text holds: every ended one, and each begun-but-never-ended as interrupted. */
-export function recordsOf(text: string): AuditRecord[] {
+export function entriesOf(text: string): JournalText {
   const ended = new Map<string, AuditRecord>();
   const begun = new Map<string, AuditRecord>();
+  const egressEnded = new Map<string, EgressRecord>();
+  const egressBegun = new Map<string, EgressRecord>();
   for (const line of text.split('\n')) {
     if (!line) continue;
-    let entry: { b?: AuditRecord; e?: AuditRecord };
+    let entry: { b?: AuditRecord; e?: AuditRecord; gb?: EgressRecord; ge?: EgressRecord };
     try {
       entry = JSON.parse(line) as typeof entry;
     } catch {
@@ -105,10 +124,17 @@ export function recordsOf(text: string): AuditRecord[] {
     }
     if (entry.e) ended.set(entry.e.id, entry.e);
     else if (entry.b) begun.set(entry.b.id, entry.b);
+    else if (entry.ge) egressEnded.set(entry.ge.id, entry.ge);
+    else if (entry.gb) egressBegun.set(entry.gb.id, entry.gb);
   }
   for (const [id, b] of begun) if (!ended.has(id)) ended.set(id, { ...b, errorType: 'gateway_interrupted' });
-  return [...ended.values()];
+  for (const [id, b] of egressBegun)
+    if (!egressEnded.has(id)) egressEnded.set(id, { ...b, error: EGRESS_INTERRUPTED });
+  return { audits: [...ended.values()], egress: [...egressEnded.values()] };
 }
+
+/** The audit records journal text holds (see entriesOf). */
+export const recordsOf = (text: string): AuditRecord[] => entriesOf(text).audits;
 
 const codeOf = (err: unknown) => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
 
@@ -169,32 +195,49 @@ export class AuditJournal {
 
   /** Makes `r`'s request durable before it is forwarded; throws JournalError when it cannot. */
   begin(r: AuditRecord): void {
+    this.opened(r.id, beginLine(r));
+  }
+
+  /**
+   * Makes an allowed egress connection durable before it opens (a crash stores it with error
+   * `proxy_interrupted`); throws JournalError when it cannot.
+   */
+  beginEgress(r: EgressRecord): void {
+    this.opened(r.id, egressBeginLine(r));
+  }
+
+  private opened(id: string, line: string): void {
     // notReady has checked the folder (one fstat): a folder removed since fails it.
     const why = this.notReady();
     if (why) throw new JournalError(why);
-    this.append(beginLine(r));
-    this.begun.set(r.id, this.current.seq);
-    this.current.open++;
+    const s = this.append(line);
+    this.begun.set(id, s.seq);
+    s.open++;
+  }
+
+  /** The request `id` began is over: its segment no longer waits for it. */
+  private settle(id: string): void {
+    const began = this.begun.get(id);
+    if (began === undefined) return;
+    this.begun.delete(id);
+    const s = this.segments.get(began);
+    if (s) s.open--;
   }
 
   /** Appends `r`'s final record and hands it to the store; what the store refuses is retried. */
   end(r: AuditRecord): void {
-    const began = this.begun.get(r.id);
-    if (began !== undefined) {
-      this.begun.delete(r.id);
-      const s = this.segments.get(began);
-      if (s) s.open--;
-    }
+    this.settle(r.id);
     const line = endLine(r);
+    let s: Segment;
     try {
       const why = this.lostFolder();
       if (why) throw new JournalError(why);
-      this.append(line);
+      s = this.append(line);
     } catch (err) {
       // Not in the journal: the store directly, and while it refuses, the drainer's queue in memory
       // (up to the backlog limit; past it the gateway refuses requests anyway).
       this.o.onError(err as Error, 'audit record not journaled; writing it to the store directly');
-      const held: Pending = { record: r, seq: -1, bytes: Buffer.byteLength(line) };
+      const held: Pending = { entry: { kind: 'audit', record: r }, seq: -1, bytes: Buffer.byteLength(line) };
       void this.o.store.insertAudits([r]).catch((e: Error) => {
         if (this.queueBytes > this.o.maxBacklogBytes) return this.o.onError(e, 'audit record lost');
         this.o.onError(e, 'audit record not yet stored; retrying');
@@ -202,14 +245,32 @@ export class AuditJournal {
       });
       return;
     }
-    const p: Pending = { record: r, seq: this.current.seq, bytes: Buffer.byteLength(line) };
-    this.current.undrained++;
+    this.toStore({ entry: { kind: 'audit', record: r }, seq: s.seq, bytes: Buffer.byteLength(line) }, s);
+  }
+
+  /**
+   * Appends an egress attempt's final record (denied, or its connection closed) and hands it to the
+   * store, retried like an audit record; throws JournalError when it cannot be journaled (the caller
+   * keeps it).
+   */
+  endEgress(r: EgressRecord): void {
+    this.settle(r.id);
+    const line = egressEndLine(r);
+    const why = this.lostFolder();
+    if (why) throw new JournalError(why);
+    const s = this.append(line);
+    this.toStore({ entry: { kind: 'egress', record: r }, seq: s.seq, bytes: Buffer.byteLength(line) }, s);
+  }
+
+  /** A journaled record goes to the store now, or behind those that wait for it. */
+  private toStore(p: Pending, s: Segment): void {
+    s.undrained++;
     // While earlier records wait for the store, this one waits behind them.
     if (this.queue.length) return this.enqueue(p);
-    const insert = this.o.store.insertAudit(r).then(
+    const insert = this.insert([p.entry]).then(
       () => this.taken([p]),
       (err: Error) => {
-        this.o.onError(err, 'audit record not yet stored; retrying');
+        this.o.onError(err, `${p.entry.kind} record not yet stored; retrying`);
         this.enqueue(p);
       },
     );
@@ -217,13 +278,26 @@ export class AuditJournal {
     void insert.finally(() => this.inserts.delete(insert));
   }
 
+  /** Audit records in one insert, egress records one by one (both idempotent by id). */
+  private async insert(entries: readonly Entry[]): Promise<void> {
+    const audits: AuditRecord[] = [];
+    for (const e of entries) if (e.kind === 'audit') audits.push(e.record);
+    if (audits.length === 1) await this.o.store.insertAudit(audits[0] as AuditRecord);
+    else if (audits.length) await this.o.store.insertAudits(audits);
+    for (const e of entries) if (e.kind === 'egress') await this.o.store.insertEgress(e.record);
+  }
+
   private enqueue(p: Pending): void {
     this.queue.push(p);
     this.queueBytes += p.bytes;
   }
 
-  /** Writes a line whole, or cuts the segment back to where it was and marks the journal failed. */
-  private append(line: string): void {
+  /**
+   * Writes a line whole into the current segment (a full one is rotated first) and returns that
+   * segment, or cuts the segment back to where it was, marks the journal failed and throws.
+   */
+  private append(line: string): Segment {
+    if (this.current.size >= this.o.segmentBytes) this.rotate();
     const c = this.current;
     const buf = Buffer.from(line);
     try {
@@ -241,7 +315,7 @@ export class AuditJournal {
     }
     c.size += buf.length;
     this.dirty = true;
-    if (c.size >= this.o.segmentBytes) this.rotate();
+    return c;
   }
 
   /**
@@ -334,7 +408,7 @@ export class AuditJournal {
       while (this.queue.length) {
         const batch = this.queue.slice(0, this.o.batch);
         try {
-          await this.o.store.insertAudits(batch.map((p) => p.record));
+          await this.insert(batch.map((p) => p.entry));
         } catch (err) {
           this.o.onError(err as Error, 'audit records not yet stored; retrying');
           this.retryAt = Date.now() + this.o.retryMs;
@@ -357,9 +431,10 @@ export class AuditJournal {
       const files = readdirSync(slot)
         .filter((f) => SEGMENT.test(f))
         .sort();
-      const records = recordsOf(files.map((f) => readFileSync(join(slot, f), 'utf8')).join('\n'));
-      for (let i = 0; i < records.length; i += this.o.batch)
-        await this.o.store.insertAudits(records.slice(i, i + this.o.batch));
+      const { audits, egress } = entriesOf(files.map((f) => readFileSync(join(slot, f), 'utf8')).join('\n'));
+      for (let i = 0; i < audits.length; i += this.o.batch)
+        await this.o.store.insertAudits(audits.slice(i, i + this.o.batch));
+      for (const r of egress) await this.o.store.insertEgress(r);
       rmSync(slot, { recursive: true, force: true });
     }
   }

@@ -114,8 +114,8 @@ describe('ScanCache', () => {
   });
 
   it('gives a read entry one more pass of eviction, not two', () => {
-    // Room for three entries; each new one evicts one.
-    const cache = new ScanCache(600);
+    // Room for three entries (300 bytes each as counted: overhead, key and text); each new one evicts one.
+    const cache = new ScanCache(900);
     const text = (i: number) => `t${i}`.padEnd(36, '.');
     const has = (i: number) => cache.get(`k${i}`, text(i)) !== undefined;
     for (let i = 0; i < 3; i++) cache.set(`k${i}`, text(i), []);

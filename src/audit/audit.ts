@@ -95,35 +95,11 @@ export async function runAudit(
   const explain = deps.evaluate(profile, at);
   const retentionDays = retentionOf(settings);
 
-  const findings: Finding[] = [...config.findings, ...gateway.findings];
-  findings.push(
-    ...checkConfiguration({
-      paths,
-      layers,
-      settings,
-      env,
-      servers,
-      profile,
-      explain,
-      inspector: deps.inspector,
-      ...(options.policy?.rules.mcpAllowlist ? { mcpAllowlist: options.policy.rules.mcpAllowlist } : {}),
-    }),
-  );
-  if (options.policy) {
-    findings.push(
-      ...checkPolicy({
-        policy: options.policy.rules,
-        policyFile: options.policy.file,
-        profile,
-        planAssumed: flags.plan === undefined,
-        settings,
-        env,
-        servers,
-        retentionDays,
-        paths,
-      }),
-    );
-  }
+  const findings: Finding[] = [
+    ...config.findings,
+    ...gateway.findings,
+    ...settingFindings(config, { profile, explain, retentionDays }, deps, options),
+  ];
   const local = await inspectLocalData({
     paths,
     retentionDays,
@@ -152,6 +128,43 @@ export async function runAudit(
     ...(egress ? { egress } : {}),
     findings: sortFindings(findings),
   };
+}
+
+/** What the settings say against the seeds' rules, and against the team's policy file when given. */
+function settingFindings(
+  config: Awaited<ReturnType<typeof readConfiguration>>,
+  derived: { profile: Profile; explain: ExplainResult; retentionDays: number },
+  deps: AuditDeps,
+  options: AuditOptions,
+): Finding[] {
+  const { paths, layers, settings, env, servers } = config;
+  const { profile, explain, retentionDays } = derived;
+  const findings = checkConfiguration({
+    paths,
+    layers,
+    settings,
+    env,
+    servers,
+    profile,
+    explain,
+    inspector: deps.inspector,
+    ...(options.policy?.rules.mcpAllowlist ? { mcpAllowlist: options.policy.rules.mcpAllowlist } : {}),
+  });
+  if (options.policy)
+    findings.push(
+      ...checkPolicy({
+        policy: options.policy.rules,
+        policyFile: options.policy.file,
+        profile,
+        planAssumed: options.flags?.plan === undefined,
+        settings,
+        env,
+        servers,
+        retentionDays,
+        paths,
+      }),
+    );
+  return findings;
 }
 
 /** What the machine's egress log shows against the flows its setup should have. */

@@ -49,71 +49,81 @@ export function EgressPage({ org }: PageProps) {
         {(d) => (
           <>
             {d.partial && <p role="status">Counted over the newest connections only (a partial scan).</p>}
-            <table>
-              <caption>Hosts reached (unexpected first: no flow of the org's route predicts them)</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Host</th>
-                  <th scope="col">Expected</th>
-                  <th scope="col">Flows</th>
-                  <th scope="col">Allowed</th>
-                  <th scope="col">Denied</th>
-                  <th scope="col">Rules</th>
-                  <th scope="col">Last</th>
-                </tr>
-              </thead>
-              <tbody>
-                {d.hosts.map((h) => (
-                  <tr key={h.target} class={h.expected ? undefined : 'denied'}>
-                    <td>
-                      <code>{h.target}</code>
-                    </td>
-                    <td>{h.expected ? 'yes' : 'no'}</td>
-                    <td title={h.uses.join('; ')}>{h.flows.join(', ') || 'unknown host'}</td>
-                    <td>{count(h.allowed)}</td>
-                    <td>{count(h.denied)}</td>
-                    <td>{h.rules.join(', ')}</td>
-                    <td>
-                      <Time iso={h.last} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-            {d.refused.length === 0 ? (
-              <p class="state empty">No connection was refused in this period.</p>
-            ) : (
-              <table>
-                <caption>Refused connections, newest first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Time</th>
-                    <th scope="col">User</th>
-                    <th scope="col">Host</th>
-                    <th scope="col">Rule</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {d.refused.map((r) => (
-                    <tr key={r.id}>
-                      <td>
-                        <Time iso={r.time} />
-                      </td>
-                      <td>{r.user ?? '—'}</td>
-                      <td>
-                        <code>
-                          {r.host}:{r.port}
-                        </code>
-                      </td>
-                      <td>{r.rule}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            )}
+            <HostsTable hosts={d.hosts} />
+            <RefusedTable refused={d.refused} />
           </>
         )}
       </Async>
     </>
+  );
+}
+
+function HostsTable({ hosts }: { hosts: Host[] }) {
+  return (
+    <table>
+      <caption>Hosts reached (unexpected first: no flow of the org's route predicts them)</caption>
+      <thead>
+        <tr>
+          <th scope="col">Host</th>
+          <th scope="col">Expected</th>
+          <th scope="col">Flows</th>
+          <th scope="col">Allowed</th>
+          <th scope="col">Denied</th>
+          <th scope="col">Rules</th>
+          <th scope="col">Last</th>
+        </tr>
+      </thead>
+      <tbody>
+        {hosts.map((h) => (
+          <tr key={h.target} class={h.expected ? undefined : 'denied'}>
+            <td>
+              <code>{h.target}</code>
+            </td>
+            <td>{h.expected ? 'yes' : 'no'}</td>
+            <td title={h.uses.join('; ')}>{h.flows.join(', ') || 'unknown host'}</td>
+            <td>{count(h.allowed)}</td>
+            <td>{count(h.denied)}</td>
+            <td>{h.rules.join(', ')}</td>
+            <td>
+              <Time iso={h.last} />
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function RefusedTable({ refused }: { refused: Refusal[] }) {
+  return refused.length === 0 ? (
+    <p class="state empty">No connection was refused in this period.</p>
+  ) : (
+    <table>
+      <caption>Refused connections, newest first</caption>
+      <thead>
+        <tr>
+          <th scope="col">Time</th>
+          <th scope="col">User</th>
+          <th scope="col">Host</th>
+          <th scope="col">Rule</th>
+        </tr>
+      </thead>
+      <tbody>
+        {refused.map((r) => (
+          <tr key={r.id}>
+            <td>
+              <Time iso={r.time} />
+            </td>
+            <td>{r.user ?? '—'}</td>
+            <td>
+              <code>
+                {r.host}:{r.port}
+              </code>
+            </td>
+            <td>{r.rule}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

@@ -1,4 +1,5 @@
 /** An org's keys: create (the key is shown once), revoke after a confirmation; both enter the admin log. */
+import type { RefObject } from 'preact';
 import { useRef, useState } from 'preact/hooks';
 import { admin, call } from '../api.js';
 import type { PageProps } from '../main.js';
@@ -74,92 +75,114 @@ export function KeysPage({ org, session }: PageProps) {
           <button type="submit">Create key</button>
         </form>
       )}
-      {created && (
-        <div class="created" role="status">
-          <p>
-            <strong>The new key, shown this once:</strong> copy it now; Sluice keeps only its hash.
-          </p>
-          <code class="secret" id="created-key">
-            {created}
-          </code>
-          <button type="button" onClick={() => setCreated(null)}>
-            I have copied it
-          </button>
-        </div>
-      )}
+      {created && <CreatedKey value={created} done={() => setCreated(null)} />}
       {message && (
         <p class={message.error ? 'state error' : 'state ok'} role={message.error ? 'alert' : 'status'}>
           {message.text}
         </p>
       )}
       <Async loaded={loaded} what="keys" empty={(d) => d.keys.length === 0} emptyText="This org has no keys.">
-        {(d) => (
-          <table>
-            <caption>Keys of org {org}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Key</th>
-                <th scope="col">User</th>
-                <th scope="col">Role</th>
-                <th scope="col">Created</th>
-                <th scope="col">State</th>
-                {canManage && <th scope="col">Action</th>}
-              </tr>
-            </thead>
-            <tbody>
-              {d.keys.map((k) => (
-                <tr key={k.id}>
-                  <td>
-                    <code>{k.prefix}…</code>
-                  </td>
-                  <td>{k.user}</td>
-                  <td>{k.role}</td>
-                  <td>
-                    <Time iso={k.createdAt} />
-                  </td>
-                  <td>
-                    {k.revokedAt ? (
-                      <>
-                        revoked <Time iso={k.revokedAt} />
-                      </>
-                    ) : (
-                      'live'
-                    )}
-                  </td>
-                  {canManage && (
-                    <td>
-                      {!k.revokedAt && (
-                        <button
-                          type="button"
-                          onClick={() => askRevoke(k)}
-                          aria-label={`Revoke ${k.prefix}… of ${k.user}`}
-                        >
-                          Revoke
-                        </button>
-                      )}
-                    </td>
-                  )}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+        {(d) => <KeysTable keys={d.keys} org={org} canManage={canManage} onRevoke={askRevoke} />}
       </Async>
-      <dialog ref={dialog} aria-labelledby="revoke-title">
-        <h2 id="revoke-title">Revoke this key?</h2>
-        <p>
-          {revoking ? `${revoking.prefix}… of ${revoking.user} (${revoking.role})` : ''} stops working at
-          once, for every request. This cannot be undone.
-        </p>
-        <div class="paging">
-          <button type="button" onClick={() => dialog.current?.close()}>
-            Cancel
-          </button>
-          <button type="button" class="danger" onClick={revoke}>
-            Revoke key
-          </button>
-        </div>
-      </dialog>
+      <RevokeDialog dialog={dialog} revoking={revoking} revoke={revoke} />
     </>
+  );
+}
+
+/** A key just made: shown this once. */
+function CreatedKey({ value, done }: { value: string; done: () => void }) {
+  return (
+    <div class="created" role="status">
+      <p>
+        <strong>The new key, shown this once:</strong> copy it now; Sluice keeps only its hash.
+      </p>
+      <code class="secret" id="created-key">
+        {value}
+      </code>
+      <button type="button" onClick={done}>
+        I have copied it
+      </button>
+    </div>
+  );
+}
+
+function KeysTable(p: { keys: Key[]; org: string; canManage: boolean; onRevoke: (k: Key) => void }) {
+  const { keys, org, canManage, onRevoke } = p;
+  return (
+    <table>
+      <caption>Keys of org {org}</caption>
+      <thead>
+        <tr>
+          <th scope="col">Key</th>
+          <th scope="col">User</th>
+          <th scope="col">Role</th>
+          <th scope="col">Created</th>
+          <th scope="col">State</th>
+          {canManage && <th scope="col">Action</th>}
+        </tr>
+      </thead>
+      <tbody>
+        {keys.map((k) => (
+          <tr key={k.id}>
+            <td>
+              <code>{k.prefix}…</code>
+            </td>
+            <td>{k.user}</td>
+            <td>{k.role}</td>
+            <td>
+              <Time iso={k.createdAt} />
+            </td>
+            <td>
+              {k.revokedAt ? (
+                <>
+                  revoked <Time iso={k.revokedAt} />
+                </>
+              ) : (
+                'live'
+              )}
+            </td>
+            {canManage && (
+              <td>
+                {!k.revokedAt && (
+                  <button
+                    type="button"
+                    onClick={() => onRevoke(k)}
+                    aria-label={`Revoke ${k.prefix}… of ${k.user}`}
+                  >
+                    Revoke
+                  </button>
+                )}
+              </td>
+            )}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** Asks before a key is revoked. */
+function RevokeDialog(p: {
+  dialog: RefObject<HTMLDialogElement | null>;
+  revoking: Key | null;
+  revoke: () => void;
+}) {
+  const { dialog, revoking, revoke } = p;
+  return (
+    <dialog ref={dialog} aria-labelledby="revoke-title">
+      <h2 id="revoke-title">Revoke this key?</h2>
+      <p>
+        {revoking ? `${revoking.prefix}… of ${revoking.user} (${revoking.role})` : ''} stops working at once,
+        for every request. This cannot be undone.
+      </p>
+      <div class="paging">
+        <button type="button" onClick={() => dialog.current?.close()}>
+          Cancel
+        </button>
+        <button type="button" class="danger" onClick={revoke}>
+          Revoke key
+        </button>
+      </div>
+    </dialog>
   );
 }

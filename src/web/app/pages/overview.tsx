@@ -75,75 +75,86 @@ export function OverviewPage({ org }: PageProps) {
         empty={(d) => d.buckets.every((b) => b.requests === 0 && flagged(b) === 0)}
         emptyText={`No requests from org ${org} in this period.`}
       >
-        {(d) => {
-          const total = d.buckets.reduce(
-            (t, b) => ({
-              requests: t.requests + b.requests,
-              tokens: t.tokens + b.inputTokens + b.outputTokens,
-              cost: t.cost + b.costUsd,
-              guard: t.guard + flagged(b),
-            }),
-            { requests: 0, tokens: 0, cost: 0, guard: 0 },
-          );
-          return (
-            <>
-              <dl class="totals">
-                <div>
-                  <dt>Requests</dt>
-                  <dd>{count(total.requests)}</dd>
-                </div>
-                <div>
-                  <dt>Tokens</dt>
-                  <dd>{count(total.tokens)}</dd>
-                </div>
-                <div>
-                  <dt>Spend</dt>
-                  <dd>{usd(total.cost)}</dd>
-                </div>
-                <div>
-                  <dt>Guard decisions</dt>
-                  <dd>{count(total.guard)}</dd>
-                </div>
-              </dl>
-              {d.partial && (
-                <p role="status">Guard decisions counted over the newest records only (a partial scan).</p>
-              )}
-              <Chart buckets={d.buckets} />
-              <table>
-                <caption>Per period</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">From</th>
-                    <th scope="col">Requests</th>
-                    <th scope="col">Input tokens</th>
-                    <th scope="col">Output tokens</th>
-                    <th scope="col">Spend</th>
-                    <th scope="col">Guard decisions</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {d.buckets.map((b) => (
-                    <tr key={b.start}>
-                      <td>
-                        <Time iso={b.start} />
-                      </td>
-                      <td>{count(b.requests)}</td>
-                      <td>{count(b.inputTokens)}</td>
-                      <td>{count(b.outputTokens)}</td>
-                      <td>{usd(b.costUsd)}</td>
-                      <td>
-                        {Object.entries(b.guard)
-                          .map(([k, n]) => `${k} ${n}`)
-                          .join(', ') || '—'}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </>
-          );
-        }}
+        {(d) => (
+          <>
+            <Totals buckets={d.buckets} />
+            {d.partial && (
+              <p role="status">Guard decisions counted over the newest records only (a partial scan).</p>
+            )}
+            <Chart buckets={d.buckets} />
+            <PeriodTable buckets={d.buckets} />
+          </>
+        )}
       </Async>
     </>
+  );
+}
+
+/** Requests, tokens, spend and guard decisions over the whole period. */
+function Totals({ buckets }: { buckets: Bucket[] }) {
+  const total = buckets.reduce(
+    (t, b) => ({
+      requests: t.requests + b.requests,
+      tokens: t.tokens + b.inputTokens + b.outputTokens,
+      cost: t.cost + b.costUsd,
+      guard: t.guard + flagged(b),
+    }),
+    { requests: 0, tokens: 0, cost: 0, guard: 0 },
+  );
+  return (
+    <dl class="totals">
+      <div>
+        <dt>Requests</dt>
+        <dd>{count(total.requests)}</dd>
+      </div>
+      <div>
+        <dt>Tokens</dt>
+        <dd>{count(total.tokens)}</dd>
+      </div>
+      <div>
+        <dt>Spend</dt>
+        <dd>{usd(total.cost)}</dd>
+      </div>
+      <div>
+        <dt>Guard decisions</dt>
+        <dd>{count(total.guard)}</dd>
+      </div>
+    </dl>
+  );
+}
+
+function PeriodTable({ buckets }: { buckets: Bucket[] }) {
+  return (
+    <table>
+      <caption>Per period</caption>
+      <thead>
+        <tr>
+          <th scope="col">From</th>
+          <th scope="col">Requests</th>
+          <th scope="col">Input tokens</th>
+          <th scope="col">Output tokens</th>
+          <th scope="col">Spend</th>
+          <th scope="col">Guard decisions</th>
+        </tr>
+      </thead>
+      <tbody>
+        {buckets.map((b) => (
+          <tr key={b.start}>
+            <td>
+              <Time iso={b.start} />
+            </td>
+            <td>{count(b.requests)}</td>
+            <td>{count(b.inputTokens)}</td>
+            <td>{count(b.outputTokens)}</td>
+            <td>{usd(b.costUsd)}</td>
+            <td>
+              {Object.entries(b.guard)
+                .map(([k, n]) => `${k} ${n}`)
+                .join(', ') || '—'}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

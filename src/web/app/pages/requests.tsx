@@ -109,51 +109,18 @@ export function RequestsPage({ org }: PageProps) {
     view(org, 'requests', params.toString()),
     tick,
   );
-  const set = (k: keyof Filters) => (e: Event) =>
-    setDraft({ ...draft, [k]: (e.target as HTMLInputElement).value });
   return (
     <>
-      <form
-        class="filters"
-        aria-label="Filter requests"
-        onSubmit={(e) => {
-          e.preventDefault();
+      <RequestFilters
+        draft={draft}
+        setDraft={setDraft}
+        apply={() => {
           setCursors([]);
           setApplied(draft);
         }}
-      >
-        <Field label="User">
-          <input value={draft.user} onInput={set('user')} />
-        </Field>
-        <Field label="Model">
-          <input value={draft.model} onInput={set('model')} />
-        </Field>
-        <Field label="Status">
-          <input value={draft.status} onInput={set('status')} inputMode="numeric" />
-        </Field>
-        <Field label="Guard decision">
-          <select value={draft.decision} onChange={set('decision')}>
-            <option value="">any</option>
-            {['none', 'log', 'redact', 'block', 'error', 'fail-open'].map((d) => (
-              <option key={d} value={d}>
-                {d}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <Field label="Since (7d, 24h or a date)">
-          <input value={draft.since} onInput={set('since')} />
-        </Field>
-        <button type="submit">Apply</button>
-        <label class="field inline live">
-          <input
-            type="checkbox"
-            checked={live}
-            onChange={(e) => setLive((e.target as HTMLInputElement).checked)}
-          />
-          <span>Live (newest page, every 3 s)</span>
-        </label>
-      </form>
+        live={live}
+        setLive={setLive}
+      />
       <Async
         loaded={loaded}
         what="requests"
@@ -189,5 +156,60 @@ export function RequestsPage({ org }: PageProps) {
         )}
       </Async>
     </>
+  );
+}
+
+/** The filter form (applied on submit) and the live switch. */
+function RequestFilters(p: {
+  draft: Filters;
+  setDraft: (f: Filters) => void;
+  apply: () => void;
+  live: boolean;
+  setLive: (on: boolean) => void;
+}) {
+  const { draft, setDraft, apply, live, setLive } = p;
+  const set = (k: keyof Filters) => (e: Event) =>
+    setDraft({ ...draft, [k]: (e.target as HTMLInputElement).value });
+  return (
+    <form
+      class="filters"
+      aria-label="Filter requests"
+      onSubmit={(e) => {
+        e.preventDefault();
+        apply();
+      }}
+    >
+      <Field label="User">
+        <input value={draft.user} onInput={set('user')} />
+      </Field>
+      <Field label="Model">
+        <input value={draft.model} onInput={set('model')} />
+      </Field>
+      <Field label="Status">
+        <input value={draft.status} onInput={set('status')} inputMode="numeric" />
+      </Field>
+      <Field label="Guard decision">
+        <select value={draft.decision} onChange={set('decision')}>
+          <option value="">any</option>
+          {['none', 'log', 'redact', 'block', 'error', 'fail-open'].map((d) => (
+            <option key={d} value={d}>
+              {d}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <Field label="Since (7d, 24h or a date)">
+        <input value={draft.since} onInput={set('since')} />
+      </Field>
+      <button type="submit">Apply</button>
+      <label class="field inline live">
+        <input
+          type="checkbox"
+          checked={live}
+          onChange={(e) => setLive((e.target as HTMLInputElement).checked)}
+        />
+        <span>Live (newest page, every 3 s)</span>
+      </label>
+    </form>
   );
 }

@@ -170,17 +170,26 @@ function metricsRoute(config: SluiceConfig, metrics: GatewayMetrics | null, now:
   };
 }
 
-/** The parts every generation shares, from the gateway's options. */
-export function sharedParts(options: {
+/** The gateway's options that outlive a reload (server.ts's GatewayOptions adds the rest). */
+export interface SharedOptions {
   store: Store;
+  /** Every audit record passes through it on its way to the store (src/store/journal.ts). */
   journal: AuditJournal;
   logger?: GatewayLogger;
+  /** Monotonic milliseconds, for latency and overhead. */
   now?: () => number;
+  /** Wall clock for record times, budget periods and rate-limit minutes (tests move it). */
   clock?: () => Date;
+  /** Where cloud upstreams get their credentials (default: each cloud's own default chain). */
   cloud?: CloudCredentials;
+  /** Served at /metrics (admin token) and on `server.metricsListen`; fed once per request. */
   metrics?: GatewayMetrics;
+  /** Company sign-in (src/signin), when the config has a `signin:` section (not reloaded). */
   signin?: SignInService | null;
-}): Shared {
+}
+
+/** The parts every generation shares, from the gateway's options. */
+export function sharedParts(options: SharedOptions): Shared {
   const clock = options.clock ?? (() => new Date());
   const keyLookup = cachedAuthenticator(options.store);
   const signin = options.signin ?? null;

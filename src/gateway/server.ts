@@ -8,39 +8,28 @@ import type { AddressInfo, Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import type { SluiceConfig } from '../control/config.js';
 import { SluiceError } from '../errors/catalog.js';
-import type { FinishedRequest, GatewayMetrics } from '../control/metrics.js';
+import type { FinishedRequest } from '../control/metrics.js';
 import { prepareScan } from '../guard/scan.js';
-import type { SignInService } from '../signin/service.js';
-import type { AuditJournal } from '../store/journal.js';
-import type { Store } from '../store/types.js';
 import { newContext, overheadMs } from './context.js';
-import { buildGeneration, Generations, sharedParts, warnFailOpen, type Shared } from './generation.js';
-import { answerClientError, listener, type GatewayLogger, type TlsFiles } from './listener.js';
+import {
+  buildGeneration,
+  Generations,
+  sharedParts,
+  warnFailOpen,
+  type Shared,
+  type SharedOptions,
+} from './generation.js';
+import { answerClientError, listener, type TlsFiles } from './listener.js';
 import { listenMetrics } from './metrics-listener.js';
 import { runStages, type Stage } from './pipeline.js';
 import { routeFor } from './routes.js';
-import type { CloudCredentials } from './upstreams/index.js';
 
 export type { GatewayLogger, TlsFiles } from './listener.js';
 
-export interface GatewayOptions {
+export interface GatewayOptions extends SharedOptions {
   config: SluiceConfig;
-  store: Store;
-  /** Every audit record passes through it on its way to the store (src/store/journal.ts). */
-  journal: AuditJournal;
-  logger?: GatewayLogger;
-  /** Monotonic milliseconds, for latency and overhead. */
-  now?: () => number;
-  /** Wall clock for record times, budget periods and rate-limit minutes (tests move it). */
-  clock?: () => Date;
-  /** Where cloud upstreams get their credentials (default: each cloud's own default chain). */
-  cloud?: CloudCredentials;
-  /** Served at /metrics (admin token) and on `server.metricsListen`; fed once per request. */
-  metrics?: GatewayMetrics;
   /** HTTPS instead of HTTP (the contents of `server.tls`'s files). */
   tls?: TlsFiles;
-  /** Company sign-in (src/signin), when the config has a `signin:` section (not reloaded). */
-  signin?: SignInService | null;
   /** Told of every finished request, after its record (alerts); must not throw or block. */
   onFinished?: (r: FinishedRequest, config: SluiceConfig) => void;
 }

@@ -56,14 +56,17 @@ export function postgresGuardCte(): string {
     SELECT * FROM (${requests} UNION ALL ${rules}) AS g ORDER BY 1, 2, 3, 4, 5, 6 ${ADD})`;
 }
 
-/** SQLite: adds one row's worth (`guardRollupValues`); run only when the record's insert took it. */
-export const SQLITE_GUARD_ADD = `INSERT INTO audit_guard_rollups (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 1, ?) ${ADD}`;
+/** SQLite: adds a row's requests and findings; run only for records whose insert took them. */
+export const SQLITE_GUARD_ADD = `INSERT INTO audit_guard_rollups (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ${ADD}`;
 
-/** The rows a record adds (none when the guard did nothing). */
-export function guardRollupValues(r: AuditRecord): unknown[][] {
+/** The rows a record adds, each its key and findings (none when the guard did nothing). */
+export function guardRollupRows(r: AuditRecord): [unknown[], number][] {
   if (r.guard.decision === 'none') return [];
   const key = [r.org ?? '', r.time.slice(0, 10), r.user ?? '', r.sessionId ?? '', r.guard.decision];
-  return [[...key, '', 0], ...Object.entries(r.guard.rules).map(([rule, n]) => [...key, rule, n])];
+  return [
+    [[...key, ''], 0],
+    ...Object.entries(r.guard.rules).map(([rule, n]): [unknown[], number] => [[...key, rule], n]),
+  ];
 }
 
 const DIMENSION = {

@@ -8,7 +8,7 @@
  * Usage over a period reads whole days from here and the partial days at its edges from the
  * records; the console's charts and its filtered paging read days from here.
  */
-import { GUARDED, guardRollupMigration, postgresGuardCte } from './guard-rollups.js';
+import { GUARDED, guardRollupMigration, guardRollupRows, postgresGuardCte } from './guard-rollups.js';
 import type {
   AuditRecord,
   GuardDecision,
@@ -84,13 +84,18 @@ export function rollupBackfill(dialect: 'sqlite' | 'postgres'): string[] {
   ];
 }
 
-/** SQLite: adds one record to its day row (`rollupValues`) and its hour row (`hourValues`); run only when its insert took it. */
+/**
+ * SQLite: adds to a day row and an hour row (requests and sums as parameters: `RollupSums` gives a
+ * batch's per row); run only for records whose insert took them.
+ */
 export const SQLITE_ROLLUP_ADD = `INSERT INTO audit_rollups (${COLUMNS})
-  VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?) ${add('audit_rollups', KEY)}`;
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${add('audit_rollups', KEY)}`;
 export const SQLITE_HOUR_ADD = `INSERT INTO audit_rollup_hours (${HOUR_COLUMNS})
-  VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?) ${add('audit_rollup_hours', HOUR_KEY)}`;
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${add('audit_rollup_hours', HOUR_KEY)}`;
 
-const sumValues = (r: AuditRecord): unknown[] => [
+/** A record's sums, its request count first, in SUMS order. */
+const sumValues = (r: AuditRecord): number[] => [
+  1,
   r.inputTokens,
   r.outputTokens,
   r.cacheCreationInputTokens,
@@ -99,21 +104,68 @@ const sumValues = (r: AuditRecord): unknown[] => [
   r.costUsd === null && r.status < 400 ? 1 : 0,
 ];
 
-export function rollupValues(r: AuditRecord): unknown[] {
-  return [
-    r.org ?? '',
-    r.time.slice(0, 10),
-    r.user ?? '',
-    r.keyId ?? '',
-    r.model ?? '',
-    r.status,
-    r.guard.decision,
-    ...sumValues(r),
-  ];
+const dayKey = (r: AuditRecord): unknown[] => [
+  r.org ?? '',
+  r.time.slice(0, 10),
+  r.user ?? '',
+  r.keyId ?? '',
+  r.model ?? '',
+  r.status,
+  r.guard.decision,
+];
+const hourKey = (r: AuditRecord): unknown[] => [r.org ?? '', r.time.slice(0, 13), r.guard.decision];
+
+/** Rows keyed by their key columns, each with its running sums. */
+class Sums {
+  private readonly rows = new Map<string, { key: unknown[]; sums: number[] }>();
+
+  add(key: unknown[], sums: readonly number[]): void {
+    const id = key.join('\u0000');
+    const row = this.rows.get(id);
+    if (!row) {
+      this.rows.set(id, { key, sums: [...sums] });
+      return;
+    }
+    for (let i = 0; i < sums.length; i++) (row.sums[i] as number) += sums[i] as number;
+  }
+
+  /** Each row's statement parameters, in key order (concurrent writers take locks in one order). */
+  *values(): Generator<unknown[]> {
+    for (const id of [...this.rows.keys()].sort()) {
+      const { key, sums } = this.rows.get(id) as { key: unknown[]; sums: number[] };
+      yield [...key, ...sums];
+    }
+  }
 }
 
-export function hourValues(r: AuditRecord): unknown[] {
-  return [r.org ?? '', r.time.slice(0, 13), r.guard.decision, ...sumValues(r)];
+/**
+ * What a batch of records adds to the day, hour and guard rollups, summed per row: a batch of a
+ * busy gateway's records (mostly the same org, day, user and model) upserts a few rows, not three
+ * per record.
+ */
+export class RollupSums {
+  private readonly day = new Sums();
+  private readonly hour = new Sums();
+  private readonly guard = new Sums();
+
+  add(r: AuditRecord): void {
+    const sums = sumValues(r);
+    this.day.add(dayKey(r), sums);
+    this.hour.add(hourKey(r), sums);
+    for (const [key, findings] of guardRollupRows(r)) this.guard.add(key, [1, findings]);
+  }
+
+  /** Runs each summed row's upsert: SQLITE_ROLLUP_ADD, SQLITE_HOUR_ADD, SQLITE_GUARD_ADD. */
+  write(day: Upsert, hour: Upsert, guard: Upsert): void {
+    for (const v of this.day.values()) day.run(...v);
+    for (const v of this.hour.values()) hour.run(...v);
+    for (const v of this.guard.values()) guard.run(...v);
+  }
+}
+
+/** A prepared statement's `run`, as better-sqlite3 gives it. */
+interface Upsert {
+  run(...params: unknown[]): unknown;
 }
 
 /**

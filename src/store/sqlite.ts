@@ -3,12 +3,11 @@ import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { chainSql, contentRow, missingBases, orphanedSql, rebuildAll, type ContentRow } from './content.js';
-import { guardRollupFromRow, guardRollupSql, guardRollupValues, SQLITE_GUARD_ADD } from './guard-rollups.js';
+import { guardRollupFromRow, guardRollupSql, SQLITE_GUARD_ADD } from './guard-rollups.js';
 import {
-  hourValues,
   rollupFromRow,
+  RollupSums,
   rollupSql,
-  rollupValues,
   splitUsage,
   SQLITE_HOUR_ADD,
   SQLITE_ROLLUP_ADD,
@@ -66,6 +65,13 @@ type Row = Record<string, unknown>;
 
 /** Rows a sweep deletes or clears per transaction. */
 const SWEEP_BATCH = 200;
+/**
+ * How long the first audit record of a batch waits for others, and the most in one batch: at 16
+ * requests in flight (about 1,000 a second here) a batch holds 15–20 records, where 3 ms gave 3–4
+ * (bench/audit-write.ts: CPU per record by batch size, docs/performance.md).
+ */
+const AUDIT_BATCH_MS = 20;
+const AUDIT_BATCH_MAX = 256;
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -119,16 +125,13 @@ export class SqliteStore implements Store {
     // Built once: better-sqlite3 compiles a wrapper (and its BEGIN/COMMIT) for every transaction().
     this.insertAuditBatch = lazy(() => {
       const stmt = this.insertAuditStmt();
-      const rollup = rollupStmt();
-      const hour = hourStmt();
-      const guard = guardStmt();
       return this.db.transaction((batch: PendingAudit[]) => {
+        const sums = new RollupSums();
         for (const b of batch) {
           stmt.run(...b.values);
-          rollup.run(...b.rollup);
-          hour.run(...b.hour);
-          for (const g of b.guard) guard.run(...g);
+          sums.add(b.record);
         }
+        sums.write(rollupStmt(), hourStmt(), guardStmt());
       });
     });
     this.insertAuditAlone = lazy(() => {
@@ -139,17 +142,11 @@ export class SqliteStore implements Store {
       const stmt = this.db.prepare(
         `INSERT OR IGNORE INTO audit_records (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map(() => '?').join(', ')})`,
       );
-      const rollup = rollupStmt();
-      const hour = hourStmt();
-      const guard = guardStmt();
       return this.db.transaction((records: readonly AuditRecord[]) => {
+        const sums = new RollupSums();
         // A record already stored (a replay) is skipped, and so are its rollups.
-        for (const r of records) {
-          if (!stmt.run(...auditValues(r, (b) => (b ? 1 : 0))).changes) continue;
-          rollup.run(...rollupValues(r));
-          hour.run(...hourValues(r));
-          for (const g of guardRollupValues(r)) guard.run(...g);
-        }
+        for (const r of records) if (stmt.run(...auditValues(r, (b) => (b ? 1 : 0))).changes) sums.add(r);
+        sums.write(rollupStmt(), hourStmt(), guardStmt());
       });
     });
     this.ino = file === ':memory:' ? undefined : statSync(file).ino;
@@ -255,24 +252,19 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Records written within 3 ms of each other are committed in one transaction (a commit per
-   * request cost more than the insert itself under load); reads and close flush first. Each
-   * caller's promise settles when its record is committed, and a record that fails is retried
-   * alone so it cannot take others down.
+   * Records written within AUDIT_BATCH_MS of the first are committed in one transaction, their
+   * rollups summed per row (a commit costs more than many inserts, and most of a busy gateway's
+   * records add to the same few rollup rows); reads and close flush first. Holding a record that
+   * long weakens nothing: the audit journal has it on disk before this is called. Each caller's
+   * promise settles when its record is committed, and a record that fails is retried alone so it
+   * cannot take others down.
    */
   insertAudit(record: AuditRecord): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pendingAudit.push({
-        values: auditValues(record, (b) => (b ? 1 : 0)),
-        rollup: rollupValues(record),
-        hour: hourValues(record),
-        guard: guardRollupValues(record),
-        resolve,
-        reject,
-      });
-      // A commit costs more than many inserts: gather what arrives within a few milliseconds.
-      if (this.pendingAudit.length === 1) this.flushTimer = setTimeout(() => this.flushAudit(), 3);
-      else if (this.pendingAudit.length >= 256) this.flushAudit();
+      this.pendingAudit.push({ values: auditValues(record, (b) => (b ? 1 : 0)), record, resolve, reject });
+      if (this.pendingAudit.length === 1)
+        this.flushTimer = setTimeout(() => this.flushAudit(), AUDIT_BATCH_MS);
+      else if (this.pendingAudit.length >= AUDIT_BATCH_MAX) this.flushAudit();
     });
   }
 
@@ -607,12 +599,10 @@ export class SqliteStore implements Store {
   }
 }
 
-/** A record waiting for the next batch: its row values and its rollup's. */
+/** A record waiting for the next batch, and its row's values. */
 interface PendingAudit {
   values: unknown[];
-  rollup: unknown[];
-  hour: unknown[];
-  guard: unknown[][];
+  record: AuditRecord;
 }
 
 function lazy<T>(make: () => T): () => T {

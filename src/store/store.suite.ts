@@ -691,7 +691,17 @@ export function defineStoreSuite(
         made.push(r);
         return r;
       };
-      for (let i = 0; i < 30; i++) await store.insertAudit(rec(i));
+      for (let i = 0; i < 15; i++) await store.insertAudit(rec(i));
+      // Given together, these share one batch (SQLite sums its rollups per row); the duplicate in
+      // it fails the batch, which is then retried record by record: it alone is refused.
+      const together = await Promise.allSettled([
+        ...Array.from({ length: 15 }, (_v, i) => store.insertAudit(rec(15 + i))),
+        store.insertAudit({ ...(made[3] as AuditRecord), status: 598 }),
+      ]);
+      assert.deepEqual(
+        together.map((t) => t.status),
+        [...Array(15).fill('fulfilled'), 'rejected'],
+      );
       const batch = Array.from({ length: 30 }, (_v, i) => rec(30 + i));
       await store.insertAudits(batch.slice(0, 20));
       // The journal replays: half of these are stored already and must not count again.

@@ -259,8 +259,12 @@ async function queries(store: Store): Promise<void> {
       () => store.usage({ org: 'org3', since: midMonth, by: 'user' }),
     ],
     ['usage --by org (every org, from mid-day)', () => store.usage({ since: midMonth, by: 'org' })],
-    ['usage --by hour (every org, from mid-day)', () => store.usage({ since: midMonth, by: 'hour' })],
-    ['usage --org --by hour (from mid-day)', () => store.usage({ org: 'org3', since: midMonth, by: 'hour' })],
+    // By hour is the store's alone (no CLI flag or API parameter asks for it yet).
+    ['usage by hour (every org, from mid-day)', () => store.usage({ since: midMonth, by: 'hour' })],
+    [
+      'usage by hour (one org, from mid-day)',
+      () => store.usage({ org: 'org3', since: midMonth, by: 'hour' }),
+    ],
     // Whole days by org from either table: the daily one (what usage --by org read before) or the hourly one.
     [
       'rollups: every org, 30 days, daily table',

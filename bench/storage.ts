@@ -259,6 +259,21 @@ async function queries(store: Store): Promise<void> {
       () => store.usage({ org: 'org3', since: midMonth, by: 'user' }),
     ],
     ['usage --by org (every org, from mid-day)', () => store.usage({ since: midMonth, by: 'org' })],
+    // By hour is the store's alone (no CLI flag or API parameter asks for it yet).
+    ['usage by hour (every org, from mid-day)', () => store.usage({ since: midMonth, by: 'hour' })],
+    [
+      'usage by hour (one org, from mid-day)',
+      () => store.usage({ org: 'org3', since: midMonth, by: 'hour' }),
+    ],
+    // Whole days by org from either table: the daily one (what usage --by org read before) or the hourly one.
+    [
+      'rollups: every org, 30 days, daily table',
+      () => store.rollups({ fromDay: month.slice(0, 10), by: ['org'] }),
+    ],
+    [
+      'rollups: every org, 30 days, hourly table',
+      () => store.rollups({ fromHour: month.slice(0, 13), by: ['org'] }),
+    ],
     ['logs --org, next page (keyset)', () => store.queryAudit({ org: 'org3', before, limit: 100 })],
     [
       'logs --org, model (1 in 3)',
@@ -367,6 +382,10 @@ async function sqliteBench(): Promise<void> {
   }
 }
 
+/** A size function summed over audit_records and its day partitions (the parent alone holds nothing). */
+const partitionsSum = (fn: string) =>
+  `(SELECT COALESCE(SUM(${fn}(relid)), 0) FROM pg_partition_tree('audit_records'))`;
+
 async function postgresBench(): Promise<void> {
   const schema = `sluice_bench_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: PG_URL });
@@ -377,10 +396,11 @@ async function postgresBench(): Promise<void> {
     await store.migrate();
     await admin.query(`SET search_path = ${quoteIdent(schema)}`);
     const size = async () =>
-      Number((await admin.query(`SELECT pg_total_relation_size('audit_records') AS b`)).rows[0].b);
+      Number((await admin.query(`SELECT ${partitionsSum('pg_total_relation_size')} AS b`)).rows[0].b);
     say(`PostgreSQL (${new URL(PG_URL).host}, schema ${schema})`);
     await sessionBench(store, size);
     await admin.query('TRUNCATE audit_records');
+    await benchDays(admin);
     const indexes = auditIndexes('postgres');
     for (const sql of indexes) await admin.query(`DROP INDEX ${indexName(sql)}`);
     let t0 = performance.now();
@@ -398,7 +418,7 @@ async function postgresBench(): Promise<void> {
     await admin.query('VACUUM ANALYZE audit_records');
     await admin.query('VACUUM ANALYZE audit_rollups');
     const bytes = await size();
-    const table = Number((await admin.query(`SELECT pg_relation_size('audit_records') AS b`)).rows[0].b);
+    const table = Number((await admin.query(`SELECT ${partitionsSum('pg_relation_size')} AS b`)).rows[0].b);
     say(
       `  ${N.toLocaleString('en')} records made in ${(insertMs / 1000).toFixed(0)} s, indexed in ${(indexMs / 1000).toFixed(0)} s, ` +
         `summed into ${rollups.toLocaleString('en')} rollup rows in ${(rollupMs / 1000).toFixed(0)} s; ${mb(bytes)} with indexes: ${(bytes / N).toFixed(0)} bytes per record (${(table / N).toFixed(0)} of them the table's)`,
@@ -436,17 +456,21 @@ async function insertWaits(store: Store, done: Promise<unknown>): Promise<number
 const waitLine = (w: number[]) =>
   `${w.length} inserts, p50 ${ms(quantile(w, 0.5))}, p99 ${ms(quantile(w, 0.99))}, max ${ms(Math.max(...w))}`;
 
+/** The day partitions (migration 14) of the generated records' days, which the bulk insert does not make. */
+async function benchDays(admin: pg.Client): Promise<void> {
+  await admin.query(
+    `SELECT sluice_audit_day(d::date) FROM generate_series($1::date, $2::date, '1 day') AS d`,
+    [iso(START).slice(0, 10), iso(NOW).slice(0, 10)],
+  );
+}
+
 /** N records in a schema of their own, partitioned by day (migration 14) or not (migrations to 13). */
 async function pgLayout(admin: pg.Client, schema: string, partitioned: boolean): Promise<PostgresStore> {
   await admin.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
   const store = new PostgresStore({ connectionString: PG_URL, schema, clock: () => new Date(NOW) });
   await store.migrate(partitioned ? Infinity : 13);
   await admin.query(`SET search_path = ${quoteIdent(schema)}`);
-  if (partitioned)
-    await admin.query(
-      `SELECT sluice_audit_day(d::date) FROM generate_series($1::date, $2::date, '1 day') AS d`,
-      [iso(START).slice(0, 10), iso(NOW).slice(0, 10)],
-    );
+  if (partitioned) await benchDays(admin);
   const indexes = auditIndexes('postgres');
   for (const sql of indexes) await admin.query(`DROP INDEX ${indexName(sql)}`);
   const t0 = performance.now();

@@ -5,8 +5,10 @@
  * insert took it (a replayed record is skipped by both), so the sums cannot drift from the records.
  * Retention deletes records, never their sums: usage and spend history outlive the content.
  *
- * Usage over a period reads whole days from here and the partial days at its edges from the
- * records; the console's charts and its filtered paging read days from here.
+ * Usage over a period reads whole units from here and the partial ones at its edges from the
+ * records: by org or by hour (with no user), whole UTC hours from the hourly sums; by user or model
+ * (or by org for one user), whole UTC days from the daily ones. The console's charts and its
+ * filtered paging read days (and hours) from here.
  */
 import { GUARDED, guardRollupMigration, guardRollupRows, postgresGuardCte } from './guard-rollups.js';
 import type {
@@ -196,7 +198,7 @@ const DIMENSION: Record<RollupDimension, string> = {
 
 /** The grouped sums `query` asks for; `ph(n)` renders the dialect's n-th placeholder. */
 export function rollupSql(q: RollupQuery, ph: (n: number) => string): { sql: string; params: unknown[] } {
-  const hourly = q.fromHour !== undefined || q.toHour !== undefined || q.by.includes('hour');
+  const hourly = q.hourly || q.fromHour !== undefined || q.toHour !== undefined || q.by.includes('hour');
   if (hourly && (q.user ?? q.model ?? q.status ?? q.fromDay ?? q.toDay ?? q.by.find((d) => !HOURLY.has(d))))
     throw new Error('hourly rollups hold org and decision only');
   const parts: string[] = [];
@@ -258,74 +260,136 @@ export function nextDay(day: string): string {
   return new Date(Date.parse(dayStart(day)) + 86_400_000).toISOString().slice(0, 10);
 }
 
+/** The rollups' time keys: a UTC day `YYYY-MM-DD` (audit_rollups), a UTC hour `YYYY-MM-DDTHH` (audit_rollup_hours). */
+export type PeriodUnit = 'day' | 'hour';
+const UNIT: Record<PeriodUnit, { chars: number; start: (key: string) => string; ms: number }> = {
+  day: { chars: 10, start: dayStart, ms: 86_400_000 },
+  hour: { chars: 13, start: (key) => `${key.slice(0, 13)}:00:00.000Z`, ms: 3_600_000 },
+};
+
 export interface PeriodSplit {
-  /** Time ranges read from the records (the partial days at the edges). */
+  /** Time ranges read from the records (the partial days or hours at the edges). */
   raw: { since?: string; until?: string }[];
-  /** Whole UTC days read from the rollups, `to` exclusive; absent: none. */
-  days?: { from?: string; to?: string };
+  /** Whole UTC days or hours read from the rollups, as their keys, `to` exclusive; absent: none. */
+  whole?: { from?: string; to?: string };
 }
 
-/** [since, until) as whole UTC days in the middle and partial days at the edges. */
-export function splitPeriod(since: string | undefined, until: string | undefined): PeriodSplit {
+/** [since, until) as whole UTC days (or hours) in the middle and partial ones at the edges. */
+export function splitPeriod(
+  since: string | undefined,
+  until: string | undefined,
+  unit: PeriodUnit = 'day',
+): PeriodSplit {
+  const { chars, start, ms } = UNIT[unit];
   const iso = (t: string | undefined) => (t === undefined ? undefined : canonical(t));
   const s = iso(since);
   const u = iso(until);
   // A time the split cannot read (not an ISO instant) is left whole to the records.
   if (s === null || u === null) return { raw: [{ since, until }] };
-  const from = s === undefined ? undefined : s === dayStart(s) ? s.slice(0, 10) : nextDay(s);
-  const to = u?.slice(0, 10);
+  const next = (t: string) => new Date(Date.parse(start(t)) + ms).toISOString().slice(0, chars);
+  const from = s === undefined ? undefined : s === start(s) ? s.slice(0, chars) : next(s);
+  const to = u?.slice(0, chars);
   if (from !== undefined && to !== undefined && from >= to) return { raw: [{ since: s, until: u }] };
   const raw: PeriodSplit['raw'] = [];
-  if (s !== undefined && from !== undefined && dayStart(from) > s)
-    raw.push({ since: s, until: dayStart(from) });
-  if (u !== undefined && to !== undefined && u > dayStart(to)) raw.push({ since: dayStart(to), until: u });
-  return { raw, days: { ...(from ? { from } : {}), ...(to ? { to } : {}) } };
+  if (s !== undefined && from !== undefined && start(from) > s) raw.push({ since: s, until: start(from) });
+  if (u !== undefined && to !== undefined && u > start(to)) raw.push({ since: start(to), until: u });
+  return { raw, whole: { ...(from ? { from } : {}), ...(to ? { to } : {}) } };
 }
 
-/** `t` as `toISOString` writes it (how record times are stored), or null when it is not a time. */
+/**
+ * `t` as `toISOString` writes it (how record times are stored), or null when it is not a time or
+ * falls outside four-digit years (where the keys' fixed widths would not hold).
+ */
 function canonical(t: string): string | null {
   const ms = Date.parse(t);
-  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+  if (Number.isNaN(ms)) return null;
+  const iso = new Date(ms).toISOString();
+  return /^\d{4}-/.test(iso) && iso < '9999-12-31' ? iso : null;
 }
 
-const BY: Record<UsageQuery['by'], RollupDimension | undefined> = {
+const BY: Record<Exclude<UsageQuery['by'], 'hour'>, RollupDimension> = {
   user: 'user',
   model: 'model',
   org: 'org',
-  hour: undefined,
 };
 
+type UsageReader = (q: UsageQuery) => Promise<UsageRow[]>;
+type RollupReader = (q: RollupQuery) => Promise<RollupRow[]>;
+
 /**
- * `usage` for either store: whole days from `rollups`, the edges (and anything by hour) from
- * `records`, summed per key.
+ * `usage` for either store. By org or by hour with no user: whole UTC hours from the hourly
+ * rollups (a few rows an hour, by org and decision). Otherwise whole UTC days from the daily ones,
+ * except by hour for one user, which the rollups cannot tell (the daily ones have no hour, the
+ * hourly ones no user). The part-hours or part-days at the edges come from `records`; all is summed per key.
  */
 export async function splitUsage(
   q: UsageQuery,
-  records: (q: UsageQuery) => Promise<UsageRow[]>,
-  rollups: (q: RollupQuery) => Promise<RollupRow[]>,
+  records: UsageReader,
+  rollups: RollupReader,
 ): Promise<UsageRow[]> {
-  const dim = BY[q.by];
-  if (!dim) return records(q);
-  const split = splitPeriod(q.since, q.until);
-  const { since: _s, until: _u, ...rest } = q;
-  const parts: UsageRow[][] = [];
-  for (const range of split.raw) parts.push(await records({ ...rest, ...defined(range) }));
-  if (split.days) {
-    const rows = await rollups({
-      ...(q.org !== undefined ? { org: q.org } : {}),
-      ...(q.user !== undefined ? { user: q.user } : {}),
-      ...(split.days.from ? { fromDay: split.days.from } : {}),
-      ...(split.days.to ? { toDay: split.days.to } : {}),
-      by: [dim],
-    });
-    parts.push(
-      rows.map(({ day: _d, org, user, model, key: _k, status: _st, decision: _de, ...sums }) => ({
-        key: (dim === 'org' ? org : dim === 'user' ? user : model) ?? '(none)',
-        ...sums,
-      })),
+  const org = q.org !== undefined ? { org: q.org } : {};
+  if (q.user === undefined && (q.by === 'org' || q.by === 'hour')) {
+    const by = q.by;
+    return pieced(q, 'hour', records, async (whole) =>
+      (
+        await rollups({
+          ...org,
+          hourly: true,
+          ...(whole.from ? { fromHour: whole.from } : {}),
+          ...(whole.to ? { toHour: whole.to } : {}),
+          by: [by],
+        })
+      ).map((r) => usageRow((by === 'org' ? r.org : r.hour) ?? null, r)),
     );
   }
+  if (q.by === 'hour') {
+    // Times read as the instants they name, as the split paths read them.
+    const { since, until, ...rest } = q;
+    const at = (t: string | undefined) => (t === undefined ? undefined : (canonical(t) ?? t));
+    return mergeUsage(await records({ ...rest, ...defined({ since: at(since), until: at(until) }) }));
+  }
+  const dim = BY[q.by];
+  return pieced(q, 'day', records, async (whole) =>
+    (
+      await rollups({
+        ...org,
+        ...(q.user !== undefined ? { user: q.user } : {}),
+        ...(whole.from ? { fromDay: whole.from } : {}),
+        ...(whole.to ? { toDay: whole.to } : {}),
+        by: [dim],
+      })
+    ).map((r) => usageRow((dim === 'org' ? r.org : dim === 'user' ? r.user : r.model) ?? null, r)),
+  );
+}
+
+/** [since, until) split by `unit`: the edges from the records and the whole units, read at once. */
+async function pieced(
+  q: UsageQuery,
+  unit: PeriodUnit,
+  records: UsageReader,
+  whole: (range: NonNullable<PeriodSplit['whole']>) => Promise<UsageRow[]>,
+): Promise<UsageRow[]> {
+  const split = splitPeriod(q.since, q.until, unit);
+  const { since: _s, until: _u, ...rest } = q;
+  const parts = await Promise.all([
+    ...split.raw.map((range) => records({ ...rest, ...defined(range) })),
+    ...(split.whole ? [whole(split.whole)] : []),
+  ]);
   return mergeUsage(parts.flat());
+}
+
+/** A usage row of rollup sums; none (null) is `(none)`, as the records' query names it. */
+function usageRow(key: string | null, r: RollupRow): UsageRow {
+  return {
+    key: key ?? '(none)',
+    requests: r.requests,
+    inputTokens: r.inputTokens,
+    outputTokens: r.outputTokens,
+    cacheCreationInputTokens: r.cacheCreationInputTokens,
+    cacheReadInputTokens: r.cacheReadInputTokens,
+    costUsd: r.costUsd,
+    unpriced: r.unpriced,
+  };
 }
 
 function defined(range: { since?: string; until?: string }): { since?: string; until?: string } {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { recordAdmin, verifyChain } from '../control/admin-log.js';
 import type { ScimUserRow } from './scim.js';
-import type { AuditQuery, AuditRecord, KeyRecord, RollupRow, Store } from './types.js';
+import type { AuditQuery, AuditRecord, KeyRecord, RollupRow, Store, UsageQuery, UsageRow } from './types.js';
 
 const DIMENSIONS = ['day', 'user', 'key', 'model', 'status', 'decision'] as const;
 
@@ -193,6 +193,110 @@ export const everyRollup = async (store: Store) => [
   ...(await store.rollups({ by: ['org', ...DIMENSIONS] })),
   ...(await store.rollups({ by: ['org', 'hour', 'decision'] })),
 ];
+
+/** Periods for usage by org and by hour: on and off the hour, at and past the records, open, empty, non-ISO. */
+const USAGE_PERIODS: [string | undefined, string | undefined][] = [
+  [undefined, undefined],
+  ['2031-03-01T10:30:00.000Z', '2031-03-02T12:30:00.000Z'],
+  ['2031-03-01T10:00:00.000Z', '2031-03-01T11:00:00.000Z'],
+  ['2031-03-01T10:30:00.000Z', '2031-03-01T10:45:00.000Z'],
+  ['2031-03-01T09:59:59.999Z', '2031-03-01T10:00:00.001Z'],
+  ['2031-03-01T12:00:00.000Z', '2031-03-03T12:00:00.000Z'],
+  ['2031-03-01T00:00:00.000Z', '2031-03-03T00:00:00.000Z'],
+  ['2031-03-02T00:00:00.000Z', undefined],
+  [undefined, '2031-03-02T12:30:00.000Z'],
+  ['2031-03-01T10:00:00.000Z', '2031-03-01T10:00:00.000Z'],
+  ['2031-03-03T00:00:00.000Z', '2031-03-01T00:00:00.000Z'],
+  ['2031-03-02', '2031-03-02T13:30:00+01:00'],
+];
+
+const USAGE_SCOPES: UsageQuery[] = [
+  { by: 'org' },
+  { by: 'org', org: 'uh-a' },
+  { by: 'org', user: 'u1@uh.test' },
+  { by: 'hour' },
+  { by: 'hour', org: 'uh-b' },
+  { by: 'hour', user: 'u1@uh.test' },
+];
+
+/** Records on, just off and between the hours of three days, of two orgs and none, priced or not. */
+function hourlyRecords(): AuditRecord[] {
+  const times = [
+    '2031-03-01T00:00:00.000Z',
+    '2031-03-01T09:59:59.999Z',
+    '2031-03-01T10:00:00.000Z',
+    '2031-03-01T10:30:00.000Z',
+    '2031-03-01T10:44:59.999Z',
+    '2031-03-01T13:15:00.000Z',
+    '2031-03-01T23:59:59.999Z',
+    '2031-03-02T00:00:00.000Z',
+    '2031-03-02T12:00:00.000Z',
+    '2031-03-02T12:29:59.999Z',
+    '2031-03-02T12:30:00.000Z',
+    '2031-03-03T05:05:05.005Z',
+    '2031-03-03T23:00:00.000Z',
+  ];
+  return times.flatMap((time, t) =>
+    [0, 1, 2].map((j) => {
+      const i = 3 * t + j;
+      return auditRecord({
+        id: `uh_${i}`,
+        time,
+        org: [null, 'uh-a', 'uh-b'][(t + j) % 3] ?? null,
+        user: i % 4 === 0 ? null : `u${i % 3}@uh.test`,
+        model: i % 5 === 0 ? null : 'claude-a',
+        // A 4xx with no price (not unpriced), a 2xx with none (unpriced), and sums exact in binary.
+        status: i % 7 === 0 ? 429 : 200,
+        costUsd: i % 7 === 0 || i % 6 === 1 ? null : 0.125 * (1 + (i % 4)),
+        inputTokens: i,
+        outputTokens: 2 * i,
+        cacheCreationInputTokens: i % 3,
+        cacheReadInputTokens: 100 + i,
+        guard:
+          i % 8 === 3 ? { decision: 'block', rules: { 'github-pat': 1 } } : { decision: 'none', rules: {} },
+      });
+    }),
+  );
+}
+
+const USAGE_SUMS = [
+  'requests',
+  'inputTokens',
+  'outputTokens',
+  'cacheCreationInputTokens',
+  'cacheReadInputTokens',
+  'costUsd',
+  'unpriced',
+] as const;
+
+/** `q`'s usage of `records`, counted from scratch, by key. */
+function usageRecount(records: readonly AuditRecord[], q: UsageQuery): (string | number)[][] {
+  const at = (t: string | undefined) => (t === undefined ? undefined : new Date(t).toISOString());
+  const [since, until] = [at(q.since), at(q.until)];
+  const rows = new Map<string, number[]>();
+  for (const r of records) {
+    if ((since && r.time < since) || (until && r.time >= until)) continue;
+    if ((q.org !== undefined && r.org !== q.org) || (q.user !== undefined && r.user !== q.user)) continue;
+    const k = q.by === 'hour' ? r.time.slice(0, 13) : (r.org ?? '(none)');
+    const sums = rows.get(k) ?? [0, 0, 0, 0, 0, 0, 0];
+    const add = [r.inputTokens, r.outputTokens, r.cacheCreationInputTokens, r.cacheReadInputTokens];
+    add.push(r.costUsd ?? 0, r.costUsd === null && r.status < 400 ? 1 : 0);
+    rows.set(
+      k,
+      sums.map((v, n) => v + (n === 0 ? 1 : (add[n - 1] as number))),
+    );
+  }
+  return [...rows.entries()].map(([k, v]) => [k, ...v]).sort();
+}
+
+/** `got` less `base`, key by key, as `usageRecount` lists it (keys left with no requests dropped). */
+function usageLess(got: readonly UsageRow[], base: readonly UsageRow[]): (string | number)[][] {
+  const old = new Map(base.map((r) => [r.key, r]));
+  return got
+    .map((r) => [r.key, ...USAGE_SUMS.map((f) => r[f] - (old.get(r.key)?.[f] ?? 0))])
+    .filter((row) => row[1] !== 0)
+    .sort();
+}
 
 /** Registers the suite for the stores `open` makes (each test gets a fresh, migrated store). */
 export function defineStoreSuite(
@@ -785,6 +889,27 @@ export function defineStoreSuite(
         ['2026-11-10T03', 1],
         ['2026-11-10T06', 1],
       ]);
+    });
+
+    it('usage by org and by hour equals summing the records, whole hours from rollups or not', async () => {
+      const made = hourlyRecords();
+      const queries = USAGE_PERIODS.flatMap(([since, until]) =>
+        USAGE_SCOPES.map((scope) => ({
+          ...scope,
+          ...(since !== undefined ? { since } : {}),
+          ...(until !== undefined ? { until } : {}),
+        })),
+      );
+      // Other tests' records share this store: what they sum to is taken away from each answer.
+      const before = await Promise.all(queries.map((q) => store.usage(q)));
+      await store.insertAudits(made.slice(0, 20));
+      for (const r of made.slice(20)) await store.insertAudit(r);
+      for (const [i, q] of queries.entries()) {
+        const got = await store.usage(q);
+        const sorted = [...got].sort((a, b) => b.costUsd - a.costUsd || (a.key < b.key ? -1 : 1));
+        assert.deepEqual(got, sorted, 'by spend, then key');
+        assert.deepEqual(usageLess(got, before[i] ?? []), usageRecount(made, q), JSON.stringify(q));
+      }
     });
 
     it('filters audit records by model, status and decision and pages them by (time, id)', async () => {

@@ -130,7 +130,7 @@ export interface UsageQuery {
   user?: string;
   since?: string;
   until?: string;
-  /** `hour`: the UTC hour (`2026-11-01T10`), always summed from the records. */
+  /** `hour`: the UTC hour (`2026-11-01T10`), as the first 13 characters of the records' times. */
   by: 'user' | 'model' | 'org' | 'hour';
 }
 
@@ -154,6 +154,8 @@ export interface RollupQuery {
   fromHour?: string;
   /** Last UTC hour, exclusive. */
   toHour?: string;
+  /** Read the hourly rollups even with no hour bound or dimension (usage by org). */
+  hourly?: boolean;
   by: RollupDimension[];
 }
 

@@ -141,7 +141,7 @@ class GuardTally {
  * guard acted on (an index of their own, at most SCAN_CAP of them: `partial` when there were more).
  */
 export async function guardView(store: Store, org: string, since: string) {
-  const from = splitPeriod(since, undefined).days?.from;
+  const from = splitPeriod(since, undefined).whole?.from;
   const head = from ? dayStart(from) : undefined;
   const t = new GuardTally();
   if (from) {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import { startHarness, type Harness, type HarnessOptions } from './testing/harness.js';
-import { SseUsageReader } from './usage.js';
+import { MAX_LINE, SseUsageReader } from './usage.js';
 
 const UPSTREAM_KEY = 'sk-ant-upstream-' + randomBytes(8).toString('hex');
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -407,5 +407,33 @@ describe('SseUsageReader', () => {
         cacheReadInputTokens: 9,
       });
     }
+  });
+
+  it('drops a byte order mark at the stream start, even cut across chunks, and reads CRLF lines', () => {
+    const event = 'data: {"type":"message_start","message":{"usage":{"input_tokens":7}}}\r\n\r\n';
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(event)]);
+    for (const cut of [1, 2, 3, 4]) {
+      const r = new SseUsageReader();
+      r.push(bytes.subarray(0, cut));
+      r.push(bytes.subarray(cut));
+      assert.equal(r.usage.inputTokens, 7, `cut at ${cut}`);
+    }
+    const notBom = new SseUsageReader();
+    notBom.push(Buffer.from([0xef, 0xbb]));
+    notBom.push(Buffer.from(event));
+    assert.equal(notBom.usage.inputTokens, 0, 'two bytes of a mark are part of the first line');
+  });
+
+  it('caps a line in bytes: a longer one is skipped, not held', () => {
+    // 'é' is two bytes: this line is under the cap in characters, over it in bytes.
+    const pad = 'é'.repeat(MAX_LINE / 2);
+    const long = `data: {"type":"message_delta","usage":{"output_tokens":99},"pad":"${pad}"}\n`;
+    const r = new SseUsageReader();
+    for (let at = 0; at < long.length; at += 1000) {
+      r.push(Buffer.from(long.slice(at, at + 1000)));
+      assert.ok(r.held <= MAX_LINE, `holds ${r.held} bytes`);
+    }
+    r.push(Buffer.from('data: {"type":"message_delta","usage":{"output_tokens":3}}\n'));
+    assert.equal(r.usage.outputTokens, 3);
   });
 });

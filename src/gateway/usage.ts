@@ -27,49 +27,79 @@ export function applyUsage(into: Usage, raw: RawUsage | undefined): void {
     into.cacheReadInputTokens = raw.cache_read_input_tokens;
 }
 
-/** The longest SSE line kept while looking for usage; longer (content) lines are skipped, not buffered. */
+/** The longest SSE line kept (bytes) while looking for usage; longer (content) lines are skipped, not buffered. */
 export const MAX_LINE = 64 * 1024;
 
-/** Incremental SSE reader: feed it chunks; it keeps only the current line and the usage so far. */
+const NEWLINE = 0x0a;
+const CR = 0x0d;
+const DATA = Buffer.from('data:');
+/** The event types whose lines are parsed; any other line is passed over without decoding it. */
+const MARKERS = ['"message_start"', '"message_delta"', '"error"'].map((m) => Buffer.from(m));
+/** A byte order mark, which a UTF-8 decoder drops from the start of a stream. */
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/**
+ * Incremental SSE reader: feed it chunks; it keeps only the current line and the usage so far.
+ * It works on the bytes: a line is decoded only when it is a `data:` line that names one of the
+ * few event types it reads, so a long answer's deltas cost a byte search each.
+ */
 export class SseUsageReader {
   readonly usage = emptyUsage();
   /** Text of an `event: error` payload, if the stream carried one. */
   errorType: string | null = null;
-  private line = '';
+  /** Bytes of the current line held so far (at most MAX_LINE). */
+  held = 0;
+  /** The current line's bytes from earlier chunks (copies: a chunk is not kept). */
+  private parts: Buffer[] = [];
   private skipping = false;
-  private readonly decoder = new TextDecoder();
+  /** The stream's first bytes while they may still be a byte order mark; null once known. */
+  private start: Buffer | null = Buffer.alloc(0);
 
   push(chunk: Uint8Array): void {
-    const text = this.decoder.decode(chunk, { stream: true });
-    let start = 0;
-    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-      this.take(text.slice(start, nl));
-      this.endLine();
-      start = nl + 1;
+    let buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (this.start) {
+      const begun = Buffer.concat([this.start, buf]);
+      if (begun.length < BOM.length && BOM.subarray(0, begun.length).equals(begun)) {
+        this.start = begun;
+        return;
+      }
+      this.start = null;
+      buf = begun.subarray(0, BOM.length).equals(BOM) ? begun.subarray(BOM.length) : begun;
     }
-    this.take(text.slice(start));
+    let from = 0;
+    for (let nl = buf.indexOf(NEWLINE); nl !== -1; nl = buf.indexOf(NEWLINE, from)) {
+      this.endLine(this.line(buf, from, nl));
+      from = nl + 1;
+    }
+    const rest = this.line(buf, from, buf.length);
+    if (rest) this.parts = [Buffer.from(rest)];
   }
 
-  private take(part: string): void {
-    if (this.skipping) return;
-    if (this.line.length + part.length > MAX_LINE) {
+  /** The current line with `buf[from, to)` added, or null while it is skipped (past MAX_LINE). */
+  private line(buf: Buffer, from: number, to: number): Buffer | null {
+    if (this.skipping) return null;
+    if (this.held + to - from > MAX_LINE) {
       this.skipping = true;
-      this.line = '';
-      return;
+      this.parts = [];
+      this.held = 0;
+      return null;
     }
-    this.line += part;
+    this.held += to - from;
+    const piece = buf.subarray(from, to);
+    return this.parts.length ? Buffer.concat([...this.parts, piece]) : piece;
   }
 
-  private endLine(): void {
-    const line = this.line.endsWith('\r') ? this.line.slice(0, -1) : this.line;
-    this.line = '';
+  private endLine(whole: Buffer | null): void {
+    this.parts = [];
+    this.held = 0;
     this.skipping = false;
+    if (!whole) return;
+    const line = whole.length && whole[whole.length - 1] === CR ? whole.subarray(0, -1) : whole;
     // Only events that carry usage or errors are parsed; deltas are passed over cheaply.
-    if (!line.startsWith('data:')) return;
-    if (!line.includes('"message_start"') && !line.includes('"message_delta"') && !line.includes('"error"'))
-      return;
+    if (line.length < DATA.length || DATA.compare(line, 0, DATA.length) !== 0) return;
+    if (!MARKERS.some((m) => line.includes(m))) return;
     try {
-      const event = JSON.parse(line.slice(5)) as {
+      const event = JSON.parse(line.toString('utf8', DATA.length)) as {
         type?: string;
         message?: { usage?: RawUsage };
         usage?: RawUsage;

@@ -229,9 +229,10 @@ export class AuditJournal {
     this.settle(r.id);
     const line = endLine(r);
     let s: Segment;
+    // No check that the folder is still there (begin made one): a line written into a removed
+    // segment is lost only to a crash, as a record held in memory for the store would be, and the
+    // record goes to the store either way.
     try {
-      const why = this.lostFolder();
-      if (why) throw new JournalError(why);
       s = this.append(line);
     } catch (err) {
       // Not in the journal: the store directly, and while it refuses, the drainer's queue in memory

@@ -5,7 +5,8 @@
  * - it never throws, and never holds more than its line cap;
  * - whatever the chunking, it finds what a plain line-by-line reading of the whole stream finds:
  *   usage from `message_start` and `message_delta` events and the type of an `error` event, in
- *   lines of at most the cap that name their event type as written (the reader's cheap filter).
+ *   lines of at most the cap (in bytes) that name their event type as written (the reader's cheap
+ *   filter).
  */
 import { applyUsage, emptyUsage, MAX_LINE, SseUsageReader } from '../../../src/gateway/usage.js';
 import { chunkings } from '../chunkings.js';
@@ -22,8 +23,7 @@ function check(prefix: Buffer, data: Buffer): void {
     const reader = new SseUsageReader();
     for (const chunk of [prefix, ...chunks]) {
       reader.push(chunk);
-      const held = (reader as unknown as { line: string }).line.length;
-      if (!(held <= MAX_LINE)) throw new Error(`the reader holds ${held} characters of a line`);
+      if (!(reader.held <= MAX_LINE)) throw new Error(`the reader holds ${reader.held} bytes of a line`);
     }
     const got = JSON.stringify([reader.usage, reader.errorType]);
     if (got !== want) throw new Error(`in ${chunks.length} chunks: ${got}; read whole: ${want}`);
@@ -35,10 +35,15 @@ const TYPES = ['"message_start"', '"message_delta"', '"error"'];
 function reference(stream: Buffer): string {
   const usage = emptyUsage();
   let errorType: unknown = null;
-  const lines = new TextDecoder().decode(stream).split('\n');
-  lines.pop(); // not ended by a newline: never complete
-  for (const whole of lines) {
-    if (whole.length > MAX_LINE) continue;
+  // A UTF-8 decoder drops a byte order mark at the stream's start; lines are split on the newline
+  // byte (never part of a multi-byte character) and capped in bytes.
+  const body = stream.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf])) ? stream.subarray(3) : stream;
+  const lines: Buffer[] = [];
+  for (let from = 0, nl = body.indexOf(10); nl !== -1; from = nl + 1, nl = body.indexOf(10, from))
+    lines.push(body.subarray(from, nl)); // a last line not ended by a newline is never complete
+  for (const bytes of lines) {
+    if (bytes.length > MAX_LINE) continue;
+    const whole = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
     const line = whole.endsWith('\r') ? whole.slice(0, -1) : whole;
     if (!line.startsWith('data:') || !TYPES.some((t) => line.includes(t))) continue;
     let event: { type?: unknown; message?: { usage?: never }; usage?: never; error?: { type?: unknown } };

@@ -42,11 +42,12 @@
  * (a CPU profile of `sluice serve` is written there when the run ends).
  *
  * Run: node --import tsx bench/gateway.ts [--quick] [--format json] [--no-pin] [--no-portkey] [--c64]
- *        [--only TEXT] [--compare DIR]
+ *        [--only TEXT] [--compare DIR] [--seconds N]
  *   --quick        about a second per route and workload, one round, no portkey (a few minutes)
  *   --format json  machine-readable results on stdout instead of tables
  *   --only TEXT    only the workloads whose label ('stream 90 KB x1', ...) holds TEXT
  *   --compare DIR  also DIR's sluice serve (another checkout) as routes base:none, base:redacted
+ *   --seconds N    seconds of measured load per route and workload (default 5; more for A/B runs)
  */
 import { cpus } from 'node:os';
 import { scan } from '../src/guard/scan.js';
@@ -81,10 +82,11 @@ const compare = compareAt < 0 ? null : (argv[compareAt + 1] ?? '.');
 const COMPARED = ['none', 'redacted'] as const;
 
 /** Seconds of measured load per route and workload, split over `ROUNDS` interleaved rounds. */
-const SECONDS = quick ? 1 : 5;
+const secondsAt = argv.indexOf('--seconds');
+const SECONDS = secondsAt >= 0 ? Number(argv[secondsAt + 1]) : quick ? 1 : 5;
 const ROUNDS = quick ? 1 : 3;
 const MIN_REQUESTS = quick ? 20 : 150;
-const MAX_REQUESTS = quick ? 300 : 3000;
+const MAX_REQUESTS = quick ? 300 : 600 * SECONDS;
 const MODES = [false, true];
 const SIZES_KB = [50, 90, 500];
 const CONCURRENCY = argv.includes('--c64') ? [1, 16, 64] : [1, 16];

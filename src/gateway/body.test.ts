@@ -11,6 +11,7 @@ import {
   commonPrefix,
   readMessagesBody,
   type MessagesBody,
+  type Resume,
 } from './body.js';
 import { isMessagesRequest, missing, modelReads } from './testing/reference-reader.js';
 
@@ -521,6 +522,74 @@ describe('readMessagesBody', () => {
     assert.deepEqual(r3.reused, { from: 0, to: 0 });
     assert.equal(r3.previous, undefined);
     assert.deepEqual(r3.content, readMessagesBody(body('sys two', 7), true).content);
+  });
+
+  it('what follows messages (Claude Code: system, tools, ...) is taken over, moved, when it is the same', () => {
+    const tools = [
+      { name: 'Read', description: 'reads a file', input_schema: { type: 'object', properties: { p: {} } } },
+    ];
+    const msgs = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `message ${i}` }));
+    // Claude Code's key order: the history first, what every turn repeats after it.
+    const body = (n: number, system = 'sys one', more = '') =>
+      Buffer.from(
+        JSON.stringify({
+          model: 'm',
+          messages: msgs(n),
+          system,
+          tools,
+          metadata: { user_id: 'u' },
+          max_tokens: 9,
+          stream: true,
+        }).slice(0, -1) + `${more}}`,
+      );
+    const plain = (b: Buffer) => {
+      const r = readMessagesBody(b, true);
+      return [r.content, r.model, r.stream, r.maxTokens, [...r.fields]];
+    };
+    const same = (b: Buffer, prev: Resume) => {
+      const r = readMessagesBody(b, true, prev);
+      assert.deepEqual([r.content, r.model, r.stream, r.maxTokens, [...r.fields]], plain(b));
+      return r;
+    };
+    const r1 = readMessagesBody(body(3), true);
+    assert.equal(r1.reusedTail, undefined);
+    const r2 = same(body(5), r1.resume);
+    const tailSpans = r1.content.length - (r1.resume.tail?.content ?? 0);
+    assert.ok(tailSpans > 4, 'system, tool name, description, keys, user_id');
+    assert.deepEqual(r2.reusedTail, {
+      from: r2.content.length - tailSpans,
+      to: r2.content.length,
+      previousFrom: r1.content.length - tailSpans,
+    });
+    assert.equal(r2.previous, r1.resume);
+    // From a tail that was itself taken over; and a shorter body (a rewind) moves it back.
+    assert.ok(same(body(8), r2.resume).reusedTail);
+    assert.ok(same(body(2), r2.resume).reusedTail);
+    // One byte of the tail changed, at the same length: read again, nothing of it taken over.
+    assert.equal(same(body(5, 'sys two'), r1.resume).reusedTail, undefined);
+    // A tail that sets the model or stream again (last key wins): what it set comes with it.
+    const again = ',"model":"m2","stream":false,"max_tokens":7';
+    const r3 = readMessagesBody(body(3, 'sys one', again), true);
+    const r4 = same(body(4, 'sys one', again), r3.resume);
+    assert.ok(r4.reusedTail);
+    assert.deepEqual(
+      [r4.model, r4.stream, r4.maxTokens, r4.fields.get('max_tokens')],
+      ['m2', false, 7, 'number'],
+    );
+  });
+
+  it('a tail begins after the messages whose elements are marked, not an empty one before (found by fuzzing)', () => {
+    const later = JSON.stringify([
+      { role: 'user', content: 'm0' },
+      { role: 'user', content: 'm1' },
+    ]);
+    const body = (pad: string) =>
+      Buffer.from(`{"model":"m","pad":"${pad}","messages":[],"messages":${later},"system":"s"}`);
+    const r1 = readMessagesBody(body('a'), true);
+    const r2 = readMessagesBody(body('bb'), true, r1.resume);
+    assert.deepEqual(r2.resume.marks, readMessagesBody(body('bb'), true).resume.marks);
+    assert.equal(r2.resume.marks.length, 4);
   });
 
   it('commonPrefix finds the first differing byte at any position', () => {

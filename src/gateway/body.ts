@@ -58,6 +58,11 @@ export interface MessagesBody {
   resume: Resume;
   /** `content[from, to)` are the previous read's spans, taken over with the bytes they stand for. */
   reused: { from: number; to: number };
+  /**
+   * `content[from, to)` are the previous read's spans from `previousFrom` on, moved with the bytes
+   * after `messages` that both bodies end with.
+   */
+  reusedTail?: { from: number; to: number; previousFrom: number };
   /** The previous read they were taken from (when any were). */
   previous?: Resume;
 }
@@ -74,6 +79,23 @@ export interface Resume {
   marks: number[];
   /** What the gateway's inspect stage found in each span, once it has run (index as `content`). */
   results?: ScanResult[];
+  /** What follows the top-level `messages` array, for a next body that ends the same way. */
+  tail?: Tail;
+}
+
+/**
+ * The rest of a body after its top-level `messages` array (Claude Code sends `system` and `tools`,
+ * ~40 KB the same every turn, after it): where it starts, its first content span's index, and what
+ * reading it set.
+ */
+export interface Tail {
+  at: number;
+  content: number;
+  /** Top-level fields set in it, in order. */
+  fields: [string, JsonType][];
+  model?: string;
+  stream?: boolean;
+  maxTokens?: number;
 }
 
 /**
@@ -276,6 +298,9 @@ class Reader {
   private messagesSeen = false;
   reusedFrom = 0;
   reusedTo = 0;
+  /** What follows the top-level `messages` array, once it has been read past. */
+  tail: Tail | undefined;
+  reusedTail: MessagesBody['reusedTail'];
 
   constructor(
     private readonly b: Buffer,
@@ -425,10 +450,8 @@ class Reader {
       const skip = key === null ? undefined : skips?.get(key);
       if (skip !== undefined && this.b[this.pos] === QUOTE) {
         const span = this.string();
-        if (role === Role.Root) {
-          this.model = this.text(span);
-          this.fields.set('model', 'string');
-        } else if (skip !== true) (deferred ??= []).push({ at: this.content.length, span, skipIf: skip });
+        if (role === Role.Root) this.rootField('model', 'string', this.text(span));
+        else if (skip !== true) (deferred ??= []).push({ at: this.content.length, span, skipIf: skip });
       } else if (key === 'type' && (role === Role.Block || role === Role.Source)) {
         if (this.b[this.pos] === QUOTE) {
           const span = this.string();
@@ -443,10 +466,19 @@ class Reader {
         const first = this.b[at];
         const jsonType = this.value(key === null ? Role.Any : childRole(role, key), depth);
         if (role === Role.Root && key !== null) {
-          this.fields.set(key, jsonType);
-          if (key === 'stream') this.stream = first === 0x74;
-          if (key === 'max_tokens' && jsonType === 'number')
-            this.maxTokens = Number(this.b.toString('latin1', at, this.pos));
+          const value =
+            key === 'stream'
+              ? first === 0x74
+              : key === 'max_tokens' && jsonType === 'number'
+                ? Number(this.b.toString('latin1', at, this.pos))
+                : undefined;
+          this.rootField(key, jsonType, value);
+          // Past the top-level `messages` whose elements were marked (the first that is not
+          // empty): the rest holds no marks, and may be the previous body's rest, moved.
+          if (key === 'messages' && this.messagesSeen && !this.tail) {
+            this.tail = { at: this.pos, content: this.content.length, fields: [] };
+            if (this.skipTail()) return;
+          }
         }
       }
       this.ws();
@@ -467,6 +499,44 @@ class Reader {
         const d = deferred[i] as Deferred;
         if (type !== d.skipIf) this.content.splice(d.at, 0, d.span);
       }
+  }
+
+  /** A top-level field read: its type, and `model`, `stream` or `max_tokens` its value. */
+  private rootField(key: string, type: JsonType, value?: string | boolean | number): void {
+    this.fields.set(key, type);
+    this.tail?.fields.push([key, type]);
+    const tail: Partial<Tail> = this.tail ?? {};
+    if (key === 'model' && typeof value === 'string') this.model = tail.model = value;
+    else if (key === 'stream' && typeof value === 'boolean') this.stream = tail.stream = value;
+    else if (key === 'max_tokens' && typeof value === 'number') this.maxTokens = tail.maxTokens = value;
+  }
+
+  /**
+   * Just past the top-level `messages`: when every byte from here to the end is the previous
+   * body's from its own such point, take that tail's spans (moved by the difference) and what it
+   * set, and end the read; the result is the one reading it would give.
+   */
+  private skipTail(): boolean {
+    const prev = this.previous;
+    const t = prev?.tail;
+    if (!prev || !t) return false;
+    const b = this.b;
+    if (prev.body.length - t.at !== b.length - this.pos) return false;
+    if (b.compare(prev.body, t.at, prev.body.length, this.pos, b.length) !== 0) return false;
+    const shift = this.pos - t.at;
+    const from = this.content.length;
+    for (let i = t.content; i < prev.content.length; i++) {
+      const span = prev.content[i] as Span;
+      this.content.push({ start: span.start + shift, end: span.end + shift });
+    }
+    this.reusedTail = { from, to: this.content.length, previousFrom: t.content };
+    for (const [key, type] of t.fields) this.fields.set(key, type);
+    if (t.model !== undefined) this.model = t.model;
+    if (t.stream !== undefined) this.stream = t.stream;
+    if (t.maxTokens !== undefined) this.maxTokens = t.maxTokens;
+    this.tail = { ...t, at: this.pos, content: from };
+    this.pos = b.length;
+    return true;
   }
 
   /**
@@ -556,14 +626,16 @@ export function readMessagesBody(body: Buffer, needsGeneration: boolean, previou
   if (fields.get('messages') !== 'array') throw new BodyError('"messages" must be an array', false);
   if (needsGeneration && fields.has('max_tokens') && fields.get('max_tokens') !== 'number')
     throw new BodyError('"max_tokens" must be a number', false);
+  const tailSpans = r.reusedTail !== undefined && r.reusedTail.to > r.reusedTail.from;
   return {
     model: r.model,
     stream: r.stream,
     maxTokens: r.maxTokens,
     content: r.content,
     fields,
-    resume: { body, content: r.content, marks: r.marks },
+    resume: { body, content: r.content, marks: r.marks, ...(r.tail ? { tail: r.tail } : {}) },
     reused: { from: r.reusedFrom, to: r.reusedTo },
-    ...(previous && r.reusedTo > r.reusedFrom ? { previous } : {}),
+    ...(tailSpans ? { reusedTail: r.reusedTail } : {}),
+    ...(previous && (r.reusedTo > r.reusedFrom || tailSpans) ? { previous } : {}),
   };
 }

@@ -287,6 +287,37 @@ describe('the guard in the gateway', () => {
     }
   });
 
+  it('Claude Code order (system and tools after messages): the tail is redacted every turn, as a first request is', async () => {
+    const h = await setup('{ upstream: anthropic, guard: { secrets: redact } }');
+    const inTool = 'ghp_' + fake(ALNUM, 36, 'tail-tool');
+    const inSystem = 'ghp_' + fake(ALNUM, 36, 'tail-system');
+    const tools = [{ name: 'Read', description: `reads; token ${inTool}`, input_schema: { type: 'object' } }];
+    const messages: { role: string; content: string }[] = [];
+    const send = async (key: string, system: string) => {
+      await fetch(`${h.gateway.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': key, 'x-claude-code-session-id': 'tail' },
+        body: JSON.stringify({ model: 'm', messages, system, tools, max_tokens: 5 }),
+      });
+      return h.standin.seen.at(-1)?.body.toString('utf8') ?? '';
+    };
+    const clean = `token ${'x'.repeat(inSystem.length)}`;
+    for (let turn = 0; turn < 6; turn++) {
+      messages.push({ role: turn % 2 ? 'assistant' : 'user', content: `turn ${turn}` });
+      // Turn 4 changes one byte run of the system prompt, at the same length: scanned again.
+      const system = turn === 4 ? `token ${inSystem}` : clean;
+      const continued = await send(h.key, system);
+      const { key } = await createKey(
+        h.store,
+        { org: 'acme', user: `tail${turn}@acme.test`, role: 'member' },
+        new Date(),
+      );
+      assert.equal(continued, await send(key, system), `turn ${turn}: as a first request`);
+      assert.equal(continued.includes(inTool) || continued.includes(inSystem), false, `turn ${turn}`);
+      assert.match(continued, /reads; token \[REDACTED:github-pat:\d\]/);
+    }
+  });
+
   it('a system prompt changed under the same history is scanned again, even at the same length', async () => {
     const h = await setup('{ upstream: anthropic, guard: { secrets: redact } }');
     const token = 'ghp_' + fake(ALNUM, 36, 'system-edit');

@@ -85,6 +85,23 @@ function splice(body: Buffer, edits: { span: Span; text: string }[]): Buffer {
 }
 
 /**
+ * The previous body's results, and which spans are its own: `[from, to)` at the same index, and
+ * `tail` (the spans after `messages`, moved) at index `i - tail.from + tail.previousFrom`.
+ */
+export interface Prior {
+  results: readonly (ScanResult | undefined)[];
+  from: number;
+  to: number;
+  tail?: { from: number; to: number; previousFrom: number };
+}
+
+function priorResult(prior: Prior, i: number): ScanResult | undefined {
+  if (i >= prior.from && i < prior.to) return prior.results[i];
+  const t = prior.tail;
+  return t && i >= t.from && i < t.to ? prior.results[i - t.from + t.previousFrom] : undefined;
+}
+
+/**
  * Inspects the literals at `spans` (from `readMessagesBody`, in document order) of `body`.
  * Throws `GuardTimeoutError` past `deadline`, `BodyError` for a literal that does not decode.
  */
@@ -94,7 +111,7 @@ export function inspect(
   org: OrgConfig,
   cache: ScanCache,
   deadline: number,
-  prior?: { results: readonly (ScanResult | undefined)[]; from: number; to: number },
+  prior?: Prior,
 ): Inspection {
   // Both kinds, every rule: actions are applied after the scan, so one cache entry serves every org.
   // Spans taken over from the conversation's previous body stand for the same bytes: their results
@@ -102,7 +119,7 @@ export function inspect(
   const found: ScanResult[] = new Array<ScanResult>(spans.length);
   const todo: number[] = [];
   for (let i = 0; i < spans.length; i++) {
-    const known = prior && i >= prior.from && i < prior.to ? prior.results[i] : undefined;
+    const known = prior ? priorResult(prior, i) : undefined;
     if (known) found[i] = known;
     else todo.push(i);
   }

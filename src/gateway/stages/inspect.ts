@@ -40,7 +40,13 @@ export function inspect(deps: InspectDeps): Stage {
         org,
         deps.cache,
         deps.now() + org.guard.timeoutMs,
-        previous ? { results: previous, ...ctx.message.reused } : undefined,
+        previous
+          ? {
+              results: previous,
+              ...ctx.message.reused,
+              ...(ctx.message.reusedTail ? { tail: ctx.message.reusedTail } : {}),
+            }
+          : undefined,
       );
       ctx.message.resume.results = result.results;
     } catch (err) {

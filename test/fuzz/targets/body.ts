@@ -125,8 +125,10 @@ function sameRead(body: Buffer, previous: Resume): void {
           r.stream,
           [...r.fields],
           r.content,
+          r.maxTokens,
           r.resume.marks,
           r.reused.to <= r.content.length,
+          (r.reusedTail?.to ?? 0) <= r.content.length,
         ]);
   if (view(fresh) !== view(resumed))
     throw new Error(

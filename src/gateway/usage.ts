@@ -67,12 +67,33 @@ export class SseUsageReader {
       buf = begun.subarray(0, BOM.length).equals(BOM) ? begun.subarray(BOM.length) : begun;
     }
     let from = 0;
+    // Where each marker next occurs in this chunk (Infinity: nowhere after), found with one search
+    // and reused by the lines before it.
+    const next = [-1, -1, -1];
     for (let nl = buf.indexOf(NEWLINE); nl !== -1; nl = buf.indexOf(NEWLINE, from)) {
-      this.endLine(this.line(buf, from, nl));
+      if (this.parts.length || this.skipping) this.endLine(this.line(buf, from, nl));
+      else if (nl - from <= MAX_LINE) this.inChunk(buf, from, nl, next);
       from = nl + 1;
     }
     const rest = this.line(buf, from, buf.length);
     if (rest) this.parts = [Buffer.from(rest)];
+  }
+
+  /** A whole line `buf[from, to)` within one chunk: read where it is, nothing copied. */
+  private inChunk(buf: Buffer, from: number, to: number, next: number[]): void {
+    const end = to > from && buf[to - 1] === CR ? to - 1 : to;
+    if (end - from < DATA.length) return;
+    for (let i = 0; i < DATA.length; i++) if (buf[from + i] !== DATA[i]) return;
+    let named = false;
+    for (let k = 0; k < MARKERS.length && !named; k++) {
+      const m = MARKERS[k] as Buffer;
+      if ((next[k] as number) < from) {
+        const at = buf.indexOf(m, from);
+        next[k] = at < 0 ? Infinity : at;
+      }
+      named = (next[k] as number) + m.length <= end;
+    }
+    if (named) this.parse(buf.toString('utf8', from + DATA.length, end));
   }
 
   /** The current line with `buf[from, to)` added, or null while it is skipped (past MAX_LINE). */
@@ -98,8 +119,13 @@ export class SseUsageReader {
     // Only events that carry usage or errors are parsed; deltas are passed over cheaply.
     if (line.length < DATA.length || DATA.compare(line, 0, DATA.length) !== 0) return;
     if (!MARKERS.some((m) => line.includes(m))) return;
+    this.parse(line.toString('utf8', DATA.length));
+  }
+
+  /** A `data:` payload that names an event type read here. */
+  private parse(data: string): void {
     try {
-      const event = JSON.parse(line.toString('utf8', DATA.length)) as {
+      const event = JSON.parse(data) as {
         type?: string;
         message?: { usage?: RawUsage };
         usage?: RawUsage;

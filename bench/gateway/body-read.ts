@@ -145,14 +145,17 @@ function run(bodies: Buffer[]): Map<number, Turn> {
       org,
       cache,
       Date.now() + 10_000,
-      prior ? { results: prior, ...parsed.reused } : undefined,
+      prior
+        ? { results: prior, ...parsed.reused, ...(parsed.reusedTail ? { tail: parsed.reusedTail } : {}) }
+        : undefined,
     );
     const t2 = performance.now();
     if (result.decision !== 'none') throw new Error(`expected nothing found, got ${result.decision}`);
     parsed.resume.results = result.results;
     previous = parsed.resume;
     const spans = parsed.content.length;
-    const fresh = spans - (parsed.reused.to - parsed.reused.from);
+    const tail = parsed.reusedTail ? parsed.reusedTail.to - parsed.reusedTail.from : 0;
+    const fresh = spans - (parsed.reused.to - parsed.reused.from) - tail;
     out.set(i + 1, { kb: body.length / 1024, spans, fresh, read: t1 - t0, inspect: t2 - t1 });
   });
   return out;

@@ -45,7 +45,8 @@
  *        [--only TEXT] [--compare DIR] [--seconds N]
  *   --quick        about a second per route and workload, one round, no portkey (a few minutes)
  *   --format json  machine-readable results on stdout instead of tables
- *   --only TEXT    only the workloads whose label ('stream 90 KB x1', ...) holds TEXT
+ *   --only TEXT    only the workloads whose label ('stream 90 KB x1', ...) holds TEXT not followed by
+ *                  a digit ('x1' does not pick 'x16')
  *   --compare DIR  also DIR's sluice serve (another checkout) as routes base:none, base:redacted
  *   --seconds N    seconds of measured load per route and workload (default 5; more for A/B runs)
  */
@@ -72,9 +73,12 @@ if (format !== 'table' && format !== 'json')
   throw new Error(`--format: expected table or json, got ${format}`);
 const asJson = format === 'json';
 const withPortkey = !quick && !argv.includes('--no-portkey');
-// --only 'stream 90' runs the workloads whose label ('json 50 KB x1', ...) holds that text.
+// --only 'stream 90' runs the workloads whose label ('json 50 KB x1', ...) holds that text, not
+// followed by a digit ('x1' is not 'x16').
 const onlyAt = argv.indexOf('--only');
-const only = onlyAt < 0 ? null : (argv[onlyAt + 1] ?? '');
+const onlyText = onlyAt < 0 ? null : (argv[onlyAt + 1] ?? '');
+const only =
+  onlyText === null ? null : new RegExp(`${onlyText.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![0-9])`);
 // --compare DIR: also run DIR's `sluice serve` (another checkout, e.g. `git archive main` unpacked
 // with this node_modules linked in) as routes base:none and base:redacted, for a before/after in one run.
 const compareAt = argv.indexOf('--compare');
@@ -244,7 +248,7 @@ for (const stream of MODES)
     for (const concurrency of CONCURRENCY) {
       const mode = stream ? 'stream' : 'json';
       const label = `${mode} ${kb} KB x${concurrency}`;
-      if (only !== null && !label.includes(only)) continue;
+      if (only !== null && !only.test(label)) continue;
       progress(`${label} ...`);
       const body = bodies.get(`${kb}/${stream}`) as BodyMaker;
       const clients = routes.map((t) => client(t, concurrency));

@@ -163,6 +163,29 @@ describe('sluice init, keys, logs, usage', () => {
     assert.match(bad.err, /--by.*team.*user, model, org/);
   });
 
+  it('usage --by hour prints each UTC hour, oldest first', async () => {
+    const store = await openStore('sqlite:./.sluice/sluice.db', dir);
+    const hour = (back: number) => new Date(Date.now() - back * 3_600_000).toISOString();
+    await Promise.all(
+      [
+        ['h1', hour(2), 1],
+        ['h2', hour(2), 0.5],
+        ['h3', hour(0), 0.25],
+      ].map(([id, time, costUsd]) =>
+        store.insertAudit(
+          auditRecord({ id: id as string, org: 'hourly', time: time as string, costUsd: costUsd as number }),
+        ),
+      ),
+    );
+    await store.close();
+    const r = sluice('usage', '--org', 'hourly', '--since', '3h', '--by', 'hour');
+    assert.equal(r.code, 0, r.err);
+    const lines = r.out.split('\n');
+    assert.match(lines[0] ?? '', /^HOUR +REQUESTS/);
+    assert.match(lines[1] ?? '', new RegExp(`^${hour(2).slice(0, 13)}:00Z +2 .* 1\\.5000$`));
+    assert.match(lines[2] ?? '', new RegExp(`^${hour(0).slice(0, 13)}:00Z +1 .* 0\\.2500$`));
+  });
+
   it('usage --telemetry prints what Claude Code reported, per user and metric', async () => {
     const store = await openStore('sqlite:./.sluice/sluice.db', dir);
     const day = new Date().toISOString().slice(0, 10);

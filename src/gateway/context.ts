@@ -96,6 +96,11 @@ export interface RequestContext {
   admission: Admission | null;
   /** Run when the request ends, whatever happened, before `record` (returns what it held). */
   readonly onEnd: (() => void)[];
+  /**
+   * Ends the client's answer: set by the relay and called by the pipeline once the request's
+   * record is in the journal, so a client that saw a whole answer never outruns its record.
+   */
+  endAnswer?: () => void;
   record: AuditRecord;
 }
 

@@ -15,6 +15,27 @@ describe('the pipeline', () => {
     assert.deepEqual(seen, ['a', 'b', 'record']);
   });
 
+  it("ends the client's answer only once the record has run, even when the record throws", async () => {
+    for (const fails of [false, true]) {
+      const ctx = testContext();
+      const order: string[] = [];
+      const relayLike: Stage = (c) => {
+        c.res.write('data: last event\n\n');
+        c.endAnswer = () => {
+          order.push('answer ended');
+          c.res.end();
+        };
+      };
+      const record: Stage = (c) => {
+        order.push(c.res.writableEnded ? 'record after the end' : 'record');
+        if (fails) throw new Error('journal full');
+      };
+      await runStages(ctx, [relayLike], record, { error: () => undefined }, () => 0).catch(() => undefined);
+      assert.deepEqual(order, ['record', 'answer ended'], fails ? 'record throws' : 'record succeeds');
+      assert.ok(ctx.res.writableEnded);
+    }
+  });
+
   it('a coded error ends the request with its answer, and the record still runs', async () => {
     const ctx = testContext();
     let recorded = false;

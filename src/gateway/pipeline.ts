@@ -38,7 +38,13 @@ export async function runStages(
     endWithError(ctx, err, logger, now);
   } finally {
     for (const end of ctx.onEnd) end();
-    if (record) await record(ctx);
+    try {
+      if (record) await record(ctx);
+    } finally {
+      // The answer's last bytes go once its record is journaled (a kill -9 between the two would
+      // otherwise leave a client with a whole answer and a record of an interrupted request).
+      ctx.endAnswer?.();
+    }
     // A failure on the gateway's or the upstream's side is worth one line to whoever runs it
     // (the record has the rest); never the request's content.
     const { status, errorType, org, upstreamsTried } = ctx.record;

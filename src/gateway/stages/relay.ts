@@ -153,7 +153,8 @@ export function relay(deps: RelayDeps): Stage {
       const tail = client(tap.end(ctx.id));
       if (tail.length) ctx.res.write(tail);
       if (encoder) ctx.res.write(encoder.end());
-      ctx.res.end();
+      // Ended by the pipeline once the record is journaled (context.ts endAnswer).
+      ctx.endAnswer = () => ctx.res.end();
     } catch (err) {
       failedMidAnswer(ctx, up, err as Error, deps, encoder);
     } finally {

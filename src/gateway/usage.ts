@@ -79,7 +79,11 @@ export class SseUsageReader {
     if (rest) this.parts = [Buffer.from(rest)];
   }
 
-  /** A whole line `buf[from, to)` within one chunk: read where it is, nothing copied. */
+  /**
+   * A whole line `buf[from, to)`: parsed when it is a `data:` line naming an event type read here
+   * (only events that carry usage or errors; deltas are passed over cheaply). `next` holds where
+   * each marker next occurs in `buf`, shared by the lines of one chunk.
+   */
   private inChunk(buf: Buffer, from: number, to: number, next: number[]): void {
     const end = to > from && buf[to - 1] === CR ? to - 1 : to;
     if (end - from < DATA.length) return;
@@ -110,16 +114,12 @@ export class SseUsageReader {
     return this.parts.length ? Buffer.concat([...this.parts, piece]) : piece;
   }
 
+  /** A line that spanned chunks, joined (null: skipped): read as a line within one chunk is. */
   private endLine(whole: Buffer | null): void {
     this.parts = [];
     this.held = 0;
     this.skipping = false;
-    if (!whole) return;
-    const line = whole.length && whole[whole.length - 1] === CR ? whole.subarray(0, -1) : whole;
-    // Only events that carry usage or errors are parsed; deltas are passed over cheaply.
-    if (line.length < DATA.length || DATA.compare(line, 0, DATA.length) !== 0) return;
-    if (!MARKERS.some((m) => line.includes(m))) return;
-    this.parse(line.toString('utf8', DATA.length));
+    if (whole) this.inChunk(whole, 0, whole.length, [-1, -1, -1]);
   }
 
   /** A `data:` payload that names an event type read here. */

@@ -15,7 +15,6 @@
  *        [--content 600]
  * To compare two builds, run it in each checkout (`cd DIR && node --import tsx bench/audit-write.ts`).
  */
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +22,7 @@ import Database from 'better-sqlite3';
 import { AUDIT_COLUMNS, auditValues } from '../src/store/rows.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import type { AuditRecord } from '../src/store/types.js';
+import { auditRecord } from './audit-record.js';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, fallback: string): string => {
@@ -38,33 +38,19 @@ const START = Date.UTC(2026, 10, 2, 9);
 let n = 0;
 function record(): AuditRecord {
   const i = n++;
-  const guarded = i % 100 === 0;
-  return {
-    id: `req_${randomUUID().replace(/-/g, '')}`,
+  return auditRecord({
     time: new Date(START + i * 40).toISOString(),
     org: 'acme',
     user: `u${i % 4}@acme.test`,
     keyId: `key_${i % 4}`,
     sessionId: `sess-${i % 16}`,
-    method: 'POST',
-    path: '/v1/messages',
-    model: 'claude-sonnet-4-5',
-    stream: true,
-    status: 200,
-    errorType: null,
-    upstream: 'anthropic',
-    upstreamsTried: ['anthropic'],
-    inputTokens: 1200,
-    outputTokens: 300,
-    cacheCreationInputTokens: 0,
-    cacheReadInputTokens: 40000,
-    costUsd: 0.0123,
     latencyMs: 230,
-    overheadMs: 0.4,
-    guard: guarded ? { decision: 'redact', rules: { 'aws-access-key': 1 } } : { decision: 'none', rules: {} },
+    guard:
+      i % 100 === 0
+        ? { decision: 'redact', rules: { 'aws-access-key': 1 } }
+        : { decision: 'none', rules: {} },
     requestContent: CONTENT ? 'x'.repeat(CONTENT) : null,
-    responseContent: null,
-  };
+  });
 }
 
 const cpuMs = (): number => {

@@ -36,6 +36,7 @@ import { rollupBackfill } from '../src/store/rollups.js';
 import { migrations } from '../src/store/schema.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import type { AuditRecord, Store } from '../src/store/types.js';
+import { auditRecord } from './audit-record.js';
 import { sourceText } from './guard/source-text.js';
 
 const argv = process.argv.slice(2);
@@ -66,33 +67,8 @@ async function timed(fn: () => Promise<unknown>, runs = 7): Promise<number> {
   return median(t);
 }
 
-const record = (over: Partial<AuditRecord>): AuditRecord => ({
-  id: `req_${randomBytes(16).toString('hex')}`,
-  time: new Date(START).toISOString(),
-  org: 'org0',
-  user: 'u0@org0.test',
-  keyId: 'key_0',
-  sessionId: 'sess-0',
-  method: 'POST',
-  path: '/v1/messages',
-  model: 'claude-sonnet-4-5',
-  stream: true,
-  status: 200,
-  errorType: null,
-  upstream: 'anthropic',
-  upstreamsTried: ['anthropic'],
-  inputTokens: 1200,
-  outputTokens: 300,
-  cacheCreationInputTokens: 0,
-  cacheReadInputTokens: 40000,
-  costUsd: 0.0123,
-  latencyMs: 2300,
-  overheadMs: 0.4,
-  guard: { decision: 'none', rules: {} },
-  requestContent: null,
-  responseContent: null,
-  ...over,
-});
+const record = (over: Partial<AuditRecord>): AuditRecord =>
+  auditRecord({ time: new Date(START).toISOString(), ...over });
 
 // --- 1. A 200-turn session stored by delta ---------------------------------------------------------
 

@@ -115,29 +115,37 @@ export function inspect(
 ): Inspection {
   // Both kinds, every rule: actions are applied after the scan, so one cache entry serves every org.
   // Spans taken over from the conversation's previous body stand for the same bytes: their results
-  // are reused without even a cache lookup; the rest go through the content cache.
-  const found: ScanResult[] = new Array<ScanResult>(spans.length);
+  // are reused without even a cache lookup; the rest go through the content cache. Texts are kept
+  // only where something was found (they are needed to redact): the array serves the next request.
+  const results: ScanResult[] = new Array<ScanResult>(spans.length);
   const todo: number[] = [];
   for (let i = 0; i < spans.length; i++) {
     const known = prior ? priorResult(prior, i) : undefined;
-    if (known) found[i] = known;
+    if (known) results[i] = known;
     else todo.push(i);
   }
-  const scanned = scanEncoded(
-    todo.map((i) => body.subarray((spans[i] as Span).start, (spans[i] as Span).end)),
-    decodeLiteral,
-    { deadline },
-    cache,
-  );
-  todo.forEach((i, j) => (found[i] = scanned[j] as ScanResult));
-  // Kept for the next request: texts only where something was found (they are needed to redact).
-  const results = found.map((r) => (r.detections.length ? r : NOTHING));
+  if (todo.length) {
+    const scanned = scanEncoded(
+      todo.map((i) => body.subarray((spans[i] as Span).start, (spans[i] as Span).end)),
+      decodeLiteral,
+      { deadline },
+      cache,
+    );
+    todo.forEach((i, j) => {
+      const r = scanned[j] as ScanResult;
+      results[i] = r.detections.length ? r : NOTHING;
+    });
+  }
+  // Spans where something was found (usually none): the only ones actions are looked up for.
+  const hits: number[] = [];
+  for (let i = 0; i < results.length; i++) if ((results[i] as ScanResult).detections.length) hits.push(i);
   const rules: Record<string, number> = {};
   const blocked = new Set<string>();
   let redactAny = false;
   let logAny = false;
   let total = 0;
-  const toRedact = found.map(({ detections }) => {
+  const toRedact = hits.map((i) => {
+    const { detections } = results[i] as ScanResult;
     total += detections.length;
     return detections.filter((d) => {
       const action = actionFor(org, d);
@@ -154,20 +162,19 @@ export function inspect(
   const vault = new PlaceholderVault();
   const edits: { span: Span; text: string }[] = [];
   if (decision === 'redact')
-    toRedact.forEach((list, i) => {
+    toRedact.forEach((list, h) => {
+      const i = hits[h] as number;
       if (list.length)
-        edits.push({
-          span: spans[i] as Span,
-          text: redact((found[i] as { text: string }).text, list, vault),
-        });
+        edits.push({ span: spans[i] as Span, text: redact((results[i] as ScanResult).text, list, vault) });
     });
   const storedBytes = (): Buffer => {
     // Every detected value goes, logged ones too.
     const storeVault = new PlaceholderVault();
     const all: { span: Span; text: string }[] = [];
-    found.forEach(({ text, detections }, i) => {
-      if (detections.length) all.push({ span: spans[i] as Span, text: redact(text, detections, storeVault) });
-    });
+    for (const i of hits) {
+      const { text, detections } = results[i] as ScanResult;
+      all.push({ span: spans[i] as Span, text: redact(text, detections, storeVault) });
+    }
     return all.length ? splice(body, all) : body;
   };
   return {

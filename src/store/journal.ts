@@ -94,7 +94,13 @@ const segmentName = (seq: number) => `${String(seq).padStart(8, '0')}.jsonl`;
 
 /** The begin line: the record as it stands, without content (a crash stores it as interrupted). */
 const beginLine = (r: AuditRecord) =>
-  `${JSON.stringify({ b: { ...r, requestContent: null, responseContent: null } })}\n`;
+  `${JSON.stringify({
+    // Content is set only at the end (the record stage): usually there is none to leave out yet.
+    b:
+      r.requestContent === null && r.responseContent === null
+        ? r
+        : { ...r, requestContent: null, responseContent: null },
+  })}\n`;
 const endLine = (r: AuditRecord) => `${JSON.stringify({ e: r })}\n`;
 /** Egress lines: `gb` an allowed connection about to open, `ge` an attempt's final record. */
 const egressBeginLine = (r: EgressRecord) => `${JSON.stringify({ gb: r })}\n`;
@@ -210,7 +216,7 @@ export class AuditJournal {
     // notReady has checked the folder (one fstat): a folder removed since fails it.
     const why = this.notReady();
     if (why) throw new JournalError(why);
-    const s = this.append(line);
+    const s = this.append(line, Buffer.byteLength(line));
     this.begun.set(id, s.seq);
     s.open++;
   }
@@ -228,17 +234,18 @@ export class AuditJournal {
   end(r: AuditRecord): void {
     this.settle(r.id);
     const line = endLine(r);
+    const bytes = Buffer.byteLength(line);
     let s: Segment;
     // No check that the folder is still there (begin made one): a line written into a removed
     // segment is lost only to a crash, as a record held in memory for the store would be, and the
     // record goes to the store either way.
     try {
-      s = this.append(line);
+      s = this.append(line, bytes);
     } catch (err) {
       // Not in the journal: the store directly, and while it refuses, the drainer's queue in memory
       // (up to the backlog limit; past it the gateway refuses requests anyway).
       this.o.onError(err as Error, 'audit record not journaled; writing it to the store directly');
-      const held: Pending = { entry: { kind: 'audit', record: r }, seq: -1, bytes: Buffer.byteLength(line) };
+      const held: Pending = { entry: { kind: 'audit', record: r }, seq: -1, bytes };
       void this.o.store.insertAudits([r]).catch((e: Error) => {
         if (this.queueBytes > this.o.maxBacklogBytes) return this.o.onError(e, 'audit record lost');
         this.o.onError(e, 'audit record not yet stored; retrying');
@@ -246,7 +253,7 @@ export class AuditJournal {
       });
       return;
     }
-    this.toStore({ entry: { kind: 'audit', record: r }, seq: s.seq, bytes: Buffer.byteLength(line) }, s);
+    this.toStore({ entry: { kind: 'audit', record: r }, seq: s.seq, bytes }, s);
   }
 
   /**
@@ -259,8 +266,9 @@ export class AuditJournal {
     const line = egressEndLine(r);
     const why = this.lostFolder();
     if (why) throw new JournalError(why);
-    const s = this.append(line);
-    this.toStore({ entry: { kind: 'egress', record: r }, seq: s.seq, bytes: Buffer.byteLength(line) }, s);
+    const bytes = Buffer.byteLength(line);
+    const s = this.append(line, bytes);
+    this.toStore({ entry: { kind: 'egress', record: r }, seq: s.seq, bytes }, s);
   }
 
   /** A journaled record goes to the store now, or behind those that wait for it. */
@@ -294,15 +302,20 @@ export class AuditJournal {
   }
 
   /**
-   * Writes a line whole into the current segment (a full one is rotated first) and returns that
-   * segment, or cuts the segment back to where it was, marks the journal failed and throws.
+   * Writes a line of `bytes` bytes whole into the current segment (a full one is rotated first)
+   * and returns that segment, or cuts the segment back to where it was, marks the
+   * journal failed and throws. The string is written as it is (no Buffer made for it); a short
+   * write, which only a nearly full disk gives, is finished from the line's bytes.
    */
-  private append(line: string): Segment {
+  private append(line: string, bytes: number): Segment {
     if (this.current.size >= this.o.segmentBytes) this.rotate();
     const c = this.current;
-    const buf = Buffer.from(line);
     try {
-      for (let done = 0; done < buf.length;) done += writeSync(c.fd, buf, done);
+      let done = writeSync(c.fd, line);
+      if (done < bytes) {
+        const buf = Buffer.from(line);
+        while (done < bytes) done += writeSync(c.fd, buf, done);
+      }
     } catch (err) {
       this.failure = `the audit journal cannot be written (${codeOf(err)})`;
       this.writeFailed = true;
@@ -314,7 +327,7 @@ export class AuditJournal {
       }
       throw new JournalError(this.failure);
     }
-    c.size += buf.length;
+    c.size += bytes;
     this.dirty = true;
     return c;
   }

@@ -1,5 +1,6 @@
 /** One request's state as it passes the stages: what each stage learned, and its audit record. */
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { OrgConfig, SluiceConfig } from '../control/config.js';
 import type { Admission } from '../control/limits.js';
@@ -67,7 +68,7 @@ export interface RequestContext {
   /** Monotonic time the request arrived (ms), for latency and overhead. */
   readonly started: number;
   /** Cancels the upstream request (the client went away, or the gateway gave up on it). */
-  readonly abort: AbortController;
+  readonly abort: Cancel;
   /** Monotonic time the upstream request left, once it did. */
   upstreamSentAt: number | null;
   key: KeyRecord | null;
@@ -104,6 +105,22 @@ export interface RequestContext {
   record: AuditRecord;
 }
 
+/**
+ * A request's cancel switch, passed to undici as its `signal` (undici takes an EventEmitter as well
+ * as an AbortSignal): an AbortController is an EventTarget, whose listener bookkeeping cost the
+ * gateway ~0.04 ms of CPU per request at 16 in flight (bench/gateway/ladder.ts, level 3, either way).
+ * `abort()` fires once; undici then fails the request with its RequestAbortedError.
+ */
+export class Cancel extends EventEmitter {
+  aborted = false;
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.emit('abort');
+  }
+}
+
 export function newContext(
   req: IncomingMessage,
   res: ServerResponse,
@@ -122,7 +139,7 @@ export function newContext(
     config,
     path,
     started,
-    abort: new AbortController(),
+    abort: new Cancel(),
     upstreamSentAt: null,
     key: null,
     identity: null,

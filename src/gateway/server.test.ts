@@ -344,6 +344,35 @@ describe('the streaming relay', () => {
     assert.equal(rec.status, 200);
   });
 
+  it('cancels the upstream request when the client goes away before the answer begins', async () => {
+    // An upstream timeout far past the test's own: only the cancel can close the upstream request.
+    const s = await setup(plainOrg, { timeoutMs: 600_000 });
+    let asked!: () => void;
+    const reached = new Promise<void>((r) => (asked = r));
+    const upstreamClosed = new Promise<boolean>((resolve) => {
+      s.standin.respond = () => {
+        asked();
+        return { hang: true, onClose: resolve };
+      };
+    });
+    const req = httpRequest(`${s.gateway.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': s.key, 'content-type': 'application/json' },
+    });
+    req.on('error', () => undefined);
+    req.end('{"model":"m","max_tokens":1,"stream":true,"messages":[]}');
+    await reached;
+    req.destroy();
+    const closed = await Promise.race([
+      upstreamClosed,
+      new Promise<string>((r) => setTimeout(() => r('still open after 5 s'), 5_000).unref()),
+    ]);
+    assert.equal(closed, false, 'the upstream request was cut before it was answered');
+    const rec = await until(async () => (await s.store.queryAudit({ org: 'acme' }))[0], 'the record');
+    assert.equal(rec.status, 499);
+    assert.equal(rec.errorType, 'client_closed');
+  });
+
   it(
     'honours backpressure: a client that stops reading stops the upstream',
     { timeout: 20_000 },

@@ -75,7 +75,7 @@ async function attempt(
       // The record's id travels with the request, so an upstream's logs can be matched to it.
       headers: { ...prepared.headers, 'x-sluice-request-id': ctx.id },
       body: prepared.body,
-      signal: ctx.abort.signal,
+      signal: ctx.abort,
     });
     return {
       status: answer.statusCode,
@@ -84,7 +84,7 @@ async function attempt(
       secrets: sentCredentials(prepared.headers),
     };
   } catch (err) {
-    if (ctx.abort.signal.aborted) throw new ClientClosed();
+    if (ctx.abort.aborted) throw new ClientClosed();
     if (err instanceof undiciErrors.HeadersTimeoutError)
       return errors.upstreamTimeout(adapter.name, adapter.host);
     return errors.upstreamUnreachable(adapter.name, adapter.host);

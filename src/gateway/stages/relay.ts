@@ -173,7 +173,7 @@ function failedMidAnswer(
   deps: RelayDeps,
   encoder: AnswerEncoder | null,
 ): void {
-  if (ctx.abort.signal.aborted || ctx.res.destroyed) {
+  if (ctx.abort.aborted || ctx.res.destroyed) {
     ctx.record.errorType = 'client_closed';
     return;
   }

@@ -58,7 +58,8 @@ export class SseUsageReader {
   push(chunk: Uint8Array): void {
     let buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (this.start) {
-      const begun = Buffer.concat([this.start, buf]);
+      // Usually the first chunk holds the first bytes whole: no copy.
+      const begun = this.start.length ? Buffer.concat([this.start, buf]) : buf;
       if (begun.length < BOM.length && BOM.subarray(0, begun.length).equals(begun)) {
         this.start = begun;
         return;
@@ -75,6 +76,8 @@ export class SseUsageReader {
       else if (nl - from <= MAX_LINE) this.inChunk(buf, from, nl, next);
       from = nl + 1;
     }
+    // A chunk that ends a line (as an SSE event's chunk does) leaves nothing to hold.
+    if (from === buf.length && !this.skipping) return;
     const rest = this.line(buf, from, buf.length);
     if (rest) this.parts = [Buffer.from(rest)];
   }

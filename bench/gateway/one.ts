@@ -4,14 +4,14 @@
  * `BENCH_WRAP` runs it under a wrapper (`valgrind --tool=callgrind ...`). Prints the server's CPU ms
  * per request over the measured requests (after a warm-up).
  *
- * Run: node --import tsx bench/gateway/one.ts [--route none|redacted|full|pass-through] [--kb 90]
+ * Run: node --import tsx bench/gateway/one.ts [--route none|redacted|full|pass-through|ladder:N] [--kb 90]
  *        [--json] [--concurrency 1] [--requests 2000] [--warm 200]
  */
 import { startStandin } from '../../src/gateway/testing/standin.js';
 import { messagesBody } from './body.js';
 import { cpuNs } from './cpu.js';
 import { client, quantile, run } from './load.js';
-import { sluiceOrg, startPassThroughProcess, startSluice } from './servers.js';
+import { sluiceOrg, startLadderProcess, startPassThroughProcess, startSluice } from './servers.js';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, fallback: string): string => {
@@ -31,7 +31,9 @@ const clearSeen = setInterval(() => (standin.seen.length = 0), 250);
 const server =
   route === 'pass-through'
     ? { ...(await startPassThroughProcess(standin.url)), key: KEY }
-    : await startSluice(standin.url, KEY, sluiceOrg(route as 'none' | 'redacted' | 'full'));
+    : route.startsWith('ladder:')
+      ? { ...(await startLadderProcess(standin.url, Number(route.slice(7)))), key: KEY }
+      : await startSluice(standin.url, KEY, sluiceOrg(route as 'none' | 'redacted' | 'full'));
 console.log(`server pid ${server.pid}`);
 const c = client({ name: route, url: server.url, headers: { 'x-api-key': server.key } }, concurrency);
 const body = messagesBody(kb * 1024, stream);

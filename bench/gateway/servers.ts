@@ -4,6 +4,7 @@
  * (`@portkey-ai/gateway`).
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -55,6 +56,9 @@ export async function spawnNode(
       if (m) resolveMatch(m);
     });
   });
+  // BENCH_SERVER_STDOUT: a file to append the servers' stdout to (what --trace-gc prints, say).
+  if (process.env.BENCH_SERVER_STDOUT)
+    proc.stdout.on('data', (d: Buffer) => appendFileSync(process.env.BENCH_SERVER_STDOUT as string, d));
   proc.stdout.resume();
   return {
     url: '',
@@ -69,14 +73,31 @@ export async function spawnNode(
   };
 }
 
-/** `--cpu-prof` where BENCH_PROFILE_DIR names a folder for the profiles of the servers under test. */
-const profileArgs = (): string[] =>
-  process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+/**
+ * `--cpu-prof` where BENCH_PROFILE_DIR names a folder for the profiles of the servers under test, and
+ * BENCH_NODE_FLAGS (space-separated) for flags NODE_OPTIONS does not take, such as `--trace-gc`.
+ */
+const profileArgs = (): string[] => [
+  ...(process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []),
+  ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+];
 
 /** (b): the pass-through proxy as its own process. */
 export async function startPassThroughProcess(upstreamUrl: string): Promise<Running & { pid: number }> {
   const p = await spawnNode(
     [...profileArgs(), '--import', TSX, resolve('bench/gateway/pass-through.ts'), upstreamUrl],
+    /listening on (http:\S+)/,
+  );
+  return { url: p.match[1] as string, pid: p.pid, close: p.close };
+}
+
+/** The pass-through with a gateway's steps added up to `level` (ladder.ts), as its own process. */
+export async function startLadderProcess(
+  upstreamUrl: string,
+  level: number,
+): Promise<Running & { pid: number }> {
+  const p = await spawnNode(
+    [...profileArgs(), '--import', TSX, resolve('bench/gateway/ladder.ts'), upstreamUrl, String(level)],
     /listening on (http:\S+)/,
   );
   return { url: p.match[1] as string, pid: p.pid, close: p.close };

@@ -262,4 +262,42 @@ describe('console views over a real SQLite store', () => {
       ],
     );
   });
+
+  it('budgets: a day with nothing spent yet still shows its daily limits, whole', async () => {
+    const config = parseConfig(
+      'upstreams:\n  anthropic: { provider: anthropic, baseUrl: "https://api.anthropic.com", apiKey: x }\n' +
+        'orgs:\n  acme: { upstream: anthropic, budgets: { org: { daily: 100, monthly: 1000 }, perUser: { daily: 5, monthly: 200 } } }\n',
+      'test.yaml',
+      {},
+    );
+    // Two days after the records: spent this month, nothing yet today.
+    const b = await budgetsView(store, config, 'acme', new Date('2026-12-08T00:30:00.000Z'));
+    const month = all.filter((r) => r.org === 'acme').length * 0.5;
+    assert.deepEqual(
+      b.orgLines.map((l) => [l.span, l.usedUsd, l.leftUsd, l.resets]),
+      [
+        ['daily', 0, 100, '2026-12-09T00:00:00.000Z'],
+        ['monthly', month, 1000 - month, '2027-01-01T00:00:00.000Z'],
+      ],
+    );
+    assert.deepEqual(
+      b.users.map((u) => [u.user, u.lines.map((l) => [l.span, l.usedUsd, l.leftUsd])]),
+      [
+        [
+          'a@acme.test',
+          [
+            ['daily', 0, 5],
+            ['monthly', month / 2, Math.max(0, 200 - month / 2)],
+          ],
+        ],
+        [
+          'b@acme.test',
+          [
+            ['daily', 0, 5],
+            ['monthly', month / 2, Math.max(0, 200 - month / 2)],
+          ],
+        ],
+      ],
+    );
+  });
 });

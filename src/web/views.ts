@@ -365,38 +365,39 @@ export async function budgetsView(store: Store, config: SluiceConfig, org: strin
     new Map(
       (await store.usage({ org, by, since: spans[span].since.toISOString() })).map((r) => [r.key, r.costUsd]),
     );
+  // Every configured limit of everyone who spent this month (the org always), with what was spent
+  // in its period: a day with nothing spent yet shows its daily limit whole, not no line.
   const lines = async (limits: { daily?: number; monthly?: number } | undefined, by: 'org' | 'user') => {
     const out = new Map<string, BudgetLine[]>();
-    for (const span of ['daily', 'monthly'] as const) {
-      const limit = limits?.[span];
-      if (limit === undefined) continue;
-      for (const [key, used] of await spent(span, by)) {
-        const list = out.get(key) ?? [];
-        list.push({
+    if (!limits || (limits.daily === undefined && limits.monthly === undefined)) return out;
+    const month = await spent('monthly', by);
+    const day = limits.daily === undefined ? new Map<string, number>() : await spent('daily', by);
+    const keys = by === 'org' ? new Set([org, ...month.keys()]) : new Set(month.keys());
+    for (const key of keys)
+      for (const [span, used] of [
+        ['daily', day],
+        ['monthly', month],
+      ] as const) {
+        const limit = limits[span];
+        if (limit === undefined) continue;
+        const usedUsd = used.get(key) ?? 0;
+        const line: BudgetLine = {
           span,
           limitUsd: limit,
-          usedUsd: used,
-          leftUsd: Math.max(0, limit - used),
+          usedUsd,
+          leftUsd: Math.max(0, limit - usedUsd),
           resets: spans[span].ends.toISOString(),
-        });
-        out.set(key, list);
+        };
+        out.set(key, [...(out.get(key) ?? []), line]);
       }
-    }
     return out;
   };
   const orgLines = await lines(budgets.org, 'org');
   const userLines = await lines(budgets.perUser, 'user');
-  const fresh = (span: 'daily' | 'monthly', limit: number | undefined): BudgetLine[] =>
-    limit === undefined
-      ? []
-      : [{ span, limitUsd: limit, usedUsd: 0, leftUsd: limit, resets: spans[span].ends.toISOString() }];
   return {
     org,
     limits: budgets,
-    orgLines: orgLines.get(org) ?? [
-      ...fresh('daily', budgets.org?.daily),
-      ...fresh('monthly', budgets.org?.monthly),
-    ],
+    orgLines: orgLines.get(org) ?? [],
     users: [...userLines.entries()]
       .map(([user, l]) => ({ user, lines: l }))
       .sort((a, b) => a.user.localeCompare(b.user)),

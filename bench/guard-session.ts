@@ -14,7 +14,7 @@
  */
 import { parseConfig } from '../src/control/config.js';
 import { readMessagesBody } from '../src/gateway/body.js';
-import { inspect } from '../src/gateway/inspect.js';
+import { inspect, priorOf } from '../src/gateway/inspect.js';
 import { ScanCache, scanSegments } from '../src/guard/cache.js';
 import { prng, sourceText } from './guard/source-text.js';
 
@@ -81,15 +81,7 @@ function gatewaySession(): Map<number, number> {
     const body = bodies[turn - 1] as Buffer;
     const t0 = performance.now();
     const parsed = readMessagesBody(body, true, previous);
-    const prior = parsed.previous?.results;
-    const result = inspect(
-      body,
-      parsed.content,
-      org,
-      cache,
-      Date.now() + 10_000,
-      prior ? { results: prior, ...parsed.reused } : undefined,
-    );
+    const result = inspect(body, parsed.content, org, cache, Date.now() + 10_000, priorOf(parsed));
     parsed.resume.results = result.results;
     previous = parsed.resume;
     if (turn > 3 && result.forwarded === body) throw new Error('expected a redaction');

@@ -13,7 +13,7 @@
  */
 import { parseConfig } from '../../src/control/config.js';
 import { readMessagesBody, type Resume } from '../../src/gateway/body.js';
-import { inspect } from '../../src/gateway/inspect.js';
+import { inspect, priorOf } from '../../src/gateway/inspect.js';
 import { ScanCache } from '../../src/guard/cache.js';
 import { prng, sourceText } from '../guard/source-text.js';
 
@@ -138,17 +138,7 @@ function run(bodies: Buffer[]): Map<number, Turn> {
     const t0 = performance.now();
     const parsed = readMessagesBody(body, true, previous);
     const t1 = performance.now();
-    const prior = parsed.previous?.results;
-    const result = inspect(
-      body,
-      parsed.content,
-      org,
-      cache,
-      Date.now() + 10_000,
-      prior
-        ? { results: prior, ...parsed.reused, ...(parsed.reusedTail ? { tail: parsed.reusedTail } : {}) }
-        : undefined,
-    );
+    const result = inspect(body, parsed.content, org, cache, Date.now() + 10_000, priorOf(parsed));
     const t2 = performance.now();
     if (result.decision !== 'none') throw new Error(`expected nothing found, got ${result.decision}`);
     parsed.resume.results = result.results;

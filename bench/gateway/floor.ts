@@ -23,7 +23,7 @@ import { request } from 'undici';
 import { parseConfig } from '../../src/control/config.js';
 import { cachedAuthenticator, createKey } from '../../src/control/keys.js';
 import { readMessagesBody, type Resume } from '../../src/gateway/body.js';
-import { inspect } from '../../src/gateway/inspect.js';
+import { inspect, priorOf } from '../../src/gateway/inspect.js';
 import { startStandin } from '../../src/gateway/testing/standin.js';
 import { SseUsageReader } from '../../src/gateway/usage.js';
 import { ScanCache } from '../../src/guard/cache.js';
@@ -84,12 +84,7 @@ function turns(guard: boolean): Promise<number> {
     const s = i % SESSIONS;
     const b = bodyOf(i);
     const m = readMessagesBody(b, true, last[s]);
-    if (guard) {
-      const prior = m.previous?.results
-        ? { results: m.previous.results, ...m.reused, ...(m.reusedTail ? { tail: m.reusedTail } : {}) }
-        : undefined;
-      m.resume.results = inspect(b, m.content, org, cache, Date.now() + 60_000, prior).results;
-    }
+    if (guard) m.resume.results = inspect(b, m.content, org, cache, Date.now() + 60_000, priorOf(m)).results;
     last[s] = m.resume;
   });
 }

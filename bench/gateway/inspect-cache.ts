@@ -10,7 +10,7 @@
  */
 import type { OrgConfig } from '../../src/control/config.js';
 import { readMessagesBody, type Resume } from '../../src/gateway/body.js';
-import { inspect } from '../../src/gateway/inspect.js';
+import { inspect, priorOf } from '../../src/gateway/inspect.js';
 import { ScanCache } from '../../src/guard/cache.js';
 import { messagesBody } from './body.js';
 
@@ -33,15 +33,7 @@ for (let n = 0; n < requests; n++) {
   const t0 = cpuMs();
   const message = readMessagesBody(b, true, previous);
   const t1 = cpuMs();
-  const prior = message.previous?.results;
-  const result = inspect(
-    b,
-    message.content,
-    org,
-    cache,
-    Date.now() + 1000,
-    prior ? { results: prior, ...message.reused } : undefined,
-  );
+  const result = inspect(b, message.content, org, cache, Date.now() + 1000, priorOf(message));
   const t2 = cpuMs();
   message.resume.results = result.results;
   previous = message.resume;

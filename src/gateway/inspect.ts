@@ -19,7 +19,7 @@ import { allowMatcher } from '../guard/allowlist.js';
 import { type ScanCache, scanEncoded } from '../guard/cache.js';
 import { PlaceholderVault, redact } from '../guard/redact.js';
 import type { Detection } from '../guard/types.js';
-import { BodyError, type ScanResult, type Span } from './body.js';
+import { BodyError, type MessagesBody, type ScanResult, type Span } from './body.js';
 
 export type GuardAction = 'off' | 'log' | 'redact' | 'block';
 
@@ -93,6 +93,13 @@ export interface Prior {
   from: number;
   to: number;
   tail?: { from: number; to: number; previousFrom: number };
+}
+
+/** What `message` took over from the conversation's previous read (its results, when it has any). */
+export function priorOf(message: MessagesBody): Prior | undefined {
+  const results = message.previous?.results;
+  if (!results) return undefined;
+  return { results, ...message.reused, ...(message.reusedTail ? { tail: message.reusedTail } : {}) };
 }
 
 function priorResult(prior: Prior, i: number): ScanResult | undefined {

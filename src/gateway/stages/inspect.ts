@@ -11,7 +11,7 @@ import { errors } from '../../errors/catalog.js';
 import type { ScanCache } from '../../guard/cache.js';
 import { BodyError } from '../body.js';
 import type { RequestContext } from '../context.js';
-import { inspect as inspectBody } from '../inspect.js';
+import { inspect as inspectBody, priorOf } from '../inspect.js';
 import type { Stage } from '../pipeline.js';
 
 /** Does this org's guard scan at all (for actions, or for a stored copy that must hold no value)? */
@@ -33,20 +33,13 @@ export function inspect(deps: InspectDeps): Stage {
     const orgName = ctx.key?.org ?? '?';
     let result;
     try {
-      const previous = ctx.message.previous?.results;
       result = inspectBody(
         ctx.body,
         ctx.message.content,
         org,
         deps.cache,
         deps.now() + org.guard.timeoutMs,
-        previous
-          ? {
-              results: previous,
-              ...ctx.message.reused,
-              ...(ctx.message.reusedTail ? { tail: ctx.message.reusedTail } : {}),
-            }
-          : undefined,
+        priorOf(ctx.message),
       );
       ctx.message.resume.results = result.results;
     } catch (err) {

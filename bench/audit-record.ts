@@ -29,7 +29,6 @@ export const auditRecord = (over: Partial<AuditRecord> = {}): AuditRecord => ({
   guard: { decision: 'none', rules: {} },
   requestContent: null,
   responseContent: null,
-
   time: new Date().toISOString(),
   ...over,
 });

@@ -21,8 +21,7 @@ import { Pool } from 'undici';
 import { BodyMemory, readMessagesBody } from '../../src/gateway/body.js';
 import { Cancel } from '../../src/gateway/context.js';
 import { SseUsageReader } from '../../src/gateway/usage.js';
-
-const HOP = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
+import { HOP } from './pass-through.js';
 
 async function wholeBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];

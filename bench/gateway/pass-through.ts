@@ -8,7 +8,15 @@ import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
 
 /** Hop-by-hop and framing headers a proxy must not pass on as they are. */
-const HOP = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
+export const HOP = new Set([
+  'host',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+]);
 
 export interface PassThrough {
   url: string;

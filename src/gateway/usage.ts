@@ -77,7 +77,7 @@ export class SseUsageReader {
       from = nl + 1;
     }
     // A chunk that ends a line (as an SSE event's chunk does) leaves nothing to hold.
-    if (from === buf.length && !this.skipping) return;
+    if (from === buf.length) return;
     const rest = this.line(buf, from, buf.length);
     if (rest) this.parts = [Buffer.from(rest)];
   }

@@ -369,27 +369,27 @@ export async function budgetsView(store: Store, config: SluiceConfig, org: strin
   // in its period: a day with nothing spent yet shows its daily limit whole, not no line.
   const lines = async (limits: { daily?: number; monthly?: number } | undefined, by: 'org' | 'user') => {
     const out = new Map<string, BudgetLine[]>();
-    if (!limits || (limits.daily === undefined && limits.monthly === undefined)) return out;
+    const configured = (['daily', 'monthly'] as const).filter((span) => limits?.[span] !== undefined);
+    if (!limits || !configured.length) return out;
     const month = await spent('monthly', by);
     const day = limits.daily === undefined ? new Map<string, number>() : await spent('daily', by);
     const keys = by === 'org' ? new Set([org, ...month.keys()]) : new Set(month.keys());
+    const used = { daily: day, monthly: month };
     for (const key of keys)
-      for (const [span, used] of [
-        ['daily', day],
-        ['monthly', month],
-      ] as const) {
-        const limit = limits[span];
-        if (limit === undefined) continue;
-        const usedUsd = used.get(key) ?? 0;
-        const line: BudgetLine = {
-          span,
-          limitUsd: limit,
-          usedUsd,
-          leftUsd: Math.max(0, limit - usedUsd),
-          resets: spans[span].ends.toISOString(),
-        };
-        out.set(key, [...(out.get(key) ?? []), line]);
-      }
+      out.set(
+        key,
+        configured.map((span) => {
+          const limitUsd = limits[span] as number;
+          const usedUsd = used[span].get(key) ?? 0;
+          return {
+            span,
+            limitUsd,
+            usedUsd,
+            leftUsd: Math.max(0, limitUsd - usedUsd),
+            resets: spans[span].ends.toISOString(),
+          };
+        }),
+      );
     return out;
   };
   const orgLines = await lines(budgets.org, 'org');
